@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench schemas clean
+.PHONY: install test lint demo bench schemas plugin-files clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
@@ -27,6 +27,10 @@ lint: $(STAMP)
 
 schemas: $(STAMP)
 	$(PY) scripts/generate_stripe_schemas.py
+
+# meltano.yml, hub/*.yml and the README settings tables, from the plugins' config schemas.
+plugin-files: $(STAMP)
+	$(PY) scripts/generate_plugin_files.py
 
 demo: $(STAMP)
 	$(PY) scripts/demo.py
