@@ -168,6 +168,8 @@ def meltano_project() -> dict[str, Any]:
         "default_environment": "local",
         "project_id": "tap-stripe-aep-pipeline",
         "send_anonymous_usage_stats": False,
+        # uv builds the plugins' virtual environments in seconds instead of minutes (`meltano install`).
+        "venv": {"backend": "uv"},
         "plugins": plugins,
         "environments": [LOCAL_ENVIRONMENT, PRODUCTION_ENVIRONMENT],
         "jobs": [{"name": "stripe-to-aep", "tasks": ["tap-stripe-aep target-aep"]}],
