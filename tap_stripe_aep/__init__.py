@@ -1,0 +1,1 @@
+"""tap-stripe-aep: a Singer tap for Stripe built on the Meltano Singer SDK."""

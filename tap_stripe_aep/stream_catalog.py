@@ -1,0 +1,351 @@
+"""The one table of Stripe streams: what each stream reads, where, and how it learns about changes.
+
+This module is data. The streams, the client and the schema generator all read it, so a stream's list path,
+its Stripe object class, its events and the permission a restricted key needs are written down once.
+
+The pinned Stripe API version lives here too (`STRIPE_API_VERSION`): it is the version the installed `stripe`
+package was generated from, so the schemas generated from that package's typed classes describe exactly the
+response shape the client asks for with its `Stripe-Version` header.
+
+How each stream learns about changes (`UpdateSource`):
+
+- ``EVENTS``: the stream's own events (``event_types``) carry the changed object in ``data.object``.
+- ``PARENT_EVENTS``: a child list (invoice lines, subscription items) has no events of its own; the tap
+  re-reads the children of every parent its parent stream saw change.
+- ``RECENT_CREATED_WINDOW``: Stripe sends no events for the object (balance transactions); the tap re-reads a
+  recent ``created`` window on every run so late changes (``status`` pending -> available) are picked up.
+- ``APPEND_ONLY``: the ``events`` stream itself; an event never changes after it is created.
+
+Stripe wildcards (``type=customer.*``) match every type under the prefix, including other objects'
+(``customer.subscription.updated`` carries a Subscription), so ``event_types`` always lists exact names and
+`StripeStream.event_wildcard` offers a wildcard only where it matches exactly those names.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import stripe
+
+# The one place the API version is chosen. Everything else (client headers, schema `$comment`s) imports it.
+STRIPE_API_VERSION: str = stripe.api_version
+STRIPE_PACKAGE_VERSION: str = stripe.VERSION
+
+
+class UpdateSource(enum.StrEnum):
+    """Where a stream's changes after the first full read come from."""
+
+    EVENTS = "events"
+    PARENT_EVENTS = "parent_events"
+    RECENT_CREATED_WINDOW = "recent_created_window"
+    APPEND_ONLY = "append_only"
+
+
+@dataclass(frozen=True)
+class StripeStream:
+    """One Stripe list the tap reads, described as data.
+
+    Attributes:
+        name: the Singer stream name (fixed by the public interface).
+        stripe_class: the typed resource class in the pinned `stripe` package (the schema's source).
+        list_path: the list endpoint. Child streams carry a ``{invoice_id}``-style placeholder in the path
+            or name the parent in ``parent_query_param``.
+        parent: the parent stream's name for child lists, else None.
+        parent_query_param: the query parameter that names the parent (``subscription=sub_...``), if any.
+        update_source: how changes are seen after the first read (see the module docstring).
+        event_types: exact Stripe event types whose ``data.object`` is this stream's object.
+        deletion_event_types: the ``event_types`` meaning the object is gone (``is_deleted`` = true).
+        list_status_all: the list hides some objects unless ``status=all`` is sent (subscriptions).
+        permission: the restricted-key permission Stripe names in a 403 for this list.
+    """
+
+    name: str
+    stripe_class: type
+    list_path: str
+    permission: str
+    update_source: UpdateSource = UpdateSource.EVENTS
+    event_types: tuple[str, ...] = ()
+    deletion_event_types: tuple[str, ...] = ()
+    parent: str | None = None
+    parent_query_param: str | None = None
+    list_status_all: bool = False
+
+    @property
+    def object_name(self) -> str:
+        """Stripe's ``object`` value for this stream's records (``customer``, ``line_item``, ...)."""
+        return str(self.stripe_class.OBJECT_NAME)  # type: ignore[attr-defined]
+
+    @property
+    def can_be_deleted(self) -> bool:
+        """True when Stripe reports deletions of this object with a ``*.deleted`` event."""
+        return bool(self.deletion_event_types)
+
+    @property
+    def event_wildcard(self) -> str | None:
+        """``prefix.*`` when that wildcard matches exactly ``event_types`` among all Stripe event types."""
+        if not self.event_types:
+            return None
+        prefixes = {event_type.rsplit(".", 1)[0] for event_type in self.event_types}
+        if len(prefixes) != 1:
+            return None
+        prefix = prefixes.pop()
+        matched = {t for t in ALL_EVENT_TYPES if t.startswith(prefix + ".")}
+        return f"{prefix}.*" if matched == set(self.event_types) else None
+
+
+def _known_event_types() -> frozenset[str]:
+    """Every event type the pinned package knows (the ``Literal`` on ``stripe.Event.type``)."""
+    annotation = stripe.Event.__annotations__["type"]
+    return frozenset(getattr(annotation, "__args__", ()))
+
+
+ALL_EVENT_TYPES: frozenset[str] = _known_event_types()
+
+
+def _events(prefix: str, *actions: str) -> tuple[str, ...]:
+    return tuple(f"{prefix}.{action}" for action in actions)
+
+
+STREAMS: tuple[StripeStream, ...] = (
+    StripeStream(
+        name="customers",
+        stripe_class=stripe.Customer,
+        list_path="/v1/customers",
+        permission="rak_customer_read",
+        # Not `customer.*`: that also matches customer.subscription.*, customer.discount.*, customer.tax_id.*.
+        event_types=_events("customer", "created", "updated", "deleted"),
+        deletion_event_types=("customer.deleted",),
+    ),
+    StripeStream(
+        name="charges",
+        stripe_class=stripe.Charge,
+        list_path="/v1/charges",
+        permission="rak_charge_read",
+        # Not `charge.*`: that also matches charge.refund.updated and charge.dispute.*.
+        event_types=_events(
+            "charge", "captured", "expired", "failed", "pending", "refunded", "succeeded", "updated"
+        ),
+    ),
+    StripeStream(
+        name="payment_intents",
+        stripe_class=stripe.PaymentIntent,
+        list_path="/v1/payment_intents",
+        permission="rak_payment_intent_read",
+        event_types=_events(
+            "payment_intent",
+            "amount_capturable_updated",
+            "canceled",
+            "created",
+            "partially_funded",
+            "payment_failed",
+            "processing",
+            "requires_action",
+            "succeeded",
+        ),
+    ),
+    StripeStream(
+        name="refunds",
+        stripe_class=stripe.Refund,
+        list_path="/v1/refunds",
+        permission="rak_refund_read",
+        event_types=("charge.refund.updated", *_events("refund", "created", "failed", "updated")),
+    ),
+    StripeStream(
+        name="invoices",
+        stripe_class=stripe.Invoice,
+        list_path="/v1/invoices",
+        permission="rak_invoice_read",
+        event_types=_events(
+            "invoice",
+            "created",
+            "deleted",
+            "finalization_failed",
+            "finalized",
+            "marked_uncollectible",
+            "overdue",
+            "overpaid",
+            "paid",
+            "payment_action_required",
+            "payment_attempt_required",
+            "payment_failed",
+            "payment_succeeded",
+            "sent",
+            "upcoming",
+            "updated",
+            "voided",
+            "will_be_due",
+        ),
+        # Only draft invoices can be deleted.
+        deletion_event_types=("invoice.deleted",),
+    ),
+    StripeStream(
+        name="invoice_items",
+        stripe_class=stripe.InvoiceItem,
+        list_path="/v1/invoiceitems",
+        permission="rak_invoice_read",
+        event_types=_events("invoiceitem", "created", "deleted"),
+        deletion_event_types=("invoiceitem.deleted",),
+    ),
+    StripeStream(
+        name="invoice_line_items",
+        stripe_class=stripe.InvoiceLineItem,
+        list_path="/v1/invoices/{invoice_id}/lines",
+        permission="rak_invoice_read",
+        parent="invoices",
+        update_source=UpdateSource.PARENT_EVENTS,
+    ),
+    StripeStream(
+        name="subscriptions",
+        stripe_class=stripe.Subscription,
+        list_path="/v1/subscriptions",
+        permission="rak_subscription_read",
+        # `customer.subscription.deleted` is a cancellation: the subscription stays readable with
+        # status=canceled, so it is not a deletion (and status=all keeps canceled ones in the list).
+        event_types=_events(
+            "customer.subscription",
+            "created",
+            "deleted",
+            "paused",
+            "pending_update_applied",
+            "pending_update_expired",
+            "resumed",
+            "trial_will_end",
+            "updated",
+        ),
+        list_status_all=True,
+    ),
+    StripeStream(
+        name="subscription_items",
+        stripe_class=stripe.SubscriptionItem,
+        list_path="/v1/subscription_items",
+        permission="rak_subscription_read",
+        parent="subscriptions",
+        parent_query_param="subscription",
+        update_source=UpdateSource.PARENT_EVENTS,
+    ),
+    StripeStream(
+        name="products",
+        stripe_class=stripe.Product,
+        list_path="/v1/products",
+        permission="rak_product_read",
+        event_types=_events("product", "created", "deleted", "updated"),
+        deletion_event_types=("product.deleted",),
+    ),
+    StripeStream(
+        name="prices",
+        stripe_class=stripe.Price,
+        list_path="/v1/prices",
+        # Stripe's dashboard calls it "Prices"; the permission keeps the older name.
+        permission="rak_plan_read",
+        event_types=_events("price", "created", "deleted", "updated"),
+        deletion_event_types=("price.deleted",),
+    ),
+    StripeStream(
+        name="plans",
+        stripe_class=stripe.Plan,
+        list_path="/v1/plans",
+        permission="rak_plan_read",
+        event_types=_events("plan", "created", "deleted", "updated"),
+        deletion_event_types=("plan.deleted",),
+    ),
+    StripeStream(
+        name="coupons",
+        stripe_class=stripe.Coupon,
+        list_path="/v1/coupons",
+        permission="rak_coupon_read",
+        event_types=_events("coupon", "created", "deleted", "updated"),
+        deletion_event_types=("coupon.deleted",),
+    ),
+    StripeStream(
+        name="promotion_codes",
+        stripe_class=stripe.PromotionCode,
+        list_path="/v1/promotion_codes",
+        permission="rak_promotion_code_read",
+        event_types=_events("promotion_code", "created", "updated"),
+    ),
+    StripeStream(
+        name="balance_transactions",
+        stripe_class=stripe.BalanceTransaction,
+        list_path="/v1/balance_transactions",
+        permission="rak_balance_transaction_source_read",
+        update_source=UpdateSource.RECENT_CREATED_WINDOW,
+    ),
+    StripeStream(
+        name="payouts",
+        stripe_class=stripe.Payout,
+        list_path="/v1/payouts",
+        permission="rak_payout_read",
+        event_types=_events(
+            "payout", "canceled", "created", "failed", "paid", "reconciliation_completed", "updated"
+        ),
+    ),
+    StripeStream(
+        name="disputes",
+        stripe_class=stripe.Dispute,
+        list_path="/v1/disputes",
+        permission="rak_dispute_read",
+        event_types=_events(
+            "charge.dispute", "closed", "created", "funds_reinstated", "funds_withdrawn", "updated"
+        ),
+    ),
+    StripeStream(
+        name="checkout_sessions",
+        stripe_class=stripe.checkout.Session,
+        list_path="/v1/checkout/sessions",
+        permission="rak_checkout_session_read",
+        event_types=_events(
+            "checkout.session", "async_payment_failed", "async_payment_succeeded", "completed", "expired"
+        ),
+    ),
+    StripeStream(
+        name="credit_notes",
+        stripe_class=stripe.CreditNote,
+        list_path="/v1/credit_notes",
+        permission="rak_credit_note_read",
+        event_types=_events("credit_note", "created", "updated", "voided"),
+    ),
+    StripeStream(
+        name="setup_intents",
+        stripe_class=stripe.SetupIntent,
+        list_path="/v1/setup_intents",
+        permission="rak_setup_intent_read",
+        event_types=_events(
+            "setup_intent", "canceled", "created", "requires_action", "setup_failed", "succeeded"
+        ),
+    ),
+    StripeStream(
+        name="transfers",
+        stripe_class=stripe.Transfer,
+        list_path="/v1/transfers",
+        permission="rak_transfer_read",
+        event_types=_events("transfer", "created", "reversed", "updated"),
+    ),
+    StripeStream(
+        name="events",
+        stripe_class=stripe.Event,
+        list_path="/v1/events",
+        permission="rak_event_read",
+        update_source=UpdateSource.APPEND_ONLY,
+    ),
+)
+
+STREAMS_BY_NAME: dict[str, StripeStream] = {stream.name: stream for stream in STREAMS}
+
+
+def stream_named(name: str) -> StripeStream:
+    """The catalog entry for a stream name; KeyError names the known streams."""
+    try:
+        return STREAMS_BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown Stripe stream {name!r}; known: {', '.join(STREAMS_BY_NAME)}") from None
+
+
+def stream_for_event_type(event_type: str) -> StripeStream | None:
+    """The stream whose object an event of this type carries, or None (the tap does not read that object)."""
+    return _STREAM_BY_EVENT_TYPE.get(event_type)
+
+
+_STREAM_BY_EVENT_TYPE: dict[str, StripeStream] = {
+    event_type: stream for stream in STREAMS for event_type in stream.event_types
+}
