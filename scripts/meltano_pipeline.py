@@ -1,0 +1,146 @@
+"""Run the project's Meltano pipeline against the local emulators: shared by `make demo` and tests/pipeline.
+
+The project's ``meltano.yml`` points its default ``local`` environment at fixed emulator ports; this module starts
+both emulators on free ports instead and hands their addresses to Meltano through the plugins' setting
+variables (``TAP_STRIPE_AEP_API_URL``, ``TARGET_AEP_PLATFORM_URL``, ...), so runs never collide with anything
+already listening.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from emulators.launch import EmulatorProcess, aep_emulator, stripe_emulator  # noqa: E402
+
+MELTANO = str(Path(sys.executable).parent / "meltano")
+STATE_ID = "local:tap-stripe-aep-to-target-aep"
+_METRIC = re.compile(r"METRIC: (\{.*\})")
+
+
+@dataclass
+class RunResult:
+    """One ``meltano run``: its exit code, its log, and the records the tap counted per stream."""
+
+    returncode: int
+    log: str
+    seconds: float
+    records_read: Counter[str] = field(default_factory=Counter)
+
+
+class LocalPipeline:
+    """Both emulators plus the Meltano settings that aim the project's plugins at them."""
+
+    def __init__(self, workdir: Path, *, customers: int = 400, seed: int = 7, **stripe_options: Any) -> None:
+        self.workdir = workdir
+        self.store = workdir / "aep-store"
+        self.dead_letter_path = workdir / "target-aep-rejected.jsonl"
+        self._stack = ExitStack()
+        self.stripe: EmulatorProcess = stripe_emulator(seed=seed, customers=customers, **stripe_options)
+        self.aep: EmulatorProcess = aep_emulator(store=self.store)
+
+    def __enter__(self) -> LocalPipeline:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._stack.enter_context(self.stripe)
+        self._stack.enter_context(self.aep)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()
+
+    def env(self) -> dict[str, str]:
+        """The environment for a Meltano command: emulator addresses and where rejects go."""
+        return dict(
+            os.environ,
+            MELTANO_ENVIRONMENT="local",
+            MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
+            TAP_STRIPE_AEP_API_URL=self.stripe.url,
+            TARGET_AEP_IMS_URL=self.aep.url,
+            TARGET_AEP_PLATFORM_URL=self.aep.url,
+            TARGET_AEP_STREAMING_URL=self.aep.url,
+            TARGET_AEP_DEAD_LETTER_PATH=str(self.dead_letter_path),
+        )
+
+    def meltano(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """Run one Meltano command in the repository's project, output captured."""
+        return subprocess.run(
+            [MELTANO, *args],
+            cwd=REPO_ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def install(self) -> None:
+        """``meltano install`` (fast with the uv backend); raises with Meltano's output when it fails."""
+        done = self.meltano("install")
+        if done.returncode != 0:
+            raise RuntimeError(f"meltano install failed:\n{done.stdout}\n{done.stderr}")
+
+    def run(self, *, full_refresh: bool = False) -> RunResult:
+        """``meltano run tap-stripe-aep target-aep``; Meltano keeps the state between runs."""
+        started = time.monotonic()
+        args = ["run", *(["--full-refresh"] if full_refresh else []), "tap-stripe-aep", "target-aep"]
+        done = self.meltano(*args)
+        log = done.stdout + done.stderr
+        return RunResult(done.returncode, log, time.monotonic() - started, records_read_per_stream(log))
+
+    def mutate(self, **changes: int) -> dict[str, dict[str, list[str]]]:
+        """Apply updates, deletions and creations in the Stripe emulator (with their events)."""
+        response = requests.post(f"{self.stripe.url}/_emulator/mutate", json=changes, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def stripe_objects(self, resource: str) -> list[dict[str, Any]]:
+        """Every live object the Stripe emulator holds for one stream."""
+        response = requests.get(f"{self.stripe.url}/_emulator/objects/{resource}", timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def landed(self, dataset_id: str) -> list[dict[str, Any]]:
+        """Every record that landed in one dataset of the AEP emulator, in arrival order."""
+        response = requests.get(f"{self.aep.url}/_emulator/landed/{dataset_id}", timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def rejected(self) -> list[dict[str, Any]]:
+        """The dead-letter file's entries (empty when nothing was rejected)."""
+        if not self.dead_letter_path.exists():
+            return []
+        return [json.loads(line) for line in self.dead_letter_path.read_text().splitlines() if line.strip()]
+
+
+def records_read_per_stream(log: str, plugin: str = "tap-stripe-aep") -> Counter[str]:
+    """Sum one plugin's ``record_count`` metrics per stream from a Meltano log.
+
+    Both the tap and the target count records under the same metric name; Meltano tags each log line with the
+    plugin that wrote it (``name=tap-stripe-aep``), which tells them apart.
+    """
+    counts: Counter[str] = Counter()
+    for line in log.splitlines():
+        match = _METRIC.search(line)
+        if match is None or f"name={plugin}" not in line:
+            continue
+        try:
+            metric = json.loads(match.group(1))
+        except json.JSONDecodeError:
+            continue
+        if metric.get("metric") == "record_count" and "stream" in metric.get("tags", {}):
+            counts[metric["tags"]["stream"]] += int(metric.get("value", 0))
+    return counts
