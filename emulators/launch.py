@@ -7,6 +7,7 @@ server's start-up, and :class:`EmulatorProcess` stops the process (and its child
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -64,10 +65,8 @@ class EmulatorProcess:
             os.killpg(self._proc.pid, signal.SIGTERM)
             self._proc.wait(timeout=10)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self._proc.wait()
 
     def __enter__(self) -> EmulatorProcess:

@@ -27,6 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from tap_stripe_aep.tap import TapStripeAEP  # noqa: E402
+
 from target_aep.target import TargetAEP  # noqa: E402
 
 REPO_URL = "https://github.com/tap-stripe-aep/tap-stripe-aep"
