@@ -1,0 +1,1 @@
+"""Talking to Adobe Experience Platform: IMS tokens, the gateway, Catalog/Schema Registry, batch and streaming."""

@@ -1,0 +1,125 @@
+"""Batch Ingestion API: create a batch, upload JSON-lines files, COMPLETE, poll until success or failure.
+
+``ingest`` returns only once the Catalog reports the batch ``success``: that is what lets the target write a
+Singer STATE line afterwards (see ``target_aep.sinks``). Any local failure aborts the batch so that AEP does not
+half-load it later; a ``failed`` batch raises with AEP's own errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import typing as t
+from dataclasses import dataclass
+
+from target_aep.aep.errors import AEPError, BatchFailedError
+
+if t.TYPE_CHECKING:
+    from target_aep.aep.gateway import PlatformGateway
+
+logger = logging.getLogger("target-aep.batch")
+
+FILE_MAX_BYTES = 256 * 1024 * 1024  # AEP's limit for one file in a batch
+POLL_FIRST_SECONDS = 0.05
+POLL_MAX_SECONDS = 5.0
+SUCCESS = "success"
+FINAL_FAILURES = frozenset({"failed", "aborted", "abandoned"})
+
+
+@dataclass
+class BatchTimings:
+    """Wall time spent in each phase, summed over a run (for the benchmark and the end-of-run log)."""
+
+    upload_seconds: float = 0.0
+    processing_seconds: float = 0.0
+    batches: int = 0
+
+
+class BatchIngestion:
+    """One dataset batch at a time per caller; safe to share between sink threads."""
+
+    def __init__(self, gateway: PlatformGateway, *, poll_timeout_seconds: float) -> None:
+        self.gateway = gateway
+        self.poll_timeout_seconds = poll_timeout_seconds
+        self.timings = BatchTimings()
+
+    def ingest(self, dataset_id: str, files: t.Sequence[bytes]) -> str:
+        """Land ``files`` (JSON lines, each under the file limit) as one batch; return its id once ``success``."""
+        started = time.perf_counter()
+        batch_id = self._create(dataset_id)
+        try:
+            for number, body in enumerate(files, start=1):
+                self._upload(batch_id, dataset_id, f"part-{number:05d}.json", body)
+            self._complete(batch_id)
+        except BaseException:
+            self._abort(batch_id)
+            raise
+        uploaded = time.perf_counter()
+        self._wait_for_success(batch_id, dataset_id)
+        self.timings.upload_seconds += uploaded - started
+        self.timings.processing_seconds += time.perf_counter() - uploaded
+        self.timings.batches += 1
+        return batch_id
+
+    def _create(self, dataset_id: str) -> str:
+        body = self.gateway.request(
+            "POST",
+            "/data/foundation/import/batches",
+            what=f"create batch for dataset {dataset_id}",
+            json={"datasetId": dataset_id, "inputFormat": {"format": "json"}},
+        ).json()
+        batch_id = body.get("id")
+        if not batch_id:
+            raise AEPError(f"create batch for dataset {dataset_id}: answer has no batch id")
+        return str(batch_id)
+
+    def _upload(self, batch_id: str, dataset_id: str, name: str, body: bytes) -> None:
+        if len(body) > FILE_MAX_BYTES:
+            raise AEPError(f"batch {batch_id}: file {name} is {len(body)} bytes, over AEP's 256 MB limit")
+        self.gateway.request(
+            "PUT",
+            f"/data/foundation/import/batches/{batch_id}/datasets/{dataset_id}/files/{name}",
+            what=f"upload {name} to batch {batch_id}",
+            headers={"Content-Type": "application/octet-stream"},
+            data=body,
+        )
+
+    def _complete(self, batch_id: str) -> None:
+        self.gateway.request(
+            "POST",
+            f"/data/foundation/import/batches/{batch_id}?action=COMPLETE",
+            what=f"complete batch {batch_id}",
+        )
+
+    def _abort(self, batch_id: str) -> None:
+        try:
+            self.gateway.request(
+                "POST",
+                f"/data/foundation/import/batches/{batch_id}?action=ABORT",
+                what=f"abort batch {batch_id}",
+            )
+            logger.warning("Aborted batch %s after a local failure", batch_id)
+        except AEPError as exc:  # the original failure matters more than the abort's
+            logger.warning("Could not abort batch %s: %s", batch_id, exc)
+
+    def _wait_for_success(self, batch_id: str, dataset_id: str) -> None:
+        deadline = time.monotonic() + self.poll_timeout_seconds
+        wait = POLL_FIRST_SECONDS
+        while True:
+            body = self.gateway.request(
+                "GET", f"/data/foundation/catalog/batches/{batch_id}", what=f"batch {batch_id} status"
+            ).json()
+            batch = body.get(batch_id) or next(iter(body.values()), {}) if isinstance(body, dict) else {}
+            status = str(batch.get("status", "")).lower()
+            if status == SUCCESS:
+                return
+            if status in FINAL_FAILURES:
+                raise BatchFailedError(batch_id, dataset_id, status, list(batch.get("errors") or []))
+            if time.monotonic() + wait > deadline:
+                raise AEPError(
+                    f"batch {batch_id} for dataset {dataset_id} still '{status}' after "
+                    f"{self.poll_timeout_seconds:.0f} s (poll_timeout_seconds); its records are not confirmed, "
+                    "so no state was written past them"
+                )
+            time.sleep(wait)
+            wait = min(wait * 1.6, POLL_MAX_SECONDS)

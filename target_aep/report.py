@@ -1,0 +1,64 @@
+"""Per-stream counts and per-stage timings of one run, logged at the end."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+
+@dataclass
+class StreamCounts:
+    """What happened to one stream's records."""
+
+    received: int = 0
+    landed: int = 0
+    rejected: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class RunReport:
+    """Counts per stream and seconds per stage (``mapping``, ``validation``, ``serialization``, ``http``)."""
+
+    streams: dict[str, StreamCounts] = field(default_factory=lambda: defaultdict(StreamCounts))
+    stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, stream: str, *, landed: int = 0, rejected: int = 0, skipped: int = 0) -> None:
+        """Thread-safe count update (sinks deliver from parallel drain threads)."""
+        with self._lock:
+            counts = self.streams[stream]
+            counts.landed += landed
+            counts.rejected += rejected
+            counts.skipped += skipped
+
+    def add_seconds(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self.stage_seconds[stage] += seconds
+
+    @property
+    def received(self) -> int:
+        return sum(c.received for c in self.streams.values())
+
+    @property
+    def rejected(self) -> int:
+        return sum(c.rejected for c in self.streams.values())
+
+    def rejected_share(self) -> float:
+        """Rejected records over records received for streams that were delivered (not skipped)."""
+        considered = sum(c.received - c.skipped for c in self.streams.values())
+        return self.rejected / considered if considered else 0.0
+
+    def summary_lines(self) -> list[str]:
+        lines = [
+            f"stream {name}: received {c.received}, landed {c.landed}, rejected {c.rejected}"
+            + (f", skipped {c.skipped} (no dataset)" if c.skipped else "")
+            for name, c in sorted(self.streams.items())
+        ]
+        if self.stage_seconds:
+            lines.append(
+                "time by stage: "
+                + ", ".join(f"{stage} {secs:.3f} s" for stage, secs in sorted(self.stage_seconds.items()))
+            )
+        return lines

@@ -1,0 +1,194 @@
+"""What one run shares between sinks: AEP clients, resolved datasets, the dead-letter file and the report.
+
+Clients are built on first use, after config validation, so ``--about`` and bad configs never touch the network.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+from target_aep.aep.batch_ingestion import FILE_MAX_BYTES, BatchIngestion
+from target_aep.aep.catalog import Catalog, DatasetTarget
+from target_aep.aep.gateway import PlatformGateway
+from target_aep.aep.ims import IMSTokenProvider
+from target_aep.aep.streaming import StreamingIngestion, StreamingRejection
+from target_aep.dead_letter import DeadLetterFile
+from target_aep.report import RunReport
+
+DEFAULT_SCOPES = "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where one stream's XDM goes: a dataset on the Platform, or a local file in ``output_dir`` mode."""
+
+    stream: str
+    dataset: DatasetTarget | None  # None: output_dir mode without credentials (no schema to read)
+    output_path: Path | None  # set in output_dir mode
+
+    @property
+    def schema(self) -> dict | None:
+        return self.dataset.schema if self.dataset else None
+
+
+class TargetRuntime:
+    """Run-wide state; thread-safe where sinks call it from drain threads."""
+
+    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
+        self.config = config
+        self.report = RunReport()
+        self.dead_letters = DeadLetterFile(config.get("dead_letter_path") or "target-aep-rejected.jsonl", self.secrets)
+        self._lock = threading.Lock()
+        self._file_locks: dict[Path, threading.Lock] = {}
+        self._tenant_id: str | None = config.get("tenant_id") or None
+        self._ims: IMSTokenProvider | None = None
+        self._gateway: PlatformGateway | None = None
+        self._catalog: Catalog | None = None
+        self._batch: BatchIngestion | None = None
+        self._streaming: StreamingIngestion | None = None
+
+    # -- configuration views
+
+    @property
+    def output_dir(self) -> Path | None:
+        value = self.config.get("output_dir")
+        return Path(value) if value else None
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.config.get("client_id"))
+
+    @property
+    def streaming(self) -> bool:
+        return self.config.get("ingestion_mode", "batch") == "streaming" and self.output_dir is None
+
+    def dataset_setting(self, stream: str) -> dict | None:
+        """The ``datasets`` entry for a stream, or None when the stream is not configured."""
+        entry = (self.config.get("datasets") or {}).get(stream)
+        return dict(entry) if entry else None
+
+    def secrets(self) -> list[str]:
+        """Every value that must never reach a log, state or dead-letter line."""
+        values = [self.config.get("client_secret") or ""]
+        if self._ims is not None:
+            values += self._ims.secrets
+        return [v for v in values if v]
+
+    # -- AEP clients
+
+    @property
+    def gateway(self) -> PlatformGateway:
+        with self._lock:
+            if self._gateway is None:
+                timeout = float(self.config.get("request_timeout_seconds", 60))
+                self._ims = IMSTokenProvider(
+                    ims_url=self.config.get("ims_url") or "https://ims-na1.adobelogin.com",
+                    client_id=self.config["client_id"],
+                    client_secret=self.config.get("client_secret") or "",
+                    scopes=self.config.get("scopes") or DEFAULT_SCOPES,
+                    timeout=timeout,
+                )
+                self._gateway = PlatformGateway(
+                    platform_url=self.config.get("platform_url") or "https://platform.adobe.io",
+                    ims=self._ims,
+                    client_id=self.config["client_id"],
+                    org_id=self.config.get("org_id") or "",
+                    sandbox_name=self.config.get("sandbox_name") or "prod",
+                    timeout=timeout,
+                )
+                self._catalog = Catalog(self._gateway)
+                self._batch = BatchIngestion(
+                    self._gateway, poll_timeout_seconds=float(self.config.get("poll_timeout_seconds", 3600))
+                )
+                self._streaming = StreamingIngestion(
+                    self._gateway,
+                    streaming_url=self.config.get("streaming_url") or "https://dcs.adobedc.net",
+                    org_id=self.config.get("org_id") or "",
+                )
+            return self._gateway
+
+    def tenant_id(self) -> str:
+        """The configured tenant, else the Schema Registry's (asked once)."""
+        if self._tenant_id is None:
+            gateway = self.gateway
+            assert self._catalog is not None
+            tenant = self._catalog.tenant_id()
+            with self._lock:
+                self._tenant_id = tenant
+            _ = gateway
+        return self._tenant_id
+
+    def destination(self, stream: str) -> Destination | None:
+        """Resolve where ``stream`` lands (reads the dataset and its schema); None: skip the stream."""
+        entry = self.dataset_setting(stream)
+        output_dir = self.output_dir
+        if output_dir is not None:
+            name = entry["dataset_id"] if entry else stream
+            dataset = None
+            if entry and self.has_credentials:
+                dataset = self._dataset_target(stream, entry)
+            return Destination(stream, dataset, output_dir / f"{name}.jsonl")
+        if entry is None:
+            return None
+        return Destination(stream, self._dataset_target(stream, entry), None)
+
+    def _dataset_target(self, stream: str, entry: dict) -> DatasetTarget:
+        self.gateway  # noqa: B018 - builds the clients
+        assert self._catalog is not None
+        return self._catalog.dataset_target(stream, entry["dataset_id"], entry.get("inlet_id"))
+
+    # -- delivery: each call returns only once the records are accepted (see sinks.AEPSink.process_batch)
+
+    def write_local(self, path: Path, lines: t.Sequence[bytes]) -> None:
+        """Append JSON lines to an output_dir file; streams sharing a dataset share the file."""
+        with self._lock:
+            lock = self._file_locks.setdefault(path, threading.Lock())
+        with lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("ab") as handle:
+                for line in lines:
+                    handle.write(line)
+                    handle.write(b"\n")
+
+    def send_batch(self, dataset: DatasetTarget, lines: t.Sequence[bytes]) -> str:
+        """One AEP batch of JSON-lines files (split under the file limit); returns once it is ``success``."""
+        self.gateway  # noqa: B018
+        assert self._batch is not None
+        files: list[bytes] = []
+        current: list[bytes] = []
+        size = 0
+        for line in lines:
+            if current and size + len(line) + 1 > FILE_MAX_BYTES:
+                files.append(b"\n".join(current) + b"\n")
+                current, size = [], 0
+            current.append(line)
+            size += len(line) + 1
+        if current:
+            files.append(b"\n".join(current) + b"\n")
+        started = time.perf_counter()
+        try:
+            return self._batch.ingest(dataset.dataset_id, files)
+        finally:
+            self.report.add_seconds("http", time.perf_counter() - started)
+
+    def envelope(self, dataset: DatasetTarget, xdm: dict) -> bytes:
+        self.gateway  # noqa: B018
+        assert self._streaming is not None
+        return self._streaming.envelope(dataset, xdm)
+
+    def send_streaming(self, dataset: DatasetTarget, envelopes: t.Sequence[bytes]) -> list[StreamingRejection]:
+        """Stream envelopes to the dataset's inlet; returns once each is accepted or rejected for good."""
+        self.gateway  # noqa: B018
+        assert self._streaming is not None
+        started = time.perf_counter()
+        try:
+            return self._streaming.send(dataset, envelopes)
+        finally:
+            self.report.add_seconds("http", time.perf_counter() - started)
+
+    def close(self) -> None:
+        self.dead_letters.close()

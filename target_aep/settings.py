@@ -1,0 +1,148 @@
+"""The target's settings: the one config schema (with descriptions) and the checks JSON Schema cannot express.
+
+Every check names the setting it is about and runs before any request is made.
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+import urllib.parse
+
+from singer_sdk import typing as th
+
+from target_aep.runtime import DEFAULT_SCOPES
+from target_aep.sinks import DEFAULT_BATCH_MAX_BYTES, DEFAULT_BATCH_MAX_RECORDS
+
+DATASET_ID_PATTERN = re.compile(r"^[0-9a-fA-F]{24}$")
+INGESTION_MODES = ("batch", "streaming")
+URL_SETTINGS = ("ims_url", "platform_url", "streaming_url")
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property("client_id", th.StringType, description="OAuth Server-to-Server client id; also sent as x-api-key"),
+    th.Property("client_secret", th.StringType, secret=True, description="OAuth Server-to-Server client secret"),
+    th.Property("org_id", th.StringType, description="IMS organization (...@AdobeOrg), sent as x-gw-ims-org-id"),
+    th.Property("sandbox_name", th.StringType, default="prod", description="Sent as x-sandbox-name"),
+    th.Property("scopes", th.StringType, default=DEFAULT_SCOPES, description="IMS scopes, comma-separated"),
+    th.Property("ims_url", th.StringType, default="https://ims-na1.adobelogin.com", description="IMS base address"),
+    th.Property(
+        "platform_url", th.StringType, default="https://platform.adobe.io", description="Platform API base address"
+    ),
+    th.Property(
+        "streaming_url", th.StringType, default="https://dcs.adobedc.net", description="Streaming (DCS) base address"
+    ),
+    th.Property(
+        "ingestion_mode",
+        th.StringType,
+        default="batch",
+        allowed_values=list(INGESTION_MODES),
+        description="'batch' (Batch Ingestion API) or 'streaming' (HTTP API streaming inlet)",
+    ),
+    th.Property(
+        "datasets",
+        th.ObjectType(
+            additional_properties=th.ObjectType(
+                th.Property("dataset_id", th.StringType, required=True),
+                th.Property("inlet_id", th.StringType),
+            )
+        ),
+        description="Stream name -> {dataset_id, inlet_id (streaming)}; streams not named are skipped with a warning",
+    ),
+    th.Property(
+        "tenant_id", th.StringType, description="Tenant namespace for custom fields (_{tenant}); default: asked"
+    ),
+    th.Property(
+        "customer_identity_namespace",
+        th.StringType,
+        default="StripeCustomerId",
+        description="Identity namespace code for Stripe customer ids in identityMap",
+    ),
+    th.Property(
+        "dead_letter_path",
+        th.StringType,
+        default="target-aep-rejected.jsonl",
+        description="JSON lines of rejected records, each with the reasons",
+    ),
+    th.Property(
+        "output_dir",
+        th.StringType,
+        description="Write XDM JSON lines per dataset here instead of sending (no credentials needed)",
+    ),
+    th.Property(
+        "mappings",
+        th.ObjectType(additional_properties=th.ObjectType()),
+        description="Per-stream overrides of the XDM mapping (stream name -> override object)",
+    ),
+    th.Property(
+        "max_rejected_share",
+        th.NumberType,
+        default=1.0,
+        description="Fail the run (non-zero exit) when rejected records exceed this share of those received (0..1)",
+    ),
+    th.Property(
+        "batch_max_records",
+        th.IntegerType,
+        default=DEFAULT_BATCH_MAX_RECORDS,
+        description="Deliver a stream's records once this many are buffered (one AEP batch each)",
+    ),
+    th.Property(
+        "batch_max_bytes",
+        th.IntegerType,
+        default=DEFAULT_BATCH_MAX_BYTES,
+        description="Deliver a stream's records once their serialized XDM reaches this many bytes",
+    ),
+    th.Property(
+        "poll_timeout_seconds",
+        th.NumberType,
+        default=3600,
+        description="How long to wait for a batch to reach success or failed before failing the run",
+    ),
+    th.Property("request_timeout_seconds", th.NumberType, default=60, description="Timeout of one HTTP request"),
+).to_dict()
+
+
+def semantic_errors(config: t.Mapping[str, t.Any]) -> list[str]:
+    """Problems a JSON Schema cannot express, each naming its setting."""
+    errors: list[str] = []
+    output_dir = config.get("output_dir")
+    if not output_dir:
+        for name in ("client_id", "client_secret", "org_id"):
+            if not config.get(name):
+                errors.append(f"{name} is required unless output_dir is set")
+    elif not config.get("client_id") and not config.get("tenant_id"):
+        errors.append("tenant_id is required when output_dir is used without client_id (nothing to ask)")
+    mode = config.get("ingestion_mode", "batch")
+    if mode not in INGESTION_MODES:
+        errors.append(f"ingestion_mode must be 'batch' or 'streaming', not {mode!r}")
+    datasets = config.get("datasets") or {}
+    if not isinstance(datasets, t.Mapping):
+        errors.append("datasets must be an object: stream name -> {dataset_id, inlet_id}")
+        datasets = {}
+    for stream, entry in datasets.items():
+        if not isinstance(entry, t.Mapping) or not entry.get("dataset_id"):
+            errors.append(f"datasets.{stream} needs a dataset_id")
+            continue
+        dataset_id = str(entry["dataset_id"])
+        if not DATASET_ID_PATTERN.match(dataset_id):
+            errors.append(f"datasets.{stream}.dataset_id {dataset_id!r} is not a dataset id (24 hex characters)")
+        if mode == "streaming" and not output_dir and not entry.get("inlet_id"):
+            errors.append(f"datasets.{stream}.inlet_id is required with ingestion_mode 'streaming'")
+    for name in URL_SETTINGS:
+        value = config.get(name)
+        if value is None:
+            continue
+        parsed = urllib.parse.urlparse(str(value))
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            errors.append(f"{name} must be an http(s) URL such as https://host, not {value!r}")
+    share = config.get("max_rejected_share", 1.0)
+    if not isinstance(share, int | float) or not 0 <= share <= 1:
+        errors.append(f"max_rejected_share must be a number from 0 to 1, not {share!r}")
+    for name in ("batch_max_records", "batch_max_bytes", "poll_timeout_seconds", "request_timeout_seconds"):
+        value = config.get(name)
+        if value is not None and (not isinstance(value, int | float) or value <= 0):
+            errors.append(f"{name} must be a positive number, not {value!r}")
+    mappings = config.get("mappings") or {}
+    for stream in mappings:
+        if datasets and stream not in datasets and not output_dir:
+            errors.append(f"mappings.{stream} names a stream that has no entry in datasets")
+    return errors

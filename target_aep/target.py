@@ -1,0 +1,84 @@
+"""target-aep: settings, sink choice, and the end-of-run report."""
+
+from __future__ import annotations
+
+import threading
+import typing as t
+
+from singer_sdk import Target
+from singer_sdk.exceptions import ConfigValidationError
+
+from target_aep.reader import AEPMessageReader
+from target_aep.runtime import TargetRuntime
+from target_aep.settings import CONFIG_SCHEMA, semantic_errors
+from target_aep.sinks import AEPSink, SkippedStreamSink
+
+if t.TYPE_CHECKING:
+    from singer_sdk.sinks import Sink
+
+
+class RejectedShareExceededError(RuntimeError):
+    """More records were rejected than ``max_rejected_share`` allows."""
+
+
+class TargetAEP(Target):
+    """Singer target writing validated XDM to Adobe Experience Platform (batch or streaming)."""
+
+    name = "target-aep"
+    config_jsonschema = CONFIG_SCHEMA
+    default_sink_class = AEPSink
+    message_reader_class = AEPMessageReader
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._runtime: TargetRuntime | None = None
+        self._runtime_lock = threading.Lock()
+
+    @property
+    def runtime(self) -> TargetRuntime:
+        """Clients, dead-letter file and report of this run (built on first use, after config checks)."""
+        with self._runtime_lock:
+            if self._runtime is None:
+                self._runtime = TargetRuntime(self.config)
+            return self._runtime
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)
+        extra = semantic_errors(self.config)
+        if extra and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=extra, schema=self.config_jsonschema)
+        return errors + extra
+
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        """Streams without a dataset are skipped (except in output_dir mode, where they get their own file)."""
+        if self.config.get("output_dir") or self.runtime.dataset_setting(stream_name):
+            return AEPSink
+        return SkippedStreamSink
+
+    def process_endofpipe(self) -> None:
+        """Drain (each delivery waits for acceptance, then the SDK writes state), report, enforce the share."""
+        super().process_endofpipe()
+        runtime = self.runtime
+        runtime.close()
+        for line in runtime.report.summary_lines():
+            self.logger.info(line)
+        for sink in self._sinks_active.values():
+            mapper = getattr(sink, "mapper", None)
+            unplaced = sorted(mapper.unplaced_fields()) if mapper is not None else []
+            if unplaced:
+                self.logger.info(
+                    "stream %s: fields with no place in XDM (not sent): %s", sink.stream_name, ", ".join(unplaced)
+                )
+        if runtime.report.rejected:
+            self.logger.warning("%d records were rejected; see %s", runtime.report.rejected, runtime.dead_letters.path)
+        share = runtime.report.rejected_share()
+        limit = float(self.config.get("max_rejected_share", 1.0))
+        if share > limit:
+            raise RejectedShareExceededError(
+                f"{share:.1%} of records were rejected, over max_rejected_share {limit:.1%}; "
+                f"see {runtime.dead_letters.path}"
+            )
+
+
+if __name__ == "__main__":
+    TargetAEP.cli()
