@@ -1,0 +1,50 @@
+"""``python -m emulators.aep --port 0 --store DIR``: serve until stopped; prints ``READY <url>`` once listening."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from emulators.aep.config import DEFAULT_BATCH_PROCESSING_MS, DEFAULT_TOKEN_TTL
+from emulators.aep.server import AEPServer, Emulator
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m emulators.aep", description=__doc__)
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--store", type=Path, help="where landed records go (default: a new temporary directory)")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before every IMS, Platform, DCS reply")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of Platform/DCS calls that fail")
+    parser.add_argument("--token-ttl", type=int, default=DEFAULT_TOKEN_TTL, help="token lifetime in seconds")
+    parser.add_argument(
+        "--batch-processing-ms",
+        type=float,
+        default=DEFAULT_BATCH_PROCESSING_MS,
+        help="least time a completed batch spends in processing",
+    )
+    parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    args = parser.parse_args(argv)
+    store = args.store or Path(tempfile.mkdtemp(prefix="aep-emulator-"))
+    emulator = Emulator(store, args.token_ttl, args.latency_ms, args.fault_rate, args.batch_processing_ms)
+    server = AEPServer(("127.0.0.1", args.port), emulator, verbose=args.verbose)
+
+    def stop(signum: int, frame: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    host, port = server.server_address[:2]
+    print(f"READY http://{host}:{port}", flush=True)
+    sys.stderr.write(f"aep-emulator: store {store}\n")
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
