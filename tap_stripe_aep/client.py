@@ -1,0 +1,198 @@
+"""Stripe HTTP calls: pinned ``Stripe-Version``, Bearer auth, Connect header, shared rate limit, retries, paging.
+
+Every request of the process goes through :meth:`StripeClient.get`. Threads share one :class:`TokenBucket`
+(Stripe limits requests per key, not per connection) and each thread keeps its own ``requests.Session``
+(sessions are not thread-safe, but keep-alive connections are worth keeping).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+
+from tap_stripe_aep.errors import (
+    StripeAPIError,
+    StripeAuthError,
+    StripePermissionError,
+    StripeRequestError,
+    StripeRetriesExhaustedError,
+    key_hint,
+)
+from tap_stripe_aep.rate_limit import TokenBucket
+
+PAGE_SIZE = 100
+RETRYABLE_STATUS = frozenset({409, 429, 500, 502, 503, 504})
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 0.25
+BACKOFF_CAP_SECONDS = 20.0
+TIMEOUT_SECONDS = (10.0, 60.0)
+
+logger = logging.getLogger("tap_stripe_aep.client")
+
+
+class StripeClient:
+    """A thread-safe reader of one Stripe API base address with one key."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        api_url: str,
+        api_version: str,
+        limiter: TokenBucket,
+        user_agent: str = "tap-stripe-aep",
+    ) -> None:
+        self._api_key = api_key
+        self.api_url = api_url.rstrip("/")
+        self.api_version = api_version
+        self.limiter = limiter
+        self.user_agent = user_agent
+        self._local = threading.local()
+        # Seconds to add to the local clock to get Stripe's: windows and the 30-day event horizon are in
+        # Stripe's time, which can differ from ours (and does, on purpose, in the emulator).
+        self.clock_offset = 0.0
+        self.requests_made = 0
+
+    def __repr__(self) -> str:  # never show the key, even in a debugger or a traceback
+        return f"StripeClient({self.api_url!r}, {key_hint(self._api_key)})"
+
+    @property
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers.update(
+                {
+                    "Authorization": f"Bearer {self._api_key}",
+                    "Stripe-Version": self.api_version,
+                    "User-Agent": self.user_agent,
+                }
+            )
+            self._local.session = session
+        return session
+
+    def server_now(self) -> int:
+        """Stripe's current time (Unix seconds), from the ``Date`` header of the latest response."""
+        return int(time.time() + self.clock_offset)
+
+    def get(
+        self,
+        path: str,
+        params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        *,
+        account: str | None = None,
+        stream: str | None = None,
+        permission: str | None = None,
+    ) -> dict[str, Any]:
+        """GET ``path`` and return the decoded JSON body, retrying what is safe to retry.
+
+        ``stream`` and ``permission`` only serve error messages: a 403 names the permission the stream needs.
+        """
+        headers = {"Stripe-Account": account} if account else None
+        url = self.api_url + path
+        last_problem = ""
+        for attempt in range(MAX_ATTEMPTS):
+            self.limiter.acquire()
+            self.requests_made += 1
+            try:
+                response = self._session.get(url, params=params, headers=headers, timeout=TIMEOUT_SECONDS)
+                body_text = response.text
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last_problem = f"connection failed ({type(exc).__name__})"
+                self._sleep_before_retry(attempt, path, last_problem)
+                continue
+            self._note_server_date(response.headers.get("Date"))
+            status = response.status_code
+            if status == 200:
+                try:
+                    return json.loads(body_text)  # type: ignore[no-any-return]
+                except ValueError:
+                    # A body cut off by a dropped connection: safe to read again.
+                    last_problem = "truncated response body"
+                    self._sleep_before_retry(attempt, path, last_problem)
+                    continue
+            should_retry = response.headers.get("Stripe-Should-Retry")
+            if (status in RETRYABLE_STATUS and should_retry != "false") or should_retry == "true":
+                last_problem = f"HTTP {status}"
+                if status == 429:
+                    self.limiter.penalize(0.5)
+                self._sleep_before_retry(attempt, path, last_problem, response.headers.get("Retry-After"))
+                continue
+            raise self._error_for(status, body_text, path, stream, permission)
+        raise StripeRetriesExhaustedError(
+            f"GET {path} still failing after {MAX_ATTEMPTS} attempts (last: {last_problem})"
+        )
+
+    def list_pages(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        account: str | None = None,
+        stream: str | None = None,
+        permission: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield each page of a list call (``limit=100``, following ``starting_after``), newest first."""
+        query = dict(params or {})
+        query["limit"] = PAGE_SIZE
+        while True:
+            page = self.get(path, query, account=account, stream=stream, permission=permission)
+            yield page
+            data = page.get("data") or []
+            if not page.get("has_more") or not data:
+                return
+            query["starting_after"] = data[-1]["id"]
+
+    def _sleep_before_retry(self, attempt: int, path: str, problem: str, retry_after: str | None = None) -> None:
+        if attempt + 1 >= MAX_ATTEMPTS:
+            return
+        delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2**attempt))
+        delay = delay / 2 + random.uniform(0, delay / 2)  # jitter: threads refused together retry apart
+        if retry_after:
+            with contextlib.suppress(ValueError):
+                delay = max(delay, float(retry_after))
+        logger.info("GET %s: %s; retry %d in %.2f s", path, problem, attempt + 1, delay)
+        time.sleep(delay)
+
+    def _note_server_date(self, date_header: str | None) -> None:
+        if not date_header:
+            return
+        try:
+            server_time = email.utils.parsedate_to_datetime(date_header).timestamp()
+        except (TypeError, ValueError):
+            return
+        self.clock_offset = server_time - time.time()
+
+    def _error_for(
+        self, status: int, body_text: str, path: str, stream: str | None, permission: str | None
+    ) -> StripeAPIError:
+        error: dict[str, Any] = {}
+        with contextlib.suppress(ValueError, AttributeError):
+            error = json.loads(body_text).get("error") or {}
+        message = str(error.get("message") or body_text[:300] or "no message")
+        # Stripe quotes the key's tail in some messages; make sure nothing longer ever leaks.
+        message = message.replace(self._api_key, "***")
+        where = f" while reading stream '{stream}'" if stream else ""
+        if status == 401:
+            return StripeAuthError(
+                f"the API key was rejected ({key_hint(self._api_key)}){where}: {message}", status=status
+            )
+        if status == 403:
+            needed = permission or "a permission"
+            return StripePermissionError(
+                f"the API key lacks permission '{needed}' needed by stream '{stream or path}' "
+                f"(grant it to the restricted key, or deselect the stream): {message}",
+                status=status,
+            )
+        param = error.get("param")
+        detail = f" (param: {param})" if param else ""
+        return StripeRequestError(f"Stripe refused GET {path}{where}: HTTP {status}: {message}{detail}", status=status)

@@ -1,0 +1,1 @@
+"""Stripe streams by area: payments, billing, catalog, and the event log itself."""

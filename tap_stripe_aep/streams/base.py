@@ -1,0 +1,267 @@
+"""The shared Stripe stream: one state partition per account, history by ``created`` windows, then events.
+
+How a partition (one account of one stream) is read, and what its state holds (Unix seconds):
+
+- ``backfill_started_at`` / ``backfill_done_through``: a history read is in progress. Windows
+  ``[history start, backfill_started_at]`` are read oldest first; after all objects of a window have been
+  emitted, ``backfill_done_through`` moves to the window's end and a STATE message is written. A killed run
+  resumes at ``backfill_done_through``.
+- ``events_since``: history is complete; changes after this instant are read from ``/v1/events``.
+- ``deletions_since``: set when a full re-read replaced the event catch-up (bookmark older than Stripe's 30
+  days of events); deletions still visible in events are emitted after the re-read.
+
+The SDK's own ``replication_key_value`` (``updated``) is kept too, for people and tools that read state, but the
+keys above are what the tap resumes from.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from singer_sdk import Stream
+from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers.types import Context
+
+from tap_stripe_aep.backfill import find_history_start, plan_windows, read_windows
+from tap_stripe_aep.change_feed import EVENT_LAG_SECONDS, Change, events_reach, latest_changes
+from tap_stripe_aep.record_conventions import TimestampConverter, finalize_record
+from tap_stripe_aep.schemas import load_schema
+from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION, UpdateSource, stream_named
+from tap_stripe_aep.stream_catalog import StripeStream as CatalogEntry
+
+if TYPE_CHECKING:
+    from tap_stripe_aep.client import StripeClient
+    from tap_stripe_aep.tap import TapStripeAEP
+
+StripeObject = dict[str, Any]
+STRIPE_EPOCH = 1293840000  # 2011-01-01: nothing in Stripe is older
+DAY = 24 * 3600
+
+
+class StripeStream(Stream):
+    """A Stripe list read as one incremental stream, partitioned by account."""
+
+    primary_keys: ClassVar[list[str]] = ["id", "account_id"]  # type: ignore[misc]
+    replication_key = "updated"
+    # Records are JSON from Stripe and timestamps are converted by TimestampConverter: nothing left for the
+    # SDK's per-record conformance to do, and it would cost most of the tap's CPU.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    # The tap resumes from its own window bookmarks; STATE is written after every finished window.
+    STATE_MSG_FREQUENCY = 10**9
+    # Emitted in rising ``updated`` within one run, but a full re-read starts again from old ``created`` values,
+    # so the SDK must not reject a smaller value than the previous run's bookmark.
+    is_sorted = True
+    check_sorted = False
+
+    def __init__(self, tap: TapStripeAEP) -> None:
+        self.entry: CatalogEntry = stream_named(self.name)
+        super().__init__(tap, schema=load_schema(self.name))
+        self._tap_ref = tap
+        self._converter = TimestampConverter.from_schema(self.schema)
+
+    # --- SDK hooks -------------------------------------------------------------------------------------
+
+    @property
+    def partitions(self) -> list[dict] | None:
+        """One partition per account: the configured Connect accounts, else the key's own account."""
+        return [{"account_id": account} for account in self._tap_ref.account_ids()]
+
+    def get_records(self, context: Context | None) -> Iterable[dict]:
+        """Read one account: history by windows until done, then changes since the bookmark."""
+        account = (context or {}).get("account_id") or self._tap_ref.account_ids()[0]
+        state = self.get_context_state(context)
+        with ThreadPoolExecutor(self._tap_ref.max_concurrency, thread_name_prefix=self.name) as pool:
+            self._pool = pool
+            self._account = account
+            yield from self._read_partition(state)
+
+    # --- the sync plan ---------------------------------------------------------------------------------
+
+    def _read_partition(self, state: dict) -> Iterator[dict]:
+        client = self.client
+        if client.requests_made == 0:
+            self._tap_ref.account_ids()  # one request so that Stripe's clock is known
+        now = client.server_now()
+        since = state.get("events_since")
+        if "backfill_started_at" not in state and since is not None:
+            source = self.entry.update_source
+            reads_events = source in (UpdateSource.EVENTS, UpdateSource.PARENT_EVENTS)
+            if reads_events and events_reach(since, now):
+                yield from self._emit_changes(since - EVENT_LAG_SECONDS, now + 1)
+                state["events_since"] = now
+                return
+            if reads_events:
+                self.logger.warning(
+                    "Stream '%s', account %s: the bookmark (%s) is older than the 30 days of events Stripe "
+                    "keeps, so changes since then cannot be read from events. Re-reading the whole stream "
+                    "(every object, by created windows); deletions are recovered only from the events that "
+                    "remain.",
+                    self.name,
+                    self._account,
+                    _iso(since),
+                )
+                state["deletions_since"] = max(since, now - (30 * DAY - 3600))
+                state["backfill_started_at"] = now
+                state.pop("backfill_done_through", None)
+            else:
+                # No events for this object (or the event log itself): re-read from the bookmark by created.
+                if not events_reach(since, now) and source == UpdateSource.APPEND_ONLY:
+                    self.logger.warning(
+                        "Stream '%s', account %s: the bookmark (%s) is older than the 30 days of events Stripe "
+                        "keeps; events between it and %s are gone and cannot be read.",
+                        self.name,
+                        self._account,
+                        _iso(since),
+                        _iso(now - 30 * DAY),
+                    )
+                state["backfill_started_at"] = now
+                state["backfill_done_through"] = since - EVENT_LAG_SECONDS
+        if "backfill_started_at" not in state:
+            state["backfill_started_at"] = now
+        yield from self._backfill(state)
+        deletions_since = state.pop("deletions_since", None)
+        if deletions_since is not None:
+            yield from self._emit_changes(deletions_since, now + 1, deletions_only=True)
+        state["events_since"] = state.pop("backfill_started_at")
+        state.pop("backfill_done_through", None)
+
+    def _backfill(self, state: dict) -> Iterator[dict]:
+        """Read ``created`` windows up to ``backfill_started_at``, resuming after ``backfill_done_through``."""
+        end = int(state["backfill_started_at"]) + 1
+        start = state.get("backfill_done_through")
+        if start is None:
+            start = self._tap_ref.start_timestamp or STRIPE_EPOCH
+        start = int(start)
+        if start >= end:
+            return
+        path, params = self.history_list()
+        fetch = self._page_fetcher(path, params)
+        # One page for the whole range first: small lists end here with a single request.
+        first = fetch(start, end, None)
+        if not first.get("has_more"):
+            objects = sorted(first.get("data") or [], key=lambda o: (int(o["created"]), o["id"]))
+            yield from self._emit_window_objects(objects)
+            state["backfill_done_through"] = end
+            self._flush_state()
+            return
+        history_start = find_history_start(fetch, self._pool, start, end)
+        if history_start is None:
+            return
+        windows = plan_windows(history_start, end, self._tap_ref.backfill_window_seconds)
+        self.logger.info(
+            "Stream '%s', account %s: reading history %s .. %s in %d windows",
+            self.name,
+            self._account,
+            _iso(history_start),
+            _iso(end),
+            len(windows),
+        )
+        for window, objects in read_windows(windows, fetch, self._pool, max_in_flight=self._tap_ref.max_concurrency):
+            yield from self._emit_window_objects(objects)
+            state["backfill_done_through"] = window.end
+            self._flush_state()
+
+    def _emit_changes(self, since: int, until: int, *, deletions_only: bool = False) -> Iterator[dict]:
+        entry = self.change_entry()
+        changes = latest_changes(
+            self._events_fetcher(),
+            self._pool,
+            event_types=entry.event_types,
+            deletion_types=entry.deletion_event_types,
+            since=since,
+            until=until,
+            max_in_flight=self._tap_ref.max_concurrency,
+        )
+        if deletions_only:
+            changes = [change for change in changes if change.deleted]
+        self.logger.info(
+            "Stream '%s', account %s: %d objects changed since %s", self.name, self._account, len(changes), _iso(since)
+        )
+        yield from self._emit_changed_objects(changes)
+
+    # --- what subclasses change --------------------------------------------------------------------------
+
+    def history_list(self) -> tuple[str, dict[str, Any]]:
+        """The list path and fixed parameters used to read history by ``created`` windows."""
+        params = {"status": "all"} if self.entry.list_status_all else {}
+        return self.entry.list_path, params
+
+    def change_entry(self) -> CatalogEntry:
+        """The catalog entry whose events describe this stream's changes."""
+        return self.entry
+
+    def _emit_window_objects(self, objects: list[StripeObject]) -> Iterator[dict]:
+        for obj in objects:
+            yield self.make_record(obj, updated=None, is_deleted=False)
+
+    def _emit_changed_objects(self, changes: list[Change]) -> Iterator[dict]:
+        stale = [c for c in changes if not c.deleted and c.api_version and c.api_version != STRIPE_API_VERSION]
+        fresh = dict(zip((c.obj["id"] for c in stale), self._pool.map(self._refetch, stale), strict=True))
+        for change in changes:
+            obj = fresh.get(change.obj["id"]) or change.obj
+            yield self.make_record(obj, updated=change.created, is_deleted=change.deleted)
+
+    # --- helpers -----------------------------------------------------------------------------------------
+
+    @property
+    def client(self) -> StripeClient:
+        return self._tap_ref.stripe_client
+
+    def make_record(self, obj: StripeObject, *, updated: int | None, is_deleted: bool) -> dict:
+        """A Singer record from a Stripe object: RFC 3339 timestamps, ``updated``, ``is_deleted``, account."""
+        self._converter.convert(obj)
+        return finalize_record(obj, updated_epoch=updated, is_deleted=is_deleted, account_id=self._account)
+
+    def _refetch(self, change: Change) -> StripeObject | None:
+        """The object in the pinned API version (an event renders it in the version current at its creation)."""
+        from tap_stripe_aep.errors import StripeRequestError
+
+        try:
+            return self.client.get(
+                f"{self.entry.list_path}/{change.obj['id']}",
+                account=self._account,
+                stream=self.name,
+                permission=self.entry.permission,
+            )
+        except StripeRequestError:
+            return None  # gone since the event: the event's copy is the newest there is
+
+    def _page_fetcher(self, path: str, params: dict[str, Any]):  # type: ignore[no-untyped-def]
+        client, account, name, permission = self.client, self._account, self.name, self.entry.permission
+
+        def fetch(gte: int, lt: int, starting_after: str | None) -> dict[str, Any]:
+            query = {**params, "limit": 100, "created[gte]": gte, "created[lt]": lt}
+            if starting_after:
+                query["starting_after"] = starting_after
+            return client.get(path, query, account=account, stream=name, permission=permission)
+
+        return fetch
+
+    def _events_fetcher(self):  # type: ignore[no-untyped-def]
+        client, account, name = self.client, self._account, self.name
+
+        def fetch(types: list[str], gte: int, lt: int, starting_after: str | None) -> dict[str, Any]:
+            query: list[tuple[str, Any]] = [("limit", 100), ("created[gte]", gte), ("created[lt]", lt)]
+            query += [("types[]", t) for t in types]
+            if starting_after:
+                query.append(("starting_after", starting_after))
+            return client.get("/v1/events", query, account=account, stream=name, permission="rak_event_read")
+
+        return fetch
+
+    def _flush_state(self) -> None:
+        # Everything yielded so far has been written by the SDK before this generator resumed, so the STATE
+        # line that follows can only promise records that are already out.
+        self._write_state_message()
+
+
+def _iso(epoch: int | float) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+logging.getLogger("tap_stripe_aep").addHandler(logging.NullHandler())

@@ -1,0 +1,182 @@
+"""tap-stripe-aep: the settings (one config schema) and the list of streams."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from functools import cached_property
+from typing import Any
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+
+from tap_stripe_aep.client import StripeClient
+from tap_stripe_aep.errors import ConfigError
+from tap_stripe_aep.rate_limit import shared_bucket
+from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION
+from tap_stripe_aep.streams import billing, catalog, events, payments
+from tap_stripe_aep.streams.base import StripeStream
+from tap_stripe_aep.writer import FastSingerWriter
+
+KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
+ACCOUNT_ID = re.compile(r"^acct_[A-Za-z0-9_]+$")
+TEST_MODE_RATE = 25.0
+LIVE_MODE_RATE = 90.0
+
+STREAM_TYPES: list[type[StripeStream]] = [
+    *billing.STREAM_TYPES,
+    *payments.STREAM_TYPES,
+    *catalog.STREAM_TYPES,
+    *events.STREAM_TYPES,
+]
+
+
+class TapStripeAEP(Tap):
+    """Singer tap for Stripe: every change, read fast under Stripe's rate limit."""
+
+    name = "tap-stripe-aep"
+    message_writer_class = FastSingerWriter
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "api_key",
+            th.StringType,
+            required=True,
+            secret=True,
+            description="Stripe secret key (sk_...) or restricted key (rk_...); the AEP Stripe source calls it "
+            "'access token'.",
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            description="Only objects created at or after this RFC 3339 date-time. Default: all history.",
+        ),
+        th.Property(
+            "api_url",
+            th.StringType,
+            default="https://api.stripe.com",
+            description="Base address of the Stripe API (an emulator in tests).",
+        ),
+        th.Property(
+            "account_ids",
+            th.ArrayType(th.StringType),
+            description="Connect accounts (acct_...) to read with the Stripe-Account header, each its own state "
+            "partition. Default: the key's own account.",
+        ),
+        th.Property(
+            "max_requests_per_second",
+            th.NumberType,
+            description="Client-side rate limit shared by all threads. Default: 25 for test-mode keys, 90 for "
+            "live keys (Stripe allows 25 and 100).",
+        ),
+        th.Property(
+            "max_concurrency",
+            th.IntegerType,
+            default=8,
+            description="Requests in flight at once (thread pool size). At 200 ms a request, 5 already reach 25 "
+            "requests/s.",
+        ),
+        th.Property(
+            "backfill_window_days",
+            th.NumberType,
+            default=30,
+            description="Size of the created windows a history read is cut into: the unit of resumption after an "
+            "interrupted run (and of memory, since a window's objects are sorted before they are emitted).",
+        ),
+    ).to_dict()
+
+    def discover_streams(self) -> list[StripeStream]:
+        return [stream_type(self) for stream_type in STREAM_TYPES]
+
+    # --- settings, validated before any request ---------------------------------------------------------
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)
+        problems = config_problems(self.config)
+        if problems and raise_errors:
+            setting, problem = problems[0]
+            raise ConfigError(setting, problem, more=[f"setting '{s}': {p}" for s, p in problems])
+        return errors + [f"setting '{s}': {p}" for s, p in problems]
+
+    @cached_property
+    def stripe_client(self) -> StripeClient:
+        """The one client of this run: its rate limiter is shared by every stream and thread."""
+        return StripeClient(
+            api_key=self.config["api_key"],
+            api_url=self.config.get("api_url") or "https://api.stripe.com",
+            api_version=STRIPE_API_VERSION,
+            limiter=shared_bucket(self.max_requests_per_second),
+        )
+
+    @property
+    def max_requests_per_second(self) -> float:
+        configured = self.config.get("max_requests_per_second")
+        if configured:
+            return float(configured)
+        return TEST_MODE_RATE if "_test_" in self.config["api_key"] else LIVE_MODE_RATE
+
+    @property
+    def max_concurrency(self) -> int:
+        return int(self.config.get("max_concurrency") or 8)
+
+    @property
+    def backfill_window_seconds(self) -> int:
+        return max(3600, int(float(self.config.get("backfill_window_days") or 30) * 86400))
+
+    @cached_property
+    def start_timestamp(self) -> int | None:
+        start = self.config.get("start_date")
+        return int(_parse_datetime(start).timestamp()) if start else None
+
+    def account_ids(self) -> list[str]:
+        """The accounts to read: the configured Connect accounts, else the key's own (looked up once)."""
+        return list(self.config.get("account_ids") or []) or [self._own_account_id]
+
+    @cached_property
+    def _own_account_id(self) -> str:
+        return str(self.stripe_client.get("/v1/account")["id"])
+
+
+def config_problems(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every malformed setting, as (setting, problem); the key itself never appears in a problem."""
+    problems: list[tuple[str, str]] = []
+    key = config.get("api_key")
+    if not isinstance(key, str) or not key:
+        problems.append(("api_key", "required: a Stripe secret key (sk_...) or restricted key (rk_...)"))
+    elif not key.startswith(KEY_PREFIXES):
+        problems.append(("api_key", f"must start with one of {', '.join(KEY_PREFIXES)}"))
+    start = config.get("start_date")
+    if start is not None:
+        try:
+            _parse_datetime(start)
+        except (TypeError, ValueError):
+            problems.append(("start_date", f"{start!r} is not an RFC 3339 date-time (e.g. 2024-01-01T00:00:00Z)"))
+    accounts = config.get("account_ids")
+    if accounts is not None:
+        if not isinstance(accounts, list):
+            problems.append(("account_ids", "must be a list of Connect account ids (acct_...)"))
+        else:
+            bad = [a for a in accounts if not isinstance(a, str) or not ACCOUNT_ID.match(a)]
+            if bad:
+                problems.append(("account_ids", f"not Connect account ids (acct_ + letters/digits): {bad!r}"))
+    for setting in ("max_requests_per_second", "max_concurrency", "backfill_window_days"):
+        value = config.get(setting)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
+            problems.append((setting, f"must be a positive number, got {value!r}"))
+    url = config.get("api_url")
+    if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+        problems.append(("api_url", f"must be an http(s) address, got {url!r}"))
+    return problems
+
+
+def _parse_datetime(value: Any) -> datetime.datetime:
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed
+
+
+if __name__ == "__main__":
+    TapStripeAEP.cli()
