@@ -161,9 +161,7 @@ def read_module(module: str) -> ModuleInfo:
     if spec is None or spec.origin is None:
         raise SystemExit(f"cannot find the source of {module}")
     tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
-    classes = {
-        node.name: _read_class(node, module, None) for node in tree.body if isinstance(node, ast.ClassDef)
-    }
+    classes = {node.name: _read_class(node, module, None) for node in tree.body if isinstance(node, ast.ClassDef)}
     return ModuleInfo(module, classes, _collect_imports(tree))
 
 
@@ -244,9 +242,7 @@ class SchemaBuilder:
         }
         return {"type": "object", "properties": dict(sorted(properties.items()))}
 
-    def attribute_schema(
-        self, name: str, annotation: ast.expr, docstring: str, scope: ClassInfo, depth: int
-    ) -> Schema:
+    def attribute_schema(self, name: str, annotation: ast.expr, docstring: str, scope: ClassInfo, depth: int) -> Schema:
         schema = self.type_schema(annotation, scope, depth)
         if not schema:
             return schema

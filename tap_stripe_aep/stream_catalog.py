@@ -58,6 +58,8 @@ class StripeStream:
         deletion_event_types: the ``event_types`` meaning the object is gone (``is_deleted`` = true).
         list_status_all: the list hides some objects unless ``status=all`` is sent (subscriptions).
         permission: the restricted-key permission Stripe names in a 403 for this list.
+        created_field: the field holding the creation time (``date`` on invoice items); None when the
+            object has none (invoice lines: the tap takes the parent invoice's time for ``updated``).
     """
 
     name: str
@@ -70,6 +72,7 @@ class StripeStream:
     parent: str | None = None
     parent_query_param: str | None = None
     list_status_all: bool = False
+    created_field: str | None = "created"
 
     @property
     def object_name(self) -> str:
@@ -123,9 +126,7 @@ STREAMS: tuple[StripeStream, ...] = (
         list_path="/v1/charges",
         permission="rak_charge_read",
         # Not `charge.*`: that also matches charge.refund.updated and charge.dispute.*.
-        event_types=_events(
-            "charge", "captured", "expired", "failed", "pending", "refunded", "succeeded", "updated"
-        ),
+        event_types=_events("charge", "captured", "expired", "failed", "pending", "refunded", "succeeded", "updated"),
     ),
     StripeStream(
         name="payment_intents",
@@ -185,6 +186,7 @@ STREAMS: tuple[StripeStream, ...] = (
         list_path="/v1/invoiceitems",
         permission="rak_invoice_read",
         event_types=_events("invoiceitem", "created", "deleted"),
+        created_field="date",
         deletion_event_types=("invoiceitem.deleted",),
     ),
     StripeStream(
@@ -194,6 +196,7 @@ STREAMS: tuple[StripeStream, ...] = (
         permission="rak_invoice_read",
         parent="invoices",
         update_source=UpdateSource.PARENT_EVENTS,
+        created_field=None,
     ),
     StripeStream(
         name="subscriptions",
@@ -276,18 +279,14 @@ STREAMS: tuple[StripeStream, ...] = (
         stripe_class=stripe.Payout,
         list_path="/v1/payouts",
         permission="rak_payout_read",
-        event_types=_events(
-            "payout", "canceled", "created", "failed", "paid", "reconciliation_completed", "updated"
-        ),
+        event_types=_events("payout", "canceled", "created", "failed", "paid", "reconciliation_completed", "updated"),
     ),
     StripeStream(
         name="disputes",
         stripe_class=stripe.Dispute,
         list_path="/v1/disputes",
         permission="rak_dispute_read",
-        event_types=_events(
-            "charge.dispute", "closed", "created", "funds_reinstated", "funds_withdrawn", "updated"
-        ),
+        event_types=_events("charge.dispute", "closed", "created", "funds_reinstated", "funds_withdrawn", "updated"),
     ),
     StripeStream(
         name="checkout_sessions",
@@ -310,9 +309,7 @@ STREAMS: tuple[StripeStream, ...] = (
         stripe_class=stripe.SetupIntent,
         list_path="/v1/setup_intents",
         permission="rak_setup_intent_read",
-        event_types=_events(
-            "setup_intent", "canceled", "created", "requires_action", "setup_failed", "succeeded"
-        ),
+        event_types=_events("setup_intent", "canceled", "created", "requires_action", "setup_failed", "succeeded"),
     ),
     StripeStream(
         name="transfers",

@@ -1,0 +1,145 @@
+"""The tap's record conventions: epoch seconds -> RFC 3339 strings, and the `updated`/`is_deleted`/`account_id`
+fields every stream adds.
+
+Apart from those, Stripe's objects pass through unchanged: Stripe's own field names and values, ids left as ids
+(the tap never expands), nothing renamed, nothing dropped here.
+
+`TimestampConverter` runs on every record, so it does its thinking once per stream: `from_schema` walks the
+generated schema and keeps a small tree of the fields marked ``format: date-time``; `convert` then visits only
+those keys (or only the record's keys, whichever is fewer) and rewrites ``int`` values in place.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+RFC3339_UTC = "%Y-%m-%dT%H:%M:%SZ"
+
+# A plan maps a key to None (a date-time field) or to the plan of the object(s) under it. Keys whose
+# subtree holds no date-time field are left out, so most of a Stripe object is never looked at.
+_Plan = dict[str, "_Plan | None"]
+
+
+def epoch_to_rfc3339(epoch_seconds: int) -> str:
+    """Unix seconds -> ``YYYY-MM-DDTHH:MM:SSZ`` (UTC). Raises OverflowError/OSError/ValueError when out of range."""
+    return time.strftime(RFC3339_UTC, time.gmtime(epoch_seconds))
+
+
+def _is_date_time(schema: dict[str, Any]) -> bool:
+    return schema.get("format") == "date-time"
+
+
+def _plan_for(schema: dict[str, Any]) -> _Plan:
+    """The plan of one object schema; arrays are looked through to their item schema."""
+    plan: _Plan = {}
+    for key, field_schema in schema.get("properties", {}).items():
+        while isinstance(field_schema.get("items"), dict):  # arrays (of arrays) of X are handled like X
+            field_schema = field_schema["items"]
+        if _is_date_time(field_schema):
+            plan[key] = None
+        elif "properties" in field_schema:
+            sub_plan = _plan_for(field_schema)
+            if sub_plan:
+                plan[key] = sub_plan
+    return plan
+
+
+def _convert_value(value: Any) -> Any:
+    """One date-time field's value: ints become strings; lists of ints too; anything else is kept."""
+    if type(value) is int:  # not bool, which is an int subclass
+        try:
+            return time.strftime(RFC3339_UTC, time.gmtime(value))
+        except (OverflowError, OSError, ValueError):
+            return value  # beyond what a date-time can say: keep Stripe's value rather than lose it
+    if type(value) is list:
+        return [_convert_value(item) for item in value]
+    return value
+
+
+def _apply(obj: dict[str, Any], plan: _Plan) -> None:
+    # Walk whichever side is smaller: a sparse record against a wide plan (payment_method_details lists
+    # every payment method) or a wide record against a plan of a few fields.
+    if len(obj) < len(plan):
+        for key, value in obj.items():
+            if key in plan and value is not None:
+                _apply_field(obj, key, value, plan[key])
+    else:
+        for key, sub_plan in plan.items():
+            value = obj.get(key)
+            if value is not None:
+                _apply_field(obj, key, value, sub_plan)
+
+
+def _apply_field(obj: dict[str, Any], key: str, value: Any, sub_plan: _Plan | None) -> None:
+    if sub_plan is None:
+        obj[key] = _convert_value(value)  # replacing a value while iterating items() is allowed
+    elif type(value) is dict:
+        _apply(value, sub_plan)
+    elif type(value) is list:
+        for item in value:
+            if type(item) is dict:
+                _apply(item, sub_plan)
+
+
+class TimestampConverter:
+    """Rewrites a stream's Unix-seconds fields as RFC 3339 UTC strings, in place.
+
+    Built once per stream from its schema; which fields are timestamps is decided by the schema generator
+    (``format: date-time``), never guessed from a record's values. ``None``, strings and other non-``int``
+    values are left as they are, so converting twice is harmless.
+    """
+
+    __slots__ = ("_plan",)
+
+    def __init__(self, plan: _Plan) -> None:
+        self._plan = plan
+
+    @classmethod
+    def from_schema(cls, schema: dict[str, Any]) -> TimestampConverter:
+        """Precompute the paths of every ``format: date-time`` field in `schema` (nested objects, arrays)."""
+        return cls(_plan_for(schema))
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The converted fields as dotted paths (``lines.data.period.start``), sorted; for logs and tests."""
+
+        def walk(plan: _Plan, prefix: str) -> list[str]:
+            found: list[str] = []
+            for key, sub_plan in plan.items():
+                path = f"{prefix}{key}"
+                found += [path] if sub_plan is None else walk(sub_plan, f"{path}.")
+            return found
+
+        return tuple(sorted(walk(self._plan, "")))
+
+    def convert(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Convert `record` in place and return it."""
+        _apply(record, self._plan)
+        return record
+
+
+def finalize_record(
+    obj: dict[str, Any],
+    *,
+    account_id: str,
+    updated_epoch: int | None,
+    is_deleted: bool,
+    created_field: str | None = "created",
+) -> dict[str, Any]:
+    """Add the convention fields every stream emits, in place, and return `obj`.
+
+    - ``updated``: the time of the event the object came from (`updated_epoch`), else Stripe's own
+      ``updated`` (only products have one), else its creation time (`created_field`: ``created``, ``date`` on
+      invoice items), as an RFC 3339 string; None when there is none of those (invoice lines carry no time:
+      pass the parent invoice's). Values already converted to strings are accepted as they are.
+    - ``is_deleted``: true when the tap saw the object's deletion (a ``*.deleted`` event).
+    - ``account_id``: the Connect account the object was read from, or the key's own account.
+    """
+    updated: Any = updated_epoch
+    if updated is None:
+        updated = obj.get("updated") or (obj.get(created_field) if created_field else None)
+    obj["updated"] = _convert_value(updated)
+    obj["is_deleted"] = bool(is_deleted)
+    obj["account_id"] = account_id
+    return obj
