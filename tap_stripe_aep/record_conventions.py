@@ -125,20 +125,23 @@ def finalize_record(
     account_id: str,
     updated_epoch: int | None,
     is_deleted: bool,
-    created_field: str | None = "created",
+    created_field: str | None = None,
 ) -> dict[str, Any]:
     """Add the convention fields every stream emits, in place, and return `obj`.
 
     - ``updated``: the time of the event the object came from (`updated_epoch`), else Stripe's own
-      ``updated`` (only products have one), else its creation time (`created_field`: ``created``, ``date`` on
-      invoice items), as an RFC 3339 string; None when there is none of those (invoice lines carry no time:
-      pass the parent invoice's). Values already converted to strings are accepted as they are.
+      ``updated`` (only products have one), else its creation time as an RFC 3339 string. The creation time
+      is `created_field` when given (`StripeStream.created_field`), else ``created``, else ``date`` (invoice
+      items); None when the object has none (invoice lines: pass the parent invoice's time). Values already
+      converted to strings are accepted as they are.
     - ``is_deleted``: true when the tap saw the object's deletion (a ``*.deleted`` event).
     - ``account_id``: the Connect account the object was read from, or the key's own account.
     """
     updated: Any = updated_epoch
     if updated is None:
-        updated = obj.get("updated") or (obj.get(created_field) if created_field else None)
+        updated = obj.get("updated")
+    if updated is None:
+        updated = obj.get(created_field) if created_field else obj.get("created", obj.get("date"))
     obj["updated"] = _convert_value(updated)
     obj["is_deleted"] = bool(is_deleted)
     obj["account_id"] = account_id

@@ -155,7 +155,9 @@ def test_finalize_record_uses_the_event_time_else_created() -> None:
         {"id": "ii_1", "date": 120}, account_id="a", updated_epoch=None, is_deleted=False, created_field="date"
     )
     assert item["updated"] == "1970-01-01T00:02:00Z"
-    line = finalize_record({"id": "il_1"}, account_id="a", updated_epoch=None, is_deleted=False, created_field=None)
+    item = finalize_record({"id": "ii_1", "date": 180}, account_id="a", updated_epoch=None, is_deleted=False)
+    assert item["updated"] == "1970-01-01T00:03:00Z"  # `date` is the fallback when there is no `created`
+    line = finalize_record({"id": "il_1"}, account_id="a", updated_epoch=None, is_deleted=False)
     assert line["updated"] is None
 
 
