@@ -5,6 +5,7 @@ Clients are built on first use, after config validation, so ``--about`` and bad 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import typing as t
@@ -27,12 +28,9 @@ class Destination:
     """Where one stream's XDM goes: a dataset on the Platform, or a local file in ``output_dir`` mode."""
 
     stream: str
-    dataset: DatasetTarget | None  # None: output_dir mode without credentials (no schema to read)
+    dataset: DatasetTarget | None  # None: output_dir mode with a local schema file
     output_path: Path | None  # set in output_dir mode
-
-    @property
-    def schema(self) -> dict | None:
-        return self.dataset.schema if self.dataset else None
+    schema: dict  # the dataset's XDM schema (xed-full): the mapping and the validation follow it
 
 
 class TargetRuntime:
@@ -70,6 +68,22 @@ class TargetRuntime:
         """The ``datasets`` entry for a stream, or None when the stream is not configured."""
         entry = (self.config.get("datasets") or {}).get(stream)
         return dict(entry) if entry else None
+
+    def destination_known(self, stream: str) -> bool:
+        """Whether ``stream`` has somewhere to land (without any request)."""
+        entry = self.dataset_setting(stream)
+        if self.output_dir is None:
+            return entry is not None
+        local = self.config.get("local_schemas") or {}
+        return bool(local.get(stream) or (entry and (local.get(entry["dataset_id"]) or self.has_credentials)))
+
+    def skip_reason(self, stream: str) -> str:
+        if self.output_dir is None:
+            return f"Stream '{stream}' has no entry in the datasets setting: its records are skipped"
+        return (
+            f"Stream '{stream}' has no schema in output_dir mode (no local_schemas entry, and no dataset to read "
+            "one from with client_id): its records are skipped"
+        )
 
     def secrets(self) -> list[str]:
         """Every value that must never reach a log, state or dead-letter line."""
@@ -114,27 +128,34 @@ class TargetRuntime:
     def tenant_id(self) -> str:
         """The configured tenant, else the Schema Registry's (asked once)."""
         if self._tenant_id is None:
-            gateway = self.gateway
+            self.gateway  # noqa: B018 - builds the clients
             assert self._catalog is not None
-            tenant = self._catalog.tenant_id()
-            with self._lock:
-                self._tenant_id = tenant
-            _ = gateway
+            self._tenant_id = self._catalog.tenant_id()
         return self._tenant_id
 
     def destination(self, stream: str) -> Destination | None:
-        """Resolve where ``stream`` lands (reads the dataset and its schema); None: skip the stream."""
+        """Resolve where ``stream`` lands and the XDM schema it is mapped to; None: skip the stream.
+
+        Platform modes read the schema from the Schema Registry. ``output_dir`` mode reads it from
+        ``local_schemas`` (by stream, then by dataset id) and falls back to the registry when credentials are set.
+        """
         entry = self.dataset_setting(stream)
         output_dir = self.output_dir
-        if output_dir is not None:
-            name = entry["dataset_id"] if entry else stream
-            dataset = None
-            if entry and self.has_credentials:
-                dataset = self._dataset_target(stream, entry)
-            return Destination(stream, dataset, output_dir / f"{name}.jsonl")
-        if entry is None:
-            return None
-        return Destination(stream, self._dataset_target(stream, entry), None)
+        if output_dir is None:
+            if entry is None:
+                return None
+            dataset = self._dataset_target(stream, entry)
+            return Destination(stream, dataset, None, dataset.schema)
+        local = self.config.get("local_schemas") or {}
+        schema_path = local.get(stream) or (local.get(entry["dataset_id"]) if entry else None)
+        name = entry["dataset_id"] if entry else stream
+        if schema_path:
+            schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
+            return Destination(stream, None, output_dir / f"{name}.jsonl", schema)
+        if entry and self.has_credentials:
+            dataset = self._dataset_target(stream, entry)
+            return Destination(stream, dataset, output_dir / f"{name}.jsonl", dataset.schema)
+        return None
 
     def _dataset_target(self, stream: str, entry: dict) -> DatasetTarget:
         self.gateway  # noqa: B018 - builds the clients

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import typing as t
 import urllib.parse
+from pathlib import Path
 
 from singer_sdk import typing as th
 
@@ -67,6 +68,12 @@ CONFIG_SCHEMA = th.PropertiesList(
         "output_dir",
         th.StringType,
         description="Write XDM JSON lines per dataset here instead of sending (no credentials needed)",
+    ),
+    th.Property(
+        "local_schemas",
+        th.ObjectType(additional_properties=th.StringType),
+        description="output_dir mode: stream name or dataset id -> path of an xed-full XDM schema file to map and "
+        "validate against instead of asking the Schema Registry",
     ),
     th.Property(
         "mappings",
@@ -141,6 +148,9 @@ def semantic_errors(config: t.Mapping[str, t.Any]) -> list[str]:
         value = config.get(name)
         if value is not None and (not isinstance(value, int | float) or value <= 0):
             errors.append(f"{name} must be a positive number, not {value!r}")
+    for key, path in (config.get("local_schemas") or {}).items():
+        if not Path(str(path)).is_file():
+            errors.append(f"local_schemas.{key}: no schema file at {path!r}")
     mappings = config.get("mappings") or {}
     for stream in mappings:
         if datasets and stream not in datasets and not output_dir:

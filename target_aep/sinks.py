@@ -74,30 +74,22 @@ class AEPSink(BatchSink):
         assert destination is not None  # streams without a destination get a SkippedStreamSink
         self.destination: Destination = destination
         override = (self.config.get("mappings") or {}).get(self.stream_name)
+        # The XDM class (profile, event, record) follows the dataset's schema, not the stream name.
         self.mapper = build_mapper(
             self.stream_name,
-            self.schema,
+            destination.schema,
             tenant_id=self.runtime.tenant_id(),
             identity_namespace=self.config.get("customer_identity_namespace") or "StripeCustomerId",
             override=override,
         )
-        schema = destination.schema
-        self.validator = XdmValidator.for_schema(schema) if schema is not None else None
-        if destination.dataset is not None:
-            self.logger.info(
-                "Stream '%s' -> dataset %s (%s, %s)",
-                self.stream_name,
-                destination.dataset.dataset_id,
-                self.mapper.xdm_class,
-                "streaming" if self.runtime.streaming else "batch",
-            )
-        else:
-            self.logger.warning(
-                "Stream '%s' -> %s without a dataset schema: records are mapped but not validated "
-                "(set client_id and datasets to validate against the Platform's schema)",
-                self.stream_name,
-                destination.output_path,
-            )
+        self.validator = XdmValidator.for_schema(destination.schema)
+        self.logger.info(
+            "Stream '%s' -> %s as %s (%s)",
+            self.stream_name,
+            destination.output_path or f"dataset {destination.dataset.dataset_id}",  # type: ignore[union-attr]
+            self.mapper.xdm_class,
+            "local file" if destination.output_path else "streaming" if self.runtime.streaming else "batch",
+        )
 
     # -- per record
 
@@ -116,7 +108,7 @@ class AEPSink(BatchSink):
             self._reject(record, [f"mapping error: {type(exc).__name__}: {exc}"])
             return
         mapped = time.perf_counter()
-        errors = self.validator.errors(xdm) if self.validator is not None else []
+        errors = self.validator.errors(xdm)
         validated = time.perf_counter()
         report.add_seconds("mapping", mapped - started)
         report.add_seconds("validation", validated - mapped)
@@ -173,7 +165,7 @@ class AEPSink(BatchSink):
 
 
 class SkippedStreamSink(BatchSink):
-    """A stream with no entry in ``datasets``: counted, never sent (one warning at set-up)."""
+    """A stream with nowhere to land (no ``datasets`` entry): counted, never sent (one warning at set-up)."""
 
     def get_validator(self) -> None:  # type: ignore[override]
         return None
@@ -186,9 +178,7 @@ class SkippedStreamSink(BatchSink):
 
     def setup(self) -> None:
         super().setup()
-        self.logger.warning(
-            "Stream '%s' has no entry in the datasets setting: its records are skipped", self.stream_name
-        )
+        self.logger.warning(self._target_runtime.skip_reason(self.stream_name))
 
     def process_record(self, record: dict, context: dict) -> None:
         counts = self._target_runtime.report.streams[self.stream_name]

@@ -50,8 +50,8 @@ class TargetAEP(Target):
         return errors + extra
 
     def get_sink_class(self, stream_name: str) -> type[Sink]:
-        """Streams without a dataset are skipped (except in output_dir mode, where they get their own file)."""
-        if self.config.get("output_dir") or self.runtime.dataset_setting(stream_name):
+        """Streams with nowhere to land are skipped with one warning (see ``TargetRuntime.destination_known``)."""
+        if self.runtime.destination_known(stream_name):
             return AEPSink
         return SkippedStreamSink
 

@@ -1,0 +1,142 @@
+"""Fixtures for target tests: one AEP emulator per module, configs, and a helper that runs ``target-aep``.
+
+The target runs as a real subprocess (``python -m target_aep.target``) so exit codes, stdout STATE lines and
+stderr logs are exactly what Meltano would see.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from emulators.launch import EmulatorProcess, aep_emulator
+
+REPO = Path(__file__).resolve().parents[2]
+DATA_FILES = REPO / "tests" / "data_files"
+XDM_DIR = REPO / "xdm"
+
+CLIENT_ID = "emulator-client-id"
+CLIENT_SECRET = "emulator-client-secret"
+ORG_ID = "EMULATOR0000000000000001@AdobeOrg"
+INLET_ID = "emulator-inlet-0000000000000000000000000000000000000000000000000000000001"
+DATASET_BY_CLASS = {
+    "profile": "6650f0c0ffee000000000001",
+    "experienceevent": "6650f0c0ffee000000000002",
+    "record": "6650f0c0ffee000000000003",
+}
+SCHEMA_FILE_BY_DATASET = {
+    "6650f0c0ffee000000000001": "stripe-customer-profile.schema.json",
+    "6650f0c0ffee000000000002": "stripe-commerce-event.schema.json",
+    "6650f0c0ffee000000000003": "stripe-catalog-record.schema.json",
+}
+
+
+def singer_messages(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA_FILES / name).read_text().splitlines() if line.strip()]
+
+
+def stream_classes(name: str = "stripe_all_streams.singer") -> dict[str, str]:
+    """Stream -> XDM class, asked of the mapper the target itself uses."""
+    from target_aep.xdm import build_mapper
+
+    return {
+        m["stream"]: build_mapper(m["stream"], m["schema"], tenant_id="acme").xdm_class
+        for m in singer_messages(name)
+        if m["type"] == "SCHEMA"
+    }
+
+
+def datasets_setting(streams: dict[str, str], *, inlet: bool = False) -> dict[str, dict]:
+    setting = {}
+    for stream, xdm_class in streams.items():
+        entry = {"dataset_id": DATASET_BY_CLASS[xdm_class]}
+        if inlet:
+            entry["inlet_id"] = INLET_ID
+        setting[stream] = entry
+    return setting
+
+
+@dataclass
+class TargetRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def states(self) -> list[dict]:
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+@dataclass
+class AEP:
+    """A running AEP emulator with its store directory."""
+
+    process: EmulatorProcess
+    store: Path
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    def faults(self, **changes: object) -> dict:
+        response = requests.post(f"{self.url}/_emulator/faults", json=changes, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def stats(self) -> dict:
+        return requests.get(f"{self.url}/_emulator/stats", timeout=10).json()
+
+    def landed(self, dataset_id: str) -> list[dict]:
+        from emulators.aep.store import read_landed
+
+        return read_landed(self.store, dataset_id)
+
+    def config(self, tmp_path: Path, **overrides: object) -> dict:
+        config = {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "org_id": ORG_ID,
+            "ims_url": self.url,
+            "platform_url": self.url,
+            "streaming_url": self.url,
+            "dead_letter_path": str(tmp_path / "rejected.jsonl"),
+            "request_timeout_seconds": 10,
+            "poll_timeout_seconds": 30,
+        }
+        config.update(overrides)
+        return config
+
+
+@pytest.fixture(scope="module")
+def aep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AEP]:
+    store = tmp_path_factory.mktemp("aep-store")
+    with aep_emulator(store=store, batch_processing_ms=20) as process:
+        yield AEP(process, store)
+
+
+def run_target(config: dict, input_text: str, tmp_path: Path, *, timeout: float = 60) -> TargetRun:
+    """Run the target CLI on ``input_text`` with ``config``; returns exit code, stdout and stderr."""
+    config_path = tmp_path / f"config-{os.urandom(4).hex()}.json"
+    config_path.write_text(json.dumps(config))
+    completed = subprocess.run(
+        [sys.executable, "-m", "target_aep.target", "--config", str(config_path)],
+        input=input_text,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=timeout,
+        check=False,
+    )
+    return TargetRun(completed.returncode, completed.stdout, completed.stderr)
+
+
+def singer_text(name: str) -> str:
+    return (DATA_FILES / name).read_text()

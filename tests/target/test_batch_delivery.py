@@ -1,0 +1,130 @@
+"""Batch mode against the AEP emulator: every stream lands where it should, with the expected ids, valid XDM."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft6Validator, FormatChecker
+
+from target_aep.xdm import build_mapper
+from tests.target.conftest import (
+    AEP,
+    CLIENT_SECRET,
+    DATASET_BY_CLASS,
+    SCHEMA_FILE_BY_DATASET,
+    XDM_DIR,
+    datasets_setting,
+    run_target,
+    singer_messages,
+    singer_text,
+    stream_classes,
+)
+
+pytestmark = pytest.mark.timeout(90)
+ALL_STREAMS = "stripe_all_streams.singer"
+
+
+def expected_landing() -> dict[str, list[dict]]:
+    """Dataset id -> the XDM each sample record must land as (computed with the same mapper)."""
+    expected: dict[str, list[dict]] = defaultdict(list)
+    mappers = {}
+    for message in singer_messages(ALL_STREAMS):
+        if message["type"] == "SCHEMA":
+            mappers[message["stream"]] = build_mapper(message["stream"], message["schema"], tenant_id="acme")
+        elif message["type"] == "RECORD":
+            mapper = mappers[message["stream"]]
+            expected[DATASET_BY_CLASS[mapper.xdm_class]].append(mapper.map(message["record"]))
+    return expected
+
+
+def schema_validator(dataset_id: str) -> Draft6Validator:
+    schema = json.loads((XDM_DIR / SCHEMA_FILE_BY_DATASET[dataset_id]).read_text())
+    return Draft6Validator(schema, format_checker=FormatChecker())
+
+
+def test_every_stream_lands_valid_with_expected_ids_and_replays_identically(aep: AEP, tmp_path: Path) -> None:
+    before = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
+    config = aep.config(tmp_path, datasets=datasets_setting(stream_classes()), batch_max_records=7)
+    first = run_target(config, singer_text(ALL_STREAMS), tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+
+    expected = expected_landing()
+    assert set(expected) == set(SCHEMA_FILE_BY_DATASET), "the samples should cover all three datasets"
+    first_ids: dict[str, list[str]] = {}
+    for dataset_id, records in expected.items():
+        landed = aep.landed(dataset_id)[before[dataset_id] :]
+        assert sorted(r["_id"] for r in landed) == sorted(r["_id"] for r in records), dataset_id
+        assert sorted(r["_acme"]["stripe"]["id"] for r in landed) == sorted(
+            r["_acme"]["stripe"]["id"] for r in records
+        )
+        assert len({r["_id"] for r in landed}) == len(landed), "each record has its own _id"
+        validator = schema_validator(dataset_id)
+        for record in landed:
+            errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(record)]
+            assert not errors, (record["_id"], errors)
+        first_ids[dataset_id] = sorted(r["_id"] for r in landed)
+
+    # The final STATE is the input's last one, and it comes once everything has landed.
+    last_input_state = [m for m in singer_messages(ALL_STREAMS) if m["type"] == "STATE"][-1]["value"]
+    assert first.states and first.states[-1] == last_input_state
+    assert "landed" in first.stderr and CLIENT_SECRET not in first.stderr
+
+    middle = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
+    second = run_target(config, singer_text(ALL_STREAMS), tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    for dataset_id, ids in first_ids.items():
+        replayed = sorted(r["_id"] for r in aep.landed(dataset_id)[middle[dataset_id] :])
+        assert replayed == ids, "a replay must give the same _ids"
+
+
+def test_invalid_records_go_only_to_the_dead_letter_file(aep: AEP, tmp_path: Path) -> None:
+    streams = {s: c for s, c in stream_classes().items() if s in ("customers", "charges")}
+    config = aep.config(tmp_path, datasets=datasets_setting(streams))
+    before = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
+    run = run_target(config, singer_text("stripe_invalid_records.singer"), tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+    good_ids = {
+        m["record"]["id"]
+        for m in singer_messages("stripe_invalid_records.singer")
+        if m["type"] == "RECORD" and "id" in m["record"] and not m["record"]["id"].endswith("_badtime")
+    }
+    landed_ids = {
+        r["_acme"]["stripe"]["id"] for d in SCHEMA_FILE_BY_DATASET for r in aep.landed(d)[before[d] :]
+    }
+    assert landed_ids == good_ids
+
+    rejected = [json.loads(line) for line in (tmp_path / "rejected.jsonl").read_text().splitlines()]
+    assert len(rejected) == 3
+    by_stream = defaultdict(list)
+    for entry in rejected:
+        assert set(entry) >= {"stream", "id", "reasons", "record", "time"}
+        assert entry["reasons"]
+        by_stream[entry["stream"]].append(entry)
+    for stream in ("customers", "charges"):
+        assert any(e["reasons"] == ["missing key property id"] and e["id"] is None for e in by_stream[stream])
+    bad_time = [e for e in by_stream["charges"] if e["id"] and e["id"].endswith("_badtime")]
+    assert len(bad_time) == 1 and "timestamp" in " ".join(bad_time[0]["reasons"])
+    assert bad_time[0]["record"]["created"] == "yesterday"  # the original record, as received
+    assert "stream charges: received 3, landed 1, rejected 2" in run.stderr
+    assert run.states  # the run went on and confirmed what it landed
+
+
+def test_max_rejected_share_fails_the_run(aep: AEP, tmp_path: Path) -> None:
+    streams = {s: c for s, c in stream_classes().items() if s in ("customers", "charges")}
+    config = aep.config(tmp_path, datasets=datasets_setting(streams), max_rejected_share=0.1)
+    run = run_target(config, singer_text("stripe_invalid_records.singer"), tmp_path)
+    assert run.returncode != 0
+    assert "max_rejected_share" in run.stderr
+
+
+def test_stream_without_dataset_is_skipped_with_one_warning(aep: AEP, tmp_path: Path) -> None:
+    classes = stream_classes()
+    config = aep.config(tmp_path, datasets=datasets_setting({"customers": classes["customers"]}))
+    run = run_target(config, singer_text(ALL_STREAMS), tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stderr.count("Stream 'charges' has no entry in the datasets setting") == 1
+    assert run.states

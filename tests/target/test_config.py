@@ -1,0 +1,83 @@
+"""Config checks run before any request and name the setting; wrong credentials fail clearly, secret unprinted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from singer_sdk.exceptions import ConfigValidationError
+
+from target_aep.target import TargetAEP
+from tests.target.conftest import AEP, CLIENT_SECRET, ORG_ID, run_target, singer_text
+
+pytestmark = pytest.mark.timeout(60)
+
+GOOD = {
+    "client_id": "id",
+    "client_secret": "secret",
+    "org_id": ORG_ID,
+    "datasets": {"customers": {"dataset_id": "6650f0c0ffee000000000001"}},
+}
+
+
+def config_errors(config: dict) -> list[str]:
+    with pytest.raises(ConfigValidationError) as raised:
+        TargetAEP(config=config, validate_config=True)
+    return raised.value.errors
+
+
+def test_good_config_passes() -> None:
+    TargetAEP(config=GOOD, validate_config=True)
+
+
+@pytest.mark.parametrize(
+    ("change", "setting"),
+    [
+        ({"client_id": None}, "client_id"),
+        ({"client_secret": None}, "client_secret"),
+        ({"ingestion_mode": "bulk"}, "ingestion_mode"),
+        ({"ingestion_mode": "streaming"}, "datasets.customers.inlet_id"),
+        ({"datasets": {"customers": {"dataset_id": "not-an-id"}}}, "datasets.customers.dataset_id"),
+        ({"platform_url": "platform.adobe.io"}, "platform_url"),
+        ({"ims_url": "ftp://ims"}, "ims_url"),
+        ({"max_rejected_share": 1.5}, "max_rejected_share"),
+        ({"batch_max_records": 0}, "batch_max_records"),
+    ],
+)
+def test_bad_config_names_the_setting(change: dict, setting: str) -> None:
+    config = {k: v for k, v in {**GOOD, **change}.items() if v is not None}
+    errors = config_errors(config)
+    assert any(setting in error for error in errors), errors
+
+
+def test_output_dir_needs_no_credentials_but_a_tenant(tmp_path: Path) -> None:
+    TargetAEP(config={"output_dir": str(tmp_path), "tenant_id": "acme"}, validate_config=True)
+    assert any("tenant_id" in e for e in config_errors({"output_dir": str(tmp_path)}))
+
+
+def test_secret_is_marked_secret() -> None:
+    assert TargetAEP.config_jsonschema["properties"]["client_secret"].get("secret") is True
+
+
+def test_wrong_credentials_fail_with_ims_message(aep: AEP, tmp_path: Path) -> None:
+    wrong_secret = "definitely-wrong-secret-value"
+    config = aep.config(
+        tmp_path,
+        client_secret=wrong_secret,
+        datasets={"customers": {"dataset_id": "6650f0c0ffee000000000001"}},
+    )
+    run = run_target(config, singer_text("stripe_all_streams.singer"), tmp_path)
+    assert run.returncode != 0
+    assert "IMS refused the credentials" in run.stderr
+    assert wrong_secret not in run.stderr + run.stdout
+    assert CLIENT_SECRET not in run.stderr + run.stdout
+    assert run.states == []
+
+
+def test_unknown_dataset_names_stream_and_setting(aep: AEP, tmp_path: Path) -> None:
+    config = aep.config(tmp_path, datasets={"customers": {"dataset_id": "6650f0c0ffee0000000000ff"}})
+    run = run_target(config, singer_text("stripe_all_streams.singer"), tmp_path)
+    assert run.returncode != 0
+    assert "datasets.customers.dataset_id" in run.stderr
+    assert "6650f0c0ffee0000000000ff" in run.stderr
+    assert run.states == []
