@@ -1,0 +1,254 @@
+"""`commerce.order` and `productListItems` for Stripe money movements, amounts in major units."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from target_aep.xdm.currency import currency_code, minor_to_major
+from target_aep.xdm.stripe_fields import get_path, ref_id, truncate
+
+MAX_PRODUCT_LIST_ITEMS = 50  # an invoice can have hundreds of lines; events should stay near 10 KB
+
+_FUNDING_PAYMENT_TYPES = {"credit": "credit_card", "debit": "debit_card", "prepaid": "gift_card"}
+_METHOD_PAYMENT_TYPES = {
+    "paypal": "paypal",
+    "ach_credit_transfer": "wire_transfer",
+    "bank_transfer": "wire_transfer",
+    "customer_balance": "wire_transfer",
+    "us_bank_account": "wire_transfer",
+}
+
+
+def payment_type(record: dict[str, Any]) -> str:
+    """XDM `paymentType` (`credit_card`, `debit_card`, `paypal`, ...) from a charge's payment method."""
+    details = record.get("payment_method_details")
+    method = details.get("type") if isinstance(details, dict) else None
+    if method is None:
+        types = record.get("payment_method_types")
+        method = types[0] if isinstance(types, list) and types else None
+    if method == "card":
+        funding = get_path(details, "card.funding") if isinstance(details, dict) else None
+        return _FUNDING_PAYMENT_TYPES.get(funding, "credit_card")
+    return _METHOD_PAYMENT_TYPES.get(method, "other") if isinstance(method, str) else "other"
+
+
+def _money(record: dict[str, Any], field_name: str) -> float | int | None:
+    value = get_path(record, field_name)
+    return minor_to_major(value, record.get("currency")) if isinstance(value, int) else None
+
+
+def _sum_money(record: dict[str, Any], list_field: str) -> float | int | None:
+    entries = record.get(list_field)
+    if not isinstance(entries, list):
+        return None
+    total = sum(e.get("amount", 0) for e in entries if isinstance(e, dict) and isinstance(e.get("amount"), int))
+    return minor_to_major(total, record.get("currency")) if total else None
+
+
+def _order(record: dict[str, Any], **fields: Any) -> dict[str, Any] | None:
+    order = {key: value for key, value in fields.items() if value is not None and value != []}
+    return order or None
+
+
+def _payment(record: dict[str, Any], transaction: Any, amount_field: str) -> list[dict[str, Any]]:
+    amount = _money(record, amount_field)
+    if amount is None or not amount:
+        return []
+    return [
+        {
+            "transactionID": transaction,
+            "paymentAmount": amount,
+            "paymentType": payment_type(record),
+            "currencyCode": currency_code(record.get("currency")),
+        }
+    ]
+
+
+def _refund(record: dict[str, Any], amount_field: str) -> list[dict[str, Any]]:
+    amount = _money(record, amount_field)
+    if amount is None:
+        return []
+    code = currency_code(record.get("currency"))
+    return [{"transactionID": record.get("id"), "refundAmount": amount, "currencyCode": code}]
+
+
+def charge_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    refunded = r.get("amount_refunded")
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("payment_intent")) or r.get("id"),
+        priceTotal=_money(r, "amount"),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        payments=_payment(r, r.get("id"), "amount_captured" if r.get("captured") else "amount"),
+        refundTotal=_money(r, "amount_refunded") if isinstance(refunded, int) and refunded > 0 else None,
+    )
+
+
+def payment_intent_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    return _order(
+        r,
+        purchaseID=r.get("id"),
+        priceTotal=_money(r, "amount"),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        cancelDate=r.get("canceled_at"),
+        payments=_payment(r, ref_id(r.get("latest_charge")) or r.get("id"), "amount_received"),
+    )
+
+
+def refund_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("payment_intent")) or ref_id(r.get("charge")),
+        currencyCode=currency_code(r.get("currency")),
+        refunds=_refund(r, "amount"),
+        refundTotal=_money(r, "amount"),
+    )
+
+
+def invoice_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    return _order(
+        r,
+        purchaseID=r.get("id"),
+        purchaseOrderNumber=r.get("number"),
+        priceTotal=_money(r, "total"),
+        taxAmount=_sum_money(r, "total_taxes"),
+        discountAmount=_sum_money(r, "total_discount_amounts"),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        cancelDate=get_path(r, "status_transitions.voided_at"),
+        payments=_payment(r, r.get("id"), "amount_paid"),
+    )
+
+
+def item_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """Invoice items and invoice lines: the invoice they belong to, and their own amount."""
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("invoice")),
+        priceTotal=_money(r, "amount"),
+        currencyCode=currency_code(r.get("currency")),
+    )
+
+
+def subscription_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    return _order(
+        r,
+        purchaseID=r.get("id"),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        cancelDate=r.get("canceled_at"),
+    )
+
+
+def dispute_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    lost = r.get("status") == "lost"  # a lost dispute is money returned to the card holder
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("payment_intent")) or ref_id(r.get("charge")),
+        currencyCode=currency_code(r.get("currency")),
+        refunds=_refund(r, "amount") if lost else None,
+        refundTotal=_money(r, "amount") if lost else None,
+    )
+
+
+def checkout_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    paid = r.get("payment_status") == "paid"
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("payment_intent")) or ref_id(r.get("invoice")) or r.get("id"),
+        priceTotal=_money(r, "amount_total"),
+        taxAmount=_money(r, "total_details.amount_tax"),
+        discountAmount=_money(r, "total_details.amount_discount"),
+        currencyCode=currency_code(r.get("currency")),
+        orderType="checkout",
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        payments=_payment(r, ref_id(r.get("payment_intent")) or r.get("id"), "amount_total") if paid else None,
+    )
+
+
+def credit_note_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("invoice")),
+        purchaseOrderNumber=r.get("number"),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        refunds=_refund(r, "total"),
+        refundTotal=_money(r, "total"),
+        cancelDate=r.get("voided_at"),
+    )
+
+
+ORDER_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
+    "charges": charge_order,
+    "payment_intents": payment_intent_order,
+    "refunds": refund_order,
+    "invoices": invoice_order,
+    "invoice_items": item_order,
+    "invoice_line_items": item_order,
+    "subscriptions": subscription_order,
+    "disputes": dispute_order,
+    "checkout_sessions": checkout_order,
+    "credit_notes": credit_note_order,
+}
+
+
+def product_item(line: dict[str, Any], currency: Any) -> dict[str, Any] | None:
+    """One invoice line, invoice item or subscription item -> an XDM product list item.
+
+    SKU is the price id (what was sold), else the product id, else the line's own id.
+    """
+    price = line.get("price")
+    price_id = ref_id(price) or ref_id(get_path(line, "pricing.price_details.price")) or ref_id(line.get("plan"))
+    product_id = ref_id(get_path(line, "pricing.price_details.product")) or ref_id(
+        price.get("product") if isinstance(price, dict) else None
+    )
+    sku = price_id or product_id or line.get("id")
+    if not sku:
+        return None
+    currency = line.get("currency") or (price.get("currency") if isinstance(price, dict) else None) or currency
+    quantity = line.get("quantity")
+    amount = line.get("amount")
+    if amount is None and isinstance(price, dict) and isinstance(price.get("unit_amount"), int):
+        amount = price["unit_amount"] * (quantity if isinstance(quantity, int) else 1)
+    name = line.get("description") or (price.get("nickname") if isinstance(price, dict) else None)
+    item = {
+        "SKU": sku,
+        "name": truncate(name, 256),
+        "quantity": quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else None,
+        "priceTotal": minor_to_major(amount, currency) if isinstance(amount, int) else None,
+        "currencyCode": currency_code(currency),
+    }
+    return {key: value for key, value in item.items() if value is not None}
+
+
+def _list_data(value: Any) -> list[Any]:
+    """A Stripe list (`{"object": "list", "data": [...]}`) or a plain array, as a list."""
+    if isinstance(value, dict):
+        value = value.get("data")
+    return value if isinstance(value, list) else []
+
+
+def product_list_items(stream_name: str, record: dict[str, Any], unplaced: set[str]) -> list[dict[str, Any]] | None:
+    """`productListItems` for objects that have lines; over `MAX_PRODUCT_LIST_ITEMS` the rest is reported."""
+    if stream_name == "invoices":
+        lines, source = _list_data(record.get("lines")), "lines"
+    elif stream_name == "subscriptions":
+        lines, source = _list_data(record.get("items")), "items"
+    elif stream_name in ("invoice_items", "invoice_line_items", "subscription_items"):
+        lines, source = [record], "price"
+    else:
+        return None
+    if len(lines) > MAX_PRODUCT_LIST_ITEMS:
+        unplaced.add(f"{source}[{MAX_PRODUCT_LIST_ITEMS}:]")
+        lines = lines[:MAX_PRODUCT_LIST_ITEMS]
+    items = [product_item(line, record.get("currency")) for line in lines if isinstance(line, dict)]
+    return [item for item in items if item] or None

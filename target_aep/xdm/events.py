@@ -1,0 +1,70 @@
+"""Stripe money movements and lifecycle objects -> XDM ExperienceEvent (also the generic event mapping)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from target_aep.xdm.commerce import ORDER_BUILDERS, product_list_items
+from target_aep.xdm.event_types import commerce_measure
+from target_aep.xdm.identities import event_id, identity_map
+from target_aep.xdm.rules import FieldRule, computed
+from target_aep.xdm.schema_tree import SchemaTree
+from target_aep.xdm.stripe_fields import customer_id, get_path, object_type
+from target_aep.xdm.tenant import tenant_rule
+
+EventTypeChooser = Callable[[dict[str, Any]], str]
+
+# Where each object keeps an e-mail address, a secondary identity that helps stitching.
+_EMAIL_PATHS = ("receipt_email", "billing_details.email", "customer_email", "customer_details.email", "email")
+
+
+def record_email(record: dict[str, Any]) -> str | None:
+    for path in _EMAIL_PATHS:
+        value = get_path(record, path)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def event_timestamp(record: dict[str, Any]) -> Any:
+    """An event is a point in time: the change the tap saw (`updated`), else the object's `created`."""
+    return record.get("updated") or record.get("created")
+
+
+def event_rules(
+    tree: SchemaTree, stream_name: str, identity_namespace: str, choose_event_type: EventTypeChooser
+) -> list[FieldRule]:
+    """Rules for any stream in an ExperienceEvent dataset; streams with lines or money get commerce fields."""
+
+    def commerce(record: dict[str, Any]) -> dict[str, Any] | None:
+        block: dict[str, Any] = {}
+        builder = ORDER_BUILDERS.get(stream_name)
+        order = builder(record) if builder is not None and not record.get("is_deleted") else None
+        if order:
+            block["order"] = order
+        measure = commerce_measure(choose_event_type(record))
+        if measure:
+            block[measure] = {"value": 1}
+        if stream_name == "checkout_sessions":
+            block["cart"] = {"cartID": record.get("id")}
+        return block or None
+
+    def identities(record: dict[str, Any]) -> Any:
+        customer = customer_id(record, object_type(record, stream_name))
+        return identity_map(identity_namespace, customer, record_email(record))
+
+    return [
+        computed("_id", ("id", "updated", "is_deleted"), lambda r: event_id(stream_name, r)),
+        computed("timestamp", ("updated", "created"), event_timestamp),
+        computed("eventType", ("status", "is_deleted"), choose_event_type),
+        computed("producedBy", (), lambda _r: "system"),
+        computed("identityMap", ("customer", "receipt_email"), identities),
+        computed("commerce", ("amount", "currency", "payment_intent", "invoice"), commerce),
+        FieldRule(
+            "productListItems",
+            lambda r, unplaced: product_list_items(stream_name, r, unplaced),
+            ("lines", "items", "price"),
+        ),
+        tenant_rule(tree.tenant_key, stream_name, "experienceevent"),
+    ]

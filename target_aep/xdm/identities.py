@@ -1,0 +1,60 @@
+"""Identities: `identityMap` entries and deterministic `_id` values.
+
+`_id` rule (see docs/xdm-mapping.md):
+- ExperienceEvent: one event per change the tap saw, so the id follows the *version*:
+  UUIDv5 of `stream/account/id/updated/is_deleted`. A replay of the same record gives the same `_id`.
+- Profile and record classes: the record is the object's current state, so the id follows the *object*:
+  UUIDv5 of `stream/account/id`. A newer version of the same customer or product keeps its `_id`.
+A UUID is always a valid `uri-reference`, whatever characters a Stripe id or account holds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+# Fixed namespace for every `_id` this target produces (uuid5 of the project's URL namespace name).
+XDM_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/tap-stripe-aep/target-aep/xdm-id")
+
+
+def event_id(stream_name: str, record: dict[str, Any]) -> str:
+    """`_id` of an ExperienceEvent: one per object version (change)."""
+    key = "/".join(
+        (
+            stream_name,
+            str(record.get("account_id") or ""),
+            str(record.get("id") or ""),
+            str(record.get("updated") or record.get("created") or ""),
+            "deleted" if record.get("is_deleted") else "live",
+        )
+    )
+    return str(uuid.uuid5(XDM_ID_NAMESPACE, key))
+
+
+def object_id(stream_name: str, record: dict[str, Any]) -> str:
+    """`_id` of a profile or record: one per Stripe object."""
+    key = f"{stream_name}/{record.get('account_id') or ''}/{record.get('id') or ''}"
+    return str(uuid.uuid5(XDM_ID_NAMESPACE, key))
+
+
+def identity_map(
+    namespace: str, customer: str | None, email: Any = None, email_primary_ok: bool = False
+) -> dict[str, list[dict[str, Any]]] | None:
+    """`identityMap` with the Stripe customer id as the primary identity and the e-mail as a secondary one.
+
+    The customer id is a back-office identifier the account holder authenticated for, so it is
+    `authenticated`; an e-mail typed into a form is `ambiguous`. Without a customer id the e-mail becomes
+    primary only when `email_primary_ok` (a record needs one primary identity to reach Profile).
+    """
+    identities: dict[str, list[dict[str, Any]]] = {}
+    if customer:
+        identities[namespace] = [{"id": customer, "primary": True, "authenticatedState": "authenticated"}]
+    if isinstance(email, str) and "@" in email and " " not in email.strip():
+        identities["Email"] = [
+            {
+                "id": email.strip().lower(),
+                "primary": not customer and email_primary_ok,
+                "authenticatedState": "ambiguous",
+            }
+        ]
+    return identities or None

@@ -1,0 +1,165 @@
+"""`build_mapper`: one stream + one dataset schema -> a compiled Stripe-to-XDM mapper.
+
+The class comes from the dataset's schema, not the stream name: customers in a profile dataset get the
+Individual Profile mapping, any stream in an ExperienceEvent dataset the event mapping, anything else the
+record mapping (`_id` + `_{tenant}.stripe`). Each rule's target is looked up in the schema once, here;
+at map time a rule only produces a value and fits it to its schema node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from target_aep.xdm.event_types import default_event_type, record_state
+from target_aep.xdm.events import event_rules
+from target_aep.xdm.fitting import DROP, fit_value
+from target_aep.xdm.overrides import StreamOverride, parse_override
+from target_aep.xdm.profile import customer_profile_rules, generic_profile_rules
+from target_aep.xdm.records import record_rules
+from target_aep.xdm.rules import FieldRule
+from target_aep.xdm.schema_tree import SchemaNode, SchemaTree, XdmClass
+
+
+@dataclass
+class _CompiledRule:
+    rule: FieldRule
+    keys: tuple[str, ...]
+    node: SchemaNode
+    on_drop: Callable[[str], None]
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + ".")
+
+
+class XdmMapper:
+    """Maps one stream's Stripe records to XDM for one dataset schema. Build with `build_mapper`."""
+
+    def __init__(self, stream_name: str, tree: SchemaTree, rules: list[FieldRule], exclude: list[str]) -> None:
+        self.stream_name = stream_name
+        self.tree = tree
+        self.xdm_class: XdmClass = tree.xdm_class
+        self._unplaced: set[str] = set()
+        self._compiled: list[_CompiledRule] = []
+        # Sources whose target the schema lacks: reported when a record actually carries them.
+        self._homeless_sources: list[str] = []
+        self._exclude_after: list[tuple[str, ...]] = []
+        for rule in rules:
+            if any(_under(rule.target, excluded) for excluded in exclude):
+                continue
+            node = tree.node_at(rule.target)
+            if node is None:
+                self._homeless_sources.extend(rule.sources)
+                continue
+            self._compiled.append(_CompiledRule(rule, tuple(rule.target.split(".")), node, self._drop_handler(rule)))
+        for excluded in exclude:
+            if any(_under(excluded, rule.target) and excluded != rule.target for rule in rules):
+                self._exclude_after.append(tuple(excluded.split(".")))
+
+    def _drop_handler(self, rule: FieldRule) -> Callable[[str], None]:
+        prefix_len = len(rule.target) + 1
+        unplaced = self._unplaced
+
+        def on_drop(path: str) -> None:
+            if rule.source_of is not None:
+                key = path[prefix_len:].split(".", 1)[0].split("[", 1)[0]
+                source = rule.source_of.get(key)
+                if source is not None:
+                    rest = path[prefix_len + len(key) :]
+                    unplaced.add(source + rest if rest.startswith(".") and key == "metadata" else source)
+                    return
+            unplaced.update(rule.sources or (path,))
+
+        return on_drop
+
+    def map(self, record: dict[str, Any]) -> dict[str, Any]:
+        """One Stripe record (tap conventions) -> one XDM record that fits the dataset's schema."""
+        out: dict[str, Any] = {}
+        unplaced = self._unplaced
+        for compiled in self._compiled:
+            value = compiled.rule.produce(record, unplaced)
+            if value is None:
+                continue
+            value = fit_value(value, compiled.node, compiled.rule.target, compiled.on_drop)
+            if value is DROP:
+                continue
+            target = out
+            keys = compiled.keys
+            for key in keys[:-1]:
+                child = target.get(key)
+                if not isinstance(child, dict):
+                    child = target[key] = {}
+                target = child
+            target[keys[-1]] = value
+        for keys in self._exclude_after:
+            _pop_path(out, keys)
+        for source in self._homeless_sources:
+            if record.get(source.split(".", 1)[0]) is not None and source not in unplaced:
+                unplaced.add(source)
+        return out
+
+    def unplaced_fields(self) -> set[str]:
+        """Stripe fields seen so far that found no place in the dataset's schema (report once per run)."""
+        return set(self._unplaced)
+
+
+def _pop_path(out: dict[str, Any], keys: tuple[str, ...]) -> None:
+    parents = []
+    target: Any = out
+    for key in keys[:-1]:
+        if not isinstance(target, dict) or key not in target:
+            return
+        parents.append((target, key))
+        target = target[key]
+    if isinstance(target, dict):
+        target.pop(keys[-1], None)
+    for parent, key in reversed(parents):  # drop objects the exclusion left empty
+        if parent[key] == {}:
+            del parent[key]
+
+
+def _event_type_chooser(stream_name: str, override: StreamOverride | None) -> Callable[[dict[str, Any]], str]:
+    table = override.event_type if override is not None else {}
+    if not table:
+        return lambda record: default_event_type(stream_name, record)
+
+    def choose(record: dict[str, Any]) -> str:
+        state = record_state(record)
+        chosen = table.get(state) or (table.get("*") if state != "deleted" else None)
+        return chosen or default_event_type(stream_name, record)
+
+    return choose
+
+
+def build_mapper(
+    stream_name: str,
+    schema: dict[str, Any],
+    *,
+    tenant_id: str,
+    identity_namespace: str = "StripeCustomerId",
+    override: dict[str, Any] | None = None,
+) -> XdmMapper:
+    """Compile the mapping of `stream_name` into the dataset whose `xed-full` schema is `schema`.
+
+    `override` is this stream's entry of the target's `mappings` setting; it is checked against the schema
+    here and raises `MappingConfigError` naming the setting (`mappings.charges.fields.x`).
+    """
+    tree = SchemaTree(schema, tenant_id=tenant_id)
+    parsed = parse_override(stream_name, override, tree) if override is not None else None
+    if tree.xdm_class == "profile":
+        if stream_name == "customers":
+            rules = customer_profile_rules(tree, stream_name, identity_namespace)
+        else:
+            rules = generic_profile_rules(tree, stream_name, identity_namespace)
+    elif tree.xdm_class == "experienceevent":
+        rules = event_rules(tree, stream_name, identity_namespace, _event_type_chooser(stream_name, parsed))
+    else:
+        rules = record_rules(tree, stream_name)
+    exclude: list[str] = []
+    if parsed is not None:
+        overridden = {rule.target for rule in parsed.rules}
+        rules = [rule for rule in rules if rule.target not in overridden] + parsed.rules
+        exclude = parsed.exclude
+    return XdmMapper(stream_name, tree, rules, exclude)

@@ -1,0 +1,202 @@
+"""Reading Stripe records (tap conventions) and building the tenant block `_{tenant}.stripe`.
+
+Records carry Stripe's own field names, RFC 3339 timestamps, `updated`, `is_deleted` and `account_id`.
+References are ids; a few fields that Stripe always embeds (a subscription item's `price`) are objects,
+so `ref_id` accepts both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Stream name -> Stripe `object` value, for records that lack `object` (deleted stubs, hand-made input).
+STREAM_OBJECT_TYPES: dict[str, str] = {
+    "customers": "customer",
+    "charges": "charge",
+    "payment_intents": "payment_intent",
+    "refunds": "refund",
+    "invoices": "invoice",
+    "invoice_items": "invoiceitem",
+    "invoice_line_items": "line_item",
+    "subscriptions": "subscription",
+    "subscription_items": "subscription_item",
+    "products": "product",
+    "prices": "price",
+    "plans": "plan",
+    "coupons": "coupon",
+    "promotion_codes": "promotion_code",
+    "balance_transactions": "balance_transaction",
+    "payouts": "payout",
+    "disputes": "dispute",
+    "checkout_sessions": "checkout.session",
+    "credit_notes": "credit_note",
+    "setup_intents": "setup_intent",
+    "transfers": "transfer",
+    "events": "event",
+}
+
+DESCRIPTION_LIMIT = 1000  # characters; keeps events near the 10 KB guardrail (see docs/xdm-mapping.md)
+
+# Tenant field -> the Stripe field it usually comes from (what `unplaced_fields()` reports when the
+# customer's field group lacks the tenant field).
+TENANT_SOURCES: dict[str, str] = {
+    "objectType": "object",
+    "id": "id",
+    "account": "account_id",
+    "status": "status",
+    "currency": "currency",
+    "customerId": "customer",
+    "invoiceId": "invoice",
+    "subscriptionId": "subscription",
+    "paymentIntentId": "payment_intent",
+    "productId": "product",
+    "priceId": "price",
+    "amount": "amount",
+    "amountRefunded": "amount_refunded",
+    "created": "created",
+    "updated": "updated",
+    "livemode": "livemode",
+    "deleted": "is_deleted",
+    "metadata": "metadata",
+    "description": "description",
+    "name": "name",
+}
+
+# Where each object keeps its money total, when it is not `amount`.
+_AMOUNT_FIELDS: dict[str, str] = {
+    "invoice": "total",
+    "credit_note": "total",
+    "checkout.session": "amount_total",
+    "price": "unit_amount",
+    "coupon": "amount_off",
+}
+
+
+def get_path(record: dict[str, Any], path: str) -> Any:
+    """Value at a dotted Stripe path (`billing_details.address.city`), or None; digits index lists."""
+    value: Any = record
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+        if value is None:
+            return None
+    return value
+
+
+def ref_id(value: Any) -> str | None:
+    """An expandable reference as its id: `"cus_1"` or `{"id": "cus_1", ...}` -> `"cus_1"`."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, dict):
+        found = value.get("id")
+        return found if isinstance(found, str) else None
+    return None
+
+
+def object_type(record: dict[str, Any], stream_name: str) -> str:
+    found = record.get("object")
+    if isinstance(found, str) and found:
+        return found
+    return STREAM_OBJECT_TYPES.get(stream_name, stream_name.rstrip("s"))
+
+
+def truncate(text: Any, limit: int = DESCRIPTION_LIMIT) -> str | None:
+    """Cut free text to `limit` characters, marking the cut with an ellipsis."""
+    if not isinstance(text, str) or not text:
+        return None
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def customer_id(record: dict[str, Any], obj_type: str) -> str | None:
+    """The Stripe customer a record belongs to (a customer is its own)."""
+    if obj_type == "customer":
+        return ref_id(record.get("id"))
+    found = ref_id(record.get("customer"))
+    if found:
+        return found
+    if obj_type == "event":
+        inner = get_path(record, "data.object")
+        if isinstance(inner, dict):
+            return customer_id(inner, str(inner.get("object", "")))
+    return None
+
+
+def _status(record: dict[str, Any], obj_type: str) -> str | None:
+    status = record.get("status")
+    if isinstance(status, str):
+        return status
+    if "active" in record and isinstance(record["active"], bool):  # products, prices, plans, promo codes
+        return "active" if record["active"] else "inactive"
+    if "valid" in record and isinstance(record["valid"], bool):  # coupons
+        return "valid" if record["valid"] else "invalid"
+    if obj_type == "event":
+        return None
+    return None
+
+
+def _name(record: dict[str, Any], obj_type: str) -> Any:
+    if obj_type == "event":
+        return record.get("type")
+    if obj_type == "promotion_code":
+        return record.get("code")
+    return record.get("name") or record.get("nickname")
+
+
+def _price_id(record: dict[str, Any], obj_type: str) -> str | None:
+    if obj_type == "product":
+        return ref_id(record.get("default_price"))
+    found = ref_id(record.get("price")) or ref_id(get_path(record, "pricing.price_details.price"))
+    if found:
+        return found
+    return ref_id(record.get("plan")) if obj_type == "subscription_item" else None
+
+
+def _product_id(record: dict[str, Any]) -> str | None:
+    return (
+        ref_id(record.get("product"))
+        or ref_id(get_path(record, "pricing.price_details.product"))
+        or ref_id(get_path(record, "price.product"))
+    )
+
+
+def _subscription_id(record: dict[str, Any]) -> str | None:
+    return (
+        ref_id(record.get("subscription"))
+        or ref_id(get_path(record, "parent.subscription_details.subscription"))
+        or ref_id(get_path(record, "parent.subscription_item_details.subscription"))
+    )
+
+
+def stripe_details(record: dict[str, Any], stream_name: str, obj_type: str) -> dict[str, Any]:
+    """Every candidate `_{tenant}.stripe` field for one record (None for what the record lacks).
+
+    The mapper keeps only the fields the dataset's schema has; the rest are reported as unplaced.
+    """
+    metadata = record.get("metadata")
+    obj_id = record.get("id")
+    return {
+        "objectType": obj_type,
+        "id": obj_id,
+        "account": record.get("account_id") or record.get("account"),
+        "status": _status(record, obj_type),
+        "currency": record.get("currency"),
+        "customerId": customer_id(record, obj_type) if obj_type != "customer" else None,
+        "invoiceId": ref_id(record.get("invoice")) if obj_type != "invoice" else None,
+        "subscriptionId": _subscription_id(record) if obj_type != "subscription" else None,
+        "paymentIntentId": ref_id(record.get("payment_intent")) if obj_type != "payment_intent" else None,
+        "productId": _product_id(record) if obj_type != "product" else None,
+        "priceId": _price_id(record, obj_type) if obj_type not in ("price", "plan") else None,
+        "amount": record.get(_AMOUNT_FIELDS.get(obj_type, "amount")),
+        "amountRefunded": record.get("amount_refunded"),
+        "created": record.get("created"),
+        "updated": record.get("updated") or record.get("created"),
+        "livemode": record.get("livemode"),
+        "deleted": bool(record.get("is_deleted") or record.get("deleted")),
+        "metadata": metadata if isinstance(metadata, dict) and metadata else None,
+        "description": truncate(record.get("description") or record.get("memo")),
+        "name": truncate(_name(record, obj_type), 256),
+    }

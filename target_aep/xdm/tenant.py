@@ -1,0 +1,42 @@
+"""The tenant block `_{tenant}.stripe`: Stripe's own view of every object, in the customer's field group."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from target_aep.xdm.rules import FieldRule
+from target_aep.xdm.stripe_fields import TENANT_SOURCES, object_type, stripe_details
+
+# Stripe caps metadata at 50 keys of 500 characters: up to ~27 KB, beyond the 10 KB event guardrail.
+METADATA_BUDGET = {"experienceevent": 4_000, "profile": 40_000, "record": 40_000}
+
+
+def bounded_metadata(metadata: dict[str, Any], budget: int, unplaced: set[str]) -> dict[str, str]:
+    """Metadata as a map of strings, keys in sorted order until `budget` characters; the rest is reported."""
+    kept: dict[str, str] = {}
+    used = 0
+    for key in sorted(metadata):
+        value = metadata[key]
+        if value is None:
+            continue
+        text = value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+        used += len(key) + len(text)
+        if used > budget:
+            unplaced.add(f"metadata.{key}")
+            continue
+        kept[key] = text
+    return kept
+
+
+def tenant_rule(tenant_key: str, stream_name: str, xdm_class: str) -> FieldRule:
+    """One rule writing `_{tenant}.stripe`; fields the schema lacks are dropped and reported."""
+    budget = METADATA_BUDGET.get(xdm_class, 4_000)
+
+    def produce(record: dict[str, Any], unplaced: set[str]) -> dict[str, Any]:
+        details = stripe_details(record, stream_name, object_type(record, stream_name))
+        metadata = details.get("metadata")
+        if metadata:
+            details["metadata"] = bounded_metadata(metadata, budget, unplaced)
+        return details
+
+    return FieldRule(f"{tenant_key}.stripe", produce, tuple(sorted(set(TENANT_SOURCES.values()))), dict(TENANT_SOURCES))
