@@ -11,6 +11,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,11 +183,10 @@ class BatchService:
                     [{"code": "EMPTY_BATCH", "description": "the batch was completed with no files", "rows": []}],
                     {"inputRecordCount": 0, "outputRecordCount": 0},
                 )
-            rows = self._validated_rows(batch)
-            written = self._store.land(batch.dataset_id, batch.id, rows)
+            written = self._validate_and_land(batch)
             self._stats.landed(batch.dataset_id, written)
             outcome, errors = "success", []
-            metrics = {"inputRecordCount": len(rows), "outputRecordCount": written, "failedRecordCount": 0}
+            metrics = {"inputRecordCount": written, "outputRecordCount": written, "failedRecordCount": 0}
         except BatchRejected as rejected:
             outcome, errors, metrics = "failed", rejected.errors, rejected.metrics
         except Exception as unexpected:  # never leave a batch stuck in processing
@@ -200,68 +200,82 @@ class BatchService:
             batch.updated_ms = _now_ms()
         self._stats.count(f"batches_{outcome}")
 
-    def _validated_rows(self, batch: Batch) -> list[Any]:
+    def _validate_and_land(self, batch: Batch) -> int:
+        """Valid rows stream into the landing file (no parsed rows are kept); any invalid row discards it all."""
         validator = self._catalog.validators[batch.dataset_id]
-        rows: list[Any] = []
+        landing = self._store.begin(batch.dataset_id, batch.id)
         errors: list[dict[str, Any]] = []
-        failed = 0
-        for file_name, path in batch.files.items():
-            for row_number, row in _parse_rows(file_name, path, batch.multi_line, errors):
-                if validator.is_valid(row):
-                    rows.append(row)
-                    continue
-                failed += 1
-                if len(errors) < MAX_DETAILED_ERRORS:
-                    errors.append(
-                        {
-                            "code": "XDM_VALIDATION",
-                            "description": f"{file_name} row {row_number}: "
-                            + describe_violations(validator.violations(row)),
-                            "rows": [row_number],
-                            "file": file_name,
-                        }
-                    )
-        self._stats.count("batch_rows_validated", len(rows) + failed)
-        if errors:
-            failed = max(failed, len(errors))
+        failed = total = 0
+        try:
+            for file_name, path in batch.files.items():
+                for row_number, line, row in _rows(path, batch.multi_line):
+                    total += 1
+                    if isinstance(row, _Unparseable):
+                        failed += 1
+                        _note(errors, "INVALID_JSON", file_name, row_number, f"not valid JSON: {row.reason}")
+                    elif validator.is_valid(row):
+                        if failed == 0 and line is not None:
+                            landing.write_line(line)
+                        elif failed == 0:
+                            landing.write_record(row)
+                    else:
+                        failed += 1
+                        if len(errors) < MAX_DETAILED_ERRORS:
+                            reasons = describe_violations(validator.violations(row))
+                            _note(errors, "XDM_VALIDATION", file_name, row_number, reasons)
+            if failed:
+                raise BatchRejected(errors, {})
+        except BatchRejected:
+            landing.discard()
+            self._stats.count("batch_rows_validated", total)
             if failed > len(errors):
                 errors.append({"code": "XDM_VALIDATION", "description": f"{failed} rows failed in all", "rows": []})
-            total = len(rows) + failed
             raise BatchRejected(
                 errors, {"inputRecordCount": total, "outputRecordCount": 0, "failedRecordCount": failed}
-            )
-        return rows
+            ) from None
+        except BaseException:
+            landing.discard()
+            raise
+        self._stats.count("batch_rows_validated", landing.count)
+        return landing.commit()
 
 
-def _parse_rows(file_name: str, path: Path, multi_line: bool, errors: list[dict[str, Any]]) -> list[tuple[int, Any]]:
-    """(1-based row number, parsed row) for one uploaded file; unparseable rows become errors."""
+class _Unparseable:
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _rows(path: Path, multi_line: bool) -> Iterator[tuple[int, bytes | None, Any]]:
+    """(1-based row number, the raw line or None, parsed row or ``_Unparseable``) for one uploaded file."""
     if multi_line:
         try:
             parsed = json.loads(path.read_bytes())
         except ValueError as error:
-            errors.append(_parse_error(file_name, 1, f"not valid JSON: {error}"))
-            return []
+            yield 1, None, _Unparseable(str(error))
+            return
         if not isinstance(parsed, list):
-            errors.append(_parse_error(file_name, 1, "isMultiLineJson files must hold one JSON array"))
-            return []
-        return list(enumerate(parsed, start=1))
-    rows: list[tuple[int, Any]] = []
+            yield 1, None, _Unparseable("an isMultiLineJson file must hold one JSON array")
+            return
+        for row_number, row in enumerate(parsed, start=1):
+            yield row_number, None, row
+        return
     with path.open("rb") as lines:
         for row_number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
-                rows.append((row_number, json.loads(line)))
+                yield row_number, line, json.loads(line)
             except ValueError as error:
-                if len(errors) < MAX_DETAILED_ERRORS:
-                    errors.append(_parse_error(file_name, row_number, f"not valid JSON: {error}"))
-    return rows
+                yield row_number, line, _Unparseable(str(error))
 
 
-def _parse_error(file_name: str, row_number: int, reason: str) -> dict[str, Any]:
-    return {
-        "code": "INVALID_JSON",
-        "description": f"{file_name} row {row_number}: {reason}",
-        "rows": [row_number],
-        "file": file_name,
-    }
+def _note(errors: list[dict[str, Any]], code: str, file_name: str, row_number: int, reason: str) -> None:
+    if len(errors) < MAX_DETAILED_ERRORS:
+        errors.append(
+            {
+                "code": code,
+                "description": f"{file_name} row {row_number}: {reason}",
+                "rows": [row_number],
+                "file": file_name,
+            }
+        )
