@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import copy
+import time
 import timeit
 from typing import Any
 
 import pytest
 
-from tap_stripe_aep.record_conventions import TimestampConverter, epoch_to_rfc3339, finalize_record
+from tap_stripe_aep.record_conventions import (
+    RFC3339_UTC,
+    TimestampConverter,
+    epoch_to_rfc3339,
+    finalize_record,
+)
 from tap_stripe_aep.schemas import load_schema
 
 pytestmark = pytest.mark.timeout(60)
@@ -50,6 +56,12 @@ def test_epoch_to_rfc3339() -> None:
     assert epoch_to_rfc3339(0) == "1970-01-01T00:00:00Z"
     assert epoch_to_rfc3339(1_700_000_000) == "2023-11-14T22:13:20Z"
     assert epoch_to_rfc3339(-1) == "1969-12-31T23:59:59Z"
+    assert epoch_to_rfc3339(253_402_300_799) == "9999-12-31T23:59:59Z"
+
+
+def test_epoch_to_rfc3339_agrees_with_strftime() -> None:
+    for epoch in [*range(-100_000, 100_000, 997), *range(1_600_000_000, 1_900_000_000, 999_983)]:
+        assert epoch_to_rfc3339(epoch) == time.strftime(RFC3339_UTC, time.gmtime(epoch)), epoch
 
 
 def test_paths_are_precomputed_from_the_schema() -> None:
