@@ -176,7 +176,7 @@ def test_finalize_record_uses_the_event_time_else_created() -> None:
 def test_charge_sized_record_converts_fast() -> None:
     """A loose guard (the measured cost is a few microseconds); the real numbers are in the report."""
     converter = TimestampConverter.from_schema(load_schema("charges"))
-    charge = {
+    charge: dict[str, Any] = {
         "id": "ch_1",
         "object": "charge",
         "amount": 2000,

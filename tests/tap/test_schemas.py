@@ -177,7 +177,7 @@ def test_shapes_of_metadata_lists_and_references() -> None:
 
 def test_a_converted_stripe_record_validates_against_its_schema() -> None:
     schema = load_schema("invoices")
-    record = {
+    record: dict[str, Any] = {
         "id": "in_1",
         "object": "invoice",
         "created": 1_700_000_000,

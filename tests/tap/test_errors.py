@@ -1,0 +1,60 @@
+"""Clear failures: a rejected key, a missing permission, bad settings (before any request); the key never leaks."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulators.launch import EmulatorProcess
+from tests.tap.tap_runner import FULL_KEY, LIMITED_KEY, Control, TapRun, run_tap, tap_config
+
+pytestmark = pytest.mark.timeout(60)
+
+WRONG_KEY = "sk_test_not_a_real_key_00001234"
+
+
+def test_rejected_key_fails_at_once_naming_the_key_tail(shared_emulator: EmulatorProcess) -> None:
+    run = run_tap(tap_config(shared_emulator.url, api_key=WRONG_KEY), streams=["customers"])
+    assert run.returncode != 0
+    assert "StripeAuthError: the API key was rejected (key ends ...1234)" in run.stderr
+    assert WRONG_KEY not in run.stdout + run.stderr
+
+
+def test_restricted_key_names_the_missing_permission(shared_emulator: EmulatorProcess) -> None:
+    run = run_tap(tap_config(shared_emulator.url, api_key=LIMITED_KEY), streams=["payouts"])
+    assert run.returncode != 0
+    assert "StripePermissionError" in run.stderr
+    assert "rak_payout_read" in run.stderr and "'payouts'" in run.stderr
+    assert LIMITED_KEY not in run.stdout + run.stderr
+
+
+def test_restricted_key_reads_what_it_may(shared_emulator: EmulatorProcess, control: Control) -> None:
+    run = run_tap(tap_config(shared_emulator.url, api_key=LIMITED_KEY), streams=["customers"])
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert set(run.ids("customers")) == {obj["id"] for obj in control.objects("customers")}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("api_key", "pk_test_publishable_key_0000"),
+        ("start_date", "last tuesday"),
+        ("account_ids", ["acct_ok1", "not-an-account"]),
+        ("max_requests_per_second", 0),
+        ("max_requests_per_second", -5),
+    ],
+)
+def test_bad_config_fails_before_any_request(
+    setting: str, value: object, shared_emulator: EmulatorProcess, control: Control
+) -> None:
+    before = control.stats()
+    run = run_tap(tap_config(shared_emulator.url, **{setting: value}), streams=["customers"])
+    assert run.returncode != 0
+    assert f"setting '{setting}'" in run.stderr
+    assert control.stats() == before, "the tap made a request despite a bad config"
+    assert "pk_test_publishable_key_0000" not in run.stderr
+
+
+def test_the_key_never_appears_in_any_output(full_run: TapRun) -> None:
+    assert FULL_KEY not in full_run.stdout
+    assert FULL_KEY not in full_run.stderr
+    assert FULL_KEY[-12:] not in full_run.stdout + full_run.stderr

@@ -1,0 +1,29 @@
+"""429s, 500s and dropped connections are retried: the run still ends with every object."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulators.launch import stripe_emulator
+from tests.tap.tap_runner import Control, run_tap, tap_config
+
+pytestmark = pytest.mark.timeout(120)
+
+STREAMS = ["customers", "charges", "invoices"]
+
+
+def test_rate_limits_and_faults_are_survived() -> None:
+    with stripe_emulator(customers=40, rate_limit=8, fault_rate=0.15) as emulator:
+        control = Control(emulator.url)
+        run = run_tap(tap_config(emulator.url, max_requests_per_second=40), streams=STREAMS, timeout=110)
+        assert run.returncode == 0, run.stderr[-3000:]
+        control.post("faults", {"fault_rate": 0, "rate_limit": 0})
+        for stream in STREAMS:
+            assert set(run.ids(stream)) == {obj["id"] for obj in control.objects(stream)}, stream
+            assert len(run.ids(stream)) == len(set(run.ids(stream)))
+        stats = control.stats()
+        assert _count(stats, "429") > 0 and _count(stats, "fault") > 0, stats
+
+
+def _count(stats: dict, word: str) -> int:
+    return sum(v for k, v in stats.items() if word in k and isinstance(v, int))

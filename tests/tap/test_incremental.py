@@ -1,0 +1,70 @@
+"""Later runs read only what changed (from events), see deletions, and never skip the 30-day event horizon."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulators.launch import EmulatorProcess
+from tests.tap.tap_runner import Control, run_tap, tap_config
+
+pytestmark = pytest.mark.timeout(120)
+
+STREAMS = ["customers", "products", "invoices", "invoice_line_items", "charges", "balance_transactions"]
+
+
+def _touched(result: dict, kind: str, resource: str) -> set[str]:
+    section = result.get(kind) or {}
+    return set(section.get(resource) or [])
+
+
+def test_next_run_emits_exactly_the_changes(own_emulator: EmulatorProcess) -> None:
+    control = Control(own_emulator.url)
+    config = tap_config(own_emulator.url)
+    first = run_tap(config, streams=STREAMS)
+    assert first.returncode == 0, first.stderr[-3000:]
+    total_customers = len(first.records["customers"])
+
+    changes = control.post("mutate", {"updates": 4, "deletes": 2, "creates": 3})
+    second = run_tap(config, state=first.final_state, streams=STREAMS)
+    assert second.returncode == 0, second.stderr[-3000:]
+
+    live = {obj["id"]: obj for obj in control.objects("customers")}
+    updated = _touched(changes, "updated", "customers")
+    deleted = _touched(changes, "deleted", "customers")
+    created = _touched(changes, "created", "customers")
+    assert updated and deleted and created, changes
+    records = {r["id"]: r for r in second.records.get("customers", [])}
+    assert updated | deleted | created <= set(records)
+    # "Few unchanged objects": only the ones whose events fell in the lag margin before the bookmark.
+    assert len(records) <= len(updated | deleted | created) + 3 < total_customers
+    for object_id in deleted:
+        assert records[object_id]["is_deleted"] is True
+    for object_id in updated | created:
+        assert records[object_id]["is_deleted"] is False
+        assert records[object_id].get("name") == live[object_id].get("name")
+        assert records[object_id]["updated"] > records[object_id]["created"] or object_id in created
+
+    # Everything emitted carries a newer `updated` than the first run's bookmark.
+    assert len(second.ids("customers")) == len(set(second.ids("customers")))
+
+
+def test_a_bookmark_older_than_30_days_rereads_the_stream(own_emulator: EmulatorProcess) -> None:
+    control = Control(own_emulator.url)
+    config = tap_config(own_emulator.url)
+    first = run_tap(config, streams=["customers", "charges"])
+    assert first.returncode == 0, first.stderr[-3000:]
+
+    control.post("clock", {"advance_seconds": 31 * 86400})
+    control.post("mutate", {"updates": 2, "deletes": 1, "creates": 1})
+    second = run_tap(config, state=first.final_state, streams=["customers", "charges"])
+    assert second.returncode == 0, second.stderr[-3000:]
+
+    assert "older than the 30 days of events" in second.stderr
+    assert "Re-reading the whole stream" in second.stderr
+    live = {obj["id"] for obj in control.objects("customers")}
+    deleted = set(control.deleted("customers"))
+    emitted = {r["id"]: r for r in second.records["customers"]}
+    assert live <= set(emitted)
+    for object_id in deleted & set(emitted):
+        assert emitted[object_id]["is_deleted"] is True
+    assert {r["id"] for r in second.records["charges"]} >= {o["id"] for o in control.objects("charges")}
