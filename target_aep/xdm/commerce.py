@@ -29,7 +29,7 @@ def payment_type(record: dict[str, Any]) -> str:
         method = types[0] if isinstance(types, list) and types else None
     if method == "card":
         funding = get_path(details, "card.funding") if isinstance(details, dict) else None
-        return _FUNDING_PAYMENT_TYPES.get(funding, "credit_card")
+        return _FUNDING_PAYMENT_TYPES.get(funding, "credit_card") if isinstance(funding, str) else "credit_card"
     return _METHOD_PAYMENT_TYPES.get(method, "other") if isinstance(method, str) else "other"
 
 

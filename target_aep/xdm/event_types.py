@@ -63,13 +63,19 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
 
 
 def record_state(record: dict[str, Any]) -> str:
-    """The state an event type is chosen by: `deleted`, `refunded` (a fully refunded charge) or `status`."""
+    """The state an event type is chosen by: `deleted`, `refunded` (a fully refunded charge), `reversed` (a
+    reversed transfer), the object's `status`, else `created` / `updated`."""
     if record.get("is_deleted"):
         return "deleted"
     if record.get("object") == "charge" and record.get("refunded") is True:
         return "refunded"
+    if record.get("object") == "transfer" and record.get("reversed") is True:
+        return "reversed"
     status = record.get("status")
-    return status if isinstance(status, str) and status else "updated"
+    if isinstance(status, str) and status:
+        return status
+    # No status (transfers, line items, Stripe events): first sighting is the creation.
+    return "created" if record.get("updated") in (None, record.get("created")) else "updated"
 
 
 def custom_event_type(record: dict[str, Any], stream_name: str, state: str) -> str:

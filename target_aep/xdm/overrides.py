@@ -99,9 +99,10 @@ def _source_rule(setting: str, target: str, spec: Any) -> FieldRule:
             raise MappingConfigError(f"{setting}: give either 'source' or 'value', not both")
         constant = spec["value"]
         return FieldRule(target, lambda _r, _u: constant, ())
-    source = spec.get("source")
-    if not isinstance(source, str) or not source:
+    source_value = spec.get("source")
+    if not isinstance(source_value, str) or not source_value:
         raise MappingConfigError(f"{setting}.source: expected a dotted Stripe field path such as 'metadata.order_no'")
+    source: str = source_value
     transform: Transform | None = None
     if "transform" in spec:
         transform = TRANSFORMS.get(spec["transform"])

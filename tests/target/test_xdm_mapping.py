@@ -1,0 +1,262 @@
+"""Every stream's sample Stripe records map to XDM that both validators accept, with the right values."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft6Validator, FormatChecker
+
+from target_aep.xdm import XdmValidator, build_mapper
+
+pytestmark = pytest.mark.timeout(60)
+
+ROOT = Path(__file__).resolve().parents[2]
+RECORDS = ROOT / "tests" / "data_files" / "stripe_records"
+SCHEMAS = {
+    name: json.loads((ROOT / "xdm" / f"stripe-{name}.schema.json").read_text())
+    for name in ("customer-profile", "commerce-event", "catalog-record")
+}
+CATALOG_STREAMS = {"products", "prices", "plans", "coupons", "promotion_codes"}
+ALL_STREAMS = sorted(p.stem for p in RECORDS.glob("*.json"))
+NS = "StripeCustomerId"
+
+
+def schema_for(stream: str) -> dict[str, Any]:
+    if stream == "customers":
+        return SCHEMAS["customer-profile"]
+    return SCHEMAS["catalog-record"] if stream in CATALOG_STREAMS else SCHEMAS["commerce-event"]
+
+
+def records(stream: str) -> list[dict[str, Any]]:
+    return json.loads((RECORDS / f"{stream}.json").read_text())
+
+
+def by_id(stream: str, record_id: str) -> dict[str, Any]:
+    return next(r for r in records(stream) if r["id"] == record_id)
+
+
+def mapped(stream: str, record_id: str) -> dict[str, Any]:
+    return build_mapper(stream, schema_for(stream), tenant_id="acme").map(by_id(stream, record_id))
+
+
+def test_every_interface_stream_has_samples() -> None:
+    assert len(ALL_STREAMS) == 22
+    for stream in ALL_STREAMS:
+        assert 2 <= len(records(stream)) <= 3, stream
+
+
+@pytest.mark.parametrize("stream", ALL_STREAMS)
+def test_samples_pass_both_validators(stream: str) -> None:
+    schema = schema_for(stream)
+    mapper = build_mapper(stream, schema, tenant_id="acme")
+    reference = Draft6Validator(schema, format_checker=FormatChecker())
+    validator = XdmValidator.for_schema(schema)
+    expected_class = {"customers": "profile"}.get(stream, "record" if stream in CATALOG_STREAMS else "experienceevent")
+    assert mapper.xdm_class == expected_class
+    for record in records(stream):
+        xdm = mapper.map(record)
+        assert validator.errors(xdm) == [], (stream, record["id"])
+        assert [e.message for e in reference.iter_errors(xdm)] == [], (stream, record["id"])
+        assert xdm["_acme"]["stripe"]["id"] == record["id"]
+        assert xdm["_acme"]["stripe"]["account"] == record["account_id"]
+        assert len(json.dumps(xdm)) < 10_000  # the event guardrail, for every class
+        if expected_class == "experienceevent":
+            assert xdm["timestamp"] == record["updated"]
+            assert xdm["eventType"]
+    assert mapper.unplaced_fields() == set()  # the fixture schemas have a place for everything mapped
+
+
+def test_customer_profile_fields_and_identities() -> None:
+    xdm = mapped("customers", "cus_PqA1b2C3d4E5f6")
+    assert xdm["identityMap"] == {
+        NS: [{"id": "cus_PqA1b2C3d4E5f6", "primary": True, "authenticatedState": "authenticated"}],
+        "Email": [{"id": "jenny.rosen@example.com", "primary": False, "authenticatedState": "ambiguous"}],
+    }
+    assert xdm["person"]["name"] == {"fullName": "Jenny Rosen", "firstName": "Jenny", "lastName": "Rosen"}
+    assert xdm["personalEmail"]["address"] == "Jenny.Rosen@example.com"
+    assert xdm["mobilePhone"]["number"] == "+14155550123"
+    assert xdm["homeAddress"] == {
+        "street1": "510 Townsend St",
+        "street2": "Suite 200",
+        "city": "San Francisco",
+        "postalCode": "94103",
+        "countryCode": "US",
+        "stateProvince": "US-CA",
+    }
+    assert xdm["shippingAddress"]["city"] == "South San Francisco"
+    assert xdm["_acme"]["stripe"]["metadata"] == {"crm_id": "0031U00001XyZabQAE", "plan_tier": "gold"}
+
+
+def test_business_customer_keeps_free_text_state_in_region() -> None:
+    xdm = mapped("customers", "cus_PqT0ky0Yamada01")
+    assert "person" not in xdm  # a business name is not a person's name
+    assert xdm["_acme"]["stripe"]["name"] == "Yamada Shoten K.K."
+    assert xdm["homeAddress"]["region"] == "Tokyo" and "stateProvince" not in xdm["homeAddress"]
+
+
+def test_deleted_customer_is_an_upsert_marked_deleted() -> None:
+    xdm = mapped("customers", "cus_PqDe1eTed0000x")
+    assert xdm["_acme"]["stripe"]["deleted"] is True
+    assert xdm["identityMap"][NS][0]["id"] == "cus_PqDe1eTed0000x"
+
+
+def test_currency_exponents_and_codes() -> None:
+    usd = mapped("charges", "ch_3PqUsd0000000001")["commerce"]["order"]
+    jpy = mapped("charges", "ch_3PqJpy0000000002")["commerce"]["order"]
+    kwd = mapped("charges", "ch_3PqKwd0000000003")["commerce"]["order"]
+    assert (usd["priceTotal"], usd["currencyCode"], usd["payments"][0]["paymentAmount"]) == (10.99, "USD", 10.99)
+    assert (jpy["priceTotal"], jpy["currencyCode"], jpy["refundTotal"]) == (5000, "JPY", 5000)
+    assert (kwd["priceTotal"], kwd["currencyCode"]) == (12.345, "KWD")
+    assert kwd["payments"][0]["paymentType"] == "debit_card"
+    assert usd["payments"][0] == {
+        "transactionID": "ch_3PqUsd0000000001",
+        "paymentAmount": 10.99,
+        "paymentType": "credit_card",
+        "currencyCode": "USD",
+    }
+
+
+def test_charge_event_joins_the_profile() -> None:
+    xdm = mapped("charges", "ch_3PqUsd0000000001")
+    assert xdm["eventType"] == "commerce.purchases"
+    assert xdm["commerce"]["purchases"] == {"value": 1}
+    assert xdm["identityMap"][NS] == [
+        {"id": "cus_PqA1b2C3d4E5f6", "primary": True, "authenticatedState": "authenticated"}
+    ]
+    stripe = xdm["_acme"]["stripe"]
+    assert (stripe["amount"], stripe["currency"], stripe["paymentIntentId"]) == (1099, "usd", "pi_3PqUsd0000000001")
+    assert mapped("charges", "ch_3PqJpy0000000002")["eventType"] == "commerce.backofficeOrderCancelled"
+
+
+def test_guest_charge_has_email_as_primary_identity_only_when_no_customer() -> None:
+    xdm = mapped("charges", "ch_3PqKwd0000000003")
+    assert NS not in xdm["identityMap"]
+    assert xdm["identityMap"]["Email"][0]["id"] == "customer@example.com.kw"
+    assert xdm["identityMap"]["Email"][0]["primary"] is False
+
+
+def test_invoice_lines_become_product_list_items() -> None:
+    xdm = mapped("invoices", "in_1PqInvoicePaid001")
+    assert xdm["eventType"] == "commerce.purchases"
+    assert xdm["productListItems"] == [
+        {
+            "SKU": "price_1PqGoldMonthly01",
+            "name": "2 \u00d7 Gold Plan (at $10.00 / month)",
+            "quantity": 2,
+            "priceTotal": 20.0,
+            "currencyCode": "USD",
+        },
+        {
+            "SKU": "price_1PqSetupFee0001",
+            "name": "Onboarding fee",
+            "quantity": 1,
+            "priceTotal": 49.99,
+            "currencyCode": "USD",
+        },
+    ]
+    order = xdm["commerce"]["order"]
+    assert (order["priceTotal"], order["purchaseOrderNumber"]) == (69.99, "A1B2C3D4-0003")
+    assert xdm["_acme"]["stripe"]["subscriptionId"] == "sub_1PqSubGold000001"
+    open_invoice = mapped("invoices", "in_1PqInvoiceOpen002")["commerce"]["order"]
+    assert (open_invoice["taxAmount"], open_invoice["currencyCode"]) == (1.5, "EUR")
+
+
+def test_refunds_and_deletions_event_types() -> None:
+    refund = mapped("refunds", "re_3PqJpy0000000002")
+    assert refund["eventType"] == "commerce.backofficeCreditMemoIssued"
+    assert refund["commerce"]["order"]["refunds"] == [
+        {"transactionID": "re_3PqJpy0000000002", "refundAmount": 5000, "currencyCode": "JPY"}
+    ]
+    assert mapped("subscription_items", "si_PqOldSeat0000002")["eventType"] == "commerce.productListRemovals"
+    assert mapped("events", "evt_1PqCustUpdated0001")["eventType"] == "stripe.customer.updated"
+    assert mapped("events", "evt_1PqCustUpdated0001")["identityMap"][NS][0]["id"] == "cus_PqA1b2C3d4E5f6"
+    assert mapped("checkout_sessions", "cs_test_b1PqCheckoutExpired2")["commerce"]["cartAbandons"] == {"value": 1}
+
+
+def test_catalog_record_and_deleted_product() -> None:
+    product = mapped("products", "prod_PqGoldPlan00001")
+    assert set(product) == {"_id", "_acme"}
+    assert product["_acme"]["stripe"]["priceId"] == "price_1PqGoldMonthly01"
+    assert product["_acme"]["stripe"]["status"] == "active"
+    gone = mapped("products", "prod_PqRetired000002")
+    assert gone["_acme"]["stripe"]["deleted"] is True
+    coupon = mapped("coupons", "KWD5OFF")["_acme"]["stripe"]
+    assert (coupon["amount"], coupon["currency"], coupon["status"]) == (5000, "kwd", "valid")
+
+
+def test_event_id_follows_the_version_record_id_follows_the_object() -> None:
+    record = by_id("charges", "ch_3PqUsd0000000001")
+    mapper = build_mapper("charges", SCHEMAS["commerce-event"], tenant_id="acme")
+    first, again = mapper.map(record), mapper.map(copy.deepcopy(record))
+    assert first["_id"] == again["_id"]
+    later = mapper.map({**record, "updated": "2024-03-18T00:00:00Z"})
+    deleted = mapper.map({**record, "is_deleted": True})
+    other_account = mapper.map({**record, "account_id": "acct_other"})
+    assert len({first["_id"], later["_id"], deleted["_id"], other_account["_id"]}) == 4
+
+    customer = by_id("customers", "cus_PqA1b2C3d4E5f6")
+    profile = build_mapper("customers", SCHEMAS["customer-profile"], tenant_id="acme")
+    assert profile.map(customer)["_id"] == profile.map({**customer, "updated": "2025-01-01T00:00:00Z"})["_id"]
+
+
+def test_class_follows_the_dataset_schema_not_the_stream() -> None:
+    charge = by_id("charges", "ch_3PqUsd0000000001")
+    as_record = build_mapper("charges", SCHEMAS["catalog-record"], tenant_id="acme")
+    assert as_record.xdm_class == "record"
+    xdm = as_record.map(charge)
+    assert set(xdm) == {"_id", "_acme"} and XdmValidator.for_schema(SCHEMAS["catalog-record"]).errors(xdm) == []
+
+    as_profile = build_mapper("charges", SCHEMAS["customer-profile"], tenant_id="acme")
+    xdm = as_profile.map(charge)
+    assert xdm["identityMap"][NS][0]["id"] == "cus_PqA1b2C3d4E5f6"
+    assert XdmValidator.for_schema(SCHEMAS["customer-profile"]).errors(xdm) == []
+
+    customer = by_id("customers", "cus_PqA1b2C3d4E5f6")
+    as_event = build_mapper("customers", SCHEMAS["commerce-event"], tenant_id="acme")
+    xdm = as_event.map(customer)
+    assert xdm["eventType"] == "stripe.customer.updated"
+    assert XdmValidator.for_schema(SCHEMAS["commerce-event"]).errors(xdm) == []
+
+
+@pytest.mark.parametrize("schema_name", sorted(SCHEMAS))
+def test_generic_mapping_for_an_unknown_stream(schema_name: str) -> None:
+    record = {
+        "id": "tax_rate_1PqVat15",
+        "object": "tax_rate",
+        "created": "2024-01-01T00:00:00Z",
+        "updated": "2024-01-01T00:00:00Z",
+        "is_deleted": False,
+        "account_id": "acct_emulator_platform",
+        "display_name": "VAT",
+        "percentage": 15.0,
+        "metadata": {"region": "EU", "count": 3, "flag": True},
+        "livemode": False,
+    }
+    schema = SCHEMAS[schema_name]
+    xdm = build_mapper("tax_rates", schema, tenant_id="acme").map(record)
+    assert XdmValidator.for_schema(schema).errors(xdm) == []
+    assert xdm["_acme"]["stripe"]["objectType"] == "tax_rate"
+    assert xdm["_acme"]["stripe"]["metadata"] == {"region": "EU", "count": "3", "flag": "true"}
+    if schema_name == "commerce-event":
+        assert xdm["eventType"] == "stripe.tax_rate.created"
+
+
+def test_long_text_and_huge_metadata_stay_within_the_event_guardrail() -> None:
+    record = by_id("charges", "ch_3PqUsd0000000001")
+    record = {
+        **record,
+        "description": "x" * 50_000,
+        "metadata": {f"key_{i:02d}": "v" * 500 for i in range(50)},
+        "amount": 2**60,  # beyond XDM long: dropped from the tenant block, not a rejected record
+    }
+    mapper = build_mapper("charges", SCHEMAS["commerce-event"], tenant_id="acme")
+    xdm = mapper.map(record)
+    assert XdmValidator.for_schema(SCHEMAS["commerce-event"]).errors(xdm) == []
+    assert len(json.dumps(xdm)) < 10_000
+    assert len(xdm["_acme"]["stripe"]["description"]) == 1000
+    assert "amount" not in xdm["_acme"]["stripe"]
+    assert {"amount", "metadata.key_49"} <= mapper.unplaced_fields()
