@@ -91,11 +91,27 @@ class FaultPlan:
             return False
 
 
+_ALWAYS_REPORTED = (
+    "responses_429",
+    "responses_503",
+    "responses_500",
+    "faults_dropped",
+    "gateway_rejections",
+    "batches_created",
+    "batches_success",
+    "batches_failed",
+    "batches_aborted",
+    "streaming_messages_accepted",
+    "streaming_messages_rejected",
+)
+
+
 class Stats:
     """Thread-safe counters; ``snapshot()`` is what ``GET /_emulator/stats`` returns."""
 
     def __init__(self) -> None:
-        self._counts: Counter[str] = Counter()
+        # the counters tests read most are present from the start, at zero
+        self._counts: Counter[str] = Counter({name: 0 for name in _ALWAYS_REPORTED})
         self._landed: Counter[str] = Counter()
         self._lock = threading.Lock()
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from email.message import Message
 
 from emulators.aep.config import ORG_ID
 from emulators.aep.ims import TokenIssuer
 from emulators.aep.replies import Reply
+
+Headers = Mapping[str, str] | Message  # a dict in tests, the request's headers in the server
 
 
 def _gateway_error(status: int, code: str, message: str) -> Reply:
     return Reply(status, {"error_code": code, "message": message})
 
 
-def bearer_token(headers: Mapping[str, str]) -> str | None:
+def bearer_token(headers: Headers) -> str | None:
     """The token of an ``Authorization: Bearer ...`` header, or None if the header is absent or not Bearer."""
     value = headers.get("Authorization")
     if value is None:
@@ -22,7 +25,7 @@ def bearer_token(headers: Mapping[str, str]) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else ""
 
 
-def check_platform_headers(headers: Mapping[str, str], tokens: TokenIssuer, has_json_body: bool) -> Reply | None:
+def check_platform_headers(headers: Headers, tokens: TokenIssuer, has_json_body: bool) -> Reply | None:
     """None when the call may pass; otherwise the gateway's error reply.
 
     The first five checks and their bodies are documented (contract section 2). The rest are *assumed*:
@@ -60,7 +63,7 @@ def check_platform_headers(headers: Mapping[str, str], tokens: TokenIssuer, has_
     return None
 
 
-def check_inlet_token(headers: Mapping[str, str], tokens: TokenIssuer) -> Reply | None:
+def check_inlet_token(headers: Headers, tokens: TokenIssuer) -> Reply | None:
     """An authenticated inlet needs a live Bearer token (401 otherwise; body *assumed*)."""
     token = bearer_token(headers)
     if not token or tokens.client_for(token) is None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import requests
 
 from emulators.aep.catalog import Catalog
-from emulators.aep.config import CLIENT_ID, CLIENT_SECRET, ORG_ID, XDM_DIR
+from emulators.aep.config import CLIENT_ID, CLIENT_SECRET, INLET_ID, ORG_ID, XDM_DIR, XED_FULL
 from emulators.launch import aep_emulator
 
 EVENT_DATASET = "6650f0c0ffee000000000002"
@@ -39,16 +39,7 @@ def validation_rate(rows: bytes) -> float:
 
 def batch_wall_time(rows: bytes, count: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as store, aep_emulator(store=store) as aep:
-        token = requests.post(
-            f"{aep.url}/ims/token/v3",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "scope": "openid,AdobeID",
-            },
-            timeout=10,
-        ).json()["access_token"]
+        token = _token(aep.url)
         headers = {
             "Authorization": f"Bearer {token}",
             "x-api-key": CLIENT_ID,
@@ -82,6 +73,46 @@ def batch_wall_time(rows: bytes, count: int) -> dict[str, float]:
         return {"upload_s": uploaded - started, "complete_to_success_s": finished - uploaded}
 
 
+def streaming_rate(requests_count: int = 40, per_request: int = 500) -> float:
+    """Messages/s through ``POST /collection/batch/{inlet}`` with ~0.9 MB requests, one connection."""
+    record = json.loads((XDM_DIR / "examples" / "stripe-commerce-event.json").read_text())
+    schema_id = json.loads((XDM_DIR / "stripe-commerce-event.schema.json").read_text())["$id"]
+    ref = {"id": schema_id, "contentType": XED_FULL}
+    header = {"schemaRef": ref, "imsOrgId": ORG_ID, "datasetId": EVENT_DATASET}
+    bodies = [
+        json.dumps(
+            {
+                "messages": [
+                    {
+                        "header": header,
+                        "body": {"xdmMeta": {"schemaRef": ref}, "xdmEntity": {**record, "_id": f"e{n}-{i}"}},
+                    }
+                    for i in range(per_request)
+                ]
+            }
+        )
+        for n in range(requests_count)
+    ]
+    with tempfile.TemporaryDirectory() as store, aep_emulator(store=store) as aep:
+        session = requests.Session()
+        session.headers.update({"Authorization": f"Bearer {_token(aep.url)}", "Content-Type": "application/json"})
+        started = time.perf_counter()
+        for body in bodies:
+            reply = session.post(f"{aep.url}/collection/batch/{INLET_ID}", data=body)
+            assert reply.status_code == 207
+        return requests_count * per_request / (time.perf_counter() - started)
+
+
+def _token(base_url: str) -> str:
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "scope": "openid",
+    }
+    return str(requests.post(f"{base_url}/ims/token/v3", data=form, timeout=10).json()["access_token"])
+
+
 def main() -> None:
     count = 100_000
     rows = commerce_rows(count)
@@ -91,6 +122,7 @@ def main() -> None:
         f"{count:,}-record batch ({len(rows) / 1e6:.0f} MB): upload {timing['upload_s']:.2f} s, "
         f"COMPLETE -> success {timing['complete_to_success_s']:.2f} s"
     )
+    print(f"streaming, 500 messages a request, one connection: {streaming_rate():,.0f} messages/s")
 
 
 if __name__ == "__main__":

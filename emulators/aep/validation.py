@@ -25,7 +25,7 @@ _TYPE_NAMES = {
     "array": "JSONArray",
     "null": "Null",
 }
-_UNEXPECTED_KEYS = re.compile(r"'((?:[^'\\]|\\.)*)'")
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,8 @@ def _describe(error: ValidationError) -> list[Violation]:
         extra = [key for key in value if key not in allowed]
         return [Violation(at, keyword, f"{at}: extraneous key [{key}] is not permitted") for key in extra]
     if keyword == "required":
-        names = _UNEXPECTED_KEYS.findall(error.message)[:1] or [error.message]
-        return [Violation(at, keyword, f"{at}: required key [{names[0]}] not found")]
+        missing = _QUOTED.findall(error.message)[:1] or [error.message]
+        return [Violation(at, keyword, f"{at}: required key [{missing[0]}] not found")]
     if keyword == "type":
         wanted = expected if isinstance(expected, list) else [expected]
         names = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in wanted)
