@@ -1,0 +1,63 @@
+"""``python -m emulators.stripe``: generate the data, listen, and print ``READY http://127.0.0.1:<port>``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from emulators.stripe.server import StripeServer
+from emulators.stripe.state import Emulator, Knobs
+
+
+def _pinned_api_version() -> str:
+    try:
+        import stripe
+
+        return str(stripe.api_version)
+    except ImportError:  # the emulator itself does not need the package
+        return "2026-10-28.endive"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m emulators.stripe", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--accounts", default="", help="Connect accounts, comma separated (acct_a,acct_b)")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--rate-limit", type=float, default=0.0, help="requests/s per API key; 0 = off")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="0..1 share of requests answered 500 or dropped")
+    parser.add_argument("--history-days", type=int, default=730)
+    parser.add_argument("--now", type=int, default=None, help="the emulator's start time (Unix seconds)")
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    emulator = Emulator(
+        seed=args.seed,
+        customers=args.customers,
+        accounts=[a.strip() for a in args.accounts.split(",") if a.strip()],
+        history_days=args.history_days,
+        api_version=_pinned_api_version(),
+        knobs=Knobs(latency_ms=args.latency_ms, rate_limit=args.rate_limit, fault_rate=args.fault_rate),
+        now=args.now,
+    )
+    server = StripeServer((args.host, args.port), emulator)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    host, port = server.server_address[:2]
+    print(
+        f"stripe emulator: {args.customers} customers x {len(emulator.data)} account(s) "
+        f"ready in {time.monotonic() - started:.2f} s",
+        file=sys.stderr,
+    )
+    print(f"READY http://{host}:{port}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

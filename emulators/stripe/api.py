@@ -1,0 +1,303 @@
+"""The ``/v1`` read API: list and retrieve for every resource, child lists, filters, paging and expansion.
+
+A page never scans more than it returns (plus filtered-out or deleted objects in between): ``created`` bounds
+are bisects, ``starting_after``/``ending_before`` decode the id's position, and unexpanded objects are served from
+their cached JSON bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from emulators.stripe.errors import ApiError, missing
+from emulators.stripe.events import matching_types
+from emulators.stripe.expansion import ANY, check_path, expand
+from emulators.stripe.generator import EVENT_RETENTION, RESOURCES
+from emulators.stripe.query import ListQuery, parse_query
+from emulators.stripe.sequence import Obj, Sequence
+from emulators.stripe.state import Emulator
+
+Predicate = Callable[[Obj], bool]
+
+# API path -> (stream name, extra filters beyond paging, created and expand)
+LIST_ROUTES: dict[str, tuple[str, frozenset[str]]] = {
+    "customers": ("customers", frozenset({"email"})),
+    "charges": ("charges", frozenset({"customer", "payment_intent", "transfer_group"})),
+    "payment_intents": ("payment_intents", frozenset({"customer"})),
+    "refunds": ("refunds", frozenset({"charge", "payment_intent"})),
+    "invoices": ("invoices", frozenset({"customer", "status", "subscription", "collection_method"})),
+    "invoiceitems": ("invoice_items", frozenset({"customer", "invoice", "pending"})),
+    "subscriptions": ("subscriptions", frozenset({"customer", "status", "price", "collection_method"})),
+    "products": ("products", frozenset({"active", "shippable", "type"})),
+    "prices": ("prices", frozenset({"active", "currency", "product", "type"})),
+    "plans": ("plans", frozenset({"active", "product"})),
+    "coupons": ("coupons", frozenset()),
+    "promotion_codes": ("promotion_codes", frozenset({"active", "code", "coupon", "customer"})),
+    "balance_transactions": ("balance_transactions", frozenset({"currency", "source", "type"})),
+    "payouts": ("payouts", frozenset({"status", "destination"})),
+    "disputes": ("disputes", frozenset({"charge", "payment_intent"})),
+    "checkout/sessions": ("checkout_sessions", frozenset({"customer", "payment_intent", "status", "subscription"})),
+    "credit_notes": ("credit_notes", frozenset({"customer", "invoice"})),
+    "setup_intents": ("setup_intents", frozenset({"customer", "payment_method"})),
+    "transfers": ("transfers", frozenset({"destination", "transfer_group"})),
+    "events": ("events", frozenset({"type", "types"})),
+}
+STREAM_PATHS = {stream: path for path, (stream, _) in LIST_ROUTES.items()}
+SUBSCRIPTION_STATUSES = frozenset(
+    {
+        "active",
+        "all",
+        "canceled",
+        "ended",
+        "incomplete",
+        "incomplete_expired",
+        "past_due",
+        "paused",
+        "trialing",
+        "unpaid",
+    }
+)
+_HIDDEN_BY_DEFAULT = frozenset({"canceled", "incomplete_expired"})
+_BOOLEAN_FILTERS = frozenset({"active", "shippable"})
+_SOURCE_STREAMS = {"ch_": "charges", "re_": "refunds", "po_": "payouts", "py_": "charges"}
+
+
+class AccountApi:
+    """Reads of one account's data, answering JSON bytes."""
+
+    def __init__(self, emulator: Emulator, account: str) -> None:
+        self.emulator = emulator
+        self.data = emulator.data[account]
+        self.events = emulator.events[account]
+
+    def sequence(self, stream: str) -> Sequence:
+        return self.events.seq if stream == "events" else self.data.seq[stream]
+
+    # ---- lists --------------------------------------------------------------------------------------------
+
+    def list(self, path: str, raw_query: str) -> bytes:
+        stream, filters = LIST_ROUTES[path]
+        query = parse_query(raw_query, filters=filters)
+        seq = self.sequence(stream)
+        for item in query.expand:
+            check_path(seq.object_name, item, is_list=True)
+        predicate = self._predicate(stream, query)
+        lo, hi = self._created_range(seq, query)
+        if stream == "events":
+            lo = max(lo, seq.bound(self.emulator.clock.now() - EVENT_RETENTION, right=False))
+        types = self._event_types(query) if stream == "events" else None
+        if query.starting_after is not None:
+            hi = min(hi, self._position(seq, query.starting_after, "starting_after"))
+        if query.ending_before is not None:
+            lo = max(lo, self._position(seq, query.ending_before, "ending_before") + 1)
+            candidates = self.events.indices_asc(types, lo, hi) if types is not None else iter(range(lo, hi))
+        else:
+            candidates = (
+                self.events.indices_desc(types, lo, hi) if types is not None else iter(range(hi - 1, lo - 1, -1))
+            )
+        found = _take(seq, candidates, predicate, query.limit + 1)
+        has_more = len(found) > query.limit
+        found = found[: query.limit]
+        if query.ending_before is not None:
+            found.reverse()
+        url = "/v1/" + path
+        if query.expand:
+            objects = [self._expanded(seq.get(i), seq.object_name, query.expand, is_list=True) for i in found]
+            return _list_json(objects, has_more, url)
+        return _list_bytes([seq.encoded(i) for i in found], has_more, url)
+
+    def child_list(self, parent_stream: str, parent_id: str, raw_query: str, *, param: str | None = None) -> bytes:
+        """Invoice lines and subscription items: pages of the list embedded in the parent, in its order."""
+        filters = frozenset({param}) if param else frozenset()
+        query = parse_query(raw_query, filters=filters, created=False)
+        field, object_name = ("lines", "line_item") if parent_stream == "invoices" else ("items", "subscription_item")
+        for item in query.expand:
+            check_path(object_name, item, is_list=True)
+        parent = self.retrieve_object(parent_stream, parent_id, param=param, status=404)
+        items: list[Obj] = parent[field]["data"]
+        ids = [item["id"] for item in items]
+        start, stop = 0, len(items)
+        if query.starting_after is not None:
+            start = _child_position(ids, query.starting_after, object_name, "starting_after") + 1
+        if query.ending_before is not None:
+            stop = _child_position(ids, query.ending_before, object_name, "ending_before")
+            start = max(0, stop - query.limit)
+            page, has_more = items[start:stop], start > 0
+        else:
+            page, has_more = items[start : start + query.limit], start + query.limit < stop
+        url = f"/v1/invoices/{parent_id}/lines" if parent_stream == "invoices" else "/v1/subscription_items"
+        page = [self._expanded(item, object_name, query.expand, is_list=True) for item in page]
+        return _list_json(page, has_more, url)
+
+    def _created_range(self, seq: Sequence, query: ListQuery) -> tuple[int, int]:
+        lo, hi = 0, len(seq)
+        for op, value in query.created.items():
+            if op in ("gt", "gte", "eq"):
+                lo = max(lo, seq.bound(value, right=op == "gt"))
+            if op in ("lt", "lte", "eq"):
+                hi = min(hi, seq.bound(value, right=op != "lt"))
+        return lo, hi
+
+    def _position(self, seq: Sequence, object_id: str, param: str) -> int:
+        index = seq.index_of(object_id)
+        if index is None:
+            raise missing(seq.object_name, object_id, param=param, status=400)
+        return index
+
+    def _event_types(self, query: ListQuery) -> list[str] | None:
+        if query.types:
+            return list(dict.fromkeys(query.types))
+        pattern = query.filters.get("type")
+        if pattern is None:
+            return None
+        return matching_types(pattern, self.events.by_type)
+
+    def _predicate(self, stream: str, query: ListQuery) -> Predicate | None:
+        checks: list[Predicate] = []
+        status = query.filters.get("status") if stream == "subscriptions" else None
+        if stream == "subscriptions":
+            if status is not None and status not in SUBSCRIPTION_STATUSES:
+                raise ApiError(
+                    400,
+                    f"Invalid status: must be one of {', '.join(sorted(SUBSCRIPTION_STATUSES))}",
+                    param="status",
+                )
+            if status is None:
+                checks.append(lambda o: o["status"] not in _HIDDEN_BY_DEFAULT)
+            elif status == "ended":
+                checks.append(lambda o: o["status"] in _HIDDEN_BY_DEFAULT)
+            elif status != "all":
+                checks.append(lambda o: o["status"] == status)
+        for name, value in query.filters.items():
+            if (name in ("type", "types") and stream == "events") or (name == "status" and stream == "subscriptions"):
+                continue
+            checks.append(_field_check(stream, name, value))
+        if not checks:
+            return None
+        return lambda o: all(check(o) for check in checks)
+
+    # ---- retrieve -----------------------------------------------------------------------------------------
+
+    def retrieve(self, path: str, object_id: str, raw_query: str) -> bytes:
+        if path == "subscription_items":
+            query = parse_query(raw_query, filters=frozenset(), paged=False, created=False)
+            obj = self._subscription_item(object_id)
+            return json.dumps(self._expanded(obj, "subscription_item", query.expand, is_list=False)).encode()
+        stream = LIST_ROUTES[path][0]
+        query = parse_query(raw_query, filters=frozenset(), paged=False, created=False)
+        seq = self.sequence(stream)
+        for item in query.expand:
+            check_path(seq.object_name, item, is_list=False)
+        obj = self.retrieve_object(stream, object_id)
+        if query.expand:
+            return json.dumps(self._expanded(obj, seq.object_name, query.expand, is_list=False)).encode()
+        index = seq.index_of(object_id)
+        return seq.encoded(index) if index is not None and seq.is_live(index) else json.dumps(obj).encode()
+
+    def retrieve_object(self, stream: str, object_id: str, *, param: str | None = "id", status: int = 404) -> Obj:
+        seq = self.sequence(stream)
+        index = seq.index_of(object_id)
+        if index is None:
+            raise missing(seq.object_name, object_id, param=param, status=status)
+        if not seq.is_live(index):
+            if stream == "customers":  # Stripe still answers a deleted customer, as a stub
+                return {"id": object_id, "object": "customer", "deleted": True}
+            raise missing(seq.object_name, object_id, param=param, status=status)
+        if stream == "events" and seq.created(index) < self.emulator.clock.now() - EVENT_RETENTION:
+            raise missing("event", object_id, param=param, status=status)
+        return seq.get(index)
+
+    def _subscription_item(self, item_id: str) -> Obj:
+        index = self.data.item_codec.index(item_id)
+        subs = self.data.seq["subscriptions"]
+        if index is not None and index // 4 < len(subs) and subs.is_live(index // 4):
+            for item in subs.get(index // 4)["items"]["data"]:
+                if item["id"] == item_id:
+                    return dict(item)
+        raise missing("subscription_item", item_id)
+
+    def lookup(self, object_name: str, object_id: str) -> Obj | None:
+        """The current object an id refers to (for expansion), or None when it is gone."""
+        if object_name == ANY:
+            stream = _SOURCE_STREAMS.get(object_id[:3])
+        else:
+            stream = next((s for s, (o, _) in RESOURCES.items() if o == object_name and s != "plans"), None)
+            stream = "plans" if object_name == "plan" else stream
+        if stream is None:
+            return None
+        try:
+            return self.retrieve_object(stream, object_id)
+        except ApiError:
+            return None
+
+    def _expanded(self, obj: Obj, object_name: str, paths: list[str], *, is_list: bool) -> Obj:
+        for path in paths:
+            parts = path.split(".")
+            obj = expand(obj, parts[1:] if is_list else parts, object_name, self.lookup)
+        return obj
+
+    # ---- control-API dumps ----------------------------------------------------------------------------------
+
+    def dump(self, stream: str) -> list[Obj]:
+        """Every live object of ``stream``, newest first, unexpanded (child streams flattened)."""
+        if stream in ("invoice_line_items", "subscription_items"):
+            parent, field = ("invoices", "lines") if stream == "invoice_line_items" else ("subscriptions", "items")
+            seq = self.data.seq[parent]
+            return [item for i in seq.live_desc() for item in seq.get(i)[field]["data"]]
+        seq = self.sequence(stream)
+        live = seq.live_desc()
+        if stream == "events":
+            oldest = self.emulator.clock.now() - EVENT_RETENTION
+            return [json.loads(seq.encoded(i)) for i in live if seq.created(i) >= oldest]
+        return [json.loads(seq.encoded(i)) for i in live]
+
+    def deleted_ids(self, stream: str) -> list[str]:
+        seq = self.sequence(stream)
+        return [seq.id_of(i) for i in sorted(seq.deleted, reverse=True)]
+
+
+def _take(seq: Sequence, candidates: Iterator[int], predicate: Predicate | None, want: int) -> list[int]:
+    found: list[int] = []
+    deleted = seq.deleted
+    for index in candidates:
+        if index in deleted or (predicate is not None and not predicate(seq.get(index))):
+            continue
+        found.append(index)
+        if len(found) >= want:
+            break
+    return found
+
+
+def _field_check(stream: str, name: str, value: str) -> Predicate:
+    if name in _BOOLEAN_FILTERS or name == "pending":
+        if value not in ("true", "false"):
+            raise ApiError(400, f"Invalid boolean: {value}", param=name)
+        flag = value == "true"
+        if name == "pending":
+            return lambda o: (o.get("invoice") is None) == flag
+        return lambda o: o.get(name) is flag
+    if name == "coupon":
+        return lambda o: (o.get("promotion") or {}).get("coupon") == value
+    if name == "price":
+        return lambda o: any(item["price"]["id"] == value for item in o["items"]["data"])
+    if name == "subscription" and stream == "invoices":
+        return lambda o: ((o.get("parent") or {}).get("subscription_details") or {}).get("subscription") == value
+    return lambda o: o.get(name) == value
+
+
+def _child_position(ids: list[str], object_id: str, object_name: str, param: str) -> int:
+    try:
+        return ids.index(object_id)
+    except ValueError:
+        raise missing(object_name, object_id, param=param, status=400) from None
+
+
+def _list_bytes(parts: list[bytes], has_more: bool, url: str) -> bytes:
+    tail = b'],"has_more":' + (b"true" if has_more else b"false") + b',"url":' + json.dumps(url).encode() + b"}"
+    return b'{"object":"list","data":[' + b",".join(parts) + tail
+
+
+def _list_json(objects: list[Any], has_more: bool, url: str) -> bytes:
+    return json.dumps({"object": "list", "data": objects, "has_more": has_more, "url": url}).encode()

@@ -1,0 +1,143 @@
+"""``POST /_emulator/mutate``: updates, deletions and creations with the events Stripe would send for them.
+
+Changes are spread round-robin over resource types and pick objects with a seeded random source, so the same
+sequence of calls on the same emulator always touches the same ids. Every event is stamped with the emulator's
+now and carries the object unexpanded (``previous_attributes`` for updates, ``deleted: true`` for deletions).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from emulators.stripe import fake
+from emulators.stripe.events import CREATE_TYPES, DELETE_TYPES, UPDATE_TYPES, EventLog
+from emulators.stripe.generator import AccountData
+from emulators.stripe.ids import Rng, stable_hash
+from emulators.stripe.sequence import Obj, Sequence
+from emulators.stripe.state import Emulator
+
+UPDATABLE = ("customers", "charges", "invoices", "subscriptions", "products", "prices", "coupons", "promotion_codes",
+             "disputes", "payouts", "refunds", "transfers", "credit_notes", "plans")  # fmt: skip
+DELETABLE = ("customers", "products", "coupons", "invoice_items", "plans")
+CREATABLE = ("customers", "payment_intents", "products", "invoice_items", "coupons", "setup_intents", "prices")
+_ATTEMPTS = 50
+
+Touched = dict[str, list[str]]
+
+
+def mutate(emulator: Emulator, account: str, *, updates: int, deletes: int, creates: int) -> dict[str, Touched]:
+    """Apply the changes at the emulator's now; returns the ids touched per stream name."""
+    with emulator.lock:
+        emulator.mutation_round += 1
+        data, log = emulator.data[account], emulator.events[account]
+        rng = Rng(stable_hash(emulator.seed, account, "mutate", emulator.mutation_round))
+        now = emulator.clock.now()
+        result: dict[str, Touched] = {"updated": {}, "deleted": {}, "created": {}}
+        rev = str(emulator.mutation_round)
+        for n in range(max(0, updates)):
+            stream = _first_nonempty(data, UPDATABLE, n + emulator.mutation_round)
+            index = _live_index(data.seq[stream], rng) if stream else None
+            if stream and index is not None:
+                _update(data.seq[stream], index, log, now, rng, rev)
+                result["updated"].setdefault(stream, []).append(data.seq[stream].id_of(index))
+        for n in range(max(0, deletes)):
+            stream = _first_nonempty(data, DELETABLE, n + emulator.mutation_round)
+            index = _live_index(data.seq[stream], rng) if stream else None
+            if stream and index is not None:
+                for gone, object_id in _delete(data, stream, index, log, now):
+                    result["deleted"].setdefault(gone, []).append(object_id)
+        for n in range(max(0, creates)):
+            stream = _first_nonempty(data, CREATABLE, n + emulator.mutation_round)
+            if stream:
+                result["created"].setdefault(stream, []).append(_create(data.seq[stream], log, now, rng))
+        return result
+
+
+def _first_nonempty(data: AccountData, streams: tuple[str, ...], start: int) -> str | None:
+    for step in range(len(streams)):
+        stream = streams[(start + step) % len(streams)]
+        seq = data.seq[stream]
+        if len(seq) > len(seq.deleted):
+            return stream
+    return None
+
+
+def _live_index(seq: Sequence, rng: Rng) -> int | None:
+    for _ in range(_ATTEMPTS):
+        index = rng.below(len(seq))
+        if seq.is_live(index):
+            return index
+    return next(seq.live_desc(), None)
+
+
+def _update(seq: Sequence, index: int, log: EventLog, now: int, rng: Rng, rev: str) -> None:
+    old = seq.get(index)
+    new = copy.deepcopy(old)
+    new["metadata"] = {**(old.get("metadata") or {}), "emulator_rev": rev}
+    changed = ["metadata"]
+    if seq.name == "customers":
+        new["name"], new["email"] = fake.person(rng)
+        changed += ["name", "email"]
+    elif "description" in old and seq.name not in ("payouts",):
+        new["description"] = f"Updated description {rev}-{rng.below(10_000)}"
+        changed.append("description")
+    elif "name" in old:
+        new["name"] = f"{old['name']} (rev {rev})"
+        changed.append("name")
+    elif seq.name in ("prices", "plans"):
+        new["nickname"] = f"Nickname rev {rev}"
+        changed.append("nickname")
+    if "updated" in old:
+        new["updated"] = now
+        changed.append("updated")
+    seq.replace(index, new)
+    previous = {key: old.get(key) for key in changed}
+    log.record(UPDATE_TYPES[seq.name], new, now, previous)
+
+
+def _delete(data: AccountData, stream: str, index: int, log: EventLog, now: int) -> list[tuple[str, str]]:
+    seq = data.seq[stream]
+    last = {**seq.get(index), "deleted": True}
+    seq.delete(index)
+    log.record(DELETE_TYPES[stream], last, now)
+    gone = [(stream, seq.id_of(index))]
+    if stream == "plans":  # a plan and the price with its id are one object to Stripe
+        prices = data.seq["prices"]
+        price_index = prices.index_of(seq.id_of(index))
+        if price_index is not None and prices.is_live(price_index):
+            price = {**prices.get(price_index), "deleted": True}
+            prices.delete(price_index)
+            log.record(DELETE_TYPES["prices"], price, now)
+            gone.append(("prices", price["id"]))
+    return gone
+
+
+def _create(seq: Sequence, log: EventLog, now: int, rng: Rng) -> str:
+    """A new object modelled on a random generated one, created now."""
+    template = seq.original(rng.below(seq.base_count)) if seq.base_count else seq.get(len(seq) - 1)
+    obj: dict[str, Any] = copy.deepcopy(template)
+    new_index = len(seq)
+    obj["id"] = seq.id_of(new_index)
+    obj["created" if "created" in obj else "date"] = now
+    obj["metadata"] = {"emulator_created": "true"}
+    _fresh_fields(seq.name, obj, rng, now)
+    seq.append(obj, now)
+    log.record(CREATE_TYPES[seq.name], obj, now)
+    return str(obj["id"])
+
+
+def _fresh_fields(stream: str, obj: Obj, rng: Rng, now: int) -> None:
+    if stream == "customers":
+        obj["name"], obj["email"] = fake.person(rng)
+    elif stream in ("payment_intents", "setup_intents"):
+        obj.update(status="requires_payment_method", payment_method=None)
+        obj["client_secret"] = f"{obj['id']}_secret_{rng.text(24)}"
+        if stream == "payment_intents":
+            obj.update(latest_charge=None, amount_received=0, last_payment_error=None)
+    elif stream == "products":
+        obj.update(name=f"New product {rng.text(6)}", default_price=None, updated=now)
+    elif stream == "coupons":
+        obj.update(times_redeemed=0, name=f"New coupon {rng.text(4)}")
+    elif stream == "invoice_items":
+        obj.update(invoice=None, period={"start": now, "end": now})

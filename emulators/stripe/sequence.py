@@ -1,0 +1,123 @@
+"""One resource of one account: its objects in ``created`` order, built lazily, with changes layered on top.
+
+Index ``i`` is the object's position in ascending (created, id) order, so the newest object has the highest index.
+Generated ("base") objects are built on demand by a pure function of their index; objects the control API
+creates later are appended as ``extras`` with ``created`` at the emulator's now, which keeps the order intact.
+Updates live in ``overrides`` and deletions in ``deleted``. Each object's JSON is encoded once and cached until it
+changes, so serving a page is mostly a byte join.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from emulators.stripe.ids import IdCodec
+
+Obj = dict[str, Any]
+_CACHE_LIMIT = 300_000
+
+
+def encode(obj: Obj) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+class Sequence:
+    """The objects of one resource (e.g. an account's charges), addressable by index and by id."""
+
+    def __init__(
+        self,
+        name: str,
+        object_name: str,
+        codec: IdCodec,
+        base_count: int,
+        created_at: Callable[[int], int],
+        build: Callable[[int], Obj],
+    ) -> None:
+        self.name = name
+        self.object_name = object_name
+        self.codec = codec
+        self.base_count = base_count
+        self._created_at = created_at
+        self._build = build
+        self.extras: list[Obj] = []
+        self.extras_created: list[int] = []
+        self.overrides: dict[int, Obj] = {}
+        self.deleted: set[int] = set()
+        self._encoded: dict[int, bytes] = {}
+        self.lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return self.base_count + len(self.extras)
+
+    def id_of(self, index: int) -> str:
+        return self.codec.make(index)
+
+    def index_of(self, object_id: str) -> int | None:
+        """The index of ``object_id`` if this resource ever had it (deleted objects included)."""
+        index = self.codec.index(object_id)
+        if index is None or index >= len(self):
+            return None
+        return index
+
+    def created(self, index: int) -> int:
+        if index >= self.base_count:
+            return self.extras_created[index - self.base_count]
+        return self._created_at(index)
+
+    def original(self, index: int) -> Obj:
+        """The object as first generated or created, before any update (what its created event shows)."""
+        if index >= self.base_count:
+            return self.extras[index - self.base_count]
+        return self._build(index)
+
+    def get(self, index: int) -> Obj:
+        """The current state of the object (deleted ones included)."""
+        found = self.overrides.get(index)
+        return found if found is not None else self.original(index)
+
+    def encoded(self, index: int) -> bytes:
+        data = self._encoded.get(index)
+        if data is None:
+            data = encode(self.get(index))
+            if len(self._encoded) >= _CACHE_LIMIT:
+                self._encoded.clear()  # a crude bound: re-encoding is cheap, memory at 1M objects is not
+            self._encoded[index] = data
+        return data
+
+    def is_live(self, index: int) -> bool:
+        return index not in self.deleted
+
+    def replace(self, index: int, obj: Obj) -> None:
+        """Store the new state of an object and drop its cached JSON."""
+        self.overrides[index] = obj
+        self._encoded.pop(index, None)
+
+    def append(self, obj: Obj, created: int) -> int:
+        """Add an object created now (``created`` must be >= every existing one) and return its index."""
+        self.extras.append(obj)
+        self.extras_created.append(created)
+        return len(self) - 1
+
+    def delete(self, index: int) -> None:
+        self.deleted.add(index)
+        self._encoded.pop(index, None)
+
+    def bound(self, created: int, *, right: bool) -> int:
+        """bisect over ``created``: the first index with created > (right) or >= (left) the value."""
+        fn = bisect.bisect_right if right else bisect.bisect_left
+        return fn(range(len(self)), created, key=self.created)
+
+    def live_desc(self) -> Iterator[int]:
+        """Every live index, newest first."""
+        for index in range(len(self) - 1, -1, -1):
+            if index not in self.deleted:
+                yield index
+
+
+def count_at(seq: Sequence, created: int) -> int:
+    """How many objects of ``seq`` exist at time ``created`` (created at or before it)."""
+    return seq.bound(created, right=True)

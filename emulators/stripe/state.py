@@ -1,0 +1,106 @@
+"""What one emulator process holds: every account's data and events, the clock, the knobs and the counters."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from emulators.stripe.events import EventLog
+from emulators.stripe.generator import DAY, PLATFORM_ACCOUNT, AccountData
+
+API_KEY = "sk_test_emulator_0000000000000000"
+RESTRICTED_KEY = "rk_test_emulator_limited000000000"
+KEYS = {API_KEY, RESTRICTED_KEY}
+
+
+@dataclass
+class Knobs:
+    """Fault injection settings, changeable at run time through ``POST /_emulator/faults``."""
+
+    latency_ms: float = 0.0
+    rate_limit: float = 0.0
+    fault_rate: float = 0.0
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    rate_limited: int = 0
+    faults: int = 0
+    errors: int = 0
+    by_path: dict[str, int] = field(default_factory=dict)
+
+
+class Clock:
+    """The emulator's now: wall time since start, plus whatever ``/_emulator/clock`` added.
+
+    Generated data is anchored at the start of the current UTC day, so it is the same all day for one seed.
+    """
+
+    def __init__(self, now: int | None = None) -> None:
+        self._started_wall = time.time()
+        self.start = int(now if now is not None else self._started_wall)
+        self.anchor = self.start - self.start % DAY
+        self.advanced = 0
+
+    def now(self) -> int:
+        return self.start + int(time.time() - self._started_wall) + self.advanced
+
+    def advance(self, seconds: int) -> int:
+        self.advanced += max(0, int(seconds))
+        return self.now()
+
+
+class Emulator:
+    """Accounts (the platform plus Connect accounts), each with its own data and events."""
+
+    def __init__(
+        self,
+        *,
+        seed: int,
+        customers: int,
+        accounts: list[str],
+        history_days: int,
+        api_version: str,
+        knobs: Knobs,
+        now: int | None = None,
+    ) -> None:
+        self.seed = seed
+        self.clock = Clock(now)
+        self.knobs = knobs
+        self.stats = Stats()
+        self.api_version = api_version
+        self.lock = threading.RLock()  # mutations are rare: one lock keeps them simple and reads consistent
+        self.mutation_round = 0
+        self.data: dict[str, AccountData] = {}
+        self.events: dict[str, EventLog] = {}
+        connected = [a for a in accounts if a and a != PLATFORM_ACCOUNT]
+        for account in [PLATFORM_ACCOUNT, *connected]:
+            data = AccountData(
+                seed=seed, customers=customers, account=account, anchor=self.clock.anchor, history_days=history_days
+            )
+            data.destinations = connected
+            self.data[account] = data
+            self.events[account] = EventLog(data, api_version)
+
+    def account_object(self, account: str) -> dict[str, object]:
+        platform = account == PLATFORM_ACCOUNT
+        data = self.data[account]
+        return {
+            "id": account,
+            "object": "account",
+            "business_profile": {"name": "Emulator Platform" if platform else f"Connected {account}", "url": None},
+            "business_type": "company",
+            "capabilities": {"card_payments": "active", "transfers": "active"},
+            "charges_enabled": True,
+            "country": "US",
+            "created": data.start,
+            "default_currency": "usd",
+            "details_submitted": True,
+            "email": f"owner@{account}.example.com",
+            "metadata": {},
+            "payouts_enabled": True,
+            "settings": {"dashboard": {"display_name": "Emulator", "timezone": "Etc/UTC"}},
+            "type": "standard",
+        }
