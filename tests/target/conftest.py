@@ -43,21 +43,31 @@ def singer_messages(name: str) -> list[dict]:
     return [json.loads(line) for line in (DATA_FILES / name).read_text().splitlines() if line.strip()]
 
 
-def stream_classes(name: str = "stripe_all_streams.singer") -> dict[str, str]:
-    """Stream -> XDM class, asked of the mapper the target itself uses."""
-    from target_aep.xdm import build_mapper
-
-    return {
-        m["stream"]: build_mapper(m["stream"], m["schema"], tenant_id="acme").xdm_class
-        for m in singer_messages(name)
-        if m["type"] == "SCHEMA"
-    }
+PROFILE_STREAMS = frozenset({"customers"})
+RECORD_STREAMS = frozenset({"products", "prices", "plans", "coupons", "promotion_codes"})
 
 
-def datasets_setting(streams: dict[str, str], *, inlet: bool = False) -> dict[str, dict]:
+def dataset_for(stream: str) -> str:
+    """The emulator dataset each stream is configured to land in (the XDM class follows the dataset)."""
+    if stream in PROFILE_STREAMS:
+        return DATASET_BY_CLASS["profile"]
+    if stream in RECORD_STREAMS:
+        return DATASET_BY_CLASS["record"]
+    return DATASET_BY_CLASS["experienceevent"]
+
+
+def dataset_schema(dataset_id: str) -> dict:
+    return json.loads((XDM_DIR / SCHEMA_FILE_BY_DATASET[dataset_id]).read_text())
+
+
+def streams_in(name: str) -> list[str]:
+    return [m["stream"] for m in singer_messages(name) if m["type"] == "SCHEMA"]
+
+
+def datasets_setting(streams: list[str], *, inlet: bool = False) -> dict[str, dict]:
     setting = {}
-    for stream, xdm_class in streams.items():
-        entry = {"dataset_id": DATASET_BY_CLASS[xdm_class]}
+    for stream in streams:
+        entry = {"dataset_id": dataset_for(stream)}
         if inlet:
             entry["inlet_id"] = INLET_ID
         setting[stream] = entry

@@ -13,14 +13,14 @@ from target_aep.xdm import build_mapper
 from tests.target.conftest import (
     AEP,
     CLIENT_SECRET,
-    DATASET_BY_CLASS,
     SCHEMA_FILE_BY_DATASET,
-    XDM_DIR,
+    dataset_for,
+    dataset_schema,
     datasets_setting,
     run_target,
     singer_messages,
     singer_text,
-    stream_classes,
+    streams_in,
 )
 
 pytestmark = pytest.mark.timeout(90)
@@ -30,24 +30,21 @@ ALL_STREAMS = "stripe_all_streams.singer"
 def expected_landing() -> dict[str, list[dict]]:
     """Dataset id -> the XDM each sample record must land as (computed with the same mapper)."""
     expected: dict[str, list[dict]] = defaultdict(list)
-    mappers = {}
     for message in singer_messages(ALL_STREAMS):
-        if message["type"] == "SCHEMA":
-            mappers[message["stream"]] = build_mapper(message["stream"], message["schema"], tenant_id="acme")
-        elif message["type"] == "RECORD":
-            mapper = mappers[message["stream"]]
-            expected[DATASET_BY_CLASS[mapper.xdm_class]].append(mapper.map(message["record"]))
+        if message["type"] == "RECORD":
+            dataset_id = dataset_for(message["stream"])
+            mapper = build_mapper(message["stream"], dataset_schema(dataset_id), tenant_id="acme")
+            expected[dataset_id].append(mapper.map(message["record"]))
     return expected
 
 
 def schema_validator(dataset_id: str) -> Draft6Validator:
-    schema = json.loads((XDM_DIR / SCHEMA_FILE_BY_DATASET[dataset_id]).read_text())
-    return Draft6Validator(schema, format_checker=FormatChecker())
+    return Draft6Validator(dataset_schema(dataset_id), format_checker=FormatChecker())
 
 
 def test_every_stream_lands_valid_with_expected_ids_and_replays_identically(aep: AEP, tmp_path: Path) -> None:
     before = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
-    config = aep.config(tmp_path, datasets=datasets_setting(stream_classes()), batch_max_records=7)
+    config = aep.config(tmp_path, datasets=datasets_setting(streams_in(ALL_STREAMS)), batch_max_records=7)
     first = run_target(config, singer_text(ALL_STREAMS), tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
 
@@ -57,9 +54,7 @@ def test_every_stream_lands_valid_with_expected_ids_and_replays_identically(aep:
     for dataset_id, records in expected.items():
         landed = aep.landed(dataset_id)[before[dataset_id] :]
         assert sorted(r["_id"] for r in landed) == sorted(r["_id"] for r in records), dataset_id
-        assert sorted(r["_acme"]["stripe"]["id"] for r in landed) == sorted(
-            r["_acme"]["stripe"]["id"] for r in records
-        )
+        assert sorted(r["_acme"]["stripe"]["id"] for r in landed) == sorted(r["_acme"]["stripe"]["id"] for r in records)
         assert len({r["_id"] for r in landed}) == len(landed), "each record has its own _id"
         validator = schema_validator(dataset_id)
         for record in landed:
@@ -81,8 +76,7 @@ def test_every_stream_lands_valid_with_expected_ids_and_replays_identically(aep:
 
 
 def test_invalid_records_go_only_to_the_dead_letter_file(aep: AEP, tmp_path: Path) -> None:
-    streams = {s: c for s, c in stream_classes().items() if s in ("customers", "charges")}
-    config = aep.config(tmp_path, datasets=datasets_setting(streams))
+    config = aep.config(tmp_path, datasets=datasets_setting(["customers", "charges"]))
     before = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
     run = run_target(config, singer_text("stripe_invalid_records.singer"), tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
@@ -92,9 +86,7 @@ def test_invalid_records_go_only_to_the_dead_letter_file(aep: AEP, tmp_path: Pat
         for m in singer_messages("stripe_invalid_records.singer")
         if m["type"] == "RECORD" and "id" in m["record"] and not m["record"]["id"].endswith("_badtime")
     }
-    landed_ids = {
-        r["_acme"]["stripe"]["id"] for d in SCHEMA_FILE_BY_DATASET for r in aep.landed(d)[before[d] :]
-    }
+    landed_ids = {r["_acme"]["stripe"]["id"] for d in SCHEMA_FILE_BY_DATASET for r in aep.landed(d)[before[d] :]}
     assert landed_ids == good_ids
 
     rejected = [json.loads(line) for line in (tmp_path / "rejected.jsonl").read_text().splitlines()]
@@ -114,16 +106,14 @@ def test_invalid_records_go_only_to_the_dead_letter_file(aep: AEP, tmp_path: Pat
 
 
 def test_max_rejected_share_fails_the_run(aep: AEP, tmp_path: Path) -> None:
-    streams = {s: c for s, c in stream_classes().items() if s in ("customers", "charges")}
-    config = aep.config(tmp_path, datasets=datasets_setting(streams), max_rejected_share=0.1)
+    config = aep.config(tmp_path, datasets=datasets_setting(["customers", "charges"]), max_rejected_share=0.1)
     run = run_target(config, singer_text("stripe_invalid_records.singer"), tmp_path)
     assert run.returncode != 0
     assert "max_rejected_share" in run.stderr
 
 
 def test_stream_without_dataset_is_skipped_with_one_warning(aep: AEP, tmp_path: Path) -> None:
-    classes = stream_classes()
-    config = aep.config(tmp_path, datasets=datasets_setting({"customers": classes["customers"]}))
+    config = aep.config(tmp_path, datasets=datasets_setting(["customers"]))
     run = run_target(config, singer_text(ALL_STREAMS), tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stderr.count("Stream 'charges' has no entry in the datasets setting") == 1

@@ -25,6 +25,7 @@ TAP_SCHEMAS = REPO / "tap_stripe_aep" / "schemas"
 def schema_message(stream: str) -> dict:
     schema = json.loads((TAP_SCHEMAS / f"{stream}.json").read_text())
     schema.pop("$comment", None)
+    _drop_descriptions(schema)  # keeps the checked-in files small; the target reads only types and keys
     return {
         "type": "SCHEMA",
         "stream": stream,
@@ -32,6 +33,16 @@ def schema_message(stream: str) -> dict:
         "key_properties": ["id"],
         "bookmark_properties": ["updated"] if "updated" in schema.get("properties", {}) else [],
     }
+
+
+def _drop_descriptions(node: object) -> None:
+    if isinstance(node, dict):
+        node.pop("description", None)
+        for value in node.values():
+            _drop_descriptions(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_descriptions(value)
 
 
 def sample_records() -> dict[str, list[dict]]:
