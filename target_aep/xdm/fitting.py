@@ -10,9 +10,11 @@ coerced (numbers and booleans into string fields, over-long strings truncated).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any
+
+import jsonschema_rs
 
 from target_aep.xdm.schema_tree import SchemaNode
 
@@ -20,21 +22,13 @@ DROP: Any = object()  # a value that must not be written
 
 DropHandler = Callable[[str], None]
 
-_DATE_TIME = re.compile(
-    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?"
-    r"([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"
-)
-_DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
-# RFC 3986 URI reference: no spaces, no characters outside the allowed set, valid %-escapes.
-_URI_REFERENCE = re.compile(r"^([A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
-_FORMAT_CHECKS: dict[str, re.Pattern[str]] = {
-    "date-time": _DATE_TIME,
-    "date": _DATE,
-    "uri-reference": _URI_REFERENCE,
-    "email": _EMAIL,
-}
+@cache
+def format_check(fmt: str) -> Callable[[str], bool]:
+    """The string check for a JSON-schema `format`, from the same engine as `XdmValidator`'s hot path, so the
+    mapper and the validator never disagree on what a `date-time`, `uri-reference` or `email` is."""
+    validator = jsonschema_rs.Draft6Validator({"type": "string", "format": fmt}, validate_formats=True)
+    return validator.is_valid
 
 
 def _as_string(value: Any) -> str:
@@ -57,10 +51,14 @@ def fit_value(value: Any, node: SchemaNode, path: str, on_drop: DropHandler) -> 
         props = node.properties
         fitted: dict[str, Any] = {}
         for key, sub in value.items():
+            if sub is None:
+                continue
             child = props.get(key)
             if child is None:
-                if sub is not None:
-                    on_drop(f"{path}.{key}")
+                on_drop(f"{path}.{key}")
+                continue
+            if type(sub) is child.plain_type:  # hot path: an unconstrained leaf of the right type
+                fitted[key] = sub
                 continue
             result = fit_value(sub, child, f"{path}.{key}", on_drop)
             if result is not DROP:
@@ -105,11 +103,9 @@ def _fit_scalar(value: Any, node: SchemaNode, path: str, on_drop: DropHandler) -
         if node.pattern is not None and node.pattern.search(text) is None:
             on_drop(path)
             return DROP
-        if node.fmt is not None:
-            check = _FORMAT_CHECKS.get(node.fmt)
-            if check is not None and check.match(text) is None:
-                on_drop(path)
-                return DROP
+        if node.fmt is not None and not format_check(node.fmt)(text):
+            on_drop(path)
+            return DROP
         value = text
     elif kind == "integer":
         if isinstance(value, bool) or not isinstance(value, (int, float)):

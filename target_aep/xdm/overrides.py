@@ -85,8 +85,8 @@ class StreamOverride:
 
 def _source_rule(setting: str, target: str, spec: Any) -> FieldRule:
     if isinstance(spec, str):
-        source, _, transform_name = (part.strip() for part in spec.partition("|"))
-        spec = {"source": source, **({"transform": transform_name} if transform_name else {})}
+        path, _, transform_name = (part.strip() for part in spec.partition("|"))
+        spec = {"source": path, **({"transform": transform_name} if transform_name else {})}
     if not isinstance(spec, dict):
         raise MappingConfigError(
             f"{setting}: expected a Stripe path string or an object with 'source' or 'value', got {spec!r}"

@@ -32,6 +32,10 @@ class SchemaNode:
     minimum: float | None = None
     maximum: float | None = None
 
+    # Set by `compile_node` on scalar leaves without constraints: a value of exactly this Python type fits
+    # as is, which spares the common case all further checks.
+    plain_type: type | None = None
+
     @property
     def is_container(self) -> bool:
         return self.kind in ("object", "map", "array")
@@ -73,6 +77,9 @@ def compile_node(schema: dict[str, Any]) -> SchemaNode:
         node.max_length = schema.get("maxLength")
         node.minimum = schema.get("minimum")
         node.maximum = schema.get("maximum")
+        constrained = node.pattern or node.fmt or node.enum is not None or node.max_length is not None
+        if not constrained and node.minimum is None and node.maximum is None:
+            node.plain_type = {"string": str, "boolean": bool, "number": float}.get(kind)
     return node
 
 

@@ -93,3 +93,12 @@ def test_validator_checks_formats_and_is_cached() -> None:
     errors = validator.errors(bad)
     assert any(e.startswith("_id: ") and "uri-reference" in e for e in errors)
     assert any(e.startswith("timestamp: ") and "date-time" in e for e in errors)
+
+
+def test_malformed_email_is_left_out_of_the_profile() -> None:
+    record = {**CUSTOMERS[0], "email": "jenny at example dot com"}
+    mapper = build_mapper("customers", PROFILE_SCHEMA, tenant_id="acme")
+    xdm = mapper.map(record)
+    assert XdmValidator.for_schema(PROFILE_SCHEMA).errors(xdm) == []
+    assert "personalEmail" not in xdm and "Email" not in xdm["identityMap"]
+    assert "email" in mapper.unplaced_fields()
