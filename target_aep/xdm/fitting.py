@@ -63,7 +63,8 @@ def fit_value(value: Any, node: SchemaNode, path: str, on_drop: DropHandler) -> 
             result = fit_value(sub, child, f"{path}.{key}", on_drop)
             if result is not DROP:
                 fitted[key] = result
-        if not fitted or any(req not in fitted for req in node.required):
+        # `{"primary": true}` alone (an e-mail or phone whose value was dropped) says nothing: drop it too.
+        if not fitted or fitted.keys() == {"primary"} or any(req not in fitted for req in node.required):
             if fitted:
                 on_drop(path)
             return DROP
