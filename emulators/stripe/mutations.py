@@ -36,19 +36,19 @@ def mutate(emulator: Emulator, account: str, *, updates: int, deletes: int, crea
         result: dict[str, Touched] = {"updated": {}, "deleted": {}, "created": {}}
         rev = str(emulator.mutation_round)
         for n in range(max(0, updates)):
-            stream = _first_nonempty(data, UPDATABLE, n + emulator.mutation_round)
+            stream = _first_nonempty(data, UPDATABLE, n + emulator.mutation_round - 1)
             index = _live_index(data.seq[stream], rng) if stream else None
             if stream and index is not None:
                 _update(data.seq[stream], index, log, now, rng, rev)
                 result["updated"].setdefault(stream, []).append(data.seq[stream].id_of(index))
         for n in range(max(0, deletes)):
-            stream = _first_nonempty(data, DELETABLE, n + emulator.mutation_round)
+            stream = _first_nonempty(data, DELETABLE, n + emulator.mutation_round - 1)
             index = _live_index(data.seq[stream], rng) if stream else None
             if stream and index is not None:
                 for gone, object_id in _delete(data, stream, index, log, now):
                     result["deleted"].setdefault(gone, []).append(object_id)
         for n in range(max(0, creates)):
-            stream = _first_nonempty(data, CREATABLE, n + emulator.mutation_round)
+            stream = _first_nonempty(data, CREATABLE, n + emulator.mutation_round - 1)
             if stream:
                 result["created"].setdefault(stream, []).append(_create(data.seq[stream], log, now, rng))
         return result
