@@ -84,12 +84,14 @@ def envelope(dataset_id: str, entity: Any) -> dict[str, Any]:
     }
 
 
-def run_batch(aep: EmulatorProcess, token: str, dataset_id: str, files: dict[str, bytes]) -> dict[str, Any]:
+def run_batch(
+    aep: EmulatorProcess, token: str, dataset_id: str, files: dict[str, bytes], multi_line: bool = False
+) -> dict[str, Any]:
     """Create, upload, complete, poll; returns the final Catalog batch object."""
     headers = platform_headers(token)
     created = requests.post(
         f"{aep.url}/data/foundation/import/batches",
-        json={"datasetId": dataset_id, "inputFormat": {"format": "json"}},
+        json={"datasetId": dataset_id, "inputFormat": {"format": "json", "isMultiLineJson": multi_line}},
         headers=headers,
         timeout=10,
     )
@@ -259,6 +261,18 @@ def test_failed_batch_lands_nothing_and_says_why(aep: EmulatorProcess, token: st
     assert "#/_acme/stripe: extraneous key [surprise] is not permitted" in descriptions[2]
     assert "#/commerce/order/currencyCode: string [usd] does not match pattern ^[A-Z]{3}$" in descriptions[3]
     assert read_landed(store, EVENT_DS) == before
+
+
+def test_multi_line_json_and_unparseable_rows(aep: EmulatorProcess, token: str, store: Path) -> None:
+    product = example(CATALOG_DS)
+    product["_id"] = "prod_multi_line"
+    array = json.dumps([product], indent=2).encode()
+    batch = run_batch(aep, token, CATALOG_DS, {"all.json": array}, multi_line=True)
+    assert batch["status"] == "success"
+    assert read_landed(store, CATALOG_DS)[-1] == product
+    broken = run_batch(aep, token, CATALOG_DS, {"x.json": jsonl([product]) + b"{not json\n"})
+    assert broken["status"] == "failed"
+    assert broken["errors"][0]["code"] == "INVALID_JSON" and broken["errors"][0]["rows"] == [2]
 
 
 def test_empty_forced_and_aborted_batches(aep: EmulatorProcess, token: str) -> None:
