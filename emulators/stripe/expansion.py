@@ -75,9 +75,9 @@ def check_path(object_name: str, path: str, *, is_list: bool) -> None:
         nested = NESTED.get(current, {}).get(part)
         if nested is None:
             raise _cannot(part)
-        if current != "subscription_item":  # an embedded list: "items.data.price"
-            if next(it, None) != "data":
-                raise _cannot(part)
+        # an embedded list is walked through its "data": "items.data.price"
+        if current != "subscription_item" and next(it, None) != "data":
+            raise _cannot(part)
         current = nested
 
 

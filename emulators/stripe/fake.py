@@ -7,7 +7,7 @@ from typing import Any
 from emulators.stripe.ids import Rng
 
 FIRST = ("Ada", "Ben", "Chloe", "Diego", "Emma", "Farah", "Goro", "Hana", "Ivan", "Jade", "Kofi", "Lena",
-         "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wei", "Yara", "Zoe")  # fmt: skip
+         "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wei", "Zoe")  # fmt: skip
 LAST = ("Okafor", "Tanaka", "Garcia", "Smith", "Muller", "Rossi", "Dubois", "Kowalski", "Nguyen", "Silva",
         "Haddad", "Ivanova", "Larsen", "Moreau", "Patel", "Khan", "Berg", "Costa", "Sato", "Walker")  # fmt: skip
 CITIES = (("San Francisco", "CA", "US", "94107"), ("Berlin", None, "DE", "10115"), ("London", None, "GB", "EC1A 1BB"),

@@ -17,7 +17,7 @@ import heapq
 from array import array
 from collections.abc import Callable, Iterator
 
-from emulators.stripe import objects_billing, objects_catalog, objects_payments
+from emulators.stripe import objects_billing, objects_catalog, objects_checkout, objects_payments
 from emulators.stripe.ids import IdCodec, Rng, mix64, stable_hash
 from emulators.stripe.sequence import Obj, Sequence, count_at
 
@@ -93,12 +93,12 @@ class AccountData:
         self._add_spread("invoices", n, objects_billing.invoice)
         self._add_spread("invoice_items", n // 2, objects_billing.invoice_item)
         self._add_spread("subscriptions", n // 2, objects_billing.subscription)
-        self._add_spread("checkout_sessions", n // 2, objects_billing.checkout_session)
+        self._add_spread("checkout_sessions", n // 2, objects_checkout.checkout_session)
         invoices = self.seq["invoices"]
         self._add_child(
-            "credit_notes", invoices, CREDIT_NOTE_EVERY, CREDIT_NOTE_AT, CREDIT_NOTE_DELAY, objects_billing.credit_note
+            "credit_notes", invoices, CREDIT_NOTE_EVERY, CREDIT_NOTE_AT, CREDIT_NOTE_DELAY, objects_checkout.credit_note
         )
-        self._add_spread("setup_intents", 3 * n // 10, objects_billing.setup_intent)
+        self._add_spread("setup_intents", 3 * n // 10, objects_checkout.setup_intent)
         self.line_codec = IdCodec("il_", self.salt ^ 0x11)
         self.item_codec = IdCodec("si_", self.salt ^ 0x12)
         self._merge_balance_transactions()

@@ -147,7 +147,7 @@ def refund(d: AccountData, k: int) -> dict[str, Any]:
     from emulators.stripe.generator import REFUND_AT, REFUND_EVERY, TXN_REFUND
 
     j = k * REFUND_EVERY + REFUND_AT
-    rng, cur, amt = charge_money(d, j)
+    _, cur, amt = charge_money(d, j)
     return {
         "id": d.seq["refunds"].id_of(k),
         "object": "refund",
