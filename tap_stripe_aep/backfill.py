@@ -137,7 +137,7 @@ def _absorb_page(
     window.pending -= 1
     if not page.get("has_more") or not data:
         return
-    oldest = int(data[-1]["created"])
+    oldest = created_of(data[-1])
     if segment.starting_after is None:
         # First page of a range: estimate how many objects remain from the density seen so far.
         seen_span = max(1, segment.lt - oldest)
@@ -155,5 +155,11 @@ def _absorb_page(
     window.pending += 1
 
 
+def created_of(obj: StripeObject) -> int:
+    """The time a ``created`` filter applies to: ``created``, or ``date`` for invoice items."""
+    value = obj.get("created")
+    return int(value if value is not None else obj["date"])
+
+
 def _created_then_id(obj: StripeObject) -> tuple[int, str]:
-    return int(obj["created"]), str(obj["id"])
+    return created_of(obj), str(obj["id"])

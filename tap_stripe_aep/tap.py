@@ -11,7 +11,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 
 from tap_stripe_aep.client import StripeClient
-from tap_stripe_aep.errors import ConfigError
+from tap_stripe_aep.errors import ConfigError, StripeAPIError
 from tap_stripe_aep.rate_limit import shared_bucket
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION
 from tap_stripe_aep.streams import billing, catalog, events, payments
@@ -85,6 +85,10 @@ class TapStripeAEP(Tap):
         ),
     ).to_dict()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._stripe_now: dict[str, int] = {}
+        super().__init__(*args, **kwargs)
+
     def discover_streams(self) -> list[StripeStream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
@@ -131,6 +135,23 @@ class TapStripeAEP(Tap):
     def account_ids(self) -> list[str]:
         """The accounts to read: the configured Connect accounts, else the key's own (looked up once)."""
         return list(self.config.get("account_ids") or []) or [self._own_account_id]
+
+    def stripe_now(self, account: str) -> int:
+        """Stripe's current time for ``account``, learned once per run.
+
+        The ``Date`` header is Stripe's clock; the newest event's time is a floor under it, for servers whose
+        ``Date`` lags the data (an emulator whose clock was moved forward).
+        """
+        if account not in self._stripe_now:
+            client = self.stripe_client
+            newest = 0
+            try:
+                page = client.get("/v1/events", {"limit": 1}, account=account, stream="events")
+                newest = max((int(e["created"]) for e in page.get("data") or []), default=0)
+            except StripeAPIError:
+                pass  # a restricted key without event access: the Date header alone
+            self._stripe_now[account] = max(client.server_now(), newest)
+        return self._stripe_now[account]
 
     @cached_property
     def _own_account_id(self) -> str:

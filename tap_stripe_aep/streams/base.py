@@ -22,10 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Stream
-from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
-from tap_stripe_aep.backfill import find_history_start, plan_windows, read_windows
+from tap_stripe_aep.backfill import created_of, find_history_start, plan_windows, read_windows
 from tap_stripe_aep.change_feed import EVENT_LAG_SECONDS, Change, events_reach, latest_changes
 from tap_stripe_aep.record_conventions import TimestampConverter, finalize_record
 from tap_stripe_aep.schemas import load_schema
@@ -81,10 +81,7 @@ class StripeStream(Stream):
     # --- the sync plan ---------------------------------------------------------------------------------
 
     def _read_partition(self, state: dict) -> Iterator[dict]:
-        client = self.client
-        if client.requests_made == 0:
-            self._tap_ref.account_ids()  # one request so that Stripe's clock is known
-        now = client.server_now()
+        now = self._tap_ref.stripe_now(self._account)
         since = state.get("events_since")
         if "backfill_started_at" not in state and since is not None:
             source = self.entry.update_source
@@ -142,7 +139,7 @@ class StripeStream(Stream):
         # One page for the whole range first: small lists end here with a single request.
         first = fetch(start, end, None)
         if not first.get("has_more"):
-            objects = sorted(first.get("data") or [], key=lambda o: (int(o["created"]), o["id"]))
+            objects = sorted(first.get("data") or [], key=lambda o: (created_of(o), o["id"]))
             yield from self._emit_window_objects(objects)
             state["backfill_done_through"] = end
             self._flush_state()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from tap_stripe_aep.backfill import created_of
 from tap_stripe_aep.change_feed import Change
 from tap_stripe_aep.stream_catalog import StripeStream as CatalogEntry
 from tap_stripe_aep.stream_catalog import stream_named
@@ -40,7 +41,7 @@ class ChildListStream(StripeStream):
         return self.parent_entry
 
     def _emit_window_objects(self, objects: list[StripeObject]) -> Iterator[dict]:
-        parents = [(parent, int(parent["created"]), False) for parent in objects]
+        parents = [(parent, created_of(parent), False) for parent in objects]
         yield from self._emit_children(parents)
 
     def _emit_changed_objects(self, changes: list[Change]) -> Iterator[dict]:

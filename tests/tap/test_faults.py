@@ -22,8 +22,4 @@ def test_rate_limits_and_faults_are_survived() -> None:
             assert set(run.ids(stream)) == {obj["id"] for obj in control.objects(stream)}, stream
             assert len(run.ids(stream)) == len(set(run.ids(stream)))
         stats = control.stats()
-        assert _count(stats, "429") > 0 and _count(stats, "fault") > 0, stats
-
-
-def _count(stats: dict, word: str) -> int:
-    return sum(v for k, v in stats.items() if word in k and isinstance(v, int))
+        assert stats["rate_limited"] > 0 and stats["faults"] > 0, stats
