@@ -98,8 +98,9 @@ class Sequence:
 
     def append(self, obj: Obj, created: int) -> int:
         """Add an object created now (``created`` must be >= every existing one) and return its index."""
-        self.extras.append(obj)
+        # created first: readers without the lock size the sequence by ``extras``
         self.extras_created.append(created)
+        self.extras.append(obj)
         return len(self) - 1
 
     def delete(self, index: int) -> None:
