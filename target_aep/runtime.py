@@ -20,6 +20,7 @@ from target_aep.aep.streaming import StreamingIngestion, StreamingRejection
 from target_aep.dead_letter import DeadLetterFile
 from target_aep.report import RunReport
 
+ANY_STREAM = "*"  # a local_schemas key that applies to every stream without its own entry
 DEFAULT_SCOPES = "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session"
 
 
@@ -75,7 +76,9 @@ class TargetRuntime:
         if self.output_dir is None:
             return entry is not None
         local = self.config.get("local_schemas") or {}
-        return bool(local.get(stream) or (entry and (local.get(entry["dataset_id"]) or self.has_credentials)))
+        if local.get(stream) or local.get(ANY_STREAM):
+            return True
+        return bool(entry and (local.get(entry["dataset_id"]) or self.has_credentials))
 
     def skip_reason(self, stream: str) -> str:
         if self.output_dir is None:
@@ -147,7 +150,7 @@ class TargetRuntime:
             dataset = self._dataset_target(stream, entry)
             return Destination(stream, dataset, None, dataset.schema)
         local = self.config.get("local_schemas") or {}
-        schema_path = local.get(stream) or (local.get(entry["dataset_id"]) if entry else None)
+        schema_path = local.get(stream) or (local.get(entry["dataset_id"]) if entry else None) or local.get(ANY_STREAM)
         name = entry["dataset_id"] if entry else stream
         if schema_path:
             schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))

@@ -72,8 +72,8 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "local_schemas",
         th.ObjectType(additional_properties=th.StringType),
-        description="output_dir mode: stream name or dataset id -> path of an xed-full XDM schema file to map and "
-        "validate against instead of asking the Schema Registry",
+        description="output_dir mode: stream name, dataset id or '*' (any stream) -> path of an xed-full XDM schema "
+        "file to map and validate against instead of asking the Schema Registry",
     ),
     th.Property(
         "mappings",

@@ -1,0 +1,54 @@
+"""The AEP clients on their own against the emulator: what DCS refuses comes back with AEP's message."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from target_aep.aep.errors import BatchFailedError, DatasetNotFoundError
+from target_aep.runtime import TargetRuntime
+from tests.target.conftest import AEP, INLET_ID, XDM_DIR
+
+pytestmark = pytest.mark.timeout(60)
+CATALOG_DATASET = "6650f0c0ffee000000000003"
+
+
+def runtime(aep: AEP, tmp_path: Path) -> TargetRuntime:
+    datasets = {"products": {"dataset_id": CATALOG_DATASET, "inlet_id": INLET_ID}}
+    return TargetRuntime(aep.config(tmp_path, datasets=datasets, ingestion_mode="streaming"))
+
+
+def test_streaming_returns_dcs_rejections_with_aeps_message(aep: AEP, tmp_path: Path) -> None:
+    rt = runtime(aep, tmp_path)
+    dataset = rt.destination("products").dataset  # type: ignore[union-attr]
+    assert dataset is not None and dataset.schema["$id"] == dataset.schema_id
+    good = json.loads((XDM_DIR / "examples" / "stripe-catalog-record.json").read_text())
+    good["_id"] = "client-test-good"
+    bad = dict(good, _id="client-test-bad", notInSchema=1)
+    rejections = rt.send_streaming(dataset, [rt.envelope(dataset, good), rt.envelope(dataset, bad)])
+    assert [(r.index, r.status) for r in rejections] == [(1, 400)]
+    assert "notInSchema" in rejections[0].message
+    assert [r["_id"] for r in aep.landed(CATALOG_DATASET) if r["_id"].startswith("client-test")] == ["client-test-good"]
+
+
+def test_failed_batch_raises_with_aeps_errors(aep: AEP, tmp_path: Path) -> None:
+    rt = runtime(aep, tmp_path)
+    dataset = rt.destination("products").dataset  # type: ignore[union-attr]
+    assert dataset is not None
+    aep.faults(fail_next_batches=1)
+    with pytest.raises(BatchFailedError) as raised:
+        rt.send_batch(dataset, [b'{"_id": "client-test-failed"}'])
+    assert raised.value.status == "failed" and raised.value.errors
+    assert "client-test-failed" not in {r["_id"] for r in aep.landed(CATALOG_DATASET)}
+
+
+def test_unknown_dataset_names_stream_and_setting(aep: AEP, tmp_path: Path) -> None:
+    rt = TargetRuntime(aep.config(tmp_path, datasets={"products": {"dataset_id": "0" * 24}}))
+    with pytest.raises(DatasetNotFoundError, match=r"stream 'products'.*datasets\.products\.dataset_id"):
+        rt.destination("products")
+
+
+def test_tenant_is_read_from_the_registry_when_not_configured(aep: AEP, tmp_path: Path) -> None:
+    assert runtime(aep, tmp_path).tenant_id() == "acme"
