@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     server = StripeServer((args.host, args.port), emulator)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), server.server_address[1]
     print(
         f"stripe emulator: {args.customers} customers x {len(emulator.data)} account(s) "
         f"ready in {time.monotonic() - started:.2f} s",

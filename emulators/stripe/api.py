@@ -77,7 +77,7 @@ class AccountApi:
 
     # ---- lists --------------------------------------------------------------------------------------------
 
-    def list(self, path: str, raw_query: str) -> bytes:
+    def list_page(self, path: str, raw_query: str) -> bytes:
         stream, filters = LIST_ROUTES[path]
         query = parse_query(raw_query, filters=filters)
         seq = self.sequence(stream)

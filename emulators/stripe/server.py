@@ -120,9 +120,9 @@ class StripeHandler(BaseHTTPRequestHandler):
             self._send(error.status, json.dumps(error.body()).encode(), headers)
         except Exception:  # a bug here must look like Stripe's 500, not a dropped connection
             traceback.print_exc()
-            error = ApiError(500, "An unknown error occurred.", type="api_error")
+            crash = ApiError(500, "An unknown error occurred.", type="api_error")
             headers["Stripe-Should-Retry"] = "true"
-            self._send(500, json.dumps(error.body()).encode(), headers)
+            self._send(500, json.dumps(crash.body()).encode(), headers)
 
     def _route(self, key: str, account: str, path: str, query: str) -> bytes:
         api = AccountApi(self.server.emulator, account)
@@ -152,7 +152,7 @@ class StripeHandler(BaseHTTPRequestHandler):
             return api.child_list("invoices", remainder.split("/")[0], query)
         if resource in LIST_ROUTES or resource == "subscription_items":
             if not remainder:
-                return api.list(resource, query)
+                return api.list_page(resource, query)
             if "/" not in remainder:
                 return api.retrieve(resource, remainder, query)
         raise _unrecognized("GET", path)
