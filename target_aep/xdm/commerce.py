@@ -244,6 +244,8 @@ def product_list_items(stream_name: str, record: dict[str, Any], unplaced: set[s
     elif stream_name == "subscriptions":
         lines, source = _list_data(record.get("items")), "items"
     elif stream_name in ("invoice_items", "invoice_line_items", "subscription_items"):
+        if record.get("is_deleted") and not (record.get("price") or record.get("pricing")):
+            return None  # a deletion stub (`{"id", "deleted": true}`) names no product
         lines, source = [record], "price"
     else:
         return None
