@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import re
 import sys
 from dataclasses import dataclass
@@ -27,7 +28,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from tap_stripe_aep.tap import TapStripeAEP  # noqa: E402
-
 from target_aep.target import TargetAEP  # noqa: E402
 
 REPO_URL = "https://github.com/tap-stripe-aep/tap-stripe-aep"
@@ -69,8 +69,17 @@ PLUGINS = (TAP, TARGET)
 
 
 def own_config_schema(cls: Any) -> dict[str, Any]:
-    """The plugin's own settings, without the SDK's built-in ones (stream maps, flattening, ...)."""
-    return copy.deepcopy(cls.config_jsonschema)
+    """The plugin's own settings, without the SDK's built-in ones (stream maps, flattening, ...).
+
+    The SDK adds its built-ins to ``cls.config_jsonschema`` in place whenever ``--about`` runs in the process,
+    so they are subtracted here rather than assumed absent.
+    """
+    builtins: dict[str, Any] = {"type": "object", "properties": {}}
+    cls.append_builtin_config(builtins)
+    schema = copy.deepcopy(cls.config_jsonschema)
+    for name in builtins["properties"]:
+        schema["properties"].pop(name, None)
+    return schema
 
 
 def full_config_schema(cls: Any) -> dict[str, Any]:
@@ -94,6 +103,13 @@ def setting_kind(prop: dict[str, Any]) -> str:
     return {"number": "decimal"}.get(kind, kind)
 
 
+def _label(name: str) -> str:
+    """``max_requests_per_second`` -> ``Max Requests Per Second``, with acronyms kept upper-case."""
+    words = name.replace("_", " ").title().split()
+    acronyms = {"Id": "ID", "Ids": "IDs", "Url": "URL", "Api": "API", "Ims": "IMS"}
+    return " ".join(acronyms.get(word, word) for word in words)
+
+
 def settings_list(schema: dict[str, Any]) -> list[dict[str, Any]]:
     """Meltano setting definitions, in the config schema's order."""
     required = set(schema.get("required", []))
@@ -102,16 +118,17 @@ def settings_list(schema: dict[str, Any]) -> list[dict[str, Any]]:
         kind = setting_kind(prop)
         setting: dict[str, Any] = {
             "name": name,
-            "label": name.replace("_", " ").title().replace("Id", "ID").replace("Url", "URL").replace("Api", "API"),
+            "label": _label(name),
             "kind": kind,
             "description": " ".join(prop.get("description", "").split()),
         }
         if kind == "password":
             setting["sensitive"] = True
         if kind == "options":
-            setting["options"] = [{"label": str(v).title(), "value": v} for v in prop["enum"]]
+            setting["options"] = [{"label": str(v).title(), "value": json.loads(json.dumps(v))} for v in prop["enum"]]
         if "default" in prop:
-            setting["value"] = prop["default"]
+            # JSON round trip: SDK defaults can be str enums, which YAML cannot represent.
+            setting["value"] = json.loads(json.dumps(prop["default"]))
         if name in required:
             setting["required"] = True
         settings.append(setting)
@@ -184,9 +201,22 @@ EMULATOR_DATASETS = {
     **{
         stream: "6650f0c0ffee000000000002"
         for stream in (
-            "charges", "payment_intents", "refunds", "invoices", "invoice_items", "invoice_line_items",
-            "subscriptions", "subscription_items", "balance_transactions", "payouts", "disputes",
-            "checkout_sessions", "credit_notes", "setup_intents", "transfers", "events",
+            "charges",
+            "payment_intents",
+            "refunds",
+            "invoices",
+            "invoice_items",
+            "invoice_line_items",
+            "subscriptions",
+            "subscription_items",
+            "balance_transactions",
+            "payouts",
+            "disputes",
+            "checkout_sessions",
+            "credit_notes",
+            "setup_intents",
+            "transfers",
+            "events",
         )
     },
     **{s: "6650f0c0ffee000000000003" for s in ("products", "prices", "plans", "coupons", "promotion_codes")},
@@ -276,11 +306,11 @@ def readme_table(cls: Any) -> str:
     rows = ["| setting | kind | default | description |", "| --- | --- | --- | --- |"]
     for s in settings_list(schema):
         default = s.get("value", "")
-        default_text = f"`{yaml.safe_dump(default, default_flow_style=True).strip()}`" if default != "" else ""
+        default_text = f"`{default if isinstance(default, str) else json.dumps(default)}`" if default != "" else ""
         description = s["description"].replace("|", "\\|")
-        flags = " (required)" if s["name"] in required else ""
-        flags += ", secret" if s.get("sensitive") else ""
-        rows.append(f"| `{s['name']}` | {s['kind']}{flags} | {default_text} | {description} |")
+        flags = [flag for flag, on in (("required", s["name"] in required), ("secret", s.get("sensitive"))) if on]
+        flags_text = f" ({', '.join(flags)})" if flags else ""
+        rows.append(f"| `{s['name']}` | {s['kind']}{flags_text} | {default_text} | {description} |")
     return "\n".join(rows)
 
 
@@ -297,10 +327,8 @@ def rendered_files() -> dict[Path, str]:
         text = readme.read_text()
         for plugin in PLUGINS:
             name = plugin.cls.name
-            pattern = re.compile(
-                rf"(<!-- settings:{name}:start -->\n).*?(\n<!-- settings:{name}:end -->)", re.DOTALL
-            )
-            text = pattern.sub(lambda m, c=plugin.cls: m.group(1) + readme_table(c) + m.group(2), text)
+            pattern = re.compile(rf"(<!-- settings:{name}:start -->\n).*?(<!-- settings:{name}:end -->)", re.DOTALL)
+            text = pattern.sub(lambda m, c=plugin.cls: m.group(1) + readme_table(c) + "\n" + m.group(2), text)
         files[readme] = text
     return files
 

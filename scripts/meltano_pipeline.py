@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -29,7 +28,6 @@ from emulators.launch import EmulatorProcess, aep_emulator, stripe_emulator  # n
 
 MELTANO = str(Path(sys.executable).parent / "meltano")
 STATE_ID = "local:tap-stripe-aep-to-target-aep"
-_METRIC = re.compile(r"METRIC: (\{.*\})")
 
 
 @dataclass
@@ -96,7 +94,9 @@ class LocalPipeline:
     def run(self, *, full_refresh: bool = False) -> RunResult:
         """``meltano run tap-stripe-aep target-aep``; Meltano keeps the state between runs."""
         started = time.monotonic()
-        args = ["run", *(["--full-refresh"] if full_refresh else []), "tap-stripe-aep", "target-aep"]
+        # JSON logs keep the SDK's metric tags (the stream name), which Meltano's console format drops.
+        args = ["--log-format", "json", "run", *(["--full-refresh"] if full_refresh else [])]
+        args += ["tap-stripe-aep", "target-aep"]
         done = self.meltano(*args)
         log = done.stdout + done.stderr
         return RunResult(done.returncode, log, time.monotonic() - started, records_read_per_stream(log))
@@ -127,20 +127,21 @@ class LocalPipeline:
 
 
 def records_read_per_stream(log: str, plugin: str = "tap-stripe-aep") -> Counter[str]:
-    """Sum one plugin's ``record_count`` metrics per stream from a Meltano log.
+    """Sum one plugin's ``record_count`` metrics per stream from a JSON-format Meltano log.
 
-    Both the tap and the target count records under the same metric name; Meltano tags each log line with the
-    plugin that wrote it (``name=tap-stripe-aep``), which tells them apart.
+    Both the tap and the target count records under the same metric name; Meltano tags each log event with the
+    plugin that wrote it (``"name": "tap-stripe-aep"``), which tells them apart.
     """
     counts: Counter[str] = Counter()
     for line in log.splitlines():
-        match = _METRIC.search(line)
-        if match is None or f"name={plugin}" not in line:
+        if '"record_count"' not in line:
             continue
         try:
-            metric = json.loads(match.group(1))
+            event = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if metric.get("metric") == "record_count" and "stream" in metric.get("tags", {}):
-            counts[metric["tags"]["stream"]] += int(metric.get("value", 0))
+        metric = event.get("metric_info") or {}
+        stream = (metric.get("tags") or {}).get("stream")
+        if event.get("name") == plugin and metric.get("metric") == "record_count" and stream:
+            counts[stream] += int(metric.get("value", 0))
     return counts
