@@ -18,6 +18,7 @@ from target_aep.aep.gateway import PlatformGateway
 from target_aep.aep.ims import IMSTokenProvider
 from target_aep.aep.streaming import StreamingIngestion, StreamingRejection
 from target_aep.dead_letter import DeadLetterFile
+from target_aep.delivery_queue import DeliveryQueue
 from target_aep.report import RunReport
 
 ANY_STREAM = "*"  # a local_schemas key that applies to every stream without its own entry
@@ -41,6 +42,7 @@ class TargetRuntime:
         self.config = config
         self.report = RunReport()
         self.dead_letters = DeadLetterFile(config.get("dead_letter_path") or "target-aep-rejected.jsonl", self.secrets)
+        self.deliveries = DeliveryQueue()
         self._lock = threading.Lock()
         self._file_locks: dict[Path, threading.Lock] = {}
         self._tenant_id: str | None = config.get("tenant_id") or None
@@ -215,4 +217,5 @@ class TargetRuntime:
             self.report.add_seconds("http", time.perf_counter() - started)
 
     def close(self) -> None:
+        self.deliveries.shutdown()
         self.dead_letters.close()

@@ -1,10 +1,11 @@
 """Sinks: Stripe record -> XDM (mapping) -> XdmValidator -> JSON line -> AEP, and when state may advance.
 
 State after acceptance: the SDK writes a STATE line only at the end of ``Target.drain_all``, after
-``process_batch`` has returned for every sink (a sink drained early because it is full writes no state). So
-``AEPSink.process_batch`` returns only once AEP has *accepted* the batch: the Batch Ingestion batch polled to
-``success``, or every streaming message answered 2xx (or rejected for good and dead-lettered). A failed batch
-raises, which stops the run before the SDK reaches its state write: no STATE line ever covers unaccepted records.
+``process_batch`` has run for every sink (a sink drained early because it is full writes no state). Our
+``process_batch`` hands the batch to ``DeliveryQueue``, whose delivery returns only once AEP has *accepted* it
+(the Batch Ingestion batch polled to ``success``, or every streaming message answered 2xx, or rejected for good
+and dead-lettered), and ``TargetAEP._write_state_message`` waits for every queued delivery before writing. A
+failed batch raises there (or at the stream's next batch), which ends the run before any STATE line covers it.
 
 Memory stays bounded: records are held as serialized JSON lines, and a sink reports itself full at
 ``batch_max_records`` records or ``batch_max_bytes`` bytes, which makes the SDK drain it.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 import typing as t
+from concurrent.futures import Future
 
 from singer_sdk.sinks import BatchSink
 
@@ -37,6 +39,7 @@ class AEPSink(BatchSink):
         super().__init__(target=target, stream_name=stream_name, schema=schema, key_properties=key_properties)
         self.max_bytes = int(self.config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
         self._buffered_bytes = 0
+        self._in_flight: Future[None] | None = None
 
     # -- SDK hooks we turn off on purpose
 
@@ -137,12 +140,22 @@ class AEPSink(BatchSink):
     # -- per batch
 
     def process_batch(self, context: dict) -> None:
-        """Deliver the batch and return only once AEP accepted it (see the module docstring for why)."""
+        """Hand the batch to the delivery queue (see ``target_aep.delivery_queue`` for why state stays safe).
+
+        The stream's previous delivery must have succeeded first: this keeps a stream's batches in order and
+        surfaces a failed batch before more records of the stream are sent.
+        """
         lines: list[bytes] = context.pop("lines", [])
         originals: list[dict] = context.pop("originals", [])
         self._buffered_bytes = 0
         if not lines:
             return
+        if self._in_flight is not None:
+            self._in_flight.result()
+        self._in_flight = self.runtime.deliveries.submit(lambda: self._deliver(lines, originals))
+
+    def _deliver(self, lines: list[bytes], originals: list[dict]) -> None:
+        """Send one batch and return once AEP accepted it (batch ``success`` or every message answered)."""
         destination = self.destination
         if destination.output_path is not None:
             self.runtime.write_local(destination.output_path, lines)

@@ -55,11 +55,24 @@ class TargetAEP(Target):
             return AEPSink
         return SkippedStreamSink
 
+    def _write_state_message(self, state: dict) -> None:
+        """Write STATE only once every delivery queued so far has been accepted by AEP.
+
+        The SDK calls this at the end of ``drain_all``, after handing every sink's records to ``process_batch``;
+        deliveries run in the background (``DeliveryQueue``), so this is where we wait for acceptance. A failed
+        delivery raises here and no STATE line is written.
+        """
+        self.runtime.deliveries.wait_all()
+        super()._write_state_message(state)
+
     def process_endofpipe(self) -> None:
-        """Drain (each delivery waits for acceptance, then the SDK writes state), report, enforce the share."""
-        super().process_endofpipe()
+        """Drain and confirm every delivery (then the SDK writes state), report, enforce ``max_rejected_share``."""
         runtime = self.runtime
-        runtime.close()
+        try:
+            super().process_endofpipe()
+            runtime.deliveries.wait_all()  # also when the input had no STATE message
+        finally:
+            runtime.close()
         for line in runtime.report.summary_lines():
             self.logger.info(line)
         for sink in self._sinks_active.values():
