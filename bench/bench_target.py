@@ -32,6 +32,7 @@ from tests.target.conftest import (  # noqa: E402
 from tests.target.write_singer_files import sample_records, schema_message  # noqa: E402
 
 STAGE_LINE = re.compile(r"time by stage: (.*)$", re.MULTILINE)
+PHASE_LINE = re.compile(r"input read in ([\d.]+) s; every delivery confirmed ([\d.]+) s after")
 
 
 def write_input(path: Path, total: int) -> int:
@@ -123,8 +124,12 @@ def main(argv: list[str]) -> None:
     for name in ("mapping", "validation", "serialization", "http"):
         seconds = stages.get(name, 0.0)
         print(f"  {name:<14} {seconds:6.2f} s  {seconds / total:6.1%}  {seconds / wall:6.1%}")
-    cpu = sum(stages.get(n, 0.0) for n in ("mapping", "validation", "serialization"))
-    print(f"  reading thread outside those stages (SDK read/dispatch, start-up): {max(wall - cpu - 0, 0):.2f} s wall")
+    phases = PHASE_LINE.search(completed.stderr)
+    if phases:
+        read, tail = float(phases.group(1)), float(phases.group(2))
+        cpu = sum(stages.get(n, 0.0) for n in ("mapping", "validation", "serialization"))
+        print(f"input read in {read:.2f} s (of which SDK read/dispatch outside our stages {read - cpu:.2f} s);")
+        print(f"last deliveries confirmed {tail:.2f} s after the end of input; start-up {wall - read - tail:.2f} s")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import typing as t
 
 from singer_sdk import Target
@@ -33,6 +34,7 @@ class TargetAEP(Target):
         super().__init__(*args, **kwargs)
         self._runtime: TargetRuntime | None = None
         self._runtime_lock = threading.Lock()
+        self._started = time.perf_counter()
 
     @property
     def runtime(self) -> TargetRuntime:
@@ -68,11 +70,17 @@ class TargetAEP(Target):
     def process_endofpipe(self) -> None:
         """Drain and confirm every delivery (then the SDK writes state), report, enforce ``max_rejected_share``."""
         runtime = self.runtime
+        input_done = time.perf_counter()
         try:
             super().process_endofpipe()
             runtime.deliveries.wait_all()  # also when the input had no STATE message
         finally:
             runtime.close()
+        self.logger.info(
+            "input read in %.2f s; every delivery confirmed %.2f s after the end of input",
+            input_done - self._started,
+            time.perf_counter() - input_done,
+        )
         for line in runtime.report.summary_lines():
             self.logger.info(line)
         for sink in self._sinks_active.values():
