@@ -182,12 +182,15 @@ def meltano_project() -> dict[str, Any]:
             }
         )
     return {
-        "version": 1,
+        "requires_meltano": ">=4.4,<5",
         "default_environment": "local",
         "project_id": "tap-stripe-aep-pipeline",
         "send_anonymous_usage_stats": False,
         # uv builds the plugins' virtual environments in seconds instead of minutes (`meltano install`).
         "venv": {"backend": "uv"},
+        # Schedules, inherited plugins (one per Connect account) and other project-specific additions go in
+        # meltano.d/*.meltano.yml, which this generator never overwrites.
+        "include_paths": ["./meltano.d/*.meltano.yml"],
         "plugins": plugins,
         "environments": [LOCAL_ENVIRONMENT, PRODUCTION_ENVIRONMENT],
         "jobs": [{"name": "stripe-to-aep", "tasks": ["tap-stripe-aep target-aep"]}],
@@ -288,7 +291,7 @@ PRODUCTION_ENVIRONMENT: dict[str, Any] = {
                         "sandbox_name": "${AEP_SANDBOX_NAME}",
                         "ingestion_mode": "batch",
                         "datasets": {
-                            stream: {"dataset_id": PRODUCTION_DATASET_VARIABLES[ds]}
+                            stream: {"dataset_id": PRODUCTION_DATASET_VARIABLES[ds], "inlet_id": "${AEP_INLET_ID}"}
                             for stream, ds in EMULATOR_DATASETS.items()
                         },
                     },
