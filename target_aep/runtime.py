@@ -46,6 +46,7 @@ class TargetRuntime:
         self._lock = threading.Lock()
         self._file_locks: dict[Path, threading.Lock] = {}
         self._tenant_id: str | None = config.get("tenant_id") or None
+        self._datasets_checked = False
         self._ims: IMSTokenProvider | None = None
         self._gateway: PlatformGateway | None = None
         self._catalog: Catalog | None = None
@@ -147,6 +148,7 @@ class TargetRuntime:
         entry = self.dataset_setting(stream)
         output_dir = self.output_dir
         if output_dir is None:
+            self._check_every_dataset_once()
             if entry is None:
                 return None
             dataset = self._dataset_target(stream, entry)
@@ -161,6 +163,15 @@ class TargetRuntime:
             dataset = self._dataset_target(stream, entry)
             return Destination(stream, dataset, output_dir / f"{name}.jsonl", dataset.schema)
         return None
+
+    def _check_every_dataset_once(self) -> None:
+        """Resolve every configured dataset at the first stream, so a wrong id fails before anything is sent."""
+        with self._lock:
+            if self._datasets_checked:
+                return
+            self._datasets_checked = True
+        for name, entry in (self.config.get("datasets") or {}).items():
+            self._dataset_target(name, dict(entry))
 
     def _dataset_target(self, stream: str, entry: dict) -> DatasetTarget:
         self.gateway  # noqa: B018 - builds the clients

@@ -109,7 +109,7 @@ class BatchIngestion:
             body = self.gateway.request(
                 "GET", f"/data/foundation/catalog/batches/{batch_id}", what=f"batch {batch_id} status"
             ).json()
-            batch = body.get(batch_id) or next(iter(body.values()), {}) if isinstance(body, dict) else {}
+            batch: dict = (body.get(batch_id) or next(iter(body.values()), {})) if isinstance(body, dict) else {}
             status = str(batch.get("status", "")).lower()
             if status == SUCCESS:
                 return

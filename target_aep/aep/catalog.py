@@ -39,6 +39,7 @@ class Catalog:
     def __init__(self, gateway: PlatformGateway) -> None:
         self.gateway = gateway
         self._schemas: dict[str, dict] = {}
+        self._schema_refs: dict[str, tuple[str, str]] = {}  # dataset id -> (schema id, content type)
         self._lock = threading.Lock()
 
     def tenant_id(self) -> str:
@@ -51,6 +52,23 @@ class Catalog:
 
     def dataset_target(self, stream: str, dataset_id: str, inlet_id: str | None = None) -> DatasetTarget:
         """Resolve a configured dataset into its schema; an unknown id names the stream and the setting."""
+        with self._lock:
+            ref = self._schema_refs.get(dataset_id)
+        if ref is None:
+            ref = self._schema_ref(stream, dataset_id)
+            with self._lock:
+                self._schema_refs[dataset_id] = ref
+        schema_id, content_type = ref
+        return DatasetTarget(
+            stream=stream,
+            dataset_id=dataset_id,
+            schema_id=schema_id,
+            schema_content_type=content_type,
+            schema=self.schema(schema_id),
+            inlet_id=inlet_id,
+        )
+
+    def _schema_ref(self, stream: str, dataset_id: str) -> tuple[str, str]:
         try:
             response = self.gateway.request(
                 "GET", f"/data/foundation/catalog/dataSets/{dataset_id}", what=f"Catalog dataset {dataset_id}"
@@ -63,21 +81,13 @@ class Catalog:
                 ) from None
             raise
         body = response.json()
-        dataset = body.get(dataset_id) or next(iter(body.values()), None) if isinstance(body, dict) else None
+        dataset = (body.get(dataset_id) or next(iter(body.values()), None)) if isinstance(body, dict) else None
         if not isinstance(dataset, dict) or "schemaRef" not in dataset:
             raise DatasetNotFoundError(
                 f"stream '{stream}': dataset '{dataset_id}' has no schemaRef; it cannot take XDM records"
             )
         ref = dataset["schemaRef"]
-        schema_id = str(ref["id"])
-        return DatasetTarget(
-            stream=stream,
-            dataset_id=dataset_id,
-            schema_id=schema_id,
-            schema_content_type=str(ref.get("contentType") or XED_FULL_CONTENT_TYPE),
-            schema=self.schema(schema_id),
-            inlet_id=inlet_id,
-        )
+        return str(ref["id"]), str(ref.get("contentType") or XED_FULL_CONTENT_TYPE)
 
     def schema(self, schema_id: str) -> dict:
         """The whole schema resolved into one JSON Schema, as ingestion validates against it."""

@@ -8,7 +8,16 @@ import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
 from target_aep.target import TargetAEP
-from tests.target.conftest import AEP, CLIENT_SECRET, ORG_ID, run_target, singer_text
+from tests.target.conftest import (
+    AEP,
+    CLIENT_SECRET,
+    ORG_ID,
+    SCHEMA_FILE_BY_DATASET,
+    datasets_setting,
+    run_target,
+    singer_text,
+    streams_in,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -74,10 +83,14 @@ def test_wrong_credentials_fail_with_ims_message(aep: AEP, tmp_path: Path) -> No
     assert run.states == []
 
 
-def test_unknown_dataset_names_stream_and_setting(aep: AEP, tmp_path: Path) -> None:
-    config = aep.config(tmp_path, datasets={"customers": {"dataset_id": "6650f0c0ffee0000000000ff"}})
+def test_unknown_dataset_fails_before_anything_is_sent(aep: AEP, tmp_path: Path) -> None:
+    datasets = datasets_setting(streams_in("stripe_all_streams.singer"))
+    datasets["transfers"] = {"dataset_id": "6650f0c0ffee0000000000ff"}  # the last stream of the input
+    before = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
+    config = aep.config(tmp_path, datasets=datasets, batch_max_records=1)
     run = run_target(config, singer_text("stripe_all_streams.singer"), tmp_path)
     assert run.returncode != 0
-    assert "datasets.customers.dataset_id" in run.stderr
+    assert "datasets.transfers.dataset_id" in run.stderr
     assert "6650f0c0ffee0000000000ff" in run.stderr
     assert run.states == []
+    assert {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET} == before
