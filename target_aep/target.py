@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import typing as t
 
 from singer_sdk import Target
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, RecordsWithoutSchemaException
+from singer_sdk.singerlib.exceptions import InvalidInputLine
 
+from target_aep.aep.errors import AEPError
 from target_aep.reader import AEPMessageReader
 from target_aep.runtime import TargetRuntime
 from target_aep.settings import CONFIG_SCHEMA, semantic_errors
@@ -20,6 +23,9 @@ if t.TYPE_CHECKING:
 
 class RejectedShareExceededError(RuntimeError):
     """More records were rejected than ``max_rejected_share`` allows."""
+
+
+EXPECTED_FAILURES = (AEPError, InvalidInputLine, RecordsWithoutSchemaException, RejectedShareExceededError)
 
 
 class TargetAEP(Target):
@@ -43,6 +49,16 @@ class TargetAEP(Target):
             if self._runtime is None:
                 self._runtime = TargetRuntime(self.config)
             return self._runtime
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+        """Run the CLI; an expected failure ends with one clear error line and exit code 1, no traceback."""
+        try:
+            super().invoke(*args, **kwargs)
+        except EXPECTED_FAILURES as exc:
+            cls.logger.error("target-aep stopped: %s", exc)
+            cls.logger.error("No STATE was written past the records that were not confirmed; rerun from the last one.")
+            sys.exit(1)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         errors = super()._validate_config(raise_errors=raise_errors)
