@@ -20,6 +20,7 @@ from target_aep.aep.streaming import StreamingIngestion, StreamingRejection
 from target_aep.dead_letter import DeadLetterFile
 from target_aep.delivery_queue import DeliveryQueue
 from target_aep.report import RunReport
+from target_aep.xdm import XdmMapper, build_mapper
 
 ANY_STREAM = "*"  # a local_schemas key that applies to every stream without its own entry
 DEFAULT_SCOPES = "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session"
@@ -165,13 +166,27 @@ class TargetRuntime:
         return None
 
     def _check_every_dataset_once(self) -> None:
-        """Resolve every configured dataset at the first stream, so a wrong id fails before anything is sent."""
+        """At the first stream, resolve every configured dataset and check every ``mappings`` override against
+        its schema, so a wrong dataset id or override fails before anything is sent."""
         with self._lock:
             if self._datasets_checked:
                 return
             self._datasets_checked = True
+        overrides = self.config.get("mappings") or {}
         for name, entry in (self.config.get("datasets") or {}).items():
-            self._dataset_target(name, dict(entry))
+            dataset = self._dataset_target(name, dict(entry))
+            if name in overrides:
+                self.mapper(name, dataset.schema)
+
+    def mapper(self, stream: str, schema: dict) -> XdmMapper:
+        """The stream's XDM mapper for a dataset schema, with its ``mappings`` override (checked here)."""
+        return build_mapper(
+            stream,
+            schema,
+            tenant_id=self.tenant_id(),
+            identity_namespace=self.config.get("customer_identity_namespace") or "StripeCustomerId",
+            override=(self.config.get("mappings") or {}).get(stream),
+        )
 
     def _dataset_target(self, stream: str, entry: dict) -> DatasetTarget:
         self.gateway  # noqa: B018 - builds the clients

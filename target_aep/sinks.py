@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from singer_sdk.sinks import BatchSink
 
 from target_aep.aep.streaming import REQUEST_MAX_BYTES
-from target_aep.xdm import XdmValidator, build_mapper
+from target_aep.xdm import XdmValidator
 
 if t.TYPE_CHECKING:
     from target_aep.runtime import Destination, TargetRuntime
@@ -76,15 +76,8 @@ class AEPSink(BatchSink):
         destination = self.runtime.destination(self.stream_name)
         assert destination is not None  # streams without a destination get a SkippedStreamSink
         self.destination: Destination = destination
-        override = (self.config.get("mappings") or {}).get(self.stream_name)
         # The XDM class (profile, event, record) follows the dataset's schema, not the stream name.
-        self.mapper = build_mapper(
-            self.stream_name,
-            destination.schema,
-            tenant_id=self.runtime.tenant_id(),
-            identity_namespace=self.config.get("customer_identity_namespace") or "StripeCustomerId",
-            override=override,
-        )
+        self.mapper = self.runtime.mapper(self.stream_name, destination.schema)
         self.validator = XdmValidator.for_schema(destination.schema)
         self.logger.info(
             "Stream '%s' -> %s as %s (%s)",

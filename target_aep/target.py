@@ -16,6 +16,7 @@ from target_aep.reader import AEPMessageReader
 from target_aep.runtime import TargetRuntime
 from target_aep.settings import CONFIG_SCHEMA, semantic_errors
 from target_aep.sinks import AEPSink, SkippedStreamSink
+from target_aep.xdm import MappingConfigError
 
 if t.TYPE_CHECKING:
     from singer_sdk.sinks import Sink
@@ -25,7 +26,13 @@ class RejectedShareExceededError(RuntimeError):
     """More records were rejected than ``max_rejected_share`` allows."""
 
 
-EXPECTED_FAILURES = (AEPError, InvalidInputLine, RecordsWithoutSchemaException, RejectedShareExceededError)
+EXPECTED_FAILURES = (
+    AEPError,
+    InvalidInputLine,
+    MappingConfigError,
+    RecordsWithoutSchemaException,
+    RejectedShareExceededError,
+)
 
 
 class TargetAEP(Target):

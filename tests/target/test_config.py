@@ -94,3 +94,15 @@ def test_unknown_dataset_fails_before_anything_is_sent(aep: AEP, tmp_path: Path)
     assert "6650f0c0ffee0000000000ff" in run.stderr
     assert run.states == []
     assert {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET} == before
+
+
+def test_bad_mapping_override_fails_before_anything_is_sent(aep: AEP, tmp_path: Path) -> None:
+    datasets = datasets_setting(streams_in("stripe_all_streams.singer"))
+    before = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
+    mappings = {"transfers": {"fields": {"commerce.order.noSuchField": "amount"}}}
+    config = aep.config(tmp_path, datasets=datasets, mappings=mappings, batch_max_records=1)
+    run = run_target(config, singer_text("stripe_all_streams.singer"), tmp_path)
+    assert run.returncode == 1
+    assert "mappings.transfers" in run.stderr and "Traceback" not in run.stderr
+    assert run.states == []
+    assert {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET} == before
