@@ -64,7 +64,7 @@ class AEPSink(BatchSink):
 
     @property
     def max_size(self) -> int:
-        return int(self.config.get("batch_max_records") or DEFAULT_BATCH_MAX_RECORDS)
+        return int(self.config.get("batch_max_records") or self.batch_size_rows or DEFAULT_BATCH_MAX_RECORDS)
 
     @property
     def is_full(self) -> bool:

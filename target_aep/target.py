@@ -39,6 +39,7 @@ class TargetAEP(Target):
     """Singer target writing validated XDM to Adobe Experience Platform (batch or streaming)."""
 
     name = "target-aep"
+    package_name = "tap-stripe-aep"  # the one distribution that installs both executables
     config_jsonschema = CONFIG_SCHEMA
     default_sink_class = AEPSink
     message_reader_class = AEPMessageReader
