@@ -28,6 +28,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--rate-limit", type=float, default=25)
     parser.add_argument("--max-concurrency", type=int, default=8)
+    parser.add_argument("--tap-log", help="write the tap's log (stderr) to this file")
     args = parser.parse_args(argv)
 
     with (
@@ -45,11 +46,12 @@ def main(argv: list[str]) -> None:
                 }
             )
         )
+        log = open(args.tap_log, "w") if args.tap_log else subprocess.DEVNULL  # noqa: SIM115
         started = time.monotonic()
         tap = subprocess.Popen(
             [sys.executable, "-m", "tap_stripe_aep.tap", "--config", str(config)],
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
             cwd=REPO_ROOT,
         )
         counter = subprocess.run(

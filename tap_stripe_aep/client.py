@@ -124,7 +124,7 @@ class StripeClient:
             if (status in RETRYABLE_STATUS and should_retry != "false") or should_retry == "true":
                 last_problem = f"HTTP {status}"
                 if status == 429:
-                    self.limiter.penalize(0.5)
+                    self.limiter.penalize()
                 self._sleep_before_retry(attempt, path, last_problem, response.headers.get("Retry-After"))
                 continue
             raise self._error_for(status, body_text, path, stream, permission)

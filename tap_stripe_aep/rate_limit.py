@@ -13,15 +13,15 @@ import time
 class TokenBucket:
     """Allows ``rate`` acquisitions per second on average, with bursts of at most ``burst``.
 
-    The burst is kept small (default one second's worth, at most 5) so that a pool of threads starting together
-    does not trip a server-side limiter that counts requests per wall-clock second.
+    The burst defaults to one request: Stripe (and the emulator) count requests over a sliding second, so
+    requests are spaced evenly rather than sent in bunches that trip the server's limiter.
     """
 
     def __init__(self, rate: float, burst: float | None = None) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = float(rate)
-        self.capacity = float(burst if burst is not None else min(max(rate / 5, 1.0), 5.0))
+        self.capacity = float(burst if burst is not None else 1.0)
         self._tokens = self.capacity
         self._updated = time.monotonic()
         self._lock = threading.Lock()
@@ -41,10 +41,10 @@ class TokenBucket:
             time.sleep(delay)
             waited += delay
 
-    def penalize(self, seconds: float) -> None:
-        """After a 429, drain the bucket so that every thread backs off, not only the one that was refused."""
+    def penalize(self, tokens: float = 1.0) -> None:
+        """After a 429, take tokens away so that every thread slows down a little, not only the refused one."""
         with self._lock:
-            self._tokens = min(self._tokens, 0.0) - seconds * self.rate
+            self._tokens = min(self._tokens, 0.0) - tokens
 
 
 _shared: dict[float, TokenBucket] = {}

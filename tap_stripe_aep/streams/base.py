@@ -26,7 +26,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_stripe_aep.backfill import created_of, find_history_start, plan_windows, read_windows
-from tap_stripe_aep.change_feed import EVENT_LAG_SECONDS, Change, events_reach, latest_changes
+from tap_stripe_aep.change_feed import EVENT_LAG_SECONDS, EVENT_RETENTION_SECONDS, Change, events_reach, latest_changes
 from tap_stripe_aep.record_conventions import TimestampConverter, finalize_record
 from tap_stripe_aep.schemas import load_schema
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION, UpdateSource, stream_named
@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from tap_stripe_aep.tap import TapStripeAEP
 
 StripeObject = dict[str, Any]
-STRIPE_EPOCH = 1293840000  # 2011-01-01: nothing in Stripe is older
+OBJECTS_PER_WINDOW = 1000
+PROBE_ABOVE_WINDOWS = 64
 DAY = 24 * 3600
 
 
@@ -130,7 +131,7 @@ class StripeStream(Stream):
         end = int(state["backfill_started_at"]) + 1
         start = state.get("backfill_done_through")
         if start is None:
-            start = self._tap_ref.start_timestamp or STRIPE_EPOCH
+            start = self._history_floor(end)
         start = int(start)
         if start >= end:
             return
@@ -138,21 +139,25 @@ class StripeStream(Stream):
         fetch = self._page_fetcher(path, params)
         # One page for the whole range first: small lists end here with a single request.
         first = fetch(start, end, None)
-        if not first.get("has_more"):
-            objects = sorted(first.get("data") or [], key=lambda o: (created_of(o), o["id"]))
-            yield from self._emit_window_objects(objects)
+        data = first.get("data") or []
+        if not first.get("has_more") or not data:
+            yield from self._emit_window_objects(sorted(data, key=lambda o: (created_of(o), o["id"])))
             state["backfill_done_through"] = end
             self._flush_state()
             return
-        history_start = find_history_start(fetch, self._pool, start, end)
-        if history_start is None:
-            return
-        windows = plan_windows(history_start, end, self._tap_ref.backfill_window_seconds)
+        # Size windows from the density of the newest page: about OBJECTS_PER_WINDOW objects each (the unit of
+        # resumption, and of memory), or backfill_window_days when set.
+        density = len(data) / max(1, end - created_of(data[-1]))
+        if (end - start) * density / OBJECTS_PER_WINDOW > PROBE_ABOVE_WINDOWS:
+            # A long, mostly empty past (an old account, a young list): find where the list begins first.
+            start = find_history_start(fetch, self._pool, start, end) or start
+        width = self._tap_ref.backfill_window_seconds or max(3600, int(OBJECTS_PER_WINDOW / density))
+        windows = plan_windows(start, end, width)
         self.logger.info(
             "Stream '%s', account %s: reading history %s .. %s in %d windows",
             self.name,
             self._account,
-            _iso(history_start),
+            _iso(start),
             _iso(end),
             len(windows),
         )
@@ -160,6 +165,13 @@ class StripeStream(Stream):
             yield from self._emit_window_objects(objects)
             state["backfill_done_through"] = window.end
             self._flush_state()
+
+    def _history_floor(self, end: int) -> int:
+        """Where history begins: ``start_date``, else the account's creation; events only exist for 30 days."""
+        floor = max(self._tap_ref.start_timestamp or 0, self._tap_ref.account_created(self._account))
+        if self.entry.update_source == UpdateSource.APPEND_ONLY:
+            floor = max(floor, end - EVENT_RETENTION_SECONDS - 3600)
+        return floor
 
     def _emit_changes(self, since: int, until: int, *, deletions_only: bool = False) -> Iterator[dict]:
         entry = self.change_entry()
