@@ -317,8 +317,43 @@ def readme_table(cls: Any) -> str:
     return "\n".join(rows)
 
 
+CHANGE_SOURCES = {
+    "events": "its `/v1/events` types",
+    "parent_events": "its parent's events (children re-read)",
+    "recent_created_window": "a re-read of recent `created` windows (Stripe sends no events)",
+    "append_only": "new events only (events never change)",
+}
+
+
+def readme_streams_table() -> str:
+    """The tap's streams: replication, key, parent, how changes are seen, the restricted-key permission."""
+    from tap_stripe_aep.stream_catalog import STREAMS_BY_NAME
+
+    tap = TapStripeAEP(config={"api_key": "sk_test_" + "0" * 24}, validate_config=False)
+    rows = [
+        "| stream | Stripe list | replication | key | parent | changes seen through | permission |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name in sorted(tap.streams):
+        stream, entry = tap.streams[name], STREAMS_BY_NAME[name]
+        replication = f"{stream.replication_method.lower()} on `{stream.replication_key}`"
+        key = ", ".join(f"`{k}`" for k in stream.primary_keys)
+        parent = f"`{entry.parent}`" if entry.parent else ""
+        source = CHANGE_SOURCES[entry.update_source.value]
+        rows.append(
+            f"| `{name}` | `{entry.list_path}` | {replication} | {key} | {parent} | {source} | `{entry.permission}` |"
+        )
+    return "\n".join(rows)
+
+
 def dump_yaml(data: Any) -> str:
     return GENERATED_NOTE + yaml.safe_dump(data, sort_keys=False, width=110, allow_unicode=True)
+
+
+def replace_block(text: str, marker: str, content: str) -> str:
+    """Put ``content`` between the ``<!-- {marker}:start -->`` and ``<!-- {marker}:end -->`` lines of ``text``."""
+    pattern = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.DOTALL)
+    return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), text)
 
 
 def rendered_files() -> dict[Path, str]:
@@ -326,13 +361,10 @@ def rendered_files() -> dict[Path, str]:
     files = {REPO_ROOT / "hub" / f"{p.cls.name}.yml": dump_yaml(hub_definition(p)) for p in PLUGINS}
     files[REPO_ROOT / "meltano.yml"] = dump_yaml(meltano_project())
     readme = REPO_ROOT / "README.md"
-    if readme.exists():
-        text = readme.read_text()
-        for plugin in PLUGINS:
-            name = plugin.cls.name
-            pattern = re.compile(rf"(<!-- settings:{name}:start -->\n).*?(<!-- settings:{name}:end -->)", re.DOTALL)
-            text = pattern.sub(lambda m, c=plugin.cls: m.group(1) + readme_table(c) + "\n" + m.group(2), text)
-        files[readme] = text
+    text = readme.read_text()
+    for plugin in PLUGINS:
+        text = replace_block(text, f"settings:{plugin.cls.name}", readme_table(plugin.cls))
+    files[readme] = replace_block(text, "streams:tap-stripe-aep", readme_streams_table())
     return files
 
 
