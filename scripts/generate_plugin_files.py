@@ -27,6 +27,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from tap_stripe_aep.stream_catalog import STREAMS, STREAMS_BY_NAME  # noqa: E402
 from tap_stripe_aep.tap import TapStripeAEP  # noqa: E402
 from target_aep.target import TargetAEP  # noqa: E402
 
@@ -199,30 +200,16 @@ def meltano_project() -> dict[str, Any]:
 
 # The local emulators (`make demo`, tests). Their addresses can be overridden with the plugins' env variables
 # (TAP_STRIPE_AEP_API_URL, TARGET_AEP_PLATFORM_URL, ...), which the demo does when it picks free ports.
+PROFILE_DATASET, EVENT_DATASET, CATALOG_DATASET = (f"6650f0c0ffee00000000000{n}" for n in (1, 2, 3))
+CATALOG_STREAMS = ("products", "prices", "plans", "coupons", "promotion_codes")
+# Customers become profiles, catalog objects lookup records, everything else experience events.
 EMULATOR_DATASETS = {
-    "customers": "6650f0c0ffee000000000001",
-    **{
-        stream: "6650f0c0ffee000000000002"
-        for stream in (
-            "charges",
-            "payment_intents",
-            "refunds",
-            "invoices",
-            "invoice_items",
-            "invoice_line_items",
-            "subscriptions",
-            "subscription_items",
-            "balance_transactions",
-            "payouts",
-            "disputes",
-            "checkout_sessions",
-            "credit_notes",
-            "setup_intents",
-            "transfers",
-            "events",
-        )
-    },
-    **{s: "6650f0c0ffee000000000003" for s in ("products", "prices", "plans", "coupons", "promotion_codes")},
+    stream.name: PROFILE_DATASET
+    if stream.name == "customers"
+    else CATALOG_DATASET
+    if stream.name in CATALOG_STREAMS
+    else EVENT_DATASET
+    for stream in STREAMS
 }
 EMULATOR_INLET = "emulator-inlet-0000000000000000000000000000000000000000000000000000000001"
 
@@ -266,9 +253,9 @@ LOCAL_ENVIRONMENT: dict[str, Any] = {
 
 # Real Stripe and AEP: every secret and id comes from the environment (see docs/aep-setup.md).
 PRODUCTION_DATASET_VARIABLES = {
-    "6650f0c0ffee000000000001": "${AEP_PROFILE_DATASET_ID}",
-    "6650f0c0ffee000000000002": "${AEP_EVENT_DATASET_ID}",
-    "6650f0c0ffee000000000003": "${AEP_CATALOG_DATASET_ID}",
+    PROFILE_DATASET: "${AEP_PROFILE_DATASET_ID}",
+    EVENT_DATASET: "${AEP_EVENT_DATASET_ID}",
+    CATALOG_DATASET: "${AEP_CATALOG_DATASET_ID}",
 }
 
 PRODUCTION_ENVIRONMENT: dict[str, Any] = {
@@ -327,8 +314,6 @@ CHANGE_SOURCES = {
 
 def readme_streams_table() -> str:
     """The tap's streams: replication, key, parent, how changes are seen, the restricted-key permission."""
-    from tap_stripe_aep.stream_catalog import STREAMS_BY_NAME
-
     tap = TapStripeAEP(config={"api_key": "sk_test_" + "0" * 24}, validate_config=False)
     rows = [
         "| stream | Stripe list | replication | key | parent | changes seen through | permission |",
