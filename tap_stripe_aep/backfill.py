@@ -83,7 +83,7 @@ def read_windows(
     executor: Executor,
     *,
     max_in_flight: int,
-    max_windows_ahead: int = 16,
+    max_windows_ahead: int = 8,
 ) -> Iterator[tuple[Window, list[StripeObject]]]:
     """Yield ``(window, objects sorted by (created, id))`` for each window, strictly in window order.
 

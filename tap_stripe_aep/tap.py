@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import Any
 
@@ -12,6 +13,7 @@ from singer_sdk import typing as th
 
 from tap_stripe_aep.client import StripeClient
 from tap_stripe_aep.errors import ConfigError, StripeAPIError, StripePermissionError
+from tap_stripe_aep.prefetch import Prefetcher
 from tap_stripe_aep.rate_limit import shared_bucket
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION
 from tap_stripe_aep.streams import billing, catalog, events, payments
@@ -22,6 +24,7 @@ KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
 ACCOUNT_ID = re.compile(r"^acct_[A-Za-z0-9_]+$")
 TEST_MODE_RATE = 25.0
 LIVE_MODE_RATE = 90.0
+PREFETCH_PARTITIONS = 2  # partitions read ahead of the one being emitted
 STRIPE_EPOCH = 1293840000  # 2011-01-01: no Stripe object is older
 
 STREAM_TYPES: list[type[StripeStream]] = [
@@ -155,6 +158,38 @@ class TapStripeAEP(Tap):
                 pass  # a restricted key without event access: the Date header alone
             self._stripe_now[account] = max(client.server_now(), newest)
         return self._stripe_now[account]
+
+    @cached_property
+    def pool(self) -> ThreadPoolExecutor:
+        """The one bounded pool every Stripe request of the run is made from."""
+        return ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="stripe")
+
+    @cached_property
+    def prefetcher(self) -> Prefetcher:
+        return Prefetcher()
+
+    def prefetch_after(self, stream_name: str, account: str) -> None:
+        """Start reading the history of the next partitions the SDK will sync (see ``prefetch.py``)."""
+        queue: list[tuple[StripeStream, str]] = []
+        streams = [s for s in self.streams.values() if isinstance(s, StripeStream) and s.selected]
+        names = [s.name for s in streams]
+        if stream_name not in names:
+            return
+        accounts = self.account_ids()
+        here = names.index(stream_name)
+        for stream in streams[here:]:
+            for other in accounts:
+                if stream.name == stream_name and accounts.index(other) <= accounts.index(account):
+                    continue
+                queue.append((stream, other))
+        for stream, other in queue[:PREFETCH_PARTITIONS]:
+            planned = stream.planned_history(other)
+            if planned is not None:
+                start, end = planned
+                self.prefetcher.start(
+                    (stream.name, other, start, end),
+                    lambda stream=stream, other=other, start=start, end=end: stream.history_batches(other, start, end),
+                )
 
     def account_created(self, account: str) -> int:
         """When ``account`` was created: no object in it is older, so history reads start there."""

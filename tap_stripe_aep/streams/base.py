@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Stream
@@ -74,10 +74,12 @@ class StripeStream(Stream):
         """Read one account: history by windows until done, then changes since the bookmark."""
         account = (context or {}).get("account_id") or self._tap_ref.account_ids()[0]
         state = self.get_context_state(context)
-        with ThreadPoolExecutor(self._tap_ref.max_concurrency, thread_name_prefix=self.name) as pool:
-            self._pool = pool
-            self._account = account
-            yield from self._read_partition(state)
+        self._account = account
+        yield from self._read_partition(state)
+
+    @property
+    def _pool(self) -> Executor:
+        return self._tap_ref.pool
 
     # --- the sync plan ---------------------------------------------------------------------------------
 
@@ -128,22 +130,47 @@ class StripeStream(Stream):
 
     def _backfill(self, state: dict) -> Iterator[dict]:
         """Read ``created`` windows up to ``backfill_started_at``, resuming after ``backfill_done_through``."""
-        end = int(state["backfill_started_at"]) + 1
-        start = state.get("backfill_done_through")
-        if start is None:
-            start = self._history_floor(end)
-        start = int(start)
+        start, end = self._history_range(state, self._account)
         if start >= end:
             return
+        key = (self.name, self._account, start, end)
+        batches = self._tap_ref.prefetcher.take(key) or self.history_batches(self._account, start, end)
+        self._tap_ref.prefetch_after(self.name, self._account)
+        for window_end, objects in batches:
+            yield from self._emit_window_objects(objects)
+            state["backfill_done_through"] = window_end
+            self._flush_state()
+
+    def planned_history(self, account: str) -> tuple[int, int] | None:
+        """``(start, end)`` of the history read this partition's sync will begin with, if it begins with one.
+
+        Used to read ahead (``tap_stripe_aep.prefetch``); must agree with :meth:`_read_partition`.
+        """
+        state = self.get_context_state({"account_id": account})
+        if "backfill_started_at" not in state:
+            if "events_since" in state:
+                return None
+            state = {"backfill_started_at": self._tap_ref.stripe_now(account)}
+        start, end = self._history_range(state, account)
+        return (start, end) if start < end else None
+
+    def _history_range(self, state: dict, account: str) -> tuple[int, int]:
+        end = int(state["backfill_started_at"]) + 1
+        done = state.get("backfill_done_through")
+        return (int(done) if done is not None else self._history_floor(account, end)), end
+
+    def history_batches(self, account: str, start: int, end: int) -> Iterator[tuple[int, list[StripeObject]]]:
+        """``(window end, objects oldest first)`` for each window of ``[start, end)``, in order.
+
+        Only reads: safe to run ahead of the SDK in another thread.
+        """
         path, params = self.history_list()
-        fetch = self._page_fetcher(path, params)
+        fetch = self._page_fetcher(path, params, account)
         # One page for the whole range first: small lists end here with a single request.
         first = fetch(start, end, None)
         data = first.get("data") or []
         if not first.get("has_more") or not data:
-            yield from self._emit_window_objects(sorted(data, key=lambda o: (created_of(o), o["id"])))
-            state["backfill_done_through"] = end
-            self._flush_state()
+            yield end, sorted(data, key=lambda o: (created_of(o), o["id"]))
             return
         # Size windows from the density of the newest page: about OBJECTS_PER_WINDOW objects each (the unit of
         # resumption, and of memory), or backfill_window_days when set.
@@ -156,19 +183,17 @@ class StripeStream(Stream):
         self.logger.info(
             "Stream '%s', account %s: reading history %s .. %s in %d windows",
             self.name,
-            self._account,
+            account,
             _iso(start),
             _iso(end),
             len(windows),
         )
         for window, objects in read_windows(windows, fetch, self._pool, max_in_flight=self._tap_ref.max_concurrency):
-            yield from self._emit_window_objects(objects)
-            state["backfill_done_through"] = window.end
-            self._flush_state()
+            yield window.end, objects
 
-    def _history_floor(self, end: int) -> int:
+    def _history_floor(self, account: str, end: int) -> int:
         """Where history begins: ``start_date``, else the account's creation; events only exist for 30 days."""
-        floor = max(self._tap_ref.start_timestamp or 0, self._tap_ref.account_created(self._account))
+        floor = max(self._tap_ref.start_timestamp or 0, self._tap_ref.account_created(account))
         if self.entry.update_source == UpdateSource.APPEND_ONLY:
             floor = max(floor, end - EVENT_RETENTION_SECONDS - 3600)
         return floor
@@ -238,8 +263,8 @@ class StripeStream(Stream):
         except StripeRequestError:
             return None  # gone since the event: the event's copy is the newest there is
 
-    def _page_fetcher(self, path: str, params: dict[str, Any]):  # type: ignore[no-untyped-def]
-        client, account, name, permission = self.client, self._account, self.name, self.entry.permission
+    def _page_fetcher(self, path: str, params: dict[str, Any], account: str):  # type: ignore[no-untyped-def]
+        client, name, permission = self.client, self.name, self.entry.permission
 
         def fetch(gte: int, lt: int, starting_after: str | None) -> dict[str, Any]:
             query = {**params, "limit": 100, "created[gte]": gte, "created[lt]": lt}

@@ -1,0 +1,69 @@
+"""Reading the next streams' history while the current one is being emitted.
+
+The SDK syncs streams one after another. Each stream's own reads are concurrent, but a stream's first page and
+the tail of its last windows leave the rate limit idle for a moment, and small lists are mostly that moment.
+A :class:`Prefetcher` runs the history reads of the next few streams in background threads, into bounded
+queues; when the SDK reaches such a stream, it takes the queue instead of starting from nothing.
+
+Only reads are done ahead: records are still emitted, and state still advances, by the stream's own sync, in
+the SDK's order. A prefetched read that is never taken (the run failed first) is simply dropped.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any
+
+_DONE = object()
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class Prefetcher:
+    """Background producers keyed by what they read; each buffers at most ``max_buffered`` items."""
+
+    def __init__(self, max_buffered: int = 4) -> None:
+        self.max_buffered = max_buffered
+        self._queues: dict[Hashable, queue.Queue[Any]] = {}
+        self._lock = threading.Lock()
+
+    def start(self, key: Hashable, produce: Callable[[], Iterator[Any]]) -> None:
+        """Start ``produce()`` in a background thread unless a producer for ``key`` exists already."""
+        with self._lock:
+            if key in self._queues:
+                return
+            buffer: queue.Queue[Any] = queue.Queue(self.max_buffered)
+            self._queues[key] = buffer
+        thread = threading.Thread(target=_run, args=(produce, buffer), name=f"prefetch-{key}", daemon=True)
+        thread.start()
+
+    def take(self, key: Hashable) -> Iterator[Any] | None:
+        """The items of the producer started for ``key`` (errors re-raised here), or None if there is none."""
+        with self._lock:
+            buffer = self._queues.pop(key, None)
+        return None if buffer is None else _drain(buffer)
+
+
+def _run(produce: Callable[[], Iterator[Any]], buffer: queue.Queue[Any]) -> None:
+    try:
+        for item in produce():
+            buffer.put(item)
+    except BaseException as error:  # handed to the consumer, which raises it in the SDK's thread
+        buffer.put(_Failure(error))
+        return
+    buffer.put(_DONE)
+
+
+def _drain(buffer: queue.Queue[Any]) -> Iterator[Any]:
+    while True:
+        item = buffer.get()
+        if item is _DONE:
+            return
+        if isinstance(item, _Failure):
+            raise item.error
+        yield item
