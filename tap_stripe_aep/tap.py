@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import Any
@@ -12,7 +13,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 
 from tap_stripe_aep.client import StripeClient
-from tap_stripe_aep.errors import ConfigError, StripeAPIError, StripePermissionError
+from tap_stripe_aep.errors import ConfigError, StripePermissionError
 from tap_stripe_aep.prefetch import Prefetcher
 from tap_stripe_aep.rate_limit import shared_bucket
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION
@@ -152,9 +153,9 @@ class TapStripeAEP(Tap):
             client = self.stripe_client
             newest = 0
             try:
-                page = client.get("/v1/events", {"limit": 1}, account=account, stream="events")
+                page = client.get("/v1/events", {"limit": 1}, account=account, permission="rak_event_read")
                 newest = max((int(e["created"]) for e in page.get("data") or []), default=0)
-            except StripeAPIError:
+            except StripePermissionError:
                 pass  # a restricted key without event access: the Date header alone
             self._stripe_now[account] = max(client.server_now(), newest)
         return self._stripe_now[account]
@@ -185,11 +186,7 @@ class TapStripeAEP(Tap):
         for stream, other in queue[:PREFETCH_PARTITIONS]:
             planned = stream.planned_history(other)
             if planned is not None:
-                start, end = planned
-                self.prefetcher.start(
-                    (stream.name, other, start, end),
-                    lambda stream=stream, other=other, start=start, end=end: stream.history_batches(other, start, end),
-                )
+                self.prefetcher.start((stream.name, other, *planned), _history_reader(stream, other, planned))
 
     def account_created(self, account: str) -> int:
         """When ``account`` was created: no object in it is older, so history reads start there."""
@@ -205,14 +202,14 @@ class TapStripeAEP(Tap):
 
     def _read_account(self, account: str | None) -> dict[str, Any]:
         try:
-            return self.stripe_client.get("/v1/account", account=account, stream="account")
+            return self.stripe_client.get("/v1/account", account=account)
         except StripePermissionError:
             if account is None:
                 raise
             return {"id": account}  # a restricted key may not read account details: start at Stripe's epoch
 
 
-def config_problems(config: dict[str, Any]) -> list[tuple[str, str]]:
+def config_problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Every malformed setting, as (setting, problem); the key itself never appears in a problem."""
     problems: list[tuple[str, str]] = []
     key = config.get("api_key")
@@ -242,6 +239,13 @@ def config_problems(config: dict[str, Any]) -> list[tuple[str, str]]:
     if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
         problems.append(("api_url", f"must be an http(s) address, got {url!r}"))
     return problems
+
+
+def _history_reader(stream: StripeStream, account: str, planned: tuple[int, int]) -> Callable[[], Iterator[Any]]:
+    def read() -> Iterator[Any]:
+        return stream.history_batches(account, *planned)
+
+    return read
 
 
 def _parse_datetime(value: Any) -> datetime.datetime:
