@@ -44,8 +44,23 @@ def test_next_run_emits_exactly_the_changes(own_emulator: EmulatorProcess) -> No
         assert records[object_id].get("name") == live[object_id].get("name")
         assert records[object_id]["updated"] > records[object_id]["created"] or object_id in created
 
-    # Everything emitted carries a newer `updated` than the first run's bookmark.
     assert len(second.ids("customers")) == len(set(second.ids("customers")))
+
+    # Deletions of other objects are flagged too.
+    deleted_products = _touched(changes, "deleted", "products")
+    products = {r["id"]: r for r in second.records.get("products", [])}
+    assert deleted_products and all(products[i]["is_deleted"] for i in deleted_products)
+
+    # A changed parent has its children read again, and only changed parents do.
+    changed_invoices = _touched(changes, "updated", "invoices")
+    assert changed_invoices
+    lines = second.records.get("invoice_line_items", [])
+    assert {line["invoice"] for line in lines} >= changed_invoices
+    assert len({line["invoice"] for line in lines}) <= len(changed_invoices) + 3
+    live_invoices = {obj["id"]: obj for obj in control.objects("invoices")}
+    for invoice_id in changed_invoices:
+        expected = {item["id"] for item in live_invoices[invoice_id]["lines"]["data"]}
+        assert {line["id"] for line in lines if line["invoice"] == invoice_id} == expected
 
 
 def test_a_bookmark_older_than_30_days_rereads_the_stream(own_emulator: EmulatorProcess) -> None:
