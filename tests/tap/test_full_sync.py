@@ -6,8 +6,9 @@ import datetime
 
 import pytest
 
+from emulators.launch import EmulatorProcess
 from tap_stripe_aep.stream_catalog import STREAMS
-from tests.tap.tap_runner import Control, TapRun
+from tests.tap.tap_runner import Control, TapRun, run_tap, tap_config
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -72,3 +73,11 @@ def test_state_has_one_finished_partition_per_stream(full_run: TapRun) -> None:
         assert [p["context"] for p in partitions] == [{"account_id": "acct_emulator_platform"}]
         assert "events_since" in partitions[0]
         assert "backfill_started_at" not in partitions[0]
+
+
+def test_start_date_limits_history(shared_emulator: EmulatorProcess, control: Control) -> None:
+    charges = control.objects("charges")
+    cutoff = sorted(obj["created"] for obj in charges)[len(charges) // 2]
+    run = run_tap(tap_config(shared_emulator.url, start_date=_iso(cutoff)), streams=["charges"])
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert set(run.ids("charges")) == {obj["id"] for obj in charges if obj["created"] >= cutoff}

@@ -9,7 +9,7 @@ from tests.tap.tap_runner import Control, run_tap, tap_config
 
 pytestmark = pytest.mark.timeout(120)
 
-STREAMS = ["customers", "products", "invoices", "invoice_line_items", "charges", "balance_transactions"]
+STREAMS = ["customers", "products", "invoices", "invoice_line_items", "charges", "balance_transactions", "events"]
 
 
 def _touched(result: dict, kind: str, resource: str) -> set[str]:
@@ -45,6 +45,12 @@ def test_next_run_emits_exactly_the_changes(own_emulator: EmulatorProcess) -> No
         assert records[object_id]["updated"] > records[object_id]["created"] or object_id in created
 
     assert len(second.ids("customers")) == len(set(second.ids("customers")))
+
+    # The event log itself: every event since the first run, once, and nothing much older.
+    new_events = {e["id"] for e in control.objects("events")} - set(first.ids("events"))
+    assert new_events and new_events <= set(second.ids("events"))
+    assert len(second.ids("events")) == len(set(second.ids("events")))
+    assert len(second.ids("events")) <= len(new_events) + 3
 
     # Deletions of other objects are flagged too.
     deleted_products = _touched(changes, "deleted", "products")
