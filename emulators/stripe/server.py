@@ -73,6 +73,10 @@ class StripeHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # one line per request would cost more than serving it
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header follows the emulator's clock, moved forward by ``/_emulator/clock`` like the data."""
+        return super().date_time_string(self.server.emulator.clock.now() if timestamp is None else timestamp)
+
     def do_GET(self) -> None:
         self._dispatch("GET")
 

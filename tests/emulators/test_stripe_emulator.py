@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -293,3 +294,6 @@ def test_event_retention_follows_the_clock(fresh: EmulatorProcess) -> None:
     assert page_through(fresh, "events", limit=100) == []
     gone = generated[0]["id"]
     assert_error(get(fresh, f"events/{gone}"), 404)
+    # Stripe's clock, as a client sees it in the Date header, moved forward with the data.
+    served_at = parsedate_to_datetime(get(fresh, "customers").headers["Date"]).timestamp()
+    assert abs(served_at - control(fresh, "GET", "clock")["now"]) <= 2
