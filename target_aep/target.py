@@ -9,6 +9,7 @@ import typing as t
 
 from singer_sdk import Target
 from singer_sdk.exceptions import ConfigValidationError, RecordsWithoutSchemaException
+from singer_sdk.helpers.capabilities import TargetCapabilities
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from target_aep.aep.errors import AEPError
@@ -43,6 +44,10 @@ class TargetAEP(Target):
     config_jsonschema = CONFIG_SCHEMA
     default_sink_class = AEPSink
     message_reader_class = AEPMessageReader
+    # Every record is validated against its dataset's XDM schema, always: that is the check AEP applies. The
+    # SDK's optional validation against the Singer schema (`validate_records`) is not offered, because the sinks
+    # skip it for speed (see AEPSink._validate_and_parse) and a setting that does nothing would mislead.
+    capabilities: t.ClassVar[list] = [c for c in Target.capabilities if c != TargetCapabilities.VALIDATE_RECORDS]
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
