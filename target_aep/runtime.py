@@ -43,6 +43,7 @@ class TargetRuntime:
         self.config = config
         self.report = RunReport()
         self.dead_letters = DeadLetterFile(config.get("dead_letter_path") or "target-aep-rejected.jsonl", self.secrets)
+        self.dead_letters.check_writable()  # before any request: see DeadLetterFile.check_writable
         self.deliveries = DeliveryQueue()
         self._lock = threading.Lock()
         self._file_locks: dict[Path, threading.Lock] = {}

@@ -13,6 +13,7 @@ from singer_sdk.helpers.capabilities import TargetCapabilities
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from target_aep.aep.errors import AEPError
+from target_aep.dead_letter import DeadLetterPathError
 from target_aep.reader import AEPMessageReader
 from target_aep.runtime import TargetRuntime
 from target_aep.settings import CONFIG_SCHEMA, semantic_errors
@@ -29,6 +30,7 @@ class RejectedShareExceededError(RuntimeError):
 
 EXPECTED_FAILURES = (
     AEPError,
+    DeadLetterPathError,
     InvalidInputLine,
     MappingConfigError,
     RecordsWithoutSchemaException,

@@ -106,3 +106,21 @@ def test_bad_mapping_override_fails_before_anything_is_sent(aep: AEP, tmp_path: 
     assert "mappings.transfers" in run.stderr and "Traceback" not in run.stderr
     assert run.states == []
     assert {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET} == before
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "a_directory"])
+def test_unwritable_dead_letter_path_fails_before_anything_is_sent(aep: AEP, tmp_path: Path, where: str) -> None:
+    """Rejects must have somewhere to go: find out at start-up, not at the first reject mid-run."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    path = blocker / "rejected.jsonl" if where == "under_a_file" else tmp_path
+    before = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
+    config = aep.config(
+        tmp_path, datasets=datasets_setting(streams_in("stripe_all_streams.singer")), dead_letter_path=str(path)
+    )
+    run = run_target(config, singer_text("stripe_all_streams.singer"), tmp_path)
+    assert run.returncode == 1
+    assert "dead_letter_path" in run.stderr and str(path) in run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.states == []
+    assert {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET} == before
