@@ -6,9 +6,9 @@ a caller whose bookmark is not must re-read the list instead (see ``streams/base
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from typing import Any
 
 from tap_stripe_aep.backfill import Window, plan_windows, read_windows
@@ -23,7 +23,7 @@ MAX_TYPES_PER_QUERY = 20  # Stripe's limit on ``types[]``
 EVENT_WINDOW_SECONDS = 24 * 3600
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Change:
     """The newest event seen for one object."""
 
@@ -33,6 +33,9 @@ class Change:
     api_version: str | None
     obj: dict[str, Any]
     deleted: bool
+    # Ids of embedded children (invoice lines, subscription items) that any of the object's events listed in
+    # ``previous_attributes``: a child there but no longer in the object was removed, and no event says so.
+    previous_child_ids: frozenset[str] = frozenset()
 
 
 def events_reach(bookmark: int, now: int) -> bool:
@@ -58,6 +61,7 @@ def latest_changes(
     types = sorted(set(event_types))
     deletions = set(deletion_types)
     newest: dict[str, Change] = {}
+    previous_children: dict[str, set[str]] = {}
     windows: list[Window] = plan_windows(since, until, EVENT_WINDOW_SECONDS)
     for start in range(0, len(types), MAX_TYPES_PER_QUERY):
         chunk = types[start : start + MAX_TYPES_PER_QUERY]
@@ -79,7 +83,22 @@ def latest_changes(
                     obj=obj,
                     deleted=event["type"] in deletions or bool(obj.get("deleted")),
                 )
+                previous_children.setdefault(object_id, set()).update(_embedded_list_ids(event))
                 previous = newest.get(object_id)
                 if previous is None or (change.created, change.event_id) >= (previous.created, previous.event_id):
                     newest[object_id] = change
-    return sorted(newest.values(), key=lambda c: (c.created, c.event_id))
+    changes = [
+        dataclasses.replace(change, previous_child_ids=frozenset(previous_children[object_id]))
+        for object_id, change in newest.items()
+    ]
+    return sorted(changes, key=lambda c: (c.created, c.event_id))
+
+
+def _embedded_list_ids(event: dict[str, Any]) -> set[str]:
+    """Ids in every embedded list (``{"object": "list", "data": [...]}``) of ``data.previous_attributes``."""
+    previous = (event.get("data") or {}).get("previous_attributes") or {}
+    ids: set[str] = set()
+    for value in previous.values():
+        if isinstance(value, dict) and isinstance(value.get("data"), list):
+            ids.update(str(item["id"]) for item in value["data"] if isinstance(item, dict) and item.get("id"))
+    return ids

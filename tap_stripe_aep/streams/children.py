@@ -45,17 +45,30 @@ class ChildListStream(StripeStream):
         yield from self._emit_children(parents)
 
     def _emit_changed_objects(self, changes: list[Change]) -> Iterator[dict]:
-        yield from self._emit_children([(c.obj, c.created, c.deleted) for c in changes])
+        yield from self._emit_children([(c.obj, c.created, c.deleted) for c in changes], changes)
 
-    def _emit_children(self, parents: list[tuple[StripeObject, int, bool]]) -> Iterator[dict]:
-        """Children of each parent, in the parents' order; missing children are fetched concurrently."""
+    def _emit_children(
+        self, parents: list[tuple[StripeObject, int, bool]], changes: list[Change] | None = None
+    ) -> Iterator[dict]:
+        """Children of each parent, in the parents' order; missing children are fetched concurrently.
+
+        With ``changes``, a child an event listed among the parent's previous children but which the parent no
+        longer has was removed (Stripe sends no event of its own for that): it is emitted with
+        ``is_deleted`` true, so a removed subscription item or invoice line does not live on downstream.
+        """
         child_lists = self._pool.map(self._children_of, [(parent, deleted) for parent, _, deleted in parents])
         parent_field = self.parent_entry.object_name
-        for (parent, updated, deleted), children in zip(parents, child_lists, strict=True):
+        removed_per_parent = [c.previous_child_ids for c in changes] if changes else [frozenset()] * len(parents)
+        for (parent, updated, deleted), children, previous in zip(
+            parents, child_lists, removed_per_parent, strict=True
+        ):
             for child in children:
                 if child.get(parent_field) is None:
                     child[parent_field] = parent["id"]
                 yield self.make_record(child, updated=updated, is_deleted=deleted)
+            for child_id in sorted(previous - {child["id"] for child in children}):
+                removed = {"id": child_id, "object": self.entry.object_name, parent_field: parent["id"]}
+                yield self.make_record(removed, updated=updated, is_deleted=True)
 
     def _children_of(self, job: tuple[StripeObject, bool]) -> list[StripeObject]:
         parent, deleted = job
