@@ -39,6 +39,9 @@ SCHEMA_FILE_BY_DATASET = {
 }
 
 
+ALL_STREAMS = "stripe_all_streams.singer"  # one sample record set covering every stream of the interface
+
+
 def singer_messages(name: str) -> list[dict]:
     return [json.loads(line) for line in (DATA_FILES / name).read_text().splitlines() if line.strip()]
 
@@ -108,6 +111,10 @@ class AEP:
         from emulators.aep.store import read_landed
 
         return read_landed(self.store, dataset_id)
+
+    def landed_counts(self) -> dict[str, int]:
+        """Records landed so far per dataset (tests share one emulator per module: compare before and after)."""
+        return {d: len(self.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
 
     def config(self, tmp_path: Path, **overrides: object) -> dict:
         config = {

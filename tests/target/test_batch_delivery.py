@@ -12,6 +12,7 @@ from jsonschema import Draft6Validator, FormatChecker
 from target_aep.xdm import build_mapper
 from tests.target.conftest import (
     AEP,
+    ALL_STREAMS,
     CLIENT_SECRET,
     SCHEMA_FILE_BY_DATASET,
     dataset_for,
@@ -24,7 +25,6 @@ from tests.target.conftest import (
 )
 
 pytestmark = pytest.mark.timeout(90)
-ALL_STREAMS = "stripe_all_streams.singer"
 
 
 def expected_landing() -> dict[str, list[dict]]:
@@ -101,7 +101,7 @@ def check_hand_written_expectations(landed: dict[str, list[dict]]) -> None:
 
 
 def test_every_stream_lands_valid_with_expected_ids_and_replays_identically(aep: AEP, tmp_path: Path) -> None:
-    before = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
+    before = aep.landed_counts()
     config = aep.config(tmp_path, datasets=datasets_setting(streams_in(ALL_STREAMS)), batch_max_records=7)
     first = run_target(config, singer_text(ALL_STREAMS), tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -127,7 +127,7 @@ def test_every_stream_lands_valid_with_expected_ids_and_replays_identically(aep:
     assert first.states and first.states[-1] == last_input_state
     assert "landed" in first.stderr and CLIENT_SECRET not in first.stderr
 
-    middle = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
+    middle = aep.landed_counts()
     second = run_target(config, singer_text(ALL_STREAMS), tmp_path)
     assert second.returncode == 0, second.stderr[-3000:]
     for dataset_id, ids in first_ids.items():
@@ -137,7 +137,7 @@ def test_every_stream_lands_valid_with_expected_ids_and_replays_identically(aep:
 
 def test_invalid_records_go_only_to_the_dead_letter_file(aep: AEP, tmp_path: Path) -> None:
     config = aep.config(tmp_path, datasets=datasets_setting(["customers", "charges"]))
-    before = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
+    before = aep.landed_counts()
     run = run_target(config, singer_text("stripe_invalid_records.singer"), tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
 

@@ -10,9 +10,9 @@ from singer_sdk.exceptions import ConfigValidationError
 from target_aep.target import TargetAEP
 from tests.target.conftest import (
     AEP,
+    ALL_STREAMS,
     CLIENT_SECRET,
     ORG_ID,
-    SCHEMA_FILE_BY_DATASET,
     datasets_setting,
     run_target,
     singer_text,
@@ -75,7 +75,7 @@ def test_wrong_credentials_fail_with_ims_message(aep: AEP, tmp_path: Path) -> No
         client_secret=wrong_secret,
         datasets={"customers": {"dataset_id": "6650f0c0ffee000000000001"}},
     )
-    run = run_target(config, singer_text("stripe_all_streams.singer"), tmp_path)
+    run = run_target(config, singer_text(ALL_STREAMS), tmp_path)
     assert run.returncode != 0
     assert "IMS refused the credentials" in run.stderr
     assert wrong_secret not in run.stderr + run.stdout
@@ -84,28 +84,28 @@ def test_wrong_credentials_fail_with_ims_message(aep: AEP, tmp_path: Path) -> No
 
 
 def test_unknown_dataset_fails_before_anything_is_sent(aep: AEP, tmp_path: Path) -> None:
-    datasets = datasets_setting(streams_in("stripe_all_streams.singer"))
+    datasets = datasets_setting(streams_in(ALL_STREAMS))
     datasets["transfers"] = {"dataset_id": "6650f0c0ffee0000000000ff"}  # the last stream of the input
-    before = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
+    before = aep.landed_counts()
     config = aep.config(tmp_path, datasets=datasets, batch_max_records=1)
-    run = run_target(config, singer_text("stripe_all_streams.singer"), tmp_path)
+    run = run_target(config, singer_text(ALL_STREAMS), tmp_path)
     assert run.returncode != 0
     assert "datasets.transfers.dataset_id" in run.stderr
     assert "6650f0c0ffee0000000000ff" in run.stderr
     assert run.states == []
-    assert {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET} == before
+    assert aep.landed_counts() == before
 
 
 def test_bad_mapping_override_fails_before_anything_is_sent(aep: AEP, tmp_path: Path) -> None:
-    datasets = datasets_setting(streams_in("stripe_all_streams.singer"))
-    before = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
+    datasets = datasets_setting(streams_in(ALL_STREAMS))
+    before = aep.landed_counts()
     mappings = {"transfers": {"fields": {"commerce.order.noSuchField": "amount"}}}
     config = aep.config(tmp_path, datasets=datasets, mappings=mappings, batch_max_records=1)
-    run = run_target(config, singer_text("stripe_all_streams.singer"), tmp_path)
+    run = run_target(config, singer_text(ALL_STREAMS), tmp_path)
     assert run.returncode == 1
     assert "mappings.transfers" in run.stderr and "Traceback" not in run.stderr
     assert run.states == []
-    assert {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET} == before
+    assert aep.landed_counts() == before
 
 
 @pytest.mark.parametrize("where", ["under_a_file", "a_directory"])
@@ -114,13 +114,11 @@ def test_unwritable_dead_letter_path_fails_before_anything_is_sent(aep: AEP, tmp
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     path = blocker / "rejected.jsonl" if where == "under_a_file" else tmp_path
-    before = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
-    config = aep.config(
-        tmp_path, datasets=datasets_setting(streams_in("stripe_all_streams.singer")), dead_letter_path=str(path)
-    )
-    run = run_target(config, singer_text("stripe_all_streams.singer"), tmp_path)
+    before = aep.landed_counts()
+    config = aep.config(tmp_path, datasets=datasets_setting(streams_in(ALL_STREAMS)), dead_letter_path=str(path))
+    run = run_target(config, singer_text(ALL_STREAMS), tmp_path)
     assert run.returncode == 1
     assert "dead_letter_path" in run.stderr and str(path) in run.stderr
     assert "Traceback" not in run.stderr
     assert run.states == []
-    assert {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET} == before
+    assert aep.landed_counts() == before

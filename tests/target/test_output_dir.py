@@ -12,6 +12,7 @@ from singer_sdk.testing import SuiteConfig, get_target_test_class
 
 from target_aep.target import TargetAEP
 from tests.target.conftest import (
+    ALL_STREAMS,
     SCHEMA_FILE_BY_DATASET,
     XDM_DIR,
     dataset_for,
@@ -24,7 +25,6 @@ from tests.target.conftest import (
 )
 
 pytestmark = pytest.mark.timeout(60)
-ALL_STREAMS = "stripe_all_streams.singer"
 LOCAL_SCHEMAS = {dataset_id: str(XDM_DIR / name) for dataset_id, name in SCHEMA_FILE_BY_DATASET.items()}
 
 

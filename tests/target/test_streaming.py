@@ -9,6 +9,7 @@ import pytest
 
 from tests.target.conftest import (
     AEP,
+    ALL_STREAMS,
     CLIENT_SECRET,
     SCHEMA_FILE_BY_DATASET,
     dataset_for,
@@ -20,11 +21,10 @@ from tests.target.conftest import (
 )
 
 pytestmark = pytest.mark.timeout(60)
-ALL_STREAMS = "stripe_all_streams.singer"
 
 
 def test_streaming_lands_every_stream_and_survives_429(aep: AEP, tmp_path: Path) -> None:
-    before = {d: len(aep.landed(d)) for d in SCHEMA_FILE_BY_DATASET}
+    before = aep.landed_counts()
     aep.faults(rate_limit_next=2)
     config = aep.config(
         tmp_path, ingestion_mode="streaming", datasets=datasets_setting(streams_in(ALL_STREAMS), inlet=True)
