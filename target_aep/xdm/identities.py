@@ -37,14 +37,12 @@ def object_id(stream_name: str, record: dict[str, Any]) -> str:
     return str(uuid.uuid5(XDM_ID_NAMESPACE, key))
 
 
-def identity_map(
-    namespace: str, customer: str | None, email: Any = None, email_primary_ok: bool = False
-) -> dict[str, list[dict[str, Any]]] | None:
+def identity_map(namespace: str, customer: str | None, email: Any = None) -> dict[str, list[dict[str, Any]]] | None:
     """`identityMap` with the Stripe customer id as the primary identity and the e-mail as a secondary one.
 
     The customer id is a back-office identifier the account holder authenticated for, so it is
-    `authenticated`; an e-mail typed into a form is `ambiguous`. Without a customer id the e-mail becomes
-    primary only when `email_primary_ok` (a record needs one primary identity to reach Profile).
+    `authenticated`; an e-mail typed into a form is `ambiguous` and never primary, so a guest payment without a
+    customer lands with its e-mail only (see docs/xdm-mapping.md, "Identities").
     """
     identities: dict[str, list[dict[str, Any]]] = {}
     if customer:
@@ -53,7 +51,7 @@ def identity_map(
         identities["Email"] = [
             {
                 "id": email.strip().lower(),
-                "primary": not customer and email_primary_ok,
+                "primary": False,
                 "authenticatedState": "ambiguous",
             }
         ]

@@ -132,7 +132,7 @@ def test_charge_event_joins_the_profile() -> None:
     assert mapped("charges", "ch_3PqJpy0000000002")["eventType"] == "commerce.backofficeOrderCancelled"
 
 
-def test_guest_charge_has_email_as_primary_identity_only_when_no_customer() -> None:
+def test_guest_charge_keeps_its_email_as_a_secondary_identity() -> None:
     xdm = mapped("charges", "ch_3PqKwd0000000003")
     assert NS not in xdm["identityMap"]
     assert xdm["identityMap"]["Email"][0]["id"] == "customer@example.com.kw"
