@@ -22,7 +22,10 @@ from tap_stripe_aep.streams.base import StripeStream
 from tap_stripe_aep.writer import FastSingerWriter
 
 KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
-ACCOUNT_ID = re.compile(r"^acct_[A-Za-z0-9_]+$")
+ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9_]+")
+# After the prefix a key is letters, digits and underscores. Anything else (a pasted newline or space) would
+# make ``requests`` refuse the Authorization header with an exception that quotes the whole key.
+KEY_BODY = re.compile(r"[A-Za-z0-9_]+")
 TEST_MODE_RATE = 25.0
 LIVE_MODE_RATE = 90.0
 PREFETCH_PARTITIONS = 2  # partitions read ahead of the one being emitted
@@ -217,6 +220,8 @@ def config_problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems.append(("api_key", "required: a Stripe secret key (sk_...) or restricted key (rk_...)"))
     elif not key.startswith(KEY_PREFIXES):
         problems.append(("api_key", f"must start with one of {', '.join(KEY_PREFIXES)}"))
+    elif not KEY_BODY.fullmatch(key):
+        problems.append(("api_key", "holds a character no Stripe key has (a space, newline or punctuation?)"))
     start = config.get("start_date")
     if start is not None:
         try:
@@ -228,7 +233,7 @@ def config_problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
         if not isinstance(accounts, list):
             problems.append(("account_ids", "must be a list of Connect account ids (acct_...)"))
         else:
-            bad = [a for a in accounts if not isinstance(a, str) or not ACCOUNT_ID.match(a)]
+            bad = [a for a in accounts if not isinstance(a, str) or not ACCOUNT_ID.fullmatch(a)]
             if bad:
                 problems.append(("account_ids", f"not Connect account ids (acct_ + letters/digits): {bad!r}"))
     for setting in ("max_requests_per_second", "max_concurrency", "backfill_window_days"):

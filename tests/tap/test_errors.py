@@ -10,6 +10,7 @@ from tests.tap.tap_runner import FULL_KEY, LIMITED_KEY, Control, TapRun, run_tap
 pytestmark = pytest.mark.timeout(60)
 
 WRONG_KEY = "sk_test_not_a_real_key_00001234"
+DISTINCTIVE_KEY = "sk_test_Xq7ZwV3pLmQ9rT2yU8nB4cDzK6"
 
 
 def test_rejected_key_fails_at_once_naming_the_key_tail(shared_emulator: EmulatorProcess) -> None:
@@ -37,8 +38,12 @@ def test_restricted_key_reads_what_it_may(shared_emulator: EmulatorProcess, cont
     ("setting", "value"),
     [
         ("api_key", "pk_test_publishable_key_0000"),
+        # Pasted with a newline: requests would refuse the header in an exception quoting the whole key.
+        ("api_key", DISTINCTIVE_KEY + "\n"),
+        ("api_key", DISTINCTIVE_KEY.replace("Lm", " Lm")),
         ("start_date", "last tuesday"),
         ("account_ids", ["acct_ok1", "not-an-account"]),
+        ("account_ids", ["acct_ok1\n"]),  # `$` would let the newline through, into a header
         ("max_requests_per_second", 0),
         ("max_requests_per_second", -5),
     ],
@@ -51,10 +56,21 @@ def test_bad_config_fails_before_any_request(
     assert run.returncode != 0
     assert f"setting '{setting}'" in run.stderr
     assert control.stats()["requests"] == before, "the tap made a request despite a bad config"
-    assert "pk_test_publishable_key_0000" not in run.stderr
+    if setting == "api_key":
+        assert "publishable_key" not in run.stderr and "Xq7ZwV3p" not in run.stdout + run.stderr
 
 
 def test_the_key_never_appears_in_any_output(full_run: TapRun) -> None:
     assert FULL_KEY not in full_run.stdout
     assert FULL_KEY not in full_run.stderr
     assert FULL_KEY[-12:] not in full_run.stdout + full_run.stderr
+
+
+def test_no_part_of_a_rejected_key_but_its_tail_is_shown(shared_emulator: EmulatorProcess) -> None:
+    run = run_tap(tap_config(shared_emulator.url, api_key=DISTINCTIVE_KEY), streams=["customers", "payouts"])
+    output = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "(key ends ...zK6" not in output and "(key ends ...DzK6)" in output
+    secret = DISTINCTIVE_KEY.removeprefix("sk_test_")[:-4]
+    leaked = [secret[i : i + 5] for i in range(len(secret) - 4) if secret[i : i + 5] in output]
+    assert not leaked, f"parts of the key in the output: {leaked}"
