@@ -48,7 +48,7 @@ def handle_control(emulator: Emulator, method: str, path: str, query: str, body:
                 return 200, []
             return 200, api.deleted_ids(stream)
     if method == "POST" and name == "mutate":
-        counts = {k: int(payload.get(k, 0)) for k in ("updates", "deletes", "creates")}
+        counts = {k: int(payload.get(k, 0)) for k in ("updates", "deletes", "creates", "remove_items")}
         return 200, mutate(emulator, account, **counts)
     if method == "POST" and name == "faults":
         for knob in ("latency_ms", "rate_limit", "fault_rate"):

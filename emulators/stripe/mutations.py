@@ -1,8 +1,12 @@
-"""``POST /_emulator/mutate``: updates, deletions and creations with the events Stripe would send for them.
+"""``POST /_emulator/mutate``: updates, deletions, creations and child removals with the events Stripe would send.
 
 Changes are spread round-robin over resource types and pick objects with a seeded random source, so the same
 sequence of calls on the same emulator always touches the same ids. Every event is stamped with the emulator's
 now and carries the object unexpanded (``previous_attributes`` for updates, ``deleted: true`` for deletions).
+
+A removed subscription item has no event of its own, as on Stripe: the subscription's
+``customer.subscription.updated`` shows the list without it and lists the old items under
+``previous_attributes.items``. The item is then gone from the subscription, so neither listed nor retrievable.
 """
 
 from __future__ import annotations
@@ -22,12 +26,20 @@ UPDATABLE = ("customers", "charges", "invoices", "subscriptions", "products", "p
 DELETABLE = ("customers", "products", "coupons", "invoice_items", "plans")
 CREATABLE = ("customers", "payment_intents", "products", "invoice_items", "coupons", "setup_intents", "prices")
 _ATTEMPTS = 50
+# Stripe refuses to change the items of a subscription that has ended.
+_ENDED = frozenset({"canceled", "incomplete_expired"})
 
 Touched = dict[str, list[str]]
 
 
-def mutate(emulator: Emulator, account: str, *, updates: int, deletes: int, creates: int) -> dict[str, Touched]:
-    """Apply the changes at the emulator's now; returns the ids touched per stream name."""
+def mutate(
+    emulator: Emulator, account: str, *, updates: int, deletes: int, creates: int, remove_items: int = 0
+) -> dict[str, Touched]:
+    """Apply the changes at the emulator's now; returns the ids touched per stream name.
+
+    ``removed`` (subscription items taken out of their subscription) is in the answer only when
+    ``remove_items`` asked for removals, so the answer to other calls keeps its shape.
+    """
     with emulator.lock:
         emulator.mutation_round += 1
         data, log = emulator.data[account], emulator.events[account]
@@ -51,6 +63,9 @@ def mutate(emulator: Emulator, account: str, *, updates: int, deletes: int, crea
             stream = _first_nonempty(data, CREATABLE, n + emulator.mutation_round - 1)
             if stream:
                 result["created"].setdefault(stream, []).append(_create(data.seq[stream], log, now, rng))
+        if remove_items > 0:  # last, so the other changes pick the same objects with or without removals
+            removed = _remove_subscription_items(data.seq["subscriptions"], remove_items, log, now, rng)
+            result["removed"] = {"subscription_items": removed}
         return result
 
 
@@ -111,6 +126,42 @@ def _delete(data: AccountData, stream: str, index: int, log: EventLog, now: int)
             log.record(DELETE_TYPES["prices"], price, now)
             gone.append(("prices", price["id"]))
     return gone
+
+
+def _remove_subscription_items(subs: Sequence, count: int, log: EventLog, now: int, rng: Rng) -> list[str]:
+    """Take one item out of each of ``count`` ongoing subscriptions with more than one item; the removed ids."""
+    chosen: list[int] = []
+    for _ in range(count):
+        index = _removable_subscription(subs, set(chosen), rng)
+        if index is None:
+            break
+        chosen.append(index)
+    removed: list[str] = []
+    for index in chosen:
+        old = subs.get(index)
+        items = old["items"]["data"]
+        gone = items[rng.below(len(items))]
+        kept = [item for item in items if item["id"] != gone["id"]]
+        new = copy.deepcopy(old)
+        new["items"] = {**new["items"], "data": copy.deepcopy(kept), "total_count": len(kept)}
+        subs.replace(index, new)
+        log.record(UPDATE_TYPES["subscriptions"], new, now, {"items": copy.deepcopy(old["items"])})
+        removed.append(str(gone["id"]))
+    return removed
+
+
+def _removable_subscription(subs: Sequence, taken: set[int], rng: Rng) -> int | None:
+    def removable(index: int) -> bool:
+        if index in taken or not subs.is_live(index):
+            return False
+        sub = subs.get(index)
+        return sub["status"] not in _ENDED and len(sub["items"]["data"]) > 1
+
+    for _ in range(_ATTEMPTS if len(subs) else 0):
+        index = rng.below(len(subs))
+        if removable(index):
+            return index
+    return next((index for index in subs.live_desc() if removable(index)), None)
 
 
 def _create(seq: Sequence, log: EventLog, now: int, rng: Rng) -> str:

@@ -297,3 +297,51 @@ def test_event_retention_follows_the_clock(fresh: EmulatorProcess) -> None:
     # Stripe's clock, as a client sees it in the Date header, moved forward with the data.
     served_at = parsedate_to_datetime(get(fresh, "customers").headers["Date"]).timestamp()
     assert abs(served_at - control(fresh, "GET", "clock")["now"]) <= 2
+
+
+def test_removing_subscription_items(fresh: EmulatorProcess) -> None:
+    before = {e["id"] for e in page_through(fresh, "events", limit=100)}
+    subs_before = {s["id"]: s for s in control(fresh, "GET", "objects/subscriptions")}
+    result = control(fresh, "POST", "mutate", json={"remove_items": 3})
+    removed = result["removed"]["subscription_items"]
+    assert len(removed) == len(set(removed)) == 3, result
+    assert result["updated"] == result["deleted"] == result["created"] == {}
+    new_events = [e for e in page_through(fresh, "events", limit=100) if e["id"] not in before]
+    assert len(new_events) == 3 and {e["type"] for e in new_events} == {"customer.subscription.updated"}
+    by_removed: dict[str, dict[str, Any]] = {}
+    for event in new_events:
+        previous = event["data"]["previous_attributes"]
+        assert set(previous) == {"items"} and previous["items"]["object"] == "list"
+        sub = event["data"]["object"]
+        before_ids = [item["id"] for item in previous["items"]["data"]]
+        after_ids = [item["id"] for item in sub["items"]["data"]]
+        assert previous["items"] == subs_before[sub["id"]]["items"] and len(before_ids) > 1
+        assert sub["status"] not in ("canceled", "incomplete_expired")
+        (gone,) = set(before_ids) - set(after_ids)
+        assert after_ids == [i for i in before_ids if i != gone] and sub["items"]["total_count"] == len(after_ids)
+        by_removed[gone] = sub
+    assert set(by_removed) == set(removed)
+    for item_id, sub in by_removed.items():
+        assert sub == ok(fresh, f"subscriptions/{sub['id']}")
+        listed = ok(fresh, "subscription_items", params={"subscription": sub["id"]})["data"]
+        assert [i["id"] for i in listed] == [i["id"] for i in sub["items"]["data"]] and item_id not in str(listed)
+        assert_error(get(fresh, f"subscription_items/{item_id}"), 404)
+        for kept in sub["items"]["data"]:
+            assert ok(fresh, f"subscription_items/{kept['id']}")["subscription"] == sub["id"]
+    dumped = {item["id"] for item in control(fresh, "GET", "objects/subscription_items")}
+    assert not dumped & set(removed)
+
+
+def test_item_removals_are_deterministic_and_stop_when_none_is_left() -> None:
+    runs = []
+    for _ in range(2):
+        with stripe_emulator(seed=5, customers=12) as proc:
+            runs.append(control(proc, "POST", "mutate", json={"updates": 2, "remove_items": 2}))
+            # more removals than subscriptions with two items: each removal leaves one fewer candidate
+            runs.append(control(proc, "POST", "mutate", json={"remove_items": 1000}))
+            runs.append(control(proc, "POST", "mutate", json={"remove_items": 1}))
+            subs = control(proc, "GET", "objects/subscriptions")
+    assert runs[:3] == runs[3:]
+    assert len(runs[0]["removed"]["subscription_items"]) == 2 and runs[0]["updated"]
+    assert runs[2]["removed"] == {"subscription_items": []}
+    assert all(len(s["items"]["data"]) <= 1 for s in subs if s["status"] not in ("canceled", "incomplete_expired"))
