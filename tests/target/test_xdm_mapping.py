@@ -177,6 +177,31 @@ def test_refunds_and_deletions_event_types() -> None:
     assert mapped("checkout_sessions", "cs_test_b1PqCheckoutExpired2")["commerce"]["cartAbandons"] == {"value": 1}
 
 
+def test_an_item_removed_from_its_subscription_maps_and_validates() -> None:
+    # What the tap emits for a child gone from its parent: no `deleted`, no price, only the parent's id.
+    record = {
+        "id": "si_PqRemovedSeat0003",
+        "object": "subscription_item",
+        "subscription": "sub_1PqSubGold000001",
+        "updated": "2024-03-02T00:00:00Z",
+        "account_id": "acct_emulator_platform",
+        "is_deleted": True,
+    }
+    schema = SCHEMAS["commerce-event"]
+    xdm = build_mapper("subscription_items", schema, tenant_id="acme").map(record)
+    assert XdmValidator.for_schema(schema).errors(xdm) == []
+    assert [e.message for e in Draft6Validator(schema, format_checker=FormatChecker()).iter_errors(xdm)] == []
+    assert (xdm["eventType"], xdm["timestamp"]) == ("commerce.productListRemovals", "2024-03-02T00:00:00Z")
+    assert xdm["commerce"]["productListRemovals"] == {"value": 1}
+    stripe = xdm["_acme"]["stripe"]
+    assert (stripe["id"], stripe["subscriptionId"], stripe["account"]) == (
+        "si_PqRemovedSeat0003",
+        "sub_1PqSubGold000001",
+        "acct_emulator_platform",
+    )
+    assert stripe["deleted"] is True
+
+
 def test_catalog_record_and_deleted_product() -> None:
     product = mapped("products", "prod_PqGoldPlan00001")
     assert set(product) == {"_id", "_acme"}
