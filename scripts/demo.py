@@ -23,7 +23,7 @@ from scripts.meltano_pipeline import LocalPipeline, RunResult  # noqa: E402
 
 WORKDIR = REPO_ROOT / ".demo"
 CUSTOMERS = 300
-CHANGES = {"updates": 40, "deletes": 8, "creates": 25}
+CHANGES = {"updates": 40, "deletes": 8, "creates": 25, "remove_items": 3}
 DATASET_NAMES = {
     "6650f0c0ffee000000000001": "Stripe customer profiles",
     "6650f0c0ffee000000000002": "Stripe commerce events",

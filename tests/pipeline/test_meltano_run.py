@@ -19,7 +19,7 @@ from tests.pipeline.conftest import COMPARED_STREAMS, assert_valid_xdm, stripe_i
 
 pytestmark = pytest.mark.timeout(600)
 
-CHANGES = {"updates": 12, "deletes": 4, "creates": 6}
+CHANGES = {"updates": 12, "deletes": 4, "creates": 6, "remove_items": 2}
 # Streams whose second-run records are not one-to-one with the emulator's changes: children are re-read
 # whole when their parent changes; balance transactions (no events) are re-read over a recent window; the
 # `events` stream carries every event, including those of creations.
@@ -78,10 +78,14 @@ def test_first_run_lands_each_object_once(runs: PipelineRuns) -> None:
 def test_second_run_lands_exactly_the_changes(runs: PipelineRuns, xdm_validators: dict) -> None:
     assert runs.second.returncode == 0, runs.second.log[-4000:]
     touched_ids: dict[str, set[str]] = {}
-    for kind in ("updated", "deleted", "created"):
+    for kind in ("updated", "deleted", "created", "removed"):
         for stream, ids in runs.touched.get(kind, {}).items():
             touched_ids.setdefault(stream, set()).update(ids)
     assert sum(map(len, touched_ids.values())) >= sum(CHANGES.values()) - 2, runs.touched
+    # Removing an item changes its subscription (Stripe sends `customer.subscription.updated`).
+    subscription_of_item = {i["id"]: i["subscription"] for i in runs.objects_before["subscription_items"]}
+    for item_id in runs.touched.get("removed", {}).get("subscription_items", []):
+        touched_ids.setdefault("subscriptions", set()).add(subscription_of_item[item_id])
 
     landed_by_type = {ds: stripe_ids_by_object(records) for ds, records in runs.landed_second.items()}
     for dataset_id, records in runs.landed_second.items():
@@ -118,8 +122,10 @@ def test_second_run_lands_exactly_the_changes(runs: PipelineRuns, xdm_validators
 
 def test_deletions_land_flagged(runs: PipelineRuns) -> None:
     deleted = runs.touched.get("deleted", {})
+    removed = runs.touched.get("removed", {})
     assert deleted, "the emulator deleted nothing: the test would prove nothing"
-    for stream, ids in deleted.items():
+    assert removed.get("subscription_items"), "no subscription item was removed: the test would prove nothing"
+    for stream, ids in [*deleted.items(), *removed.items()]:
         if stream not in EMULATOR_DATASETS:
             continue
         records = [r for r in runs.landed_second[EMULATOR_DATASETS[stream]] if r["_acme"]["stripe"]["id"] in set(ids)]
