@@ -5,6 +5,11 @@ mapper builds values from Stripe data it does not control (a customer's free-tex
 that is a number, an amount beyond XDM `long`), so every value passes through `fit_value` first: unknown
 keys and unfixable values are dropped and reported through `on_drop(xdm_path)`; harmless mismatches are
 coerced (numbers and booleans into string fields, over-long strings truncated).
+
+Every record passes through this for every rule, so each schema node is compiled once into a `Fitter`
+closure (`fitter_for`) that knows its kind and constraints: no per-value dispatch on the node's kind, and the
+common case (a value of the right type) takes the shortest path. `_fit_scalar` stays the one full
+definition of scalar fitting; the compiled fast paths only skip the checks that cannot apply.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from target_aep.xdm.schema_tree import SchemaNode
 DROP: Any = object()  # a value that must not be written
 
 DropHandler = Callable[[str], None]
+# fitter(value, path, on_drop) -> the fitted value, or DROP (after on_drop(path) when something was lost)
+Fitter = Callable[[Any, str, DropHandler], Any]
 
 
 @cache
@@ -41,56 +48,147 @@ def _as_string(value: Any) -> str:
 
 def fit_value(value: Any, node: SchemaNode, path: str, on_drop: DropHandler) -> Any:
     """Return `value` shaped to `node`, or `DROP` (after calling `on_drop(path)`) when it cannot fit."""
-    if value is None:
-        return DROP
-    kind = node.kind
-    if kind == "object":
+    return fitter_for(node)(value, path, on_drop)
+
+
+def fitter_for(node: SchemaNode) -> Fitter:
+    """The compiled fitter of `node` (built on first use and kept on the node)."""
+    fitter = node.fitter
+    if fitter is None:
+        if node.kind == "object":
+            fitter = _object_fitter(node)
+        elif node.kind == "map":
+            fitter = _map_fitter(node)
+        elif node.kind == "array":
+            fitter = _array_fitter(node)
+        else:
+            fitter = _scalar_fitter(node)
+        node.fitter = fitter
+    return fitter
+
+
+def _object_fitter(node: SchemaNode) -> Fitter:
+    # key -> (the exact type that fits as is, or None; the child's fitter)
+    children = {key: (child.plain_type, fitter_for(child)) for key, child in node.properties.items()}
+    required = node.required
+
+    def fit_object(value: Any, path: str, on_drop: DropHandler) -> Any:
+        if value is None:
+            return DROP
         if not isinstance(value, dict):
             on_drop(path)
             return DROP
-        props = node.properties
         fitted: dict[str, Any] = {}
         for key, sub in value.items():
             if sub is None:
                 continue
-            child = props.get(key)
+            child = children.get(key)
             if child is None:
                 on_drop(f"{path}.{key}")
                 continue
-            if type(sub) is child.plain_type:  # hot path: an unconstrained leaf of the right type
+            if type(sub) is child[0]:  # an unconstrained leaf of the right type
                 fitted[key] = sub
                 continue
-            result = fit_value(sub, child, f"{path}.{key}", on_drop)
+            result = child[1](sub, f"{path}.{key}", on_drop)
             if result is not DROP:
                 fitted[key] = result
         # `{"primary": true}` alone (an e-mail or phone whose value was dropped) says nothing: drop it too.
-        if not fitted or fitted.keys() == {"primary"} or any(req not in fitted for req in node.required):
+        if not fitted or fitted.keys() == {"primary"} or any(req not in fitted for req in required):
             if fitted:
                 on_drop(path)
             return DROP
         return fitted
-    if kind == "map":
+
+    return fit_object
+
+
+def _map_fitter(node: SchemaNode) -> Fitter:
+    assert node.values is not None
+    plain = node.values.plain_type
+    fit_item = fitter_for(node.values)
+
+    def fit_map(value: Any, path: str, on_drop: DropHandler) -> Any:
+        if value is None:
+            return DROP
         if not isinstance(value, dict):
             on_drop(path)
             return DROP
-        values_node = node.values
-        assert values_node is not None
         fitted = {}
         for key, sub in value.items():
-            result = fit_value(sub, values_node, f"{path}.{key}", on_drop)
+            if type(sub) is plain:
+                fitted[str(key)] = sub
+                continue
+            result = fit_item(sub, f"{path}.{key}", on_drop)
             if result is not DROP:
                 fitted[str(key)] = result
         return fitted if fitted else DROP
-    if kind == "array":
+
+    return fit_map
+
+
+def _array_fitter(node: SchemaNode) -> Fitter:
+    assert node.values is not None
+    fit_item = fitter_for(node.values)
+
+    def fit_array(value: Any, path: str, on_drop: DropHandler) -> Any:
+        if value is None:
+            return DROP
         if not isinstance(value, list):
             on_drop(path)
             return DROP
-        item_node = node.values
-        assert item_node is not None
-        items = [fit_value(item, item_node, f"{path}[]", on_drop) for item in value]
-        kept = [item for item in items if item is not DROP]
+        item_path = f"{path}[]"
+        kept = [item for item in (fit_item(item, item_path, on_drop) for item in value) if item is not DROP]
         return kept if kept else DROP
-    return _fit_scalar(value, node, path, on_drop)
+
+    return fit_array
+
+
+def _scalar_fitter(node: SchemaNode) -> Fitter:
+    """A leaf: the fast path for a value of the node's own type, `_fit_scalar` for everything else."""
+    kind = node.kind
+    enum = node.enum
+    minimum, maximum = node.minimum, node.maximum
+    if kind not in ("string", "integer", "number") or (kind == "string" and (minimum, maximum) != (None, None)):
+
+        def fit_any(value: Any, path: str, on_drop: DropHandler) -> Any:
+            return DROP if value is None else _fit_scalar(value, node, path, on_drop)
+
+        return fit_any
+    if kind == "string":
+        max_length = node.max_length
+        search = node.pattern.search if node.pattern is not None else None
+        check = format_check(node.fmt) if node.fmt is not None else None
+
+        def fit_string(value: Any, path: str, on_drop: DropHandler) -> Any:
+            if type(value) is not str:
+                return DROP if value is None else _fit_scalar(value, node, path, on_drop)
+            if max_length is not None and len(value) > max_length:
+                value = value[:max_length]
+            if (
+                (search is not None and search(value) is None)
+                or (check is not None and not check(value))
+                or (enum is not None and value not in enum)
+            ):
+                on_drop(path)
+                return DROP
+            return value
+
+        return fit_string
+    own_types = (int,) if kind == "integer" else (int, float)
+
+    def fit_number(value: Any, path: str, on_drop: DropHandler) -> Any:
+        if type(value) not in own_types:  # bool, float for an integer, or not a number: the full rules
+            return DROP if value is None else _fit_scalar(value, node, path, on_drop)
+        if (
+            (minimum is not None and value < minimum)
+            or (maximum is not None and value > maximum)
+            or (enum is not None and value not in enum)
+        ):
+            on_drop(path)
+            return DROP
+        return value
+
+    return fit_number
 
 
 def _fit_scalar(value: Any, node: SchemaNode, path: str, on_drop: DropHandler) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 
 from target_aep.xdm.event_types import default_event_type, record_state
 from target_aep.xdm.events import event_rules
-from target_aep.xdm.fitting import DROP, fit_value
+from target_aep.xdm.fitting import DROP, fitter_for
 from target_aep.xdm.overrides import StreamOverride, parse_override
 from target_aep.xdm.profile import customer_profile_rules, generic_profile_rules
 from target_aep.xdm.records import record_rules
@@ -28,6 +28,18 @@ class _CompiledRule:
     keys: tuple[str, ...]
     node: SchemaNode
     on_drop: Callable[[str], None]
+
+    def plan(self) -> tuple[Any, ...]:
+        """What `XdmMapper.map` needs per record, as one flat tuple (no attribute look-ups on the hot path)."""
+        return (
+            self.rule.produce,
+            self.node.plain_type,
+            fitter_for(self.node),
+            self.rule.target,
+            self.on_drop,
+            self.keys[:-1],
+            self.keys[-1],
+        )
 
 
 def _under(path: str, prefix: str) -> bool:
@@ -57,6 +69,8 @@ class XdmMapper:
         for excluded in exclude:
             if any(_under(excluded, rule.target) and excluded != rule.target for rule in rules):
                 self._exclude_after.append(tuple(excluded.split(".")))
+        self._plans = [compiled.plan() for compiled in self._compiled]
+        self._homeless_roots = [(source, source.split(".", 1)[0]) for source in self._homeless_sources]
 
     def _drop_handler(self, rule: FieldRule) -> Callable[[str], None]:
         prefix_len = len(rule.target) + 1
@@ -78,25 +92,25 @@ class XdmMapper:
         """One Stripe record (tap conventions) -> one XDM record that fits the dataset's schema."""
         out: dict[str, Any] = {}
         unplaced = self._unplaced
-        for compiled in self._compiled:
-            value = compiled.rule.produce(record, unplaced)
+        for produce, plain_type, fit, target_path, on_drop, parents, last in self._plans:
+            value = produce(record, unplaced)
             if value is None:
                 continue
-            value = fit_value(value, compiled.node, compiled.rule.target, compiled.on_drop)
-            if value is DROP:
-                continue
+            if type(value) is not plain_type:  # an unconstrained leaf of the right type fits as is
+                value = fit(value, target_path, on_drop)
+                if value is DROP:
+                    continue
             target = out
-            keys = compiled.keys
-            for key in keys[:-1]:
+            for key in parents:
                 child = target.get(key)
                 if not isinstance(child, dict):
                     child = target[key] = {}
                 target = child
-            target[keys[-1]] = value
+            target[last] = value
         for keys in self._exclude_after:
             _pop_path(out, keys)
-        for source in self._homeless_sources:
-            if record.get(source.split(".", 1)[0]) is not None and source not in unplaced:
+        for source, root in self._homeless_roots:
+            if record.get(root) is not None and source not in unplaced:
                 unplaced.add(source)
         return out
 

@@ -8,6 +8,7 @@ only needs those facts, so they are compiled into small `SchemaNode` objects ins
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -35,6 +36,8 @@ class SchemaNode:
     # Set by `compile_node` on scalar leaves without constraints: a value of exactly this Python type fits
     # as is, which spares the common case all further checks.
     plain_type: type | None = None
+    # The compiled `fitting.Fitter` of this node, built on first use by `fitting.fitter_for`.
+    fitter: Callable[[Any, str, Callable[[str], None]], Any] | None = field(default=None, repr=False)
 
     @property
     def is_container(self) -> bool:
@@ -79,7 +82,7 @@ def compile_node(schema: dict[str, Any]) -> SchemaNode:
         node.maximum = schema.get("maximum")
         constrained = node.pattern or node.fmt or node.enum is not None or node.max_length is not None
         if not constrained and node.minimum is None and node.maximum is None:
-            node.plain_type = {"string": str, "boolean": bool, "number": float}.get(kind)
+            node.plain_type = {"string": str, "boolean": bool, "number": float, "integer": int}.get(kind)
     return node
 
 

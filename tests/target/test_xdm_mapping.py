@@ -285,3 +285,18 @@ def test_long_text_and_huge_metadata_stay_within_the_event_guardrail() -> None:
     assert len(xdm["_acme"]["stripe"]["description"]) == 1000
     assert "amount" not in xdm["_acme"]["stripe"]
     assert {"amount", "metadata.key_49"} <= mapper.unplaced_fields()
+
+
+def test_xdm_uuid5_matches_the_standard_library_on_varied_names() -> None:
+    """The hand-rolled `_id` hash (for speed) is exactly `uuid.uuid5` under the XDM namespace."""
+    import random
+    import uuid
+
+    from target_aep.xdm.identities import XDM_ID_NAMESPACE, xdm_uuid5
+
+    rng = random.Random(7)
+    alphabet = "abcXYZ019_/-:.é€😀 "
+    names = ["", "charges/acct_1/ch_1/2024-01-01T00:00:00Z/live"]
+    names += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(2000)]
+    for name in names:
+        assert xdm_uuid5(name) == str(uuid.uuid5(XDM_ID_NAMESPACE, name)), name
