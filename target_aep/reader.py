@@ -1,7 +1,8 @@
 """Singer input reader: plain-float JSON and a clear error for a malformed line.
 
 The SDK's reader parses floats as ``Decimal`` (which ``json.dumps`` cannot write back as XDM) and logs the whole
-offending line. This one names the line number and shows only its start.
+offending line. This one names the line number and shows only its start. Lines are decoded by
+``json_lines.decode_line`` (the same result as ``json.loads``, faster).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
+
+from target_aep.json_lines import decode_line
 
 
 class MalformedInputError(InvalidInputLine):
@@ -26,7 +29,7 @@ class AEPMessageReader(SingerReader):
     def deserialize_json(self, line: str) -> dict:
         self.line_number += 1
         try:
-            message = json.loads(line)
+            message = decode_line(line)
         except json.JSONDecodeError as exc:
             shown = line.strip()[:120]
             raise MalformedInputError(

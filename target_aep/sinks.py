@@ -13,7 +13,6 @@ Memory stays bounded: records are held as serialized JSON lines, and a sink repo
 
 from __future__ import annotations
 
-import json
 import time
 import typing as t
 from concurrent.futures import Future
@@ -21,6 +20,7 @@ from concurrent.futures import Future
 from singer_sdk.sinks import BatchSink
 
 from target_aep.aep.streaming import REQUEST_MAX_BYTES
+from target_aep.json_lines import encode_line
 from target_aep.xdm import XdmValidator
 
 if t.TYPE_CHECKING:
@@ -119,7 +119,7 @@ class AEPSink(BatchSink):
                 return
             context.setdefault("originals", []).append(record)
         else:
-            line = json.dumps(xdm, separators=(",", ":"), ensure_ascii=False).encode()
+            line = encode_line(xdm)
         report.add_seconds("serialization", time.perf_counter() - validated)
         context.setdefault("lines", []).append(line)
         self._buffered_bytes += len(line)

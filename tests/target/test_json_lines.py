@@ -1,0 +1,65 @@
+"""`json_lines` (orjson where it cannot differ) gives exactly what the standard library gives, in and out."""
+
+from __future__ import annotations
+
+import json
+import random
+import struct
+from typing import Any
+
+import pytest
+
+from target_aep.json_lines import decode_line, encode_line
+
+
+def _stdlib(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> Any:
+    kind = rng.randint(0, 9 if depth < 3 else 5)
+    if kind == 0:  # integers up to 70 bits: beyond orjson's 64
+        return rng.getrandbits(rng.randint(1, 70)) * rng.choice([1, -1])
+    if kind == 1:  # any double, NaN and infinities included
+        return struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0]
+    if kind == 2:  # exponent and small-decimal forms
+        return rng.random() * 10 ** rng.randint(-25, 25)
+    if kind == 3:
+        chars = [
+            rng.choice([rng.randint(0, 0x7F), rng.randint(0, 0x3000), rng.randint(0x10000, 0x1FFFF)]) for _ in "x" * 9
+        ]
+        return "".join(map(chr, chars))
+    if kind == 4:
+        return rng.choice([True, False, None, "null", "1e-5", "0.00001", 1e16, 5e-05])
+    if kind == 5:
+        return round(rng.uniform(-1e6, 1e6), 2)
+    if kind in (6, 7):
+        return {str(_random_value(rng, 5))[:8]: _random_value(rng, depth + 1) for _ in range(rng.randint(0, 5))}
+    return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 5))]
+
+
+def _outcome(fn: Any, value: Any) -> Any:
+    try:
+        return fn(value)
+    except Exception as exc:  # the exception type is what must match
+        return type(exc)
+
+
+@pytest.mark.timeout(60)
+def test_encode_and_decode_match_the_standard_library_on_random_values() -> None:
+    rng = random.Random(11)
+    for _ in range(20_000):
+        value = {"v": _random_value(rng)} if rng.random() < 0.8 else _random_value(rng)
+        expected = _outcome(_stdlib, value)
+        assert _outcome(encode_line, value) == expected, value
+        if isinstance(expected, bytes):
+            text = expected.decode()
+            assert repr(decode_line(text)) == repr(json.loads(text)), text
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["NaN", "[1e400]", '{"a": 123456789012345678901234567890}', '{"a":-9223372036854775809}', '"\\ud800"', "{bad"],
+)
+def test_decode_edge_cases_behave_like_json_loads(line: str) -> None:
+    assert repr(_outcome(decode_line, line)) == repr(_outcome(json.loads, line))
