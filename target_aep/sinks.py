@@ -36,10 +36,12 @@ class AEPSink(BatchSink):
 
     def __init__(self, target: TargetAEP, stream_name: str, schema: dict, key_properties: t.Any) -> None:
         self.runtime: TargetRuntime = target.runtime
+        self._max_records: int | None = None
         super().__init__(target=target, stream_name=stream_name, schema=schema, key_properties=key_properties)
         self.max_bytes = int(self.config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
         self._buffered_bytes = 0
         self._in_flight: Future[None] | None = None
+        self._stage_seconds = self.runtime.report.stage_counter()  # this sink's records, on the reading thread
 
     # -- SDK hooks we turn off on purpose
 
@@ -64,7 +66,12 @@ class AEPSink(BatchSink):
 
     @property
     def max_size(self) -> int:
-        return int(self.config.get("batch_max_records") or self.batch_size_rows or DEFAULT_BATCH_MAX_RECORDS)
+        # Read once: `is_full` asks after every record, and the settings do not change during a run.
+        if self._max_records is None:
+            self._max_records = int(
+                self.config.get("batch_max_records") or self.batch_size_rows or DEFAULT_BATCH_MAX_RECORDS
+            )
+        return self._max_records
 
     @property
     def is_full(self) -> bool:
@@ -106,8 +113,9 @@ class AEPSink(BatchSink):
         mapped = time.perf_counter()
         errors = self.validator.errors(xdm)
         validated = time.perf_counter()
-        report.add_seconds("mapping", mapped - started)
-        report.add_seconds("validation", validated - mapped)
+        stage_seconds = self._stage_seconds
+        stage_seconds["mapping"] += mapped - started
+        stage_seconds["validation"] += validated - mapped
         if errors:
             self._reject(record, [f"XDM validation: {error}" for error in errors])
             return
@@ -120,7 +128,7 @@ class AEPSink(BatchSink):
             context.setdefault("originals", []).append(record)
         else:
             line = encode_line(xdm)
-        report.add_seconds("serialization", time.perf_counter() - validated)
+        stage_seconds["serialization"] += time.perf_counter() - validated
         context.setdefault("lines", []).append(line)
         self._buffered_bytes += len(line)
 
