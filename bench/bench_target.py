@@ -129,6 +129,7 @@ def main(argv: list[str]) -> None:
         read, tail = float(phases.group(1)), float(phases.group(2))
         cpu = sum(stages.get(n, 0.0) for n in ("mapping", "validation", "serialization"))
         print(f"input read in {read:.2f} s (of which SDK read/dispatch outside our stages {read - cpu:.2f} s);")
+        print(f"reading rate (what keeps up with a tap): {written / read:,.0f} records/s;")
         print(f"last deliveries confirmed {tail:.2f} s after the end of input; start-up {wall - read - tail:.2f} s")
 
 
