@@ -27,7 +27,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--customers", type=int, default=9000, help="emulator size (about 17 objects each)")
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--rate-limit", type=float, default=25)
-    parser.add_argument("--max-concurrency", type=int, default=8)
+    parser.add_argument("--max-concurrency", type=int, help="default: the tap's own (sized from the rate)")
     parser.add_argument("--tap-log", help="write the tap's log (stderr) to this file")
     args = parser.parse_args(argv)
 
@@ -43,7 +43,7 @@ def main(argv: list[str]) -> None:
                     "api_url": emulator.url,
                     # --rate-limit 0 measures the tap's own CPU ceiling: no limit to speak of on either side.
                     "max_requests_per_second": args.rate_limit or 10_000,
-                    "max_concurrency": args.max_concurrency,
+                    **({"max_concurrency": args.max_concurrency} if args.max_concurrency else {}),
                 }
             )
         )
