@@ -7,6 +7,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -245,7 +246,10 @@ def config_problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
                 problems.append(("account_ids", f"not Connect account ids (acct_ + letters/digits): {bad!r}"))
     for setting in ("max_requests_per_second", "max_concurrency", "backfill_window_days"):
         value = config.get(setting)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
+        # The SDK reads a config file's decimals as Decimal (12.5 in tap.json arrives as Decimal('12.5')).
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float | Decimal) or value <= 0
+        ):
             problems.append((setting, f"must be a positive number, got {value!r}"))
     url = config.get("api_url")
     if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
@@ -271,3 +275,8 @@ def _parse_datetime(value: Any) -> datetime.datetime:
 
 if __name__ == "__main__":
     TapStripeAEP.cli()
+
+
+def _is_number(value: object) -> bool:
+    """A JSON number as the SDK hands config over: the decimals of a config file arrive as ``Decimal``."""
+    return not isinstance(value, bool) and isinstance(value, int | float | Decimal)

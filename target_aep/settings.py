@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import typing as t
 import urllib.parse
+from decimal import Decimal
 from pathlib import Path
 
 from singer_sdk import typing as th
@@ -142,11 +143,11 @@ def semantic_errors(config: t.Mapping[str, t.Any]) -> list[str]:
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             errors.append(f"{name} must be an http(s) URL such as https://host, not {value!r}")
     share = config.get("max_rejected_share", 1.0)
-    if not isinstance(share, int | float) or not 0 <= share <= 1:
+    if not _is_number(share) or not 0 <= share <= 1:
         errors.append(f"max_rejected_share must be a number from 0 to 1, not {share!r}")
     for name in ("batch_max_records", "batch_max_bytes", "poll_timeout_seconds", "request_timeout_seconds"):
         value = config.get(name)
-        if value is not None and (not isinstance(value, int | float) or value <= 0):
+        if value is not None and (not _is_number(value) or value <= 0):
             errors.append(f"{name} must be a positive number, not {value!r}")
     for key, path in (config.get("local_schemas") or {}).items():
         if not Path(str(path)).is_file():
@@ -156,3 +157,8 @@ def semantic_errors(config: t.Mapping[str, t.Any]) -> list[str]:
         if datasets and stream not in datasets and not output_dir:
             errors.append(f"mappings.{stream} names a stream that has no entry in datasets")
     return errors
+
+
+def _is_number(value: object) -> bool:
+    """A JSON number as the SDK hands config over: the decimals of a config file arrive as ``Decimal``."""
+    return not isinstance(value, bool) and isinstance(value, int | float | Decimal)
