@@ -197,15 +197,22 @@ class TargetRuntime:
     # -- delivery: each call returns only once the records are accepted (see sinks.AEPSink.process_batch)
 
     def write_local(self, path: Path, lines: t.Sequence[bytes]) -> None:
-        """Append JSON lines to an output_dir file; streams sharing a dataset share the file."""
+        """Write JSON lines to an output_dir file; streams sharing a dataset share the file.
+
+        A run starts each file afresh and appends to it afterwards, so the files hold exactly this run's
+        records: re-running a dry run does not double them.
+        """
         with self._lock:
+            first_write = path not in self._file_locks
             lock = self._file_locks.setdefault(path, threading.Lock())
-        with lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("ab") as handle:
-                for line in lines:
-                    handle.write(line)
-                    handle.write(b"\n")
+            # Under self._lock, so that a second sink sharing the file cannot append before it is truncated.
+            if first_write:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(b"")
+        with lock, path.open("ab") as handle:
+            for line in lines:
+                handle.write(line)
+                handle.write(b"\n")
 
     def send_batch(self, dataset: DatasetTarget, lines: t.Sequence[bytes]) -> str:
         """One AEP batch of JSON-lines files (split under the file limit); returns once it is ``success``."""

@@ -55,6 +55,12 @@ def test_output_dir_writes_valid_xdm_per_dataset_without_credentials(tmp_path: P
         for record in lines:
             assert not list(validator.iter_errors(record)), record["_id"]
 
+    # A second run (a repeated dry run) writes the same files again, not twice the records.
+    first = {p.name: sorted(p.read_text().splitlines()) for p in out.iterdir()}
+    again = run_target(config, singer_text(ALL_STREAMS), tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert {p.name: sorted(p.read_text().splitlines()) for p in out.iterdir()} == first
+
 
 # The SDK's standard suite, in output_dir mode with every stream mapped as a catalog record ("*").
 SUITE_DIR = Path(tempfile.mkdtemp(prefix="target-aep-sdk-suite-"))
