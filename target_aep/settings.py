@@ -68,7 +68,8 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "output_dir",
         th.StringType,
-        description="Write XDM JSON lines here, one file per dataset rewritten by each run, instead of sending (no credentials needed)",
+        description="Write XDM JSON lines here, one file per dataset rewritten by each run, instead of sending "
+        "(no credentials needed)",
     ),
     th.Property(
         "local_schemas",
