@@ -60,7 +60,7 @@ def send_with_retries(
     what: str,
     timeout: float,
     headers_for_attempt: t.Callable[[], dict[str, str]] | None = None,
-    on_unauthorized: t.Callable[[], None] | None = None,
+    on_unauthorized: t.Callable[[str | None], None] | None = None,
     **kwargs: t.Any,
 ) -> requests.Response:
     """Send one HTTP call, retrying what can succeed later; return the final response (maybe an error).
@@ -86,7 +86,7 @@ def send_with_retries(
         if response.status_code == 401 and on_unauthorized is not None and not refreshed:
             refreshed = True
             logger.info("%s: token refused (401), getting a new IMS token and retrying once", what)
-            on_unauthorized()
+            on_unauthorized(headers.get("Authorization", "").removeprefix("Bearer ") or None)
             continue
         if response.status_code in RETRYABLE_STATUSES:
             if attempt >= MAX_ATTEMPTS:

@@ -30,6 +30,7 @@ class IMSTokenProvider:
         self._session = requests.Session()
         self._lock = threading.Lock()
         self._token: str | None = None
+        self._issued: list[str] = []  # every token of this run, so logs are scrubbed of old ones too
         self._refresh_at = 0.0
 
     def token(self) -> str:
@@ -37,19 +38,26 @@ class IMSTokenProvider:
         with self._lock:
             if self._token is None or time.monotonic() >= self._refresh_at:
                 self._token, lifetime = self._request_token()
+                self._issued.append(self._token)
                 margin = min(REFRESH_MARGIN_SECONDS, lifetime / 10)
                 self._refresh_at = time.monotonic() + lifetime - margin
             return self._token
 
-    def invalidate(self) -> None:
-        """Forget the cached token (after a 401) so the next call asks IMS again."""
+    def invalidate(self, rejected: str | None = None) -> None:
+        """Forget the cached token after a 401, so the next call asks IMS again.
+
+        With ``rejected`` (the token the refused call carried), only that token is forgotten: when several
+        delivery threads are refused by the same expired token, the first one's renewal is kept and the others
+        use it, instead of each throwing away the token the previous one just got.
+        """
         with self._lock:
-            self._token = None
+            if rejected is None or rejected == self._token:
+                self._token = None
 
     @property
     def secrets(self) -> list[str]:
         """Values that must never be written anywhere (for scrubbing)."""
-        return [s for s in (self._client_secret, self._token) if s]
+        return [s for s in (self._client_secret, *self._issued) if s]
 
     def _request_token(self) -> tuple[str, float]:
         response = send_with_retries(

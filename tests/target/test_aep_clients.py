@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from target_aep.aep.errors import BatchFailedError, DatasetNotFoundError
+from target_aep.aep.ims import IMSTokenProvider
 from target_aep.runtime import TargetRuntime
 from tests.target.conftest import AEP, INLET_ID, XDM_DIR
 
@@ -52,3 +53,23 @@ def test_unknown_dataset_names_stream_and_setting(aep: AEP, tmp_path: Path) -> N
 
 def test_tenant_is_read_from_the_registry_when_not_configured(aep: AEP, tmp_path: Path) -> None:
     assert runtime(aep, tmp_path).tenant_id() == "acme"
+
+
+def test_a_stale_401_does_not_throw_away_a_fresh_token(aep: AEP) -> None:
+    """Threads refused by the same expired token renew it once: a later refusal of the old token keeps the new."""
+    ims = IMSTokenProvider(
+        ims_url=aep.url,
+        client_id="emulator-client-id",
+        client_secret="emulator-client-secret",
+        scopes="openid,AdobeID",
+        timeout=10,
+    )
+    first = ims.token()
+    ims.invalidate(first)  # thread A: its call with `first` got a 401
+    second = ims.token()  # thread A renews
+    assert second != first
+    ims.invalidate(first)  # thread B: its call, also made with `first`, got its 401 later
+    assert ims.token() == second  # B uses A's renewal instead of asking IMS again
+    ims.invalidate(second)
+    assert ims.token() not in (first, second)
+    assert {first, second} <= set(ims.secrets)  # every token of the run is scrubbed, not only the current one
