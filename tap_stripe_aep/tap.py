@@ -32,7 +32,11 @@ TEST_MODE_RATE = 25.0
 LIVE_MODE_RATE = 90.0
 MIN_CONCURRENCY = 8
 ASSUMED_REQUEST_SECONDS = 0.4  # what a Stripe list page of 100 may take; the pool is sized to keep up
-PREFETCH_PARTITIONS = 2  # partitions read ahead of the one being emitted
+# Partitions read ahead of the one being emitted: at least this many, and one more per this many requests/s.
+# A partition's read is a chain of dependent round trips (first page, split, pages of each sub-range) that keeps
+# only ~15 requests/s busy at 200 ms a request, so a live key (90/s) needs about six partitions in flight.
+MIN_PREFETCH_PARTITIONS = 2
+REQUESTS_PER_SECOND_PER_PARTITION = 15.0
 STRIPE_EPOCH = 1293840000  # 2011-01-01: no Stripe object is older
 
 STREAM_TYPES: list[type[StripeStream]] = [
@@ -141,6 +145,11 @@ class TapStripeAEP(Tap):
         return max(MIN_CONCURRENCY, math.ceil(self.max_requests_per_second * ASSUMED_REQUEST_SECONDS))
 
     @property
+    def prefetch_partitions(self) -> int:
+        """How many partitions to read ahead; each buffers a bounded number of windows (see ``prefetch.py``)."""
+        return max(MIN_PREFETCH_PARTITIONS, math.ceil(self.max_requests_per_second / REQUESTS_PER_SECOND_PER_PARTITION))
+
+    @property
     def backfill_window_seconds(self) -> int | None:
         days = self.config.get("backfill_window_days")
         return max(60, int(float(days) * 86400)) if days else None
@@ -194,7 +203,7 @@ class TapStripeAEP(Tap):
                 if stream.name == stream_name and accounts.index(other) <= accounts.index(account):
                     continue
                 queue.append((stream, other))
-        for stream, other in queue[:PREFETCH_PARTITIONS]:
+        for stream, other in queue[: self.prefetch_partitions]:
             planned = stream.planned_history(other)
             if planned is not None:
                 self.prefetcher.start((stream.name, other, *planned), _history_reader(stream, other, planned))

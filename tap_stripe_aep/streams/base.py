@@ -134,9 +134,14 @@ class StripeStream(Stream):
         start, end = self._history_range(state, self._account)
         if start >= end:
             return
-        key = (self.name, self._account, start, end)
-        batches = self._tap_ref.prefetcher.take(key) or self.history_batches(self._account, start, end)
-        self._tap_ref.prefetch_after(self.name, self._account)
+        account, prefetcher = self._account, self._tap_ref.prefetcher
+        key = (self.name, account, start, end)
+        # Read in a background thread even when nobody read ahead: the read's scheduling loop then keeps
+        # requests going while this thread emits (in this thread it would only run between two windows).
+        prefetcher.start(key, lambda: self.history_batches(account, start, end))
+        batches = prefetcher.take(key)
+        assert batches is not None, "a producer was just started for this key"
+        self._tap_ref.prefetch_after(self.name, account)
         for window_end, objects in batches:
             yield from self._emit_window_objects(objects)
             state["backfill_done_through"] = window_end
