@@ -22,3 +22,15 @@ LIVE_KEY = "sk_live_" + "a" * 24
 def test_pool_follows_the_rate_limit(config: dict, expected: int) -> None:
     tap = TapStripeAEP(config=config, validate_config=True)
     assert tap.max_concurrency == expected
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"api_key": TEST_KEY}, 2),  # 25 requests/s: two streams read ahead keep the limit busy
+        ({"api_key": LIVE_KEY}, 6),  # 90 requests/s: a stream's request chain uses ~15 of them
+        ({"api_key": LIVE_KEY, "max_requests_per_second": 5}, 2),  # never below 2
+    ],
+)
+def test_read_ahead_follows_the_rate_limit(config: dict, expected: int) -> None:
+    assert TapStripeAEP(config=config, validate_config=True).prefetch_partitions == expected
