@@ -86,7 +86,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         "max_rejected_share",
         th.NumberType,
         default=1.0,
-        description="Fail the run (non-zero exit) when rejected records exceed this share of those received (0..1)",
+        description="Fail the run (non-zero exit, final state not written) when rejected records exceed this "
+        "share of those received (0..1)",
     ),
     th.Property(
         "batch_max_records",

@@ -56,6 +56,7 @@ class TargetAEP(Target):
         self._runtime: TargetRuntime | None = None
         self._runtime_lock = threading.Lock()
         self._started = time.perf_counter()
+        self._input_ended = False
 
     @property
     def runtime(self) -> TargetRuntime:
@@ -93,20 +94,40 @@ class TargetAEP(Target):
 
         The SDK calls this at the end of ``drain_all``, after handing every sink's records to ``process_batch``;
         deliveries run in the background (``DeliveryQueue``), so this is where we wait for acceptance. A failed
-        delivery raises here and no STATE line is written.
+        delivery raises here and no STATE line is written. At the end of input, a run over ``max_rejected_share``
+        fails here too, before its final STATE: a failed run does not advance state, so once the cause of the
+        rejects is fixed (a mapping override, the schema) the next run reads those records again.
         """
         self.runtime.deliveries.wait_all()
+        if self._input_ended:
+            self._enforce_rejected_share()
         super()._write_state_message(state)
 
     def process_endofpipe(self) -> None:
-        """Drain and confirm every delivery (then the SDK writes state), report, enforce ``max_rejected_share``."""
+        """Drain and confirm every delivery (then the SDK writes state), enforce ``max_rejected_share``, report."""
         runtime = self.runtime
         input_done = time.perf_counter()
+        self._input_ended = True
         try:
             super().process_endofpipe()
             runtime.deliveries.wait_all()  # also when the input had no STATE message
+            self._enforce_rejected_share()
         finally:
             runtime.close()
+            self._log_report(input_done)
+
+    def _enforce_rejected_share(self) -> None:
+        share = self.runtime.report.rejected_share()
+        limit = float(self.config.get("max_rejected_share", 1.0))
+        if share > limit:
+            raise RejectedShareExceededError(
+                f"{share:.1%} of records were rejected, over max_rejected_share {limit:.1%}; "
+                f"see {self.runtime.dead_letters.path}"
+            )
+
+    def _log_report(self, input_done: float) -> None:
+        """Counts per stream, unplaced fields and rejects: logged whether the run succeeded or not."""
+        runtime = self.runtime
         self.logger.info(
             "input read in %.2f s; every delivery confirmed %.2f s after the end of input",
             input_done - self._started,
@@ -123,13 +144,6 @@ class TargetAEP(Target):
                 )
         if runtime.report.rejected:
             self.logger.warning("%d records were rejected; see %s", runtime.report.rejected, runtime.dead_letters.path)
-        share = runtime.report.rejected_share()
-        limit = float(self.config.get("max_rejected_share", 1.0))
-        if share > limit:
-            raise RejectedShareExceededError(
-                f"{share:.1%} of records were rejected, over max_rejected_share {limit:.1%}; "
-                f"see {runtime.dead_letters.path}"
-            )
 
 
 if __name__ == "__main__":

@@ -170,6 +170,8 @@ def test_max_rejected_share_fails_the_run(aep: AEP, tmp_path: Path) -> None:
     run = run_target(config, singer_text("stripe_invalid_records.singer"), tmp_path)
     assert run.returncode != 0
     assert "max_rejected_share" in run.stderr
+    assert not run.states  # a failed run does not advance state: fixed, the next run reads the rejects again
+    assert "stream charges: received 3, landed 1, rejected 2" in run.stderr  # the report still comes
 
 
 def test_stream_without_dataset_is_skipped_with_one_warning(aep: AEP, tmp_path: Path) -> None:
