@@ -307,7 +307,7 @@ def readme_table(cls: Any) -> str:
 CHANGE_SOURCES = {
     "events": "its `/v1/events` types",
     "parent_events": "its parent's events (children re-read)",
-    "recent_created_window": "a re-read of recent `created` windows (Stripe sends no events)",
+    "recent_created_window": "a re-read from the bookmark or the oldest pending one (Stripe sends no events)",
     "append_only": "new events only (events never change)",
 }
 
