@@ -24,7 +24,9 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property("client_id", th.StringType, description="OAuth Server-to-Server client id; also sent as x-api-key"),
     th.Property("client_secret", th.StringType, secret=True, description="OAuth Server-to-Server client secret"),
     th.Property("org_id", th.StringType, description="IMS organization (...@AdobeOrg), sent as x-gw-ims-org-id"),
-    th.Property("sandbox_name", th.StringType, default="prod", description="Sent as x-sandbox-name"),
+    th.Property(
+        "sandbox_name", th.StringType, default="prod", description="AEP sandbox to write to, sent as x-sandbox-name"
+    ),
     th.Property("scopes", th.StringType, default=DEFAULT_SCOPES, description="IMS scopes, comma-separated"),
     th.Property("ims_url", th.StringType, default="https://ims-na1.adobelogin.com", description="IMS base address"),
     th.Property(
@@ -48,10 +50,13 @@ CONFIG_SCHEMA = th.PropertiesList(
                 th.Property("inlet_id", th.StringType),
             )
         ),
-        description="Stream name -> {dataset_id, inlet_id (streaming)}; streams not named are skipped with a warning",
+        description="Stream name -> {dataset_id (24 hex characters), inlet_id (streaming mode)}; streams not named "
+        "are skipped with one warning each",
     ),
     th.Property(
-        "tenant_id", th.StringType, description="Tenant namespace for custom fields (_{tenant}); default: asked"
+        "tenant_id",
+        th.StringType,
+        description="Tenant namespace of custom fields (_{tenant}); default: read from the Schema Registry",
     ),
     th.Property(
         "customer_identity_namespace",
@@ -63,7 +68,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         "dead_letter_path",
         th.StringType,
         default="target-aep-rejected.jsonl",
-        description="JSON lines of rejected records, each with the reasons",
+        description="JSON lines of rejected records, each with its stream, id and reasons (appended to)",
     ),
     th.Property(
         "output_dir",
@@ -80,7 +85,8 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "mappings",
         th.ObjectType(additional_properties=th.ObjectType()),
-        description="Per-stream overrides of the XDM mapping (stream name -> override object)",
+        description="Per-stream overrides of the XDM mapping (stream name -> {event_type, fields, exclude}); "
+        "format in docs/xdm-mapping.md, checked at start-up",
     ),
     th.Property(
         "max_rejected_share",
