@@ -12,12 +12,31 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from socketserver import TCPServer
 from types import TracebackType
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READY_PREFIX = "READY "
+
+
+def serve_until_stopped(server: TCPServer) -> None:
+    """The emulator side of the protocol: print ``READY <url>``, serve until SIGTERM or SIGINT, close cleanly."""
+
+    def stop(signum: int, frame: object) -> None:
+        # shutdown() waits for serve_forever to return, so it must not run on the thread serving.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    host, port = server.server_address[0], server.server_address[1]
+    print(f"{READY_PREFIX}http://{host!s}:{port}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
 
 
 class EmulatorStartError(RuntimeError):

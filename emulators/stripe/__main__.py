@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
 
+from emulators.launch import serve_until_stopped
 from emulators.stripe.server import StripeServer
 from emulators.stripe.state import Emulator, Knobs
 
@@ -45,18 +45,12 @@ def main(argv: list[str] | None = None) -> None:
         now=args.now,
     )
     server = StripeServer((args.host, args.port), emulator)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    host, port = str(server.server_address[0]), server.server_address[1]
     print(
         f"stripe emulator: {args.customers} customers x {len(emulator.data)} account(s) "
         f"ready in {time.monotonic() - started:.2f} s",
         file=sys.stderr,
     )
-    print(f"READY http://{host}:{port}", flush=True)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
+    serve_until_stopped(server)
 
 
 if __name__ == "__main__":
