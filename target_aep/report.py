@@ -15,6 +15,12 @@ class StreamCounts:
     landed: int = 0
     rejected: int = 0
     skipped: int = 0
+    first_reject_reason: str | None = None
+
+    @property
+    def all_rejected(self) -> bool:
+        """Every record received was rejected: a mapping or schema problem rather than bad data."""
+        return self.received > 0 and self.rejected == self.received
 
 
 @dataclass
@@ -25,13 +31,20 @@ class RunReport:
     stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, stream: str, *, landed: int = 0, rejected: int = 0, skipped: int = 0) -> None:
+    def add(self, stream: str, *, landed: int = 0, skipped: int = 0) -> None:
         """Thread-safe count update (sinks deliver from parallel drain threads)."""
         with self._lock:
             counts = self.streams[stream]
             counts.landed += landed
-            counts.rejected += rejected
             counts.skipped += skipped
+
+    def reject(self, stream: str, reason: str) -> None:
+        """Count one rejected record of ``stream``, keeping the stream's first reason for the end-of-run report."""
+        with self._lock:
+            counts = self.streams[stream]
+            counts.rejected += 1
+            if counts.first_reject_reason is None:
+                counts.first_reject_reason = reason
 
     _stage_counters: list[dict[str, float]] = field(default_factory=list, repr=False)
 
@@ -74,7 +87,7 @@ class RunReport:
     def summary_lines(self) -> list[str]:
         lines = [
             f"stream {name}: received {c.received}, landed {c.landed}, rejected {c.rejected}"
-            + (f", skipped {c.skipped} (no dataset)" if c.skipped else "")
+            + (f", skipped {c.skipped} (no dataset: not sent, bookmark not advanced)" if c.skipped else "")
             for name, c in sorted(self.streams.items())
         ]
         stages = self.stage_totals()

@@ -20,6 +20,7 @@ from target_aep.aep.streaming import StreamingIngestion, StreamingRejection
 from target_aep.dead_letter import DeadLetterFile
 from target_aep.delivery_queue import DeliveryQueue
 from target_aep.report import RunReport
+from target_aep.undelivered import UndeliveredStreams
 from target_aep.xdm import XdmMapper, build_mapper
 
 ANY_STREAM = "*"  # a local_schemas key that applies to every stream without its own entry
@@ -45,6 +46,7 @@ class TargetRuntime:
         self.dead_letters = DeadLetterFile(config.get("dead_letter_path") or "target-aep-rejected.jsonl", self.secrets)
         self.dead_letters.check_writable()  # before any request: see DeadLetterFile.check_writable
         self.deliveries = DeliveryQueue()
+        self.undelivered = UndeliveredStreams()
         self._lock = threading.Lock()
         self._file_locks: dict[Path, threading.Lock] = {}
         self._tenant_id: str | None = config.get("tenant_id") or None
@@ -85,12 +87,30 @@ class TargetRuntime:
             return True
         return bool(entry and (local.get(entry["dataset_id"]) or self.has_credentials))
 
-    def skip_reason(self, stream: str) -> str:
+    @property
+    def skip_streams_without_dataset(self) -> bool:
+        """Whether records of a stream with no destination are skipped (bookmark held back) instead of failing."""
+        return bool(self.config.get("skip_streams_without_dataset", False))
+
+    def no_destination(self, stream: str) -> str:
+        """Why ``stream`` has nowhere to land, naming the setting to change."""
         if self.output_dir is None:
-            return f"Stream '{stream}' has no entry in the datasets setting: its records are skipped"
+            return f"Stream '{stream}' has no entry in the datasets setting"
         return (
             f"Stream '{stream}' has no schema in output_dir mode (no local_schemas entry, and no dataset to read "
-            "one from with client_id): its records are skipped"
+            "one from with client_id)"
+        )
+
+    def skip_consequence(self, stream: str) -> str:
+        """What happens to the records of a stream with no destination (logged at its first record)."""
+        if self.skip_streams_without_dataset:
+            return (
+                f"{self.no_destination(stream)}: its records are not sent and its bookmark is not advanced "
+                "(skip_streams_without_dataset), so a later run reads them again"
+            )
+        return (
+            f"{self.no_destination(stream)} but sends records: they are not sent, and the run will fail at the end "
+            "without writing any STATE"
         )
 
     def secrets(self) -> list[str]:

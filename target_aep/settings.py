@@ -5,6 +5,7 @@ Every check names the setting it is about and runs before any request is made.
 
 from __future__ import annotations
 
+import json
 import re
 import typing as t
 import urllib.parse
@@ -50,8 +51,17 @@ CONFIG_SCHEMA = th.PropertiesList(
                 th.Property("inlet_id", th.StringType),
             )
         ),
-        description="Stream name -> {dataset_id (24 hex characters), inlet_id (streaming mode)}; streams not named "
-        "are skipped with one warning each",
+        description="Stream name -> {dataset_id (24 hex characters), inlet_id (streaming mode)}; a run that "
+        "receives records of a stream not named here fails without writing state (see "
+        "skip_streams_without_dataset)",
+    ),
+    th.Property(
+        "skip_streams_without_dataset",
+        th.BooleanType,
+        default=False,
+        description="Skip the records of streams with no datasets entry instead of failing the run: they are not "
+        "sent, and the state written keeps those streams' bookmarks where they were, so a later run reads them "
+        "again",
     ),
     th.Property(
         "tenant_id",
@@ -134,15 +144,30 @@ def semantic_errors(config: t.Mapping[str, t.Any]) -> list[str]:
     if not isinstance(datasets, t.Mapping):
         errors.append("datasets must be an object: stream name -> {dataset_id, inlet_id}")
         datasets = {}
+    # One message per problem naming every stream it concerns: a config with 22 streams gets 1 line, not 22.
+    no_dataset_id: list[str] = []
+    bad_dataset_ids: list[str] = []
+    no_inlet_id: list[str] = []
     for stream, entry in datasets.items():
         if not isinstance(entry, t.Mapping) or not entry.get("dataset_id"):
-            errors.append(f"datasets.{stream} needs a dataset_id")
+            no_dataset_id.append(stream)
             continue
         dataset_id = str(entry["dataset_id"])
         if not DATASET_ID_PATTERN.match(dataset_id):
-            errors.append(f"datasets.{stream}.dataset_id {dataset_id!r} is not a dataset id (24 hex characters)")
+            bad_dataset_ids.append(f"{stream} ({dataset_id!r})")
         if mode == "streaming" and not output_dir and not entry.get("inlet_id"):
-            errors.append(f"datasets.{stream}.inlet_id is required with ingestion_mode 'streaming'")
+            no_inlet_id.append(stream)
+    if no_dataset_id:
+        errors.append(f"datasets.<stream>.dataset_id is missing for {_streams(no_dataset_id)}")
+    if bad_dataset_ids:
+        errors.append(
+            f"datasets.<stream>.dataset_id is not a dataset id (24 hex characters) for {_streams(bad_dataset_ids)}"
+        )
+    if no_inlet_id:
+        errors.append(
+            "datasets.<stream>.inlet_id is required with ingestion_mode 'streaming'; "
+            f"missing for {_streams(no_inlet_id)}"
+        )
     for name in URL_SETTINGS:
         value = config.get(name)
         if value is None:
@@ -157,14 +182,58 @@ def semantic_errors(config: t.Mapping[str, t.Any]) -> list[str]:
         value = config.get(name)
         if value is not None and (not _is_number(value) or value <= 0):
             errors.append(f"{name} must be a positive number, not {value!r}")
-    for key, path in (config.get("local_schemas") or {}).items():
-        if not Path(str(path)).is_file():
-            errors.append(f"local_schemas.{key}: no schema file at {path!r}")
+    local_schemas = config.get("local_schemas") or {}
+    missing_files = [f"{key} ({path!r})" for key, path in local_schemas.items() if not Path(str(path)).is_file()]
+    if missing_files:
+        errors.append(f"local_schemas: no schema file for {_streams(missing_files)}")
     mappings = config.get("mappings") or {}
-    for stream in mappings:
-        if datasets and stream not in datasets and not output_dir:
-            errors.append(f"mappings.{stream} names a stream that has no entry in datasets")
+    unmapped = [stream for stream in mappings if datasets and stream not in datasets and not output_dir]
+    if unmapped:
+        errors.append(f"mappings names streams that have no entry in datasets: {_streams(unmapped)}")
+    errors += unsupported_sdk_settings(config)
     return errors
+
+
+# SDK built-in settings the target does not offer (``TargetAEP.append_builtin_config`` does not advertise them),
+# with the one value that describes what the target does anyway, and why another value cannot be honoured.
+# Another value fails the config check rather than being ignored: a user who sets `load_method: overwrite`
+# expects the dataset replaced, and a warning in a scheduled run's log is easily missed. The matching value is
+# accepted, so configs written with explicit defaults (older Hub definitions passed `load_method: append-only`)
+# still run.
+UNSUPPORTED_SDK_SETTINGS: dict[str, tuple[object, str]] = {
+    "load_method": (
+        "append-only",
+        "ingestion only appends to an AEP dataset (Profile merges a customer's rows by identity); replacing "
+        "a dataset's data is a Data Hygiene job, not a load",
+    ),
+    "add_record_metadata": (False, "_sdc_* metadata fields have no place in XDM"),
+    "batch_size_rows": (None, "use batch_max_records"),
+    "validate_records": (
+        False,
+        "every record is validated against its dataset's XDM schema; the Singer-schema check is not offered",
+    ),
+    "flattening_enabled": (False, "the XDM mapping reads Stripe's nested fields, which flattening would rename"),
+    "flattening_max_depth": (None, "schema flattening is not offered"),
+    "flattening_max_key_length": (None, "schema flattening is not offered"),
+    "flattening_separator": (None, "schema flattening is not offered"),
+    "batch_config": (None, "target-aep reads RECORD messages, not batch files"),
+}
+
+
+def unsupported_sdk_settings(config: t.Mapping[str, t.Any]) -> list[str]:
+    """SDK built-ins set to something the target would not do, each named with what to do instead."""
+    errors = []
+    for name, (accepted, why) in UNSUPPORTED_SDK_SETTINGS.items():
+        value = config.get(name)
+        if value is None or value == accepted:
+            continue
+        allowed = f" (only {json.dumps(accepted)} is accepted)" if accepted is not None else ""
+        errors.append(f"{name} is not supported by target-aep{allowed}: {why}; remove it from the config")
+    return errors
+
+
+def _streams(names: list[str]) -> str:
+    return f"{len(names)} stream(s): {', '.join(names)}" if len(names) > 1 else names[0]
 
 
 def _is_number(value: object) -> bool:

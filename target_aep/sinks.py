@@ -13,6 +13,7 @@ Memory stays bounded: records are held as serialized JSON lines, and a sink repo
 
 from __future__ import annotations
 
+import logging
 import time
 import typing as t
 from concurrent.futures import Future
@@ -136,7 +137,7 @@ class AEPSink(BatchSink):
         key = {k: record.get(k) for k in self.key_properties} if len(self.key_properties) > 1 else None
         record_id = key if key is not None else record.get(self.key_properties[0] if self.key_properties else "id")
         self.runtime.dead_letters.reject(self.stream_name, record, reasons, record_id)
-        self.runtime.report.add(self.stream_name, rejected=1)
+        self.runtime.report.reject(self.stream_name, reasons[0])
 
     # -- per batch
 
@@ -179,7 +180,17 @@ class AEPSink(BatchSink):
 
 
 class SkippedStreamSink(BatchSink):
-    """A stream with nowhere to land (no ``datasets`` entry): counted, never sent (one warning at set-up)."""
+    """A stream with nowhere to land (no ``datasets`` entry): counted, never sent, and its bookmark held back.
+
+    Its first record is noted in ``TargetRuntime.undelivered``, which keeps every STATE the target writes from
+    passing it (see ``target_aep.undelivered``): by default the run then fails at the end without writing STATE;
+    with ``skip_streams_without_dataset`` the stream's bookmark stays where it was before its records. A stream
+    whose SCHEMA arrives but that sends no record changes nothing.
+    """
+
+    def __init__(self, target: TargetAEP, stream_name: str, schema: dict, key_properties: t.Any) -> None:
+        self._target_runtime: TargetRuntime = target.runtime
+        super().__init__(target=target, stream_name=stream_name, schema=schema, key_properties=key_properties)
 
     def get_validator(self) -> None:  # type: ignore[override]
         return None
@@ -192,16 +203,19 @@ class SkippedStreamSink(BatchSink):
 
     def setup(self) -> None:
         super().setup()
-        self.logger.warning(self._target_runtime.skip_reason(self.stream_name))
+        self.logger.info("%s (harmless unless it sends records)", self._target_runtime.no_destination(self.stream_name))
 
     def process_record(self, record: dict, context: dict) -> None:
-        counts = self._target_runtime.report.streams[self.stream_name]
+        runtime = self._target_runtime
+        counts = runtime.report.streams[self.stream_name]
         counts.received += 1
         counts.skipped += 1
+        if runtime.undelivered.record_received(self.stream_name):
+            # Skipping on purpose: one warning per stream. Failing: the first stream warns at once that the run
+            # will fail; the error at the end names every stream, so the others need no warning of their own.
+            first = runtime.undelivered.streams == [self.stream_name]
+            loud = runtime.skip_streams_without_dataset or first
+            self.logger.log(logging.WARNING if loud else logging.INFO, runtime.skip_consequence(self.stream_name))
 
     def process_batch(self, context: dict) -> None:
         pass
-
-    def __init__(self, target: TargetAEP, stream_name: str, schema: dict, key_properties: t.Any) -> None:
-        self._target_runtime: TargetRuntime = target.runtime
-        super().__init__(target=target, stream_name=stream_name, schema=schema, key_properties=key_properties)

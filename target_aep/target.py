@@ -9,9 +9,10 @@ import typing as t
 
 from singer_sdk import Target
 from singer_sdk.exceptions import ConfigValidationError, RecordsWithoutSchemaException
-from singer_sdk.helpers.capabilities import TargetCapabilities
+from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
+from target_aep.about_text import about_text
 from target_aep.aep.errors import AEPError
 from target_aep.dead_letter import DeadLetterPathError
 from target_aep.reader import AEPMessageReader
@@ -28,6 +29,14 @@ class RejectedShareExceededError(RuntimeError):
     """More records were rejected than ``max_rejected_share`` allows."""
 
 
+class UndeliveredRecordsError(RuntimeError):
+    """Records arrived for streams with no destination, and ``skip_streams_without_dataset`` is off."""
+
+
+class UnsupportedMessageError(RuntimeError):
+    """A Singer message type the target cannot deliver (it would otherwise be dropped silently)."""
+
+
 EXPECTED_FAILURES = (
     AEPError,
     DeadLetterPathError,
@@ -35,6 +44,8 @@ EXPECTED_FAILURES = (
     MappingConfigError,
     RecordsWithoutSchemaException,
     RejectedShareExceededError,
+    UndeliveredRecordsError,
+    UnsupportedMessageError,
 )
 
 
@@ -46,10 +57,17 @@ class TargetAEP(Target):
     config_jsonschema = CONFIG_SCHEMA
     default_sink_class = AEPSink
     message_reader_class = AEPMessageReader
-    # Every record is validated against its dataset's XDM schema, always: that is the check AEP applies. The
-    # SDK's optional validation against the Singer schema (`validate_records`) is not offered, because the sinks
-    # skip it for speed (see AEPSink._validate_and_parse) and a setting that does nothing would mislead.
-    capabilities: t.ClassVar[list] = [c for c in Target.capabilities if c != TargetCapabilities.VALIDATE_RECORDS]
+    # Capabilities offered are the ones that work here; a setting that does nothing would mislead:
+    # - every record is validated against its dataset's XDM schema, always: that is the check AEP applies. The
+    #   SDK's optional validation against the Singer schema (`validate_records`) is not offered, because the sinks
+    #   skip it for speed (see AEPSink._validate_and_parse);
+    # - schema flattening (`flattening_*`) would turn Stripe's nested objects into `address__city` keys that the
+    #   XDM mapping does not read: those fields would silently stop reaching AEP.
+    # Stream maps stay: the SDK applies them to each record before our sink (filters, dropped or hashed fields,
+    # renamed streams), and the XDM mapping reads what they leave.
+    capabilities: t.ClassVar[list] = [
+        c for c in Target.capabilities if c not in (TargetCapabilities.VALIDATE_RECORDS, PluginCapabilities.FLATTENING)
+    ]
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -76,6 +94,26 @@ class TargetAEP(Target):
             cls.logger.error("No STATE was written past the records that were not confirmed; rerun from the last one.")
             sys.exit(1)
 
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict) -> None:
+        """Advertise only the SDK built-ins that work here: those of our capabilities (stream maps).
+
+        ``Target.append_builtin_config`` adds ``add_record_metadata``, ``load_method`` and ``batch_size_rows``
+        whatever the capabilities, and none of them would do anything here: AEP datasets are appended to
+        (``load_method: overwrite`` would be accepted and ignored), ``_sdc_*`` fields have no place in XDM, and
+        the batch size is ``batch_max_records``. So the Target level is skipped on purpose; ``semantic_errors``
+        refuses a config that sets one of them to something the target would not do.
+        """
+        super(Target, cls).append_builtin_config(config_jsonschema)
+
+    @classmethod
+    def print_about(cls, output_format: str | None = None) -> None:
+        """``--about``: the plain text form also shows each setting's default and description."""
+        if output_format in (None, "text"):
+            print(about_text(cls._get_about_info()))  # the SDK prints --about the same way
+            return
+        super().print_about(output_format)
+
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         errors = super()._validate_config(raise_errors=raise_errors)
         extra = semantic_errors(self.config)
@@ -84,10 +122,23 @@ class TargetAEP(Target):
         return errors + extra
 
     def get_sink_class(self, stream_name: str) -> type[Sink]:
-        """Streams with nowhere to land are skipped with one warning (see ``TargetRuntime.destination_known``)."""
+        """Streams with nowhere to land get a sink that sends nothing and holds their bookmark back."""
         if self.runtime.destination_known(stream_name):
             return AEPSink
         return SkippedStreamSink
+
+    def _process_state_message(self, message_dict: dict) -> None:
+        super()._process_state_message(message_dict)
+        # The bookmark a stream with no destination keeps is the one from the last STATE before its records.
+        self.runtime.undelivered.saw_state(self._latest_state)
+
+    def _process_batch_message(self, message_dict: dict) -> None:
+        """BATCH messages are refused: the SDK would hand their records to ``process_batch`` unmapped, where
+        they would be dropped while the STATE after them still advanced."""
+        raise UnsupportedMessageError(
+            f"a BATCH message arrived for stream '{message_dict.get('stream')}': target-aep maps and validates "
+            "each RECORD and cannot read batch files; remove batch_config from the tap's settings"
+        )
 
     def _write_state_message(self, state: dict) -> None:
         """Write STATE only once every delivery queued so far has been accepted by AEP.
@@ -100,8 +151,44 @@ class TargetAEP(Target):
         """
         self.runtime.deliveries.wait_all()
         if self._input_ended:
+            self._enforce_every_stream_delivered()
             self._enforce_rejected_share()
-        super()._write_state_message(state)
+        safe_state = self._state_past_delivered_records_only(state)
+        if safe_state is not None:
+            super()._write_state_message(safe_state)
+
+    def _state_past_delivered_records_only(self, state: dict) -> dict | None:
+        """The STATE to write, or None: never one that passes a record that was not delivered.
+
+        Streams that had records but no destination: by default no STATE at all once one record of them arrived
+        (the run fails at the end of input); with ``skip_streams_without_dataset`` their bookmarks are held back
+        (``UndeliveredStreams.held_back`` explains why that suits both Meltano and a shell pipe).
+        """
+        runtime = self.runtime
+        if not runtime.undelivered:
+            return state
+        if not runtime.skip_streams_without_dataset:
+            return None
+        return runtime.undelivered.held_back(state, self._source_streams)
+
+    def _source_streams(self, sink_stream: str) -> list[str]:
+        """The tap streams whose records reach ``sink_stream``: itself, unless a stream map renamed or copied one."""
+        stream_maps = self._mapper.stream_maps if self._mapper is not None else {}
+        sources = [name for name, maps in stream_maps.items() if any(m.stream_alias == sink_stream for m in maps)]
+        return sources or [sink_stream]
+
+    def _enforce_every_stream_delivered(self) -> None:
+        runtime = self.runtime
+        if not runtime.undelivered or runtime.skip_streams_without_dataset:
+            return
+        streams = runtime.undelivered.streams
+        where = "an entry in the datasets setting" if runtime.output_dir is None else "a schema (output_dir mode)"
+        raise UndeliveredRecordsError(
+            f"records arrived for {len(streams)} stream(s) without {where}: {', '.join(streams)}. They were not "
+            "sent and no STATE was written, so a rerun reads them again. Add a datasets entry for each, deselect "
+            "them in the tap, or set skip_streams_without_dataset to send the other streams and leave these "
+            "streams' bookmarks where they were"
+        )
 
     def process_endofpipe(self) -> None:
         """Drain and confirm every delivery (then the SDK writes state), enforce ``max_rejected_share``, report."""
@@ -111,6 +198,7 @@ class TargetAEP(Target):
         try:
             super().process_endofpipe()
             runtime.deliveries.wait_all()  # also when the input had no STATE message
+            self._enforce_every_stream_delivered()
             self._enforce_rejected_share()
         finally:
             runtime.close()
@@ -141,6 +229,17 @@ class TargetAEP(Target):
             if unplaced:
                 self.logger.info(
                     "stream %s: fields with no place in XDM (not sent): %s", sink.stream_name, ", ".join(unplaced)
+                )
+        for name, counts in sorted(runtime.report.streams.items()):
+            if counts.all_rejected:
+                self.logger.warning(
+                    "stream %s: all %d records were rejected, the first because: %s. That is a configuration "
+                    "problem (the XDM mapping or the dataset's schema), not bad data: fix the mapping or schema "
+                    "(docs/xdm-mapping.md) and rerun; details in %s",
+                    name,
+                    counts.received,
+                    counts.first_reject_reason,
+                    runtime.dead_letters.path,
                 )
         if runtime.report.rejected:
             self.logger.warning("%d records were rejected; see %s", runtime.report.rejected, runtime.dead_letters.path)
