@@ -146,7 +146,7 @@ def semantic_errors(config: t.Mapping[str, t.Any]) -> list[str]:
         datasets = {}
     # One message per problem naming every stream it concerns: a config with 22 streams gets 1 line, not 22.
     no_dataset_id: list[str] = []
-    bad_dataset_ids: list[str] = []
+    bad_dataset_ids: dict[str, str] = {}
     no_inlet_id: list[str] = []
     for stream, entry in datasets.items():
         if not isinstance(entry, t.Mapping) or not entry.get("dataset_id"):
@@ -154,20 +154,15 @@ def semantic_errors(config: t.Mapping[str, t.Any]) -> list[str]:
             continue
         dataset_id = str(entry["dataset_id"])
         if not DATASET_ID_PATTERN.match(dataset_id):
-            bad_dataset_ids.append(f"{stream} ({dataset_id!r})")
+            bad_dataset_ids[stream] = dataset_id
         if mode == "streaming" and not output_dir and not entry.get("inlet_id"):
             no_inlet_id.append(stream)
     if no_dataset_id:
-        errors.append(f"datasets.<stream>.dataset_id is missing for {_streams(no_dataset_id)}")
+        errors.append(_per_stream("datasets", "dataset_id", no_dataset_id, "is missing"))
     if bad_dataset_ids:
-        errors.append(
-            f"datasets.<stream>.dataset_id is not a dataset id (24 hex characters) for {_streams(bad_dataset_ids)}"
-        )
+        errors.append(_per_stream("datasets", "dataset_id", bad_dataset_ids, "is not a dataset id (24 hex characters)"))
     if no_inlet_id:
-        errors.append(
-            "datasets.<stream>.inlet_id is required with ingestion_mode 'streaming'; "
-            f"missing for {_streams(no_inlet_id)}"
-        )
+        errors.append(_per_stream("datasets", "inlet_id", no_inlet_id, "is required with ingestion_mode 'streaming'"))
     for name in URL_SETTINGS:
         value = config.get(name)
         if value is None:
@@ -183,13 +178,13 @@ def semantic_errors(config: t.Mapping[str, t.Any]) -> list[str]:
         if value is not None and (not _is_number(value) or value <= 0):
             errors.append(f"{name} must be a positive number, not {value!r}")
     local_schemas = config.get("local_schemas") or {}
-    missing_files = [f"{key} ({path!r})" for key, path in local_schemas.items() if not Path(str(path)).is_file()]
+    missing_files = {key: str(path) for key, path in local_schemas.items() if not Path(str(path)).is_file()}
     if missing_files:
-        errors.append(f"local_schemas: no schema file for {_streams(missing_files)}")
+        errors.append(_per_stream("local_schemas", None, missing_files, "names no schema file"))
     mappings = config.get("mappings") or {}
     unmapped = [stream for stream in mappings if datasets and stream not in datasets and not output_dir]
     if unmapped:
-        errors.append(f"mappings names streams that have no entry in datasets: {_streams(unmapped)}")
+        errors.append(_per_stream("mappings", None, unmapped, "names a stream that has no entry in datasets"))
     errors += unsupported_sdk_settings(config)
     return errors
 
@@ -232,8 +227,20 @@ def unsupported_sdk_settings(config: t.Mapping[str, t.Any]) -> list[str]:
     return errors
 
 
-def _streams(names: list[str]) -> str:
-    return f"{len(names)} stream(s): {', '.join(names)}" if len(names) > 1 else names[0]
+def _per_stream(setting: str, field: str | None, streams: t.Collection[str] | t.Mapping[str, str], problem: str) -> str:
+    """One message for a problem shared by several streams' entries of a per-stream setting.
+
+    ``streams`` is a list of stream names, or stream name -> the offending value (shown next to each name).
+    One stream: ``datasets.charges.inlet_id is required ...``; several: ``datasets.<stream>.inlet_id is
+    required ... for 3 streams: a, b, c``.
+    """
+    suffix = f".{field}" if field else ""
+    values = streams if isinstance(streams, t.Mapping) else {}
+    named = [f"{name} ({values[name]!r})" if name in values else name for name in streams]
+    if len(named) == 1:
+        value = f" {values[next(iter(streams))]!r}" if values else ""
+        return f"{setting}.{next(iter(streams))}{suffix}{value} {problem}"
+    return f"{setting}.<stream>{suffix} {problem}, for {len(named)} streams: {', '.join(named)}"
 
 
 def _is_number(value: object) -> bool:

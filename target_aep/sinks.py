@@ -69,9 +69,7 @@ class AEPSink(BatchSink):
     def max_size(self) -> int:
         # Read once: `is_full` asks after every record, and the settings do not change during a run.
         if self._max_records is None:
-            self._max_records = int(
-                self.config.get("batch_max_records") or self.batch_size_rows or DEFAULT_BATCH_MAX_RECORDS
-            )
+            self._max_records = int(self.config.get("batch_max_records") or DEFAULT_BATCH_MAX_RECORDS)
         return self._max_records
 
     @property
