@@ -172,11 +172,3 @@ def test_max_rejected_share_fails_the_run(aep: AEP, tmp_path: Path) -> None:
     assert "max_rejected_share" in run.stderr
     assert not run.states  # a failed run does not advance state: fixed, the next run reads the rejects again
     assert "stream charges: received 3, landed 1, rejected 2" in run.stderr  # the report still comes
-
-
-def test_stream_without_dataset_is_skipped_with_one_warning(aep: AEP, tmp_path: Path) -> None:
-    config = aep.config(tmp_path, datasets=datasets_setting(["customers"]))
-    run = run_target(config, singer_text(ALL_STREAMS), tmp_path)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert run.stderr.count("Stream 'charges' has no entry in the datasets setting") == 1
-    assert run.states

@@ -59,6 +59,57 @@ def test_bad_config_names_the_setting(change: dict, setting: str) -> None:
     assert any(setting in error for error in errors), errors
 
 
+def test_a_problem_shared_by_many_streams_is_said_once_naming_them() -> None:
+    datasets = {stream: {"dataset_id": "6650f0c0ffee000000000002"} for stream in ("charges", "refunds", "payouts")}
+    errors = config_errors({**GOOD, "datasets": datasets, "ingestion_mode": "streaming"})
+    assert errors == [
+        "datasets.<stream>.inlet_id is required with ingestion_mode 'streaming', for 3 streams: charges, refunds, payouts"
+    ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"load_method": "overwrite"},
+        {"load_method": "upsert"},
+        {"add_record_metadata": True},
+        {"batch_size_rows": 1000},
+        {"validate_records": True},
+        {"flattening_enabled": True},
+        {"flattening_max_depth": 3},
+    ],
+)
+def test_sdk_settings_that_would_do_nothing_are_refused_by_name(change: dict) -> None:
+    """Accepted and ignored, `load_method: overwrite` would let a user believe the dataset is replaced."""
+    (name,) = change
+    errors = config_errors({**GOOD, **change})
+    assert [e for e in errors if e.startswith(f"{name} is not supported by target-aep")], errors
+
+
+def test_sdk_settings_set_to_what_the_target_does_anyway_are_accepted() -> None:
+    # Earlier Hub definitions passed load_method's default; such projects must keep running.
+    TargetAEP(
+        config={**GOOD, "load_method": "append-only", "add_record_metadata": False, "flattening_enabled": False},
+        validate_config=True,
+    )
+
+
+def test_about_offers_only_settings_that_work_with_defaults_and_descriptions(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    TargetAEP.print_about()
+    text = capsys.readouterr().out
+    for name in ("load_method", "add_record_metadata", "batch_size_rows", "validate_records", "flattening_enabled"):
+        assert f"Name: {name}\n" not in text, name
+    assert "schema-flattening" not in text
+    assert "Name: stream_maps\n" in text  # the SDK applies stream maps before the XDM mapping
+    ingestion_mode = text.split("Name: ingestion_mode\n", 1)[1].split("  - Name:", 1)[0]
+    assert "Default: batch" in ingestion_mode
+    assert "Description: 'batch' (Batch Ingestion API)" in ingestion_mode
+    skip = text.split("Name: skip_streams_without_dataset\n", 1)[1].split("  - Name:", 1)[0]
+    assert "Default: false" in skip and "bookmarks where they were" in skip
+
+
 def test_output_dir_needs_no_credentials_but_a_tenant(tmp_path: Path) -> None:
     TargetAEP(config={"output_dir": str(tmp_path), "tenant_id": "acme"}, validate_config=True)
     assert any("tenant_id" in e for e in config_errors({"output_dir": str(tmp_path)}))

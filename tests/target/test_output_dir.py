@@ -37,11 +37,13 @@ def test_output_dir_writes_valid_xdm_per_dataset_without_credentials(tmp_path: P
         "datasets": datasets_setting(streams),
         "local_schemas": LOCAL_SCHEMAS,
         "dead_letter_path": str(tmp_path / "rejected.jsonl"),
+        "skip_streams_without_dataset": True,
     }
     run = run_target(config, singer_text(ALL_STREAMS), tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.states
     assert "Stream 'events' has no schema in output_dir mode" in run.stderr
+    assert "events" not in run.states[-1]["bookmarks"]  # its records were not written: no bookmark past them
 
     expected: dict[str, list[str]] = {}
     for message in singer_messages(ALL_STREAMS):

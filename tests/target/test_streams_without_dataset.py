@@ -6,6 +6,7 @@ after another. Each test reads the STATE lines the target wrote (what Meltano or
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -158,13 +159,17 @@ def test_a_stream_whose_every_record_is_rejected_gets_one_loud_line(aep: AEP, tm
 
 
 def test_batch_messages_are_refused_not_dropped(aep: AEP, tmp_path: Path) -> None:
-    """The SDK would hand a BATCH message's records to process_batch unmapped: they would vanish."""
+    """The SDK would hand a BATCH file's records to process_batch unmapped: they would vanish, state advancing."""
+    batch_file = tmp_path / "customers-0001.json.gz"
+    records = [m["record"] for m in stream_messages("customers") if m["type"] == "RECORD"]
+    batch_file.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in records).encode()))
     batch = {
         "type": "BATCH",
         "stream": "customers",
         "encoding": {"format": "jsonl", "compression": "gzip"},
-        "manifest": [f"file://{tmp_path}/customers-0001.json.gz"],
+        "manifest": [batch_file.as_uri()],
     }
+    before = aep.landed_counts()
     messages = [stream_messages("customers")[0], batch, state(customers=200)]
     config = aep.config(tmp_path, datasets={"customers": {"dataset_id": PROFILES}})
     run = run_target(config, singer_input(messages), tmp_path)
@@ -172,3 +177,4 @@ def test_batch_messages_are_refused_not_dropped(aep: AEP, tmp_path: Path) -> Non
     assert "BATCH message" in run.stderr and "batch_config" in run.stderr
     assert "Traceback" not in run.stderr
     assert run.states == []
+    assert aep.landed_counts() == before
