@@ -63,7 +63,8 @@ def test_a_problem_shared_by_many_streams_is_said_once_naming_them() -> None:
     datasets = {stream: {"dataset_id": "6650f0c0ffee000000000002"} for stream in ("charges", "refunds", "payouts")}
     errors = config_errors({**GOOD, "datasets": datasets, "ingestion_mode": "streaming"})
     assert errors == [
-        "datasets.<stream>.inlet_id is required with ingestion_mode 'streaming', for 3 streams: charges, refunds, payouts"
+        "datasets.<stream>.inlet_id is required with ingestion_mode 'streaming', "
+        "for 3 streams: charges, refunds, payouts"
     ]
 
 
