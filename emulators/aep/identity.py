@@ -137,6 +137,7 @@ class IdentityNamespaces:
             self._next_id += 1
             return Reply(200, dict(namespace))
 
-    def knows(self, code: str) -> bool:
+    def knows(self, code_or_id: str) -> bool:
+        """True for the ``code`` (or numeric ``id``) of a namespace of this sandbox."""
         with self._lock:
-            return any(ns["code"] == code for ns in self._namespaces.values())
+            return any(code_or_id in (ns["code"], str(ns["id"])) for ns in self._namespaces.values())

@@ -119,6 +119,17 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("GET", f"{_REGISTRY}/(global|tenant)/{_KINDS}", _registry_list),
         ("GET", f"{_REGISTRY}/(global|tenant)/{_KINDS}/(.+)", _registry_get),
         ("POST", f"{_REGISTRY}/tenant/{_KINDS}", _registry_create),
+        (
+            "GET",
+            f"{_REGISTRY}/tenant/descriptors",
+            lambda e, c: c.sandbox.descriptors.list(c.headers.get("Accept"), c.query),
+        ),
+        ("POST", f"{_REGISTRY}/tenant/descriptors", lambda e, c: c.sandbox.descriptors.create(c.body)),
+        (
+            "GET",
+            f"{_REGISTRY}/tenant/descriptors/([^/]+)",
+            lambda e, c: c.sandbox.descriptors.get(unquote(c.groups[0]), c.headers.get("Accept")),
+        ),
         ("PATCH", f"{_REGISTRY}/tenant/{_KINDS}/(.+)", _registry_patch),
         ("GET", f"{_CATALOG}/dataSets", lambda e, c: c.sandbox.catalog.list(c.query)),
         ("POST", f"{_CATALOG}/dataSets", lambda e, c: c.sandbox.catalog.create(c.body)),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from emulators.aep.catalog import Catalog, Dataset
 from emulators.aep.config import DATASET_SCHEMA_FILES, INLET_ID, PRESET_NAMESPACE, PRESET_STRIPE, TENANT_ID
+from emulators.aep.descriptors import Descriptors
 from emulators.aep.flow_service import FlowService, Inlet
 from emulators.aep.identity import IdentityNamespaces
 from emulators.aep.schema_registry import SchemaRegistry
@@ -32,6 +33,7 @@ class Sandbox:
     catalog: Catalog
     identity: IdentityNamespaces
     flows: FlowService
+    descriptors: Descriptors
 
 
 def new_sandbox(name: str) -> Sandbox:
@@ -45,7 +47,9 @@ def new_sandbox(name: str) -> Sandbox:
         return dataset.schema_id if dataset else None
 
     flows = FlowService(name, sandbox_id, dataset_schema)
-    return Sandbox(name, sandbox_id, sandbox_type, registry, catalog, IdentityNamespaces(), flows)
+    identity = IdentityNamespaces()
+    descriptors = Descriptors(registry, identity.knows)
+    return Sandbox(name, sandbox_id, sandbox_type, registry, catalog, identity, flows, descriptors)
 
 
 def provision_stripe(sandbox: Sandbox) -> None:

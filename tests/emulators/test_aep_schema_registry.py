@@ -231,3 +231,34 @@ def test_sandboxes_are_separate_and_unknown_ones_refused(aep: Platform) -> None:
     assert dev.get(f"{REGISTRY}/tenant/fieldgroups", accept=XED_ID).json()["results"] == []
     unknown = Platform(aep.url, sandbox="staging").get(f"{REGISTRY}/stats")
     assert unknown.status_code == 403 and "staging" in unknown.json()["detail"]
+
+
+def test_a_primary_identity_descriptor_also_qualifies_for_profile(aep: Platform) -> None:
+    group = aep.create(
+        "fieldgroups", tenant_field_group("Descriptor group", {"customerId": {"type": "string"}}, [PROFILE])
+    )
+    schema = aep.create("schemas", schema_body("Identity by descriptor", PROFILE, group["$id"]))
+    descriptor = {
+        "@type": "xdm:descriptorIdentity",
+        "xdm:sourceSchema": schema["$id"],
+        "xdm:sourceVersion": 1,
+        "xdm:sourceProperty": "/_acme/stripe/customerId",
+        "xdm:namespace": "Email",
+        "xdm:property": "xdm:code",
+        "xdm:isPrimary": True,
+    }
+    assert (
+        aep.post(f"{REGISTRY}/tenant/descriptors", {**descriptor, "xdm:sourceProperty": "/_acme/nope"}).status_code
+        == 400
+    )
+    assert aep.post(f"{REGISTRY}/tenant/descriptors", {**descriptor, "xdm:namespace": "Nope"}).status_code == 400
+    created = aep.post(f"{REGISTRY}/tenant/descriptors", descriptor)
+    assert created.status_code == 201, created.text
+    assert aep.post(f"{REGISTRY}/tenant/descriptors", descriptor).status_code == 400  # one primary identity
+    listed = aep.get(f"{REGISTRY}/tenant/descriptors", accept="application/vnd.adobe.xdm-id+json")
+    assert listed.json() == {"xdm:descriptorIdentity": [created.json()["@id"]]}
+    enabled = aep.patch(
+        f"{REGISTRY}/tenant/schemas/{quote(schema['$id'])}",
+        [{"op": "add", "path": "/meta:immutableTags", "value": ["union"]}],
+    )
+    assert enabled.status_code == 200, enabled.text
