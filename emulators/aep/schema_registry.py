@@ -54,8 +54,10 @@ _READ_ONLY = (
     "meta:sandboxId",
     "meta:sandboxType",
     "meta:class",
-    "meta:extends",
 )
+# Set by the registry from allOf: a client may send them (Adobe's guides PATCH "add /meta:extends/-" beside
+# "add /allOf/-"), but what it sends is replaced by what the parts compose to.
+_DERIVED = ("meta:extends",)
 _BEHAVIORS = (RECORD, TIME_SERIES)
 
 
@@ -223,7 +225,7 @@ class SchemaRegistry:
             if taken:
                 return _title_not_unique(taken)
             hex_id = uuid.uuid4().hex + uuid.uuid4().hex[:16]
-            body = {k: copy.deepcopy(v) for k, v in payload.items() if k not in _READ_ONLY}
+            body = {k: copy.deepcopy(v) for k, v in payload.items() if k not in _READ_ONLY + _DERIVED}
             body["$id"] = f"https://ns.adobe.com/{self.tenant}/{kind}/{hex_id}"
             body["meta:altId"] = f"_{self.tenant}.{kind}.{hex_id}"
             body["meta:resourceType"] = kind
