@@ -18,7 +18,7 @@ import copy
 import json
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,20 @@ class Plugin:
     domain_url: str
     keywords: tuple[str, ...]
     settings_group_validation: tuple[tuple[str, ...], ...]
+    commands: dict[str, dict[str, str]] = field(default_factory=dict)  # Meltano plugin commands (`name:command`)
 
+
+# `meltano invoke target-aep:setup [--apply] ...`: Meltano passes the plugin's settings as TARGET_AEP_*
+# variables, which `--config ENV` reads (as the SDK's own `--config ENV` does); extra arguments are appended.
+TARGET_COMMANDS = {
+    "setup": {
+        "executable": "target-aep-setup",
+        "args": "--config ENV",
+        "description": "Provision the AEP sandbox for target-aep (schemas, field group, identity namespace, "
+        "datasets, Profile): prints the plan; add --apply to carry it out, --streaming for an HTTP API inlet, "
+        "--datasets-out FILE for the datasets setting (docs/aep-setup.md)",
+    }
+}
 
 TAP = Plugin(
     cls=TapStripeAEP,
@@ -66,6 +79,7 @@ TARGET = Plugin(
     domain_url="https://experienceleague.adobe.com/docs/experience-platform/landing/platform-apis/api-guides.html",
     keywords=("api", "meltano_sdk", "adobe", "aep", "xdm", "cdp"),
     settings_group_validation=(("client_id", "client_secret", "org_id", "datasets"), ("output_dir",)),
+    commands=TARGET_COMMANDS,
 )
 PLUGINS = (TAP, TARGET)
 
@@ -156,6 +170,7 @@ def hub_definition(plugin: Plugin) -> dict[str, Any]:
         "maintenance_status": "active",
         "settings": [_without_required(s) for s in settings_list(full_config_schema(cls))],
         "settings_group_validation": [list(group) for group in plugin.settings_group_validation],
+        **({"commands": copy.deepcopy(plugin.commands)} if plugin.commands else {}),
     }
 
 
@@ -181,6 +196,7 @@ def meltano_project() -> dict[str, Any]:
                     for s in settings_list(own_config_schema(cls))
                 ],
                 "settings_group_validation": [list(g) for g in plugin.settings_group_validation],
+                **({"commands": copy.deepcopy(plugin.commands)} if plugin.commands else {}),
             }
         )
     return {
