@@ -92,8 +92,9 @@ class SetupApi:
         if status == 403:
             permission = api.read_permission if method == "GET" else api.write_permission
             return PermissionDeniedError(
-                f"{api.name} refused to {what} ({said}): add the permission '{permission}' ({api.category}) to "
-                f"the product profile of this API credential in Adobe Admin Console, for sandbox '{self.sandbox}'"
+                f"{api.name} refused to {what} ({said}): add the permission '{permission}' ({api.category}) for "
+                f"sandbox '{self.sandbox}' to the role or product profile of this API credential "
+                "(Experience Platform > Permissions, or Adobe Admin Console)"
             )
         if status == 401:
             return AEPAuthError(
