@@ -9,6 +9,7 @@ API and the product-profile permission to add, an unknown sandbox says so.
 
 from __future__ import annotations
 
+import re
 import typing as t
 import urllib.parse
 from dataclasses import dataclass
@@ -23,12 +24,20 @@ if t.TYPE_CHECKING:
     from target_aep.aep.gateway import PlatformGateway
 
 REGISTRY = "/data/foundation/schemaregistry"
+REGISTRY_KINDS = {"classes": "class", "fieldgroups": "field group", "schemas": "schema"}  # path -> what it is
 XED_ID_ACCEPT = "application/vnd.adobe.xed-id+json"
 XED_ACCEPT = "application/vnd.adobe.xed+json; version=1"
 IDENTITY_NAMESPACES = "/data/core/idnamespace/identities"
 DATASETS = "/data/foundation/catalog/dataSets"
 FLOW_SERVICE = "/data/foundation/flowservice"
 
+# How the gateway words a sandbox the org does not have (or the credential cannot see), as opposed to a
+# missing permission inside a sandbox it can see.
+_SANDBOX_MISSING = re.compile(
+    r"sandbox\b[^;]*\b(does not exist|doesn't exist|not found|unknown|is invalid|not provisioned)"
+    r"|(unknown|invalid|no such) sandbox",
+    re.IGNORECASE,
+)
 # Every status comes back to us (after the gateway's retries) so that a refusal can be explained here.
 _ANY_STATUS = range(100, 600)
 _MAX_PAGES = 100
@@ -84,7 +93,7 @@ class SetupApi:
         status = response.status_code
         code, message = _problem(response)
         said = f"HTTP {status}{' ' + code if code else ''}{': ' + message if message else ''}"
-        if status in (400, 403, 404) and "sandbox" in message.lower():
+        if status in (400, 403, 404) and _SANDBOX_MISSING.search(message):
             return SandboxNotFoundError(
                 f"sandbox '{self.sandbox}' cannot be used ({api.name} answered {said}): check that it exists in "
                 f"org {self.gateway.org_id} (sandbox_name) and that the credential's product profile includes it"
@@ -123,7 +132,7 @@ class SetupApi:
                     SCHEMA_REGISTRY_API,
                     "GET",
                     path,
-                    what=f"list the sandbox's {kind}",
+                    what=f"list the sandbox's {REGISTRY_KINDS.get(kind, kind)} resources",
                     headers={"Accept": XED_ID_ACCEPT},
                     params=params,
                 )
@@ -140,7 +149,7 @@ class SetupApi:
                 SCHEMA_REGISTRY_API,
                 "GET",
                 f"{REGISTRY}/tenant/{kind}/{quoted}",
-                what=f"read {kind} {resource_id}",
+                what=f"read {REGISTRY_KINDS.get(kind, kind)} {resource_id}",
                 headers={"Accept": XED_ACCEPT},
             )
         )
@@ -152,12 +161,12 @@ class SetupApi:
                 SCHEMA_REGISTRY_API,
                 "POST",
                 f"{REGISTRY}/tenant/{kind}",
-                what=f"create {kind} '{body.get('title')}'",
+                what=f"create {REGISTRY_KINDS.get(kind, kind)} '{body.get('title')}'",
                 json=body,
             )
         )
         if not created.get("$id"):
-            raise AEPRequestError(f"create {kind} '{body.get('title')}'", 201, "", "the answer has no $id")
+            raise AEPRequestError(f"create {REGISTRY_KINDS.get(kind, kind)} '{body.get('title')}'", 201, "", "no $id")
         return created
 
     def patch_resource(self, kind: str, resource_id: str, ops: list[dict[str, t.Any]], what: str) -> None:
@@ -272,8 +281,8 @@ def _problem(response: requests.Response) -> tuple[str, str]:
         return code, message
     if isinstance(body, dict):
         report = body.get("report") if isinstance(body.get("report"), dict) else {}
-        extra = [str(x) for x in (body.get("description"), report.get("detailed-message"), report.get("message")) if x]
-        for text in extra:
+        texts = (body.get("detail"), body.get("description"), report.get("detailed-message"), report.get("message"))
+        for text in (str(x) for x in texts if x):
             if text not in message:
                 message = f"{message}; {text}" if message else text
         code = code or str(report.get("code") or "")

@@ -1,5 +1,5 @@
-"""Fixtures for `target-aep-setup` tests: one AEP emulator per module with several empty sandboxes (one per
-test, so tests never see each other's resources), set-up runs in-process, and the emulator's request log."""
+"""Fixtures for `target-aep-setup` tests: one AEP emulator for the whole package with several empty sandboxes
+(one per test, so tests never see each other's resources), set-up runs in-process, the emulator's request log."""
 
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ CLIENT_SECRET = "emulator-client-secret"
 ORG_ID = "EMULATOR0000000000000001@AdobeOrg"
 # One empty sandbox per test that writes (the emulator refuses any name it was not started with).
 SANDBOXES = ("prod", "plan", "evolve", "destroy", "conflict", "stream", "denied")
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass
@@ -84,25 +83,22 @@ class AEP:
         return SetupApi(gateway)
 
     def requests_log(self) -> list[dict]:
+        """Every Platform request the emulator answered, in order: method, path, query, status, sandbox, write."""
         response = requests.get(f"{self.url}/_emulator/requests", timeout=10)
         response.raise_for_status()
-        return response.json()
+        return response.json()["requests"]
 
     def writes(self, sandbox: str, since: int = 0) -> list[dict]:
-        """Platform requests that change something in ``sandbox``, from entry ``since`` of the request log."""
-        return [
-            r
-            for r in self.requests_log()[since:]
-            if r.get("method") in WRITE_METHODS and r.get("sandbox") == sandbox
-        ]
+        """Requests that changed something in ``sandbox``, from entry ``since`` of the request log."""
+        return [r for r in self.requests_log()[since:] if r["write"] and r["sandbox"] == sandbox]
 
-    def faults(self, **changes: object) -> dict:
-        response = requests.post(f"{self.url}/_emulator/faults", json=changes, timeout=10)
+    def deny(self, *permissions: str) -> None:
+        """Withdraw product-profile permissions from the emulated credential (none: give them all back)."""
+        response = requests.post(f"{self.url}/_emulator/permissions", json={"deny": list(permissions)}, timeout=10)
         response.raise_for_status()
-        return response.json()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def aep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AEP]:
     store = tmp_path_factory.mktemp("aep-store")
     with aep_emulator(store=store, batch_processing_ms=20, sandboxes=",".join(SANDBOXES)) as process:

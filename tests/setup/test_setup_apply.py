@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.parse
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft6Validator, FormatChecker
 
+from emulators.aep.store import read_landed
 from target_aep.setup.desired import Names, default_routing
-from target_aep.xdm.stripe_fields import TENANT_FIELDS
+from target_aep.setup.platform_api import SetupApi
+from target_aep.xdm.stripe_fields import STREAM_OBJECT_TYPES, TENANT_FIELDS
 from tests.setup.conftest import AEP, REPO, SetupRun, run_setup
 
 pytestmark = pytest.mark.timeout(120)
@@ -62,6 +65,8 @@ class Provisioned:
         start = len(aep.requests_log())
         self.first = run_setup(self.config, "--apply", "--datasets-out", str(self.datasets_out))
         self.first_writes = aep.writes("prod", start)
+        api = aep.api("prod")
+        self.datasets_after_first = {role: api.datasets_named(name) for role, name in DATASETS.items()}
         middle = len(aep.requests_log())
         self.second = run_setup(self.config, "--apply")
         self.second_writes = aep.writes("prod", middle)
@@ -92,11 +97,11 @@ def test_apply_creates_every_resource(aep: AEP, provisioned: Provisioned) -> Non
             title == NAMES.record_schema
         ), f"{title} is not enabled for Profile"
 
-    for role, name in DATASETS.items():
-        [(dataset_id, dataset)] = api.datasets_named(name).items()
+    for role in DATASETS:
+        [(dataset_id, dataset)] = provisioned.datasets_after_first[role].items()
         assert provisioned.datasets[default_routing()[role][0]]["dataset_id"] == dataset_id
         tags = dataset.get("tags") or {}
-        assert ("unifiedProfile" in tags) == (role != "record"), (name, tags)
+        assert ("unifiedProfile" in tags) == (role != "record"), (role, tags)
 
 
 def test_created_schemas_resolve_to_the_schemas_the_target_is_built_for(aep: AEP, provisioned: Provisioned) -> None:
@@ -109,11 +114,10 @@ def test_created_schemas_resolve_to_the_schemas_the_target_is_built_for(aep: AEP
         assert resolved.get("required") == fixture.get("required"), title
 
 
-def aep_schema(api: object, schema_id: str) -> dict:
-    import urllib.parse
-
+def aep_schema(api: SetupApi, schema_id: str) -> dict:
+    """The schema resolved as ingestion validates against it (`xed-full`)."""
     quoted = urllib.parse.quote(schema_id, safe="")
-    return api.gateway.request(  # type: ignore[attr-defined]
+    return api.gateway.request(
         "GET",
         f"/data/foundation/schemaregistry/tenant/schemas/{quoted}",
         what="resolved schema",
@@ -166,8 +170,6 @@ def test_the_target_lands_every_stream_valid_against_the_created_schemas(
         dataset = api.gateway.request("GET", f"/data/foundation/catalog/dataSets/{dataset_id}", what="ds").json()
         schema = aep_schema(api, dataset[dataset_id]["schemaRef"]["id"])
         validator = Draft6Validator(schema, format_checker=FormatChecker())
-        from emulators.aep.store import read_landed
-
         for record in read_landed(aep.store, dataset_id):
             assert not list(validator.iter_errors(record)), record["_id"]
             stream = _stream_of(record["_acme"]["stripe"]["objectType"], provisioned.datasets, dataset_id)
@@ -177,8 +179,8 @@ def test_the_target_lands_every_stream_valid_against_the_created_schemas(
 
 def _stream_of(object_type: str, datasets: dict, dataset_id: str) -> str:
     """The stream a landed record came from: the stream of its Stripe object type routed to that dataset."""
-    from target_aep.xdm.stripe_fields import STREAM_OBJECT_TYPES
-
-    streams = [s for s, o in STREAM_OBJECT_TYPES.items() if o == object_type and datasets[s]["dataset_id"] == dataset_id]
+    streams = [
+        s for s, o in STREAM_OBJECT_TYPES.items() if o == object_type and datasets[s]["dataset_id"] == dataset_id
+    ]
     assert len(streams) == 1, (object_type, streams)
     return streams[0]

@@ -40,11 +40,11 @@ def test_an_unknown_sandbox_is_one_clear_line(aep: AEP, tmp_path: Path) -> None:
 
 
 def test_a_missing_permission_names_the_api_and_the_permission(aep: AEP, tmp_path: Path) -> None:
-    aep.faults(deny={"sandbox": "denied", "api": "schemaregistry", "methods": ["POST", "PATCH"]})
+    aep.deny("Manage Schemas")
     try:
         run = run_setup(aep.config(tmp_path, "denied"), "--apply")
     finally:
-        aep.faults(deny=None)
+        aep.deny()
 
     assert run.returncode == 1
     line = _one_line(run.stderr)

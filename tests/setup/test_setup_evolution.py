@@ -101,4 +101,3 @@ def test_a_namespace_code_taken_by_another_type_leaves_the_sandbox_not_ready(aep
     fixed = run_setup(aep.config(tmp_path, "conflict", customer_identity_namespace="StripeCustomer"), "--apply")
     assert fixed.returncode == 0, fixed.stderr
     assert "created identity namespace 'StripeCustomer'" in fixed.stdout
-
