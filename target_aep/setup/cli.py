@@ -34,6 +34,23 @@ from target_aep.setup.platform_api import SetupApi
 
 PROG = "target-aep-setup"
 ENV_PREFIX = "TARGET_AEP_"
+# The target's settings set-up uses. The others (`datasets`, `mappings`, ...) are the target's business: they are
+# neither read nor checked here, so a config that is still waiting for set-up's `datasets` is fine. (Meltano also
+# passes object settings to `--config ENV` flattened, `{"customers.dataset_id": ...}`, which the target's schema
+# would refuse.)
+SETUP_SETTINGS = (
+    "client_id",
+    "client_secret",
+    "org_id",
+    "sandbox_name",
+    "scopes",
+    "ims_url",
+    "platform_url",
+    "tenant_id",
+    "customer_identity_namespace",
+    "request_timeout_seconds",
+)
+SETUP_SCHEMA = {"type": "object", "properties": {name: CONFIG_SCHEMA["properties"][name] for name in SETUP_SETTINGS}}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,7 +216,7 @@ def datasets_setting(desired: Desired, applied: Applied, *, streaming: bool) -> 
 
 
 def read_config(sources: list[str]) -> dict[str, t.Any]:
-    """Merge config files in order; ``ENV`` adds the ``TARGET_AEP_*`` environment variables on top."""
+    """The settings set-up uses, from config files merged in order; ``ENV`` adds the ``TARGET_AEP_*`` variables."""
     config: dict[str, t.Any] = {}
     parse_env = False
     for source in sources:
@@ -216,8 +233,8 @@ def read_config(sources: list[str]) -> dict[str, t.Any]:
             raise SetupConfigError(f"--config {source} must hold a JSON object")
         config |= loaded
     if parse_env:
-        config |= parse_environment_config(CONFIG_SCHEMA, ENV_PREFIX)
-    return config
+        config |= parse_environment_config(SETUP_SCHEMA, ENV_PREFIX)
+    return {name: value for name, value in config.items() if name in SETUP_SETTINGS}
 
 
 def check_config(config: dict[str, t.Any]) -> None:
