@@ -26,7 +26,7 @@ CLIENT_ID = "emulator-client-id"
 CLIENT_SECRET = "emulator-client-secret"
 ORG_ID = "EMULATOR0000000000000001@AdobeOrg"
 # One empty sandbox per test that writes (the emulator refuses any name it was not started with).
-SANDBOXES = ("prod", "plan", "evolve", "destroy", "conflict", "stream", "denied")
+SANDBOXES = ("prod", "plan", "evolve", "grow", "destroy", "conflict", "stream", "denied")
 
 
 @dataclass

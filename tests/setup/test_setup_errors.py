@@ -49,5 +49,7 @@ def test_a_missing_permission_names_the_api_and_the_permission(aep: AEP, tmp_pat
     assert run.returncode == 1
     line = _one_line(run.stderr)
     assert "Schema Registry" in line and "'Manage Schemas'" in line and "product profile" in line, line
-    # What was made before the refusal is listed, and what was not done.
-    assert "Not done:" in run.stdout
+    # What was made before the refusal is listed (the namespace: Identity Service was allowed), and what was not.
+    made = run.stdout[run.stdout.index("Made by this run before it stopped") : run.stdout.index("Not done:")]
+    assert "created identity namespace 'StripeCustomerId'" in made
+    assert "create class 'Stripe Catalog Object'" in run.stdout[run.stdout.index("Not done:") :]

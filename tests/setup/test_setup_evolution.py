@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from target_aep.setup.desired import Names
+from target_aep.setup.desired import DEMOGRAPHIC_DETAILS, IDENTITY_MAP, PERSONAL_CONTACT_DETAILS, Names
 from target_aep.setup.field_group import field_group_body
 from target_aep.xdm.schema_tree import EVENT_CLASS, PROFILE_CLASS
 from tests.setup.conftest import AEP, run_setup
@@ -60,6 +60,33 @@ def test_a_field_group_missing_fields_is_extended_never_rewritten(aep: AEP, tmp_
     assert after["metadata"]["meta:xdmType"] == "map"
     for name, definition in before.items():  # nothing that was there is removed or rewritten
         assert after[name] == definition, name
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="AEP emulator gap: PATCH `add /meta:extends/-` (aep-contract.md section 7, with `add /allOf/-`) is "
+    "refused as a read-only attribute",
+)
+def test_a_schema_missing_field_groups_gets_them_added(aep: AEP, tmp_path: Path) -> None:
+    api = aep.api("grow")
+    schema = api.create_resource(  # a profile schema made by hand, with the class and IdentityMap only
+        "schemas",
+        {
+            "title": NAMES.profile_schema,
+            "description": "made by hand",
+            "type": "object",
+            "allOf": [{"$ref": PROFILE_CLASS}, {"$ref": IDENTITY_MAP}],
+        },
+    )
+
+    run = run_setup(aep.config(tmp_path, "grow"), "--apply")
+
+    assert "add field group(s): Demographic Details, Personal Contact Details, Stripe Object Details" in run.stdout
+    assert run.returncode == 0, run.stderr
+    [found] = api.find_resources("schemas", NAMES.profile_schema)
+    assert found["$id"] == schema["$id"], "the schema was replaced, not extended"
+    parts = {part["$ref"] for part in api.resource("schemas", schema["$id"])["allOf"]}
+    assert {PROFILE_CLASS, IDENTITY_MAP, DEMOGRAPHIC_DETAILS, PERSONAL_CONTACT_DETAILS} <= parts
 
 
 def test_a_destructive_difference_is_reported_and_not_applied(aep: AEP, tmp_path: Path) -> None:
