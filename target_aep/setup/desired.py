@@ -43,16 +43,20 @@ def _name(default: str, flag: str, what: str) -> t.Any:
 
 @dataclass(frozen=True)
 class Names:
-    """Titles and names set-up finds things by and creates them with; each is a flag of `target-aep-setup`."""
+    """Titles and names set-up finds things by and creates them with; each is a flag of `target-aep-setup`.
+
+    The defaults are the names docs/aep-setup.md suggests for the manual set-up, so a sandbox set up by hand
+    that way is found and reused; the schema titles are those of the schemas in `xdm/`.
+    """
 
     field_group: str = _name("Stripe Object Details", "--field-group-title", "title of the tenant field group")
     record_class: str = _name("Stripe Catalog Object", "--record-class-title", "title of the catalog record class")
     profile_schema: str = _name("Stripe Customer Profile", "--profile-schema-title", "title of the profile schema")
     event_schema: str = _name("Stripe Commerce Event", "--event-schema-title", "title of the event schema")
     record_schema: str = _name("Stripe Catalog Record", "--record-schema-title", "title of the catalog schema")
-    profile_dataset: str = _name("Stripe customer profiles", "--profile-dataset-name", "name of the profile dataset")
-    event_dataset: str = _name("Stripe commerce events", "--event-dataset-name", "name of the event dataset")
-    record_dataset: str = _name("Stripe catalog records", "--record-dataset-name", "name of the catalog dataset")
+    profile_dataset: str = _name("Stripe Customers", "--profile-dataset-name", "name of the profile dataset")
+    event_dataset: str = _name("Stripe Commerce Events", "--event-dataset-name", "name of the event dataset")
+    record_dataset: str = _name("Stripe Catalog", "--record-dataset-name", "name of the catalog dataset")
     streaming_connection: str = _name(
         "Stripe to AEP (HTTP API)", "--streaming-connection-name", "name of the HTTP API streaming connection"
     )
