@@ -87,9 +87,9 @@ class Plan:
         name_width = min(max((len(s.name) for s in self.steps), default=10), 34)
         out = []
         for s in self.steps:
-            out.append(f"  {s.action.value:<7} {s.kind:<20} {s.name:<{name_width}}  {s.summary}".rstrip())
-            out += [f"{'':<31}+ {change}" for change in s.changes]
-            out += [f"{'':<31}! will not touch: {note}" for note in s.left_alone]
+            out.append(f"  {s.action.value:<7} {s.kind:<21} {s.name:<{name_width}}  {s.summary}".rstrip())
+            out += [f"{'':<32}+ {change}" for change in s.changes]
+            out += [f"{'':<32}! will not touch: {note}" for note in s.left_alone]
         return out
 
     def summary_line(self) -> str:

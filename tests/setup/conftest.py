@@ -92,6 +92,11 @@ class AEP:
         """Requests that changed something in ``sandbox``, from entry ``since`` of the request log."""
         return [r for r in self.requests_log()[since:] if r["write"] and r["sandbox"] == sandbox]
 
+    def faults(self, **changes: object) -> None:
+        """Queue faults: ``rate_limit_next=n`` (429 with Retry-After), ``unavailable_next=n`` (503), ..."""
+        response = requests.post(f"{self.url}/_emulator/faults", json=changes, timeout=10)
+        response.raise_for_status()
+
     def deny(self, *permissions: str) -> None:
         """Withdraw product-profile permissions from the emulated credential (none: give them all back)."""
         response = requests.post(f"{self.url}/_emulator/permissions", json={"deny": list(permissions)}, timeout=10)

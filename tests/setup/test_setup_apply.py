@@ -47,10 +47,12 @@ def _plan_actions(run: SetupRun) -> dict[tuple[str, str], str]:
 
 def test_the_plan_lists_everything_and_changes_nothing(aep: AEP, tmp_path: Path) -> None:
     before = len(aep.requests_log())
+    aep.faults(rate_limit_next=1, unavailable_next=1)  # retried like the target's own calls
 
     run = run_setup(aep.config(tmp_path, "plan"))
 
     assert run.returncode == 0, run.stderr
+    assert [r["status"] for r in aep.requests_log()[before:]][:3] == [429, 503, 200]
     assert set(_plan_actions(run).values()) == {"create"}, run.stdout
     assert "Nothing was changed; run again with --apply" in run.stdout
     assert aep.writes("plan", before) == []
@@ -65,6 +67,7 @@ class Provisioned:
         start = len(aep.requests_log())
         self.first = run_setup(self.config, "--apply", "--datasets-out", str(self.datasets_out))
         self.first_writes = aep.writes("prod", start)
+        self.sandboxes_touched = {r["sandbox"] for r in aep.requests_log()[start:]}
         api = aep.api("prod")
         self.datasets_after_first = {role: api.datasets_named(name) for role, name in DATASETS.items()}
         middle = len(aep.requests_log())
@@ -81,6 +84,7 @@ def provisioned(aep: AEP, tmp_path_factory: pytest.TempPathFactory) -> Provision
 def test_apply_creates_every_resource(aep: AEP, provisioned: Provisioned) -> None:
     assert provisioned.first.returncode == 0, provisioned.first.stderr
     assert "Ready: sandbox 'prod'" in provisioned.first.stdout
+    assert provisioned.sandboxes_touched == {"prod"}, "a request went outside the configured sandbox"
     api = aep.api("prod")
 
     namespaces = {n["code"]: n for n in api.namespaces()}
