@@ -27,7 +27,7 @@ from target_aep.settings import CONFIG_SCHEMA, semantic_errors
 from target_aep.setup.apply import Applied, ApplyStopped, apply_plan, known_ids
 from target_aep.setup.desired import ROLES, Desired, Names, desired_sandbox
 from target_aep.setup.discovery import discover, inlet_of, sandbox_tenant
-from target_aep.setup.errors import SetupConfigError, SetupError
+from target_aep.setup.errors import NotReadyError, SetupConfigError, SetupError
 from target_aep.setup.plan import Plan
 from target_aep.setup.planner import make_plan
 from target_aep.setup.platform_api import SetupApi
@@ -102,13 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{stopped.cause}", secrets)
     except (SetupError, AEPError) as exc:
         return _fail(str(exc), secrets)
-    except NotReady as exc:
-        return _fail(str(exc), secrets)
     return 0
-
-
-class NotReady(Exception):
-    """The plan holds a step target-aep cannot work without and set-up must not do."""
 
 
 def _fail(message: str, secrets: list[str]) -> int:
@@ -119,20 +113,19 @@ def _fail(message: str, secrets: list[str]) -> int:
 
 
 def run(args: argparse.Namespace, secrets: list[str], out: t.Callable[[str], None] = print) -> Applied:
-    """Plan, print, and with ``--apply`` carry out; raises on anything that leaves the sandbox not ready."""
+    """Plan, print, and with ``--apply`` carry out; raises on anything that leaves the sandbox not ready.
+
+    ``secrets`` receives every value that must not appear in a message (the client secret, the IMS tokens).
+    """
     config = read_config(args.config)
     check_config(config)
-    names = Names(**{attribute: getattr(args, attribute) for attribute, *_ in Names.options()})
-    for attribute, flag, *_ in Names.options():
-        if not str(getattr(names, attribute)).strip():
-            raise SetupConfigError(f"{flag} must not be empty")
+    names = _names(args)
     gateway = _gateway(config)
-    secrets += [str(config["client_secret"])]
+    secrets.append(str(config["client_secret"]))
     api = SetupApi(gateway)
     try:
-        tenant = sandbox_tenant(api, config.get("tenant_id"))
         desired = desired_sandbox(
-            tenant=tenant,
+            tenant=sandbox_tenant(api, config.get("tenant_id")),
             names=names,
             namespace_code=_setting(config, "customer_identity_namespace"),
             profile=not args.no_profile,
@@ -142,29 +135,57 @@ def run(args: argparse.Namespace, secrets: list[str], out: t.Callable[[str], Non
         plan = make_plan(desired, found, sandbox=gateway.sandbox_name, org_id=gateway.org_id)
         applied = known_ids(plan, inlet_of(found.connection))
         out(f"{PROG}: sandbox '{plan.sandbox}' of org {plan.org_id}, tenant '{plan.tenant}'")
-        if not plan.to_do and not plan.blocked:
-            out("\n".join(plan.lines()))
-            out(
-                f"Nothing to do: sandbox '{plan.sandbox}' already holds everything target-aep needs "
-                f"({len(plan.steps)} resources checked, nothing written)."
-            )
+        if args.apply:
+            _apply(plan, desired, api, applied, out)
         else:
-            out("Plan:" if args.apply else "Plan (nothing is changed without --apply):")
-            out("\n".join(plan.lines()))
-            out(plan.summary_line() + ".")
-            if args.apply and plan.to_do:
-                out("Applying:")
-                apply_plan(plan, desired, api, applied, report=out)
-            elif not args.apply:
-                out("Nothing was changed; run again with --apply to carry out the plan.")
-        if args.apply and plan.blocked:
-            raise NotReady(_not_ready(plan))
-        if args.apply and plan.to_do:
-            out(f"Ready: sandbox '{plan.sandbox}' holds everything target-aep needs ({api.writes} requests written).")
+            _show(plan, out)
         _report_datasets(desired, applied, args, out)
     finally:
         secrets += gateway.ims.secrets
     return applied
+
+
+def _names(args: argparse.Namespace) -> Names:
+    names = Names(**{attribute: getattr(args, attribute) for attribute, *_ in Names.options()})
+    for attribute, flag, *_ in Names.options():
+        if not str(getattr(names, attribute)).strip():
+            raise SetupConfigError(f"{flag} must not be empty")
+    return names
+
+
+def _show(plan: Plan, out: t.Callable[[str], None]) -> None:
+    """Without --apply: the plan, and nothing else happens."""
+    if not plan.to_do and not plan.blocked:
+        _nothing_to_do(plan, out)
+        return
+    out("Plan (nothing is changed without --apply):")
+    out("\n".join(plan.lines()))
+    out(plan.summary_line() + ".")
+    out("Nothing was changed; run again with --apply to carry out the plan.")
+
+
+def _apply(plan: Plan, desired: Desired, api: SetupApi, applied: Applied, out: t.Callable[[str], None]) -> None:
+    """With --apply: the plan, then every step that creates or changes something; not ready is an error."""
+    if not plan.to_do and not plan.blocked:
+        _nothing_to_do(plan, out)
+        return
+    out("Plan:")
+    out("\n".join(plan.lines()))
+    out(plan.summary_line() + ".")
+    if plan.to_do:
+        out("Applying:")
+        apply_plan(plan, desired, api, applied, report=out)
+    if plan.blocked:
+        raise NotReadyError(_not_ready(plan))
+    out(f"Ready: sandbox '{plan.sandbox}' holds everything target-aep needs ({api.writes} requests written).")
+
+
+def _nothing_to_do(plan: Plan, out: t.Callable[[str], None]) -> None:
+    out("\n".join(plan.lines()))
+    out(
+        f"Nothing to do: sandbox '{plan.sandbox}' already holds everything target-aep needs "
+        f"({len(plan.steps)} resources checked, nothing written)."
+    )
 
 
 def _not_ready(plan: Plan) -> str:

@@ -21,3 +21,7 @@ class SandboxNotFoundError(SetupError):
 
 class TenantUnreadableError(SetupError):
     """The Schema Registry did not say which tenant namespace the sandbox has."""
+
+
+class NotReadyError(SetupError):
+    """The plan holds something target-aep cannot work without and set-up must not do (a destructive change)."""
