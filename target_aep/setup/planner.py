@@ -244,7 +244,8 @@ def _schema_profile(desired: Desired, found: Found, role: XdmClass) -> Step:
 
 
 def _profile_tags_missing(dataset: dict[str, t.Any]) -> list[str]:
-    tags = dataset.get("tags") if isinstance(dataset.get("tags"), dict) else {}
+    found = dataset.get("tags")
+    tags: dict[str, t.Any] = found if isinstance(found, dict) else {}
     return [
         tag
         for tag in ("unifiedProfile", "unifiedIdentity")

@@ -280,7 +280,8 @@ def _problem(response: requests.Response) -> tuple[str, str]:
     except ValueError:
         return code, message
     if isinstance(body, dict):
-        report = body.get("report") if isinstance(body.get("report"), dict) else {}
+        found = body.get("report")
+        report: dict[str, t.Any] = found if isinstance(found, dict) else {}
         texts = (body.get("detail"), body.get("description"), report.get("detailed-message"), report.get("message"))
         for text in (str(x) for x in texts if x):
             if text not in message:
