@@ -20,19 +20,16 @@ from urllib.parse import quote, unquote
 from emulators.aep import accept
 from emulators.aep.config import CLIENT_ID, ORG_ID
 from emulators.aep.json_patch import PatchError, apply_patch
+from emulators.aep.registry_checks import checked_resource, evolution_problems
 from emulators.aep.registry_listing import list_reply
 from emulators.aep.replies import Reply, registry_problem
-from emulators.aep.schema_evolution import breaking_changes
 from emulators.aep.validation import RecordValidator
 from emulators.aep.xdm_compose import (
     CompositionError,
-    check_tenant_fields,
-    external_refs,
-    own_fields,
     resolve_part,
     resolve_schema,
 )
-from emulators.aep.xdm_library import IDENTITY_MAP, RECORD, TIME_SERIES, PresetSchema, standard_resources
+from emulators.aep.xdm_library import IDENTITY_MAP, PresetSchema, standard_resources
 
 # URL segment -> meta:resourceType; field groups keep their older resource type name, "mixins", in ids and bodies.
 KINDS = {"classes": "classes", "fieldgroups": "mixins", "schemas": "schemas", "behaviors": "behaviors"}
@@ -54,9 +51,10 @@ _READ_ONLY = (
     "meta:sandboxId",
     "meta:sandboxType",
     "meta:class",
-    "meta:extends",
 )
-_BEHAVIORS = (RECORD, TIME_SERIES)
+# Set by the registry from allOf: a client may send them (Adobe's guides PATCH "add /meta:extends/-" beside
+# "add /allOf/-"), but what it sends is replaced by what the parts compose to.
+_DERIVED = ("meta:extends",)
 
 
 @dataclass
@@ -223,7 +221,7 @@ class SchemaRegistry:
             if taken:
                 return _title_not_unique(taken)
             hex_id = uuid.uuid4().hex + uuid.uuid4().hex[:16]
-            body = {k: copy.deepcopy(v) for k, v in payload.items() if k not in _READ_ONLY}
+            body = {k: copy.deepcopy(v) for k, v in payload.items() if k not in _READ_ONLY + _DERIVED}
             body["$id"] = f"https://ns.adobe.com/{self.tenant}/{kind}/{hex_id}"
             body["meta:altId"] = f"_{self.tenant}.{kind}.{hex_id}"
             body["meta:resourceType"] = kind
@@ -295,106 +293,15 @@ class SchemaRegistry:
 
     def _checked(self, body: dict[str, Any]) -> dict[str, Any]:
         """The body with its custom fields normalized; raises CompositionError as the registry refuses it."""
-        kind = body["meta:resourceType"]
-        refs = external_refs(body)
-        unknown = [ref for ref in refs if self._find(ref) is None]
-        if unknown:
-            raise CompositionError("1010", "Resource not found", f"The referenced resource(s) {unknown} are not found.")
-        if kind in ("classes", "mixins"):
-            definitions = copy.deepcopy(body.get("definitions") or {})
-            for name, definition in definitions.items():
-                if not isinstance(definition, dict):
-                    raise CompositionError("1001", "Invalid resource", f"definition {name} must be an object")
-                definition["properties"] = check_tenant_fields(definition.get("properties") or {}, self.tenant)
-            body["definitions"] = definitions
-            body.setdefault("meta:abstract", True)
-            body.setdefault("meta:extensible", True)
-        if kind == "classes":
-            behaviors = [ref for ref in refs if ref in _BEHAVIORS]
-            if len(behaviors) != 1 or len(refs) != 1:
-                raise CompositionError(
-                    "1001", "Invalid class", f"a class's allOf must refer to exactly one behavior of {list(_BEHAVIORS)}"
-                )
-            body["meta:extends"] = behaviors
-        elif kind == "mixins":
-            if refs:
-                raise CompositionError(
-                    "1001", "Invalid field group", "a field group's allOf may only refer to its own definitions"
-                )
-            targets = body.get("meta:intendedToExtend")
-            if not isinstance(targets, list) or not all(self._is_class(target) for target in targets):
-                raise CompositionError(
-                    "1001", "Invalid field group", "meta:intendedToExtend must list the $id of existing classes"
-                )
-            fields, _ = own_fields(body)
-            if not fields:
-                raise CompositionError(
-                    "1001", "Invalid field group", "a field group must define fields (allOf -> #/definitions/...)"
-                )
-            body["meta:extends"] = []
-        elif kind == "schemas":
-            entries = body.get("allOf") or []
-            if any(not isinstance(e, dict) or str(e.get("$ref", "#")).startswith("#") for e in entries):
-                raise CompositionError(
-                    "1001", "Invalid schema", "a schema's allOf may only refer to a class and field groups"
-                )
-            parts = [(ref, self._find(ref).body) for ref in refs]  # type: ignore[union-attr]
-            classes = [ref for ref, part in parts if part["meta:resourceType"] == "classes"]
-            if len(classes) != 1:
-                raise CompositionError("1001", "Invalid schema", "a schema's allOf must refer to exactly one class")
-            class_body = self._find(classes[0]).body  # type: ignore[union-attr]
-            compatible = {classes[0], *class_body.get("meta:extends", [])}
-            for ref, part in parts:
-                if part["meta:resourceType"] == "classes":
-                    continue
-                if part["meta:resourceType"] != "mixins":
-                    raise CompositionError("1001", "Invalid schema", f"{ref} is not a class or a field group")
-                targets = part.get("meta:intendedToExtend") or []
-                if targets and not compatible & set(targets):
-                    raise CompositionError(
-                        "1001", "Invalid schema", f"field group {ref} is not compatible with class {classes[0]}"
-                    )
-            body["meta:class"] = classes[0]
-            body["meta:abstract"] = False
-            body["meta:extensible"] = False
-            resolved = resolve_schema(body, self._lookup_body, self.tenant)
-            body["meta:extends"] = resolved["meta:extends"]
-        for entry in body.get("allOf") or []:
-            entry.setdefault("type", "object")
-            entry.setdefault("meta:xdmType", "object")
-        body["meta:containerId"] = "tenant"
-        body["meta:xdmType"] = "object"
-        body["meta:tenantNamespace"] = f"_{self.tenant}"
-        return body
+        return checked_resource(body, self._lookup_body, self.tenant)
 
     def _evolution_refusal(self, stored: Stored, after: dict[str, Any]) -> Reply | None:
         """400 when a change to a resource in use is not purely additive (or breaks a schema built on it)."""
         resource_id = after["$id"]
-        kind = after["meta:resourceType"]
-        dependents = [resource_id] if kind == "schemas" else self._schemas_using(resource_id)
-        original = stored.body
-        stored.body = after
-        try:
-            for schema_id in dependents:  # every schema built on it must still compose
-                schema = self._find(schema_id)
-                if schema is not None:
-                    resolve_schema(schema.body, self._lookup_body, self.tenant)
-        finally:
-            stored.body = original
+        dependents = [resource_id] if after["meta:resourceType"] == "schemas" else self._schemas_using(resource_id)
+        found = evolution_problems(stored.body, after, dependents, self._lookup_body, self.tenant)
         in_use = [sid for sid in dependents if self._schema_in_use(sid)]
-        if not in_use:
-            return None
-        if kind == "schemas":
-            old = resolve_schema(original, self._lookup_body, self.tenant)
-            new = resolve_schema(after, self._lookup_body, self.tenant)
-            found = breaking_changes(
-                old["properties"], new["properties"], old.get("required", []), new.get("required", [])
-            )
-        else:
-            old_fields, old_required = own_fields(original)
-            new_fields, new_required = own_fields(after)
-            found = breaking_changes(old_fields, new_fields, old_required, new_required)
-        if not found:
+        if not found or not in_use:
             return None
         return registry_problem(
             400,
@@ -442,10 +349,6 @@ class SchemaRegistry:
     def _lookup_body(self, ref: str) -> dict[str, Any] | None:
         stored = self._find(ref)
         return stored.body if stored else None
-
-    def _is_class(self, ref: Any) -> bool:
-        stored = self._find(ref) if isinstance(ref, str) else None
-        return stored is not None and stored.body["meta:resourceType"] in ("classes", "behaviors")
 
     def _title_owner(self, title: str) -> str | None:
         for stored in self._resources.values():

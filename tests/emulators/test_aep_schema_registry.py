@@ -262,3 +262,20 @@ def test_a_primary_identity_descriptor_also_qualifies_for_profile(aep: Platform)
         [{"op": "add", "path": "/meta:immutableTags", "value": ["union"]}],
     )
     assert enabled.status_code == 200, enabled.text
+
+
+def test_a_field_group_is_added_to_a_schema_in_use(aep: Platform) -> None:
+    schema = aep.create("schemas", schema_body("Growing events", EVENT, IDENTITY_MAP))
+    aep.dataset("Growing events", schema["$id"])
+    added = aep.patch(
+        f"{REGISTRY}/tenant/schemas/{quote(schema['$id'])}",
+        [
+            {"op": "add", "path": "/allOf/-", "value": {"$ref": COMMERCE}},
+            {"op": "add", "path": "/meta:extends/-", "value": COMMERCE},
+        ],
+    )
+    assert added.status_code == 200, added.text
+    resolved = aep.resolved(schema["$id"])
+    assert COMMERCE in resolved["meta:extends"] and "commerce" in resolved["properties"]
+    removed = aep.patch(f"{REGISTRY}/tenant/schemas/{quote(schema['$id'])}", [{"op": "remove", "path": "/allOf/2"}])
+    assert removed.status_code == 400 and "commerce: a field cannot be removed" in removed.json()["detail"]
