@@ -62,11 +62,6 @@ def test_a_field_group_missing_fields_is_extended_never_rewritten(aep: AEP, tmp_
         assert after[name] == definition, name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="AEP emulator gap: PATCH `add /meta:extends/-` (aep-contract.md section 7, with `add /allOf/-`) is "
-    "refused as a read-only attribute",
-)
 def test_a_schema_missing_field_groups_gets_them_added(aep: AEP, tmp_path: Path) -> None:
     api = aep.api("grow")
     schema = api.create_resource(  # a profile schema made by hand, with the class and IdentityMap only
