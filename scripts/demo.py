@@ -1,9 +1,13 @@
-"""`make demo`: the whole main job on the local emulators, twice, then a summary a person wants to read.
+"""`make demo`: from an empty AEP sandbox to two pipeline runs, then a summary a person wants to read.
 
-1. start the Stripe emulator seeded with a realistic account and the AEP emulator (free ports, `.demo/`);
-2. `meltano install`, then `meltano run tap-stripe-aep target-aep` (a full first run);
-3. apply updates, deletions and creations in the Stripe emulator, and run again: only the changes travel;
-4. print, per stream, records read in each run; per dataset, records landed and rejected; where rejects are;
+1. start the Stripe emulator seeded with a realistic account and the AEP emulator with an empty sandbox (free
+   ports, `.demo/`);
+2. `meltano install`, then `meltano invoke target-aep:setup --apply --datasets-out .demo/datasets.json`: the plan,
+   and the schemas, field group, identity namespace and datasets it creates; the target then uses those datasets;
+3. `meltano run tap-stripe-aep target-aep` (a full first run);
+4. apply updates, deletions and creations in the Stripe emulator, and run again: only the changes travel;
+5. set-up again: nothing to do;
+6. print, per stream, records read in each run; per dataset, records landed and rejected; where rejects are;
    the time taken. Both emulators are stopped on the way out, whatever happens.
 """
 
@@ -18,16 +22,16 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from scripts.generate_plugin_files import EMULATOR_DATASETS  # noqa: E402
 from scripts.meltano_pipeline import LocalPipeline, RunResult  # noqa: E402
+from target_aep.setup.desired import ROLES, Names, default_routing  # noqa: E402
 
 WORKDIR = REPO_ROOT / ".demo"
 CUSTOMERS = 300
 CHANGES = {"updates": 40, "deletes": 8, "creates": 25, "remove_items": 3}
 DATASET_NAMES = {
-    "6650f0c0ffee000000000001": "Stripe customer profiles",
-    "6650f0c0ffee000000000002": "Stripe commerce events",
-    "6650f0c0ffee000000000003": "Stripe catalog records",
+    "profile": Names().profile_dataset,
+    "experienceevent": Names().event_dataset,
+    "record": Names().record_dataset,
 }
 
 
@@ -35,24 +39,48 @@ def main() -> int:
     started = time.monotonic()
     shutil.rmtree(WORKDIR, ignore_errors=True)
     print(f"demo: starting the Stripe emulator ({CUSTOMERS} customers and their objects) and the AEP emulator")
-    with LocalPipeline(WORKDIR, customers=CUSTOMERS) as pipeline:
+    print("      (an empty sandbox: only Adobe's standard classes, field groups and identity namespaces)")
+    with LocalPipeline(WORKDIR, customers=CUSTOMERS, aep_preset=None) as pipeline:
         print("demo: meltano install")
         pipeline.install()
+        print("demo: meltano invoke target-aep:setup --apply --datasets-out .demo/datasets.json")
+        _print_setup(pipeline, "set-up")
+        dataset_names = _dataset_names(pipeline)
         print("demo: run 1: meltano run tap-stripe-aep target-aep (full history)")
         first = _checked(pipeline.run(full_refresh=True), "first run")
-        landed_after_first = {ds: len(pipeline.landed(ds)) for ds in DATASET_NAMES}
+        landed_after_first = {ds: len(pipeline.landed(ds)) for ds in dataset_names}
 
         touched = pipeline.mutate(**CHANGES)
         changed = sum(len(ids) for kind in touched.values() for ids in kind.values())
         print(f"demo: the Stripe emulator applied {changed} changes {CHANGES}")
         print("demo: run 2: meltano run tap-stripe-aep target-aep (incremental, from Meltano's saved state)")
         second = _checked(pipeline.run(), "second run")
-        landed_total = {ds: len(pipeline.landed(ds)) for ds in DATASET_NAMES}
+        landed_total = {ds: len(pipeline.landed(ds)) for ds in dataset_names}
         rejected = Counter(entry.get("stream", "?") for entry in pipeline.rejected())
+        print("demo: meltano invoke target-aep:setup --apply (again: the sandbox is ready)")
+        _print_setup(pipeline, "second set-up")
 
-        _print_summary(first, second, landed_after_first, landed_total, rejected, pipeline)
+        _print_summary(first, second, landed_after_first, landed_total, rejected, pipeline, dataset_names)
     print(f"\ndemo: done in {time.monotonic() - started:.0f} s; both emulators stopped.")
     return 0
+
+
+def _print_setup(pipeline: LocalPipeline, what: str) -> None:
+    """Run set-up with --apply and show its own output (the plan and what it did), indented; stop if it failed."""
+    started = time.monotonic()
+    done = pipeline.setup("--apply")
+    print("\n".join(f"    {line}" for line in done.stdout.rstrip().splitlines()))
+    print(f"demo: {what} took {time.monotonic() - started:.0f} s (with Meltano's start-up)")
+    if done.returncode != 0:
+        print(done.stderr[-4000:], file=sys.stderr)
+        raise SystemExit(f"demo: the {what} failed (exit {done.returncode}); its error is above")
+
+
+def _dataset_names(pipeline: LocalPipeline) -> dict[str, str]:
+    """Dataset id -> name, from the datasets setting set-up wrote (one dataset per XDM class)."""
+    assert pipeline.datasets is not None
+    routing = default_routing()
+    return {pipeline.datasets[routing[role][0]]["dataset_id"]: DATASET_NAMES[role] for role in ROLES}
 
 
 def _checked(result: RunResult, what: str) -> RunResult:
@@ -69,6 +97,7 @@ def _print_summary(
     landed_total: dict[str, int],
     rejected: Counter[str],
     pipeline: LocalPipeline,
+    dataset_names: dict[str, str],
 ) -> None:
     streams = sorted(set(first.records_read) | set(second.records_read))
     print("\nRecords read from Stripe, per stream")
@@ -79,8 +108,8 @@ def _print_summary(
 
     print("\nRecords landed in AEP, per dataset")
     print(f"  {'dataset':<42} {'run 1':>8} {'run 2':>8} {'rejected':>9}")
-    for dataset_id, name in DATASET_NAMES.items():
-        streams_here = [s for s, ds in EMULATOR_DATASETS.items() if ds == dataset_id]
+    for dataset_id, name in dataset_names.items():
+        streams_here = [s for s, entry in (pipeline.datasets or {}).items() if entry["dataset_id"] == dataset_id]
         rejects = sum(rejected[s] for s in streams_here)
         second_run = landed_total[dataset_id] - landed_first[dataset_id]
         print(f"  {name + ' (' + dataset_id[-4:] + ')':<42} {landed_first[dataset_id]:>8} {second_run:>8} {rejects:>9}")

@@ -4,6 +4,10 @@ The project's ``meltano.yml`` points its default ``local`` environment at fixed 
 both emulators on free ports instead and hands their addresses to Meltano through the plugins' setting
 variables (``TAP_STRIPE_AEP_API_URL``, ``TARGET_AEP_PLATFORM_URL``, ...), so runs never collide with anything
 already listening.
+
+The AEP emulator starts with the ``stripe`` sandbox preset (the datasets the ``local`` environment names) unless
+``aep_preset=None``: then the sandbox is empty, ``setup()`` provisions it with ``meltano invoke target-aep:setup``,
+and the ``datasets`` it wrote are handed to the target (``TARGET_AEP_DATASETS``) for the runs.
 """
 
 from __future__ import annotations
@@ -43,13 +47,23 @@ class RunResult:
 class LocalPipeline:
     """Both emulators plus the Meltano settings that aim the project's plugins at them."""
 
-    def __init__(self, workdir: Path, *, customers: int = 400, seed: int = 7, **stripe_options: Any) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        customers: int = 400,
+        seed: int = 7,
+        aep_preset: str | None = "stripe",
+        **stripe_options: Any,
+    ) -> None:
         self.workdir = workdir
         self.store = workdir / "aep-store"
         self.dead_letter_path = workdir / "target-aep-rejected.jsonl"
+        self.datasets: dict[str, dict[str, str]] | None = None  # set by setup(); else meltano.yml's own
         self._stack = ExitStack()
         self.stripe: EmulatorProcess = stripe_emulator(seed=seed, customers=customers, **stripe_options)
-        self.aep: EmulatorProcess = aep_emulator(store=self.store, sandbox_preset="stripe")
+        preset = {"sandbox_preset": aep_preset} if aep_preset else {}
+        self.aep: EmulatorProcess = aep_emulator(store=self.store, **preset)
 
     def __enter__(self) -> LocalPipeline:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -61,8 +75,8 @@ class LocalPipeline:
         self._stack.close()
 
     def env(self) -> dict[str, str]:
-        """The environment for a Meltano command: emulator addresses and where rejects go."""
-        return dict(
+        """The environment for a Meltano command: emulator addresses, where rejects go, the datasets."""
+        env = dict(
             os.environ,
             MELTANO_ENVIRONMENT="local",
             MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
@@ -72,6 +86,9 @@ class LocalPipeline:
             TARGET_AEP_STREAMING_URL=self.aep.url,
             TARGET_AEP_DEAD_LETTER_PATH=str(self.dead_letter_path),
         )
+        if self.datasets is not None:
+            env["TARGET_AEP_DATASETS"] = json.dumps(self.datasets)
+        return env
 
     def meltano(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """Run one Meltano command in the repository's project, output captured."""
@@ -90,6 +107,14 @@ class LocalPipeline:
         done = self.meltano("install")
         if done.returncode != 0:
             raise RuntimeError(f"meltano install failed:\n{done.stdout}\n{done.stderr}")
+
+    def setup(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``meltano invoke target-aep:setup --datasets-out FILE ARGS...``; the runs then use those datasets."""
+        datasets_out = self.workdir / "datasets.json"
+        done = self.meltano("invoke", "target-aep:setup", "--datasets-out", str(datasets_out), *args)
+        if done.returncode == 0 and datasets_out.exists():
+            self.datasets = json.loads(datasets_out.read_text())
+        return done
 
     def run(self, *, full_refresh: bool = False) -> RunResult:
         """``meltano run tap-stripe-aep target-aep``; Meltano keeps the state between runs."""

@@ -7,6 +7,7 @@ so `ref_id` accepts both.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 # Stream name -> Stripe `object` value, for records that lack `object` (deleted stubs, hand-made input).
@@ -37,30 +38,91 @@ STREAM_OBJECT_TYPES: dict[str, str] = {
 
 DESCRIPTION_LIMIT = 1000  # characters; keeps events near the 10 KB guardrail (see docs/xdm-mapping.md)
 
-# Tenant field -> the Stripe field it usually comes from (what `unplaced_fields()` reports when the
-# customer's field group lacks the tenant field).
-TENANT_SOURCES: dict[str, str] = {
-    "objectType": "object",
-    "id": "id",
-    "account": "account_id",
-    "status": "status",
-    "currency": "currency",
-    "customerId": "customer",
-    "invoiceId": "invoice",
-    "subscriptionId": "subscription",
-    "paymentIntentId": "payment_intent",
-    "productId": "product",
-    "priceId": "price",
-    "amount": "amount",
-    "amountRefunded": "amount_refunded",
-    "created": "created",
-    "updated": "updated",
-    "livemode": "livemode",
-    "deleted": "is_deleted",
-    "metadata": "metadata",
-    "description": "description",
-    "name": "name",
-}
+
+@dataclass(frozen=True)
+class TenantField:
+    """One field of `_{tenant}.stripe`, the customer's "Stripe Object Details" field group.
+
+    `xdm_type` is the XDM type of the field (`string`, `boolean`, `date-time`, `long`, `map` of strings);
+    `source` is the Stripe field it usually comes from (what `unplaced_fields()` reports when the customer's
+    field group lacks the tenant field); `title` and `description` are shown in the AEP schema editor.
+    """
+
+    name: str
+    xdm_type: str
+    source: str
+    title: str
+    description: str
+
+
+# Every field `stripe_details` fills, in the order AEP shows them. This table is the one description of the
+# tenant block: `target-aep-setup` generates the field group from it (target_aep/setup/field_group.py), and a
+# test checks that `stripe_details` fills exactly these names with values of these types, so the field group
+# and the mapping cannot drift apart.
+TENANT_FIELDS: tuple[TenantField, ...] = (
+    TenantField(
+        "objectType", "string", "object", "Object type",
+        "Stripe object type: the value of the object's `object` attribute, "
+        "for example `customer`, `charge`, `product`, `price`.",
+    ),
+    TenantField(
+        "id", "string", "id", "Stripe ID",
+        "Unique identifier of the object in Stripe, for example `cus_...`, `ch_...`, `prod_...`.",
+    ),
+    TenantField(
+        "name", "string", "name", "Name",
+        "Display name of the object where it has one, for example a product's or a coupon's `name`.",
+    ),
+    TenantField(
+        "livemode", "boolean", "livemode", "Live mode",
+        "`true` if the object exists in live mode, `false` if in test mode.",
+    ),
+    TenantField("account", "string", "account_id", "Account", "Stripe account the object was read from (`acct_...`)."),
+    TenantField(
+        "status", "string", "status", "Status",
+        "Stripe status of the object, where the object has one, "
+        "for example `succeeded` for a charge or `active` for a subscription.",
+    ),
+    TenantField("created", "date-time", "created", "Created", "Time at which the object was created in Stripe."),
+    TenantField(
+        "updated", "date-time", "updated", "Updated", "Time of the latest change to the object seen by the source."
+    ),
+    TenantField("deleted", "boolean", "is_deleted", "Deleted", "`true` when the object has been deleted in Stripe."),
+    TenantField(
+        "metadata", "map", "metadata", "Metadata", "Stripe metadata: the key-value pairs attached to the object."
+    ),
+    TenantField(
+        "amount", "long", "amount", "Amount",
+        "Amount in the currency's smallest unit (for example cents), as Stripe reports it.",
+    ),
+    TenantField(
+        "amountRefunded", "long", "amount_refunded", "Amount refunded",
+        "Amount refunded, in the currency's smallest unit.",
+    ),
+    TenantField(
+        "currency", "string", "currency", "Currency",
+        "Three-letter ISO 4217 currency code, in lowercase as Stripe reports it.",
+    ),
+    TenantField(
+        "customerId", "string", "customer", "Customer ID",
+        "ID of the Stripe customer the object belongs to (`cus_...`).",
+    ),
+    TenantField("description", "string", "description", "Description", "Description of the object in Stripe."),
+    TenantField("invoiceId", "string", "invoice", "Invoice ID", "ID of the related Stripe invoice (`in_...`)."),
+    TenantField(
+        "subscriptionId", "string", "subscription", "Subscription ID",
+        "ID of the related Stripe subscription (`sub_...`).",
+    ),
+    TenantField(
+        "paymentIntentId", "string", "payment_intent", "PaymentIntent ID",
+        "ID of the related Stripe PaymentIntent (`pi_...`).",
+    ),
+    TenantField("productId", "string", "product", "Product ID", "ID of the related Stripe product (`prod_...`)."),
+    TenantField("priceId", "string", "price", "Price ID", "ID of the related Stripe price (`price_...`)."),
+)  # fmt: skip
+
+# Tenant field -> the Stripe field it usually comes from.
+TENANT_SOURCES: dict[str, str] = {field.name: field.source for field in TENANT_FIELDS}
 
 # Where each object keeps its money total, when it is not `amount`.
 _AMOUNT_FIELDS: dict[str, str] = {

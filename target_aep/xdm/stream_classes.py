@@ -1,0 +1,24 @@
+"""Which XDM class each Stripe stream lands in by default.
+
+Customers become Individual Profiles, catalog objects (what a purchase refers to) become lookup records of the
+custom record class, and everything else (money movements, lifecycle changes, Stripe events) becomes
+ExperienceEvents. The mapper itself follows the dataset's schema, so any stream can be sent to any dataset;
+this table is the default routing that `target-aep-setup` writes into the `datasets` setting and that the
+project's Meltano environments use.
+"""
+
+from __future__ import annotations
+
+from target_aep.xdm.schema_tree import XdmClass
+
+PROFILE_STREAMS = frozenset({"customers"})
+RECORD_STREAMS = frozenset({"products", "prices", "plans", "coupons", "promotion_codes"})
+
+
+def default_xdm_class(stream_name: str) -> XdmClass:
+    """The XDM class a stream's records are meant for: `profile`, `record` or `experienceevent`."""
+    if stream_name in PROFILE_STREAMS:
+        return "profile"
+    if stream_name in RECORD_STREAMS:
+        return "record"
+    return "experienceevent"
