@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 import typing as t
+from types import FrameType
 
 from singer_sdk import Target
 from singer_sdk.exceptions import ConfigValidationError, RecordsWithoutSchemaException
@@ -14,6 +15,7 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from target_aep.aep.errors import AEPError
 from target_aep.dead_letter import DeadLetterPathError
+from target_aep.interruption import StopOnSignal
 from target_aep.reader import AEPMessageReader
 from target_aep.runtime import TargetRuntime
 from target_aep.settings import CONFIG_SCHEMA, semantic_errors
@@ -50,8 +52,12 @@ class TargetAEP(Target):
     # SDK's optional validation against the Singer schema (`validate_records`) is not offered, because the sinks
     # skip it for speed (see AEPSink._validate_and_parse) and a setting that does nothing would mislead.
     capabilities: t.ClassVar[list] = [c for c in Target.capabilities if c != TargetCapabilities.VALIDATE_RECORDS]
+    # Set by the command line (`invoke`): the process is the target's own, so a stop signal may end it
+    # (`interruption.py`). A target built inside another program (the SDK's test suite) keeps the SDK's handling.
+    _owns_process = False
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        self.stop_on_signal = StopOnSignal(self.logger)  # before super().__init__, which installs the handlers
         super().__init__(*args, **kwargs)
         self._runtime: TargetRuntime | None = None
         self._runtime_lock = threading.Lock()
@@ -69,12 +75,20 @@ class TargetAEP(Target):
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
         """Run the CLI; an expected failure ends with one clear error line and exit code 1, no traceback."""
+        cls._owns_process = True
         try:
             super().invoke(*args, **kwargs)
         except EXPECTED_FAILURES as exc:
             cls.logger.error("target-aep stopped: %s", exc)
             cls.logger.error("No STATE was written past the records that were not confirmed; rerun from the last one.")
             sys.exit(1)
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SIGINT / SIGTERM: exit 130 / 143 now, writing no STATE (the SDK drains, then exits 0)."""
+        if not self._owns_process:
+            super()._handle_termination(signum, frame)
+            return
+        self.stop_on_signal.on_signal(signum)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         errors = super()._validate_config(raise_errors=raise_errors)
@@ -101,7 +115,8 @@ class TargetAEP(Target):
         self.runtime.deliveries.wait_all()
         if self._input_ended:
             self._enforce_rejected_share()
-        super()._write_state_message(state)
+        with self.stop_on_signal.writing_state():
+            super()._write_state_message(state)
 
     def process_endofpipe(self) -> None:
         """Drain and confirm every delivery (then the SDK writes state), enforce ``max_rejected_share``, report."""
