@@ -32,7 +32,6 @@ def assert_clear_failure(run: TargetRun, expected: str) -> None:
     ("setting", "value", "expected"),
     [
         ("ingestion_mode", "sideways", "config['ingestion_mode']"),
-        ("platform_url", "not-a-url", "platform_url must be an http(s) URL"),
         ("datasets", {"customers": {"dataset_id": "nothex"}}, "datasets.customers.dataset_id 'nothex'"),
     ],
 )
