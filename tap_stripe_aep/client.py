@@ -129,7 +129,8 @@ class StripeClient:
                 continue
             raise self._error_for(status, body_text, path, stream, permission)
         raise StripeRetriesExhaustedError(
-            f"GET {path} still failing after {MAX_ATTEMPTS} attempts (last: {last_problem})"
+            f"GET {url} still failing after {MAX_ATTEMPTS} attempts (last: {last_problem}); "
+            "check the network and api_url, or Stripe's status page, then rerun"
         )
 
     def list_pages(

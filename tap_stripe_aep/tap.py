@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import logging
 import math
+import os
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from functools import cached_property
+from types import FrameType
 from typing import Any
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 
 from tap_stripe_aep.client import StripeClient
-from tap_stripe_aep.errors import ConfigError, StripePermissionError
+from tap_stripe_aep.errors import ConfigError, StripePermissionError, TapStripeError
+from tap_stripe_aep.interruption import SignalGate, exit_code_for, signal_name
 from tap_stripe_aep.prefetch import Prefetcher
 from tap_stripe_aep.rate_limit import shared_bucket
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION
@@ -100,10 +107,86 @@ class TapStripeAEP(Tap):
         ),
     ).to_dict()
 
+    # Set by the command line (``invoke``): the process is the tap's own, so a stop signal may end it. A tap
+    # built in another program (the SDK's test suite, an embedding) keeps the SDK's handling.
+    _owns_process = False
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._stripe_now: dict[str, int] = {}
         self._accounts: dict[str, dict[str, Any]] = {}
+        # Before super().__init__(), which installs the signal handlers that use it.
+        self.signal_gate = SignalGate(self.stop_on_signal)
+        self._sync_started = False
+        self._stopping = False
         super().__init__(*args, **kwargs)
+        if isinstance(self.message_writer, FastSingerWriter):
+            self.message_writer.gate = self.signal_gate
+
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """Run the command line; an expected failure ends with one clear line and exit 1, no traceback.
+
+        Expected failures are the tap's own errors (a rejected key, a missing permission, Stripe unreachable or
+        failing through every retry): their message says what to change. Anything else is a bug and keeps its
+        traceback (the SDK's excepthook logs it). The traceback of an expected failure is logged at DEBUG.
+        """
+        cls._owns_process = True
+        try:
+            super().invoke(*args, **kwargs)
+        except ConfigValidationError:
+            raise  # the SDK's command line reports it: one line per bad setting, then exit 1
+        except TapStripeError as exc:
+            cls.logger.debug("details of the failure below", exc_info=True)
+            cls.logger.error("tap-stripe-aep stopped: %s: %s", type(exc).__name__, exc)
+            sys.exit(1)
+
+    def sync_all(self) -> None:
+        self._sync_started = True
+        super().sync_all()
+
+    # --- stop signals --------------------------------------------------------------------------------------
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SIGINT / SIGTERM: through the gate, so that the stop never cuts a message in two (``interruption.py``)."""
+        if not self._owns_process:
+            super()._handle_termination(signum, frame)
+            return
+        self.signal_gate.on_signal(signum)
+
+    def stop_on_signal(self, signum: int) -> None:
+        """Write the state every written record supports, say so in one line, and end the process now.
+
+        The state is the tap's own at this instant: each partition's bookmarks move only after the records they
+        cover were written (a window's ``backfill_done_through`` after its last record, ``events_since`` after
+        the last change), so a resume re-reads the unfinished window and misses nothing. Requests in flight are
+        not waited for (``os._exit``): they only read, and a Stripe request can take seconds to retry.
+        """
+        code = self.exit_code_on_signal(signum)
+        if self._stopping:  # a second signal while the first is handled (stdout blocked?): stop at once
+            os._exit(code)
+        self._stopping = True
+        outcome = "before reading anything"
+        if self._sync_started:
+            try:
+                self._state_writer.write_state(self.state)
+                outcome = "the last STATE line covers every record written before it"
+            except OSError:
+                outcome = "stdout is closed, so the last STATE line written stands"
+        self.logger.error(
+            "tap-stripe-aep interrupted by %s: %s; exit %d so the run counts as failed and is retried",
+            signal_name(signum),
+            outcome,
+            code,
+        )
+        _exit_now(code)
+
+    def exit_code_on_signal(self, signum: int) -> int:
+        """130 for SIGINT, 143 for SIGTERM: a batch run that did not finish fails, so that a scheduler retries it.
+
+        Hook for continuous mode (``poll_interval_seconds`` in the interface, a later issue): it runs until it is
+        stopped, so there a signal between two polls is the normal end and this returns 0 after its last STATE.
+        """
+        return exit_code_for(signum)
 
     def discover_streams(self) -> list[StripeStream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]
@@ -266,6 +349,16 @@ def config_problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
+def _exit_now(code: int) -> None:
+    """End the process without running exit handlers, which would wait for the request threads."""
+    with contextlib.suppress(Exception):
+        logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
 def _history_reader(stream: StripeStream, account: str, planned: tuple[int, int]) -> Callable[[], Iterator[Any]]:
     def read() -> Iterator[Any]:
         return stream.history_batches(account, *planned)
@@ -284,8 +377,3 @@ def _parse_datetime(value: Any) -> datetime.datetime:
 
 if __name__ == "__main__":
     TapStripeAEP.cli()
-
-
-def _is_number(value: object) -> bool:
-    """A JSON number as the SDK hands config over: the decimals of a config file arrive as ``Decimal``."""
-    return not isinstance(value, bool) and isinstance(value, int | float | Decimal)

@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 import typing as t
+from types import FrameType
 
 from singer_sdk import Target
 from singer_sdk.exceptions import ConfigValidationError, RecordsWithoutSchemaException
@@ -15,6 +16,7 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 from target_aep.about_text import about_text
 from target_aep.aep.errors import AEPError
 from target_aep.dead_letter import DeadLetterPathError
+from target_aep.interruption import StopOnSignal
 from target_aep.reader import AEPMessageReader
 from target_aep.runtime import TargetRuntime
 from target_aep.settings import CONFIG_SCHEMA, semantic_errors
@@ -68,8 +70,12 @@ class TargetAEP(Target):
     capabilities: t.ClassVar[list] = [
         c for c in Target.capabilities if c not in (TargetCapabilities.VALIDATE_RECORDS, PluginCapabilities.FLATTENING)
     ]
+    # Set by the command line (`invoke`): the process is the target's own, so a stop signal may end it
+    # (`interruption.py`). A target built inside another program (the SDK's test suite) keeps the SDK's handling.
+    _owns_process = False
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        self.stop_on_signal = StopOnSignal(self.logger)  # before super().__init__, which installs the handlers
         super().__init__(*args, **kwargs)
         self._runtime: TargetRuntime | None = None
         self._runtime_lock = threading.Lock()
@@ -87,6 +93,7 @@ class TargetAEP(Target):
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
         """Run the CLI; an expected failure ends with one clear error line and exit code 1, no traceback."""
+        cls._owns_process = True
         try:
             super().invoke(*args, **kwargs)
         except EXPECTED_FAILURES as exc:
@@ -113,6 +120,13 @@ class TargetAEP(Target):
             print(about_text(cls._get_about_info()))  # the SDK prints --about the same way
             return
         super().print_about(output_format)
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SIGINT / SIGTERM: exit 130 / 143 now, writing no STATE (the SDK drains, then exits 0)."""
+        if not self._owns_process:
+            super()._handle_termination(signum, frame)
+            return
+        self.stop_on_signal.on_signal(signum)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         errors = super()._validate_config(raise_errors=raise_errors)
@@ -155,7 +169,8 @@ class TargetAEP(Target):
             self._enforce_rejected_share()
         safe_state = self._state_past_delivered_records_only(state)
         if safe_state is not None:
-            super()._write_state_message(safe_state)
+            with self.stop_on_signal.writing_state():
+                super()._write_state_message(safe_state)
 
     def _state_past_delivered_records_only(self, state: dict) -> dict | None:
         """The STATE to write, or None: never one that passes a record that was not delivered.

@@ -17,6 +17,7 @@ keys above are what the tap resumes from.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -27,6 +28,7 @@ from singer_sdk.helpers.types import Context
 
 from tap_stripe_aep.backfill import created_of, find_history_start, plan_windows, read_windows
 from tap_stripe_aep.change_feed import EVENT_LAG_SECONDS, EVENT_RETENTION_SECONDS, Change, events_reach, latest_changes
+from tap_stripe_aep.errors import StripeRequestError, TapStripeError
 from tap_stripe_aep.record_conventions import TimestampConverter, finalize_record
 from tap_stripe_aep.schemas import load_schema
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION, UpdateSource, stream_named
@@ -40,6 +42,7 @@ StripeObject = dict[str, Any]
 OBJECTS_PER_WINDOW = 1000
 PROBE_ABOVE_WINDOWS = 64
 DAY = 24 * 3600
+SDK_SYNC_FAILED = "An unhandled error occurred while syncing"
 
 
 class StripeStream(Stream):
@@ -81,6 +84,22 @@ class StripeStream(Stream):
     @property
     def _pool(self) -> Executor:
         return self._tap_ref.pool
+
+    def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
+        """The SDK's stream log, except its "unhandled error" line for the tap's own errors.
+
+        The SDK logs that line at ERROR before re-raising any error of a stream's sync. The tap's own errors (a
+        rejected key, a missing permission, Stripe failing through every retry) are expected failures, which the
+        command line reports in one clear line (``TapStripeAEP.invoke``); calling them unhandled first would
+        bury that line, so for them it is DEBUG detail.
+        """
+        if (
+            level >= logging.ERROR
+            and message.startswith(SDK_SYNC_FAILED)
+            and isinstance(sys.exc_info()[1], TapStripeError)
+        ):
+            level = logging.DEBUG
+        super().log(message, *args, level=level, **kwargs)
 
     # --- the sync plan ---------------------------------------------------------------------------------
 
@@ -261,8 +280,6 @@ class StripeStream(Stream):
 
     def _refetch(self, change: Change) -> StripeObject | None:
         """The object in the pinned API version (an event renders it in the version current at its creation)."""
-        from tap_stripe_aep.errors import StripeRequestError
-
         try:
             return self.client.get(
                 f"{self.entry.list_path}/{change.obj['id']}",

@@ -9,7 +9,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import requests
 
@@ -77,12 +77,13 @@ def run_tap(
     state: dict[str, Any] | None = None,
     streams: list[str] | None = None,
     timeout: float = 90,
+    command: list[str] = TAP_COMMAND,
 ) -> TapRun:
     """Run ``tap-stripe-aep`` to completion with this config (and state, and stream selection)."""
     with tempfile.TemporaryDirectory() as tmp:
         args = _write_inputs(Path(tmp), config, state, streams)
         proc = subprocess.run(
-            [*TAP_COMMAND, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT, env=_env()
+            [*command, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT, env=_env()
         )
     run = TapRun(proc.returncode, proc.stdout, proc.stderr)
     if proc.returncode == 0:
@@ -91,14 +92,19 @@ def run_tap(
 
 
 def start_tap(
-    config: dict[str, Any], workdir: Path, *, state: dict[str, Any] | None = None, streams: list[str] | None = None
+    config: dict[str, Any],
+    workdir: Path,
+    *,
+    state: dict[str, Any] | None = None,
+    streams: list[str] | None = None,
+    stderr: IO[str] | int = subprocess.DEVNULL,
 ) -> subprocess.Popen[str]:
-    """Start the tap without waiting (for tests that kill it)."""
+    """Start the tap without waiting (for tests that kill it); ``stderr`` a file to keep its log."""
     args = _write_inputs(workdir, config, state, streams)
     return subprocess.Popen(
         [*TAP_COMMAND, *args],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
         text=True,
         cwd=REPO_ROOT,
         env=_env(),

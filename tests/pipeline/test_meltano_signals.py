@@ -1,0 +1,87 @@
+"""A `meltano run` whose plugins are interrupted fails: Meltano reports their exit codes, not "success".
+
+Ctrl-C in a terminal reaches Meltano, the tap and the target at once. Meltano then cancels its run, but depending on
+timing that cancellation can be absorbed, and the plugins' exit codes decide: with the SDK's handlers both exited
+0 and the run ended "Run completed", exit 0. Here the plugins alone get SIGINT, which pins that case down.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+from pathlib import Path
+
+import psutil
+import pytest
+
+from scripts.meltano_pipeline import MELTANO, REPO_ROOT, STATE_ID, LocalPipeline
+
+pytestmark = pytest.mark.timeout(300)
+
+STATE_ID_SUFFIX = "signals"  # a state id of its own: the other Meltano tests' state is not touched
+PLUGINS = ("tap-stripe-aep", "target-aep")
+
+
+def plugins_installed() -> bool:
+    """``meltano install`` takes seconds even when nothing changed; the plugins are editable installs of the repo."""
+    meltano_dir = REPO_ROOT / ".meltano"
+    return all(
+        (meltano_dir / kind / name / "venv" / "bin" / name).exists()
+        for kind, name in (("extractors", "tap-stripe-aep"), ("loaders", "target-aep"))
+    )
+
+
+def plugin_processes(meltano: subprocess.Popen[str]) -> list[psutil.Process]:
+    found = []
+    for child in psutil.Process(meltano.pid).children(recursive=True):
+        try:
+            if any(Path(arg).name in PLUGINS for arg in child.cmdline()):
+                found.append(child)
+        except psutil.Error:
+            continue
+    return found
+
+
+def test_interrupted_plugins_fail_the_meltano_run(tmp_path: Path) -> None:
+    # One stream at a second a request: its sync lasts seconds after it begins.
+    with LocalPipeline(tmp_path, customers=20, seed=5, latency_ms=1000) as pipeline:
+        if not plugins_installed():
+            pipeline.install()
+        env = dict(pipeline.env(), TAP_STRIPE_AEP__SELECT='["charges.*"]')
+        command = [MELTANO, "run", "--state-id-suffix", STATE_ID_SUFFIX, "--full-refresh", *PLUGINS]
+        meltano = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        assert meltano.stdout is not None
+        log: list[str] = []
+        for line in meltano.stdout:
+            log.append(line)
+            if "Beginning sync of 'charges'" in line:
+                break
+        plugins = plugin_processes(meltano)
+        assert len(plugins) == 2, "".join(log)[-3000:]
+        for plugin in plugins:
+            plugin.send_signal(signal.SIGINT)
+        log.append(meltano.stdout.read())
+        returncode = meltano.wait(timeout=120)
+        state = subprocess.run(
+            [MELTANO, "state", "get", f"{STATE_ID}:{STATE_ID_SUFFIX}"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    text = "".join(log)
+    assert returncode == 1, text[-4000:]
+    # Meltano names whichever plugin it saw end first ("Loader failed", "Extractor and loader failed", ...).
+    assert re.search(r"meltano +(Extractor|Loader|Extractor and loader) failed", text), text[-4000:]
+    assert "tap-stripe-aep interrupted by SIGINT" in text and "target-aep interrupted by SIGINT" in text
+    assert "Traceback" not in text
+    # The target wrote no STATE before the signal (it confirms at the end of input), so Meltano kept none: the
+    # next run reads everything again.
+    saved = json.loads(state.stdout) if state.returncode == 0 and state.stdout.strip() else {}
+    assert not saved.get("singer_state", {}).get("bookmarks"), saved
