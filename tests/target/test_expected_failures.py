@@ -43,7 +43,7 @@ def test_bad_config_is_one_line_per_setting(setting: str, value: object, expecte
 
 
 def test_aep_unreachable_after_retries(tmp_path: Path) -> None:
-    with aep_emulator(store=tmp_path / "store") as process:
+    with aep_emulator(store=tmp_path / "store", sandbox_preset="stripe") as process:
         pass  # its address now: a port that just stopped listening
     config = AEP(process, tmp_path).config(tmp_path, datasets=datasets_setting(["customers"]))
     config_path = tmp_path / "config.json"

@@ -30,7 +30,9 @@ BATCH_PROCESSING_SECONDS = 4  # longer than the target may take to stop
 def slow_aep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AEP]:
     """An AEP emulator that takes seconds to process each batch: a signal finds deliveries in flight."""
     store = tmp_path_factory.mktemp("aep-store")
-    with aep_emulator(store=store, batch_processing_ms=BATCH_PROCESSING_SECONDS * 1000) as process:
+    with aep_emulator(
+        store=store, batch_processing_ms=BATCH_PROCESSING_SECONDS * 1000, sandbox_preset="stripe"
+    ) as process:
         yield AEP(process, store)
 
 
