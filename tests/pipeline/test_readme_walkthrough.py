@@ -44,9 +44,9 @@ def readme_block(marker: str) -> str:
     return "\n".join(blocks)
 
 
-def emulator_commands(block: str, store: Path) -> list[EmulatorProcess]:
-    """The README's ``python -m emulators.<name> ...`` lines as emulator processes, on free ports."""
-    emulators = []
+def emulator_commands(block: str, store: Path) -> dict[str, EmulatorProcess]:
+    """The README's ``python -m emulators.<name> ...`` lines as emulator processes by name, on free ports."""
+    emulators = {}
     for line in block.splitlines():
         if not line.startswith("python -m emulators."):
             continue
@@ -55,8 +55,8 @@ def emulator_commands(block: str, store: Path) -> list[EmulatorProcess]:
         flags[flags.index("--port") + 1] = "0"
         if "--store" in flags:
             flags[flags.index("--store") + 1] = str(store)
-        emulators.append(EmulatorProcess(module, flags))
-    assert sorted(e.module for e in emulators) == ["emulators.aep", "emulators.stripe"], block
+        emulators[module.removeprefix("emulators.")] = EmulatorProcess(module, flags)
+    assert sorted(emulators) == ["aep", "stripe"], block
     return emulators
 
 
@@ -84,9 +84,8 @@ class Walkthrough:
 @pytest.fixture(scope="module")
 def walkthrough(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walkthrough]:
     workdir = tmp_path_factory.mktemp("walkthrough")
-    stripe, aep = sorted(emulator_commands(readme_block("walkthrough:emulators"), workdir / "aep-store"), key=str)
-    stripe, aep = (stripe, aep) if stripe.module == "emulators.stripe" else (aep, stripe)
-    with stripe, aep:
+    emulators = emulator_commands(readme_block("walkthrough:emulators"), workdir / "aep-store")
+    with emulators["stripe"] as stripe, emulators["aep"] as aep:
         script = fill_placeholders(
             readme_block("walkthrough"),
             {CLONE_PLACEHOLDER: str(REPO_ROOT), STRIPE_ADDRESS: stripe.url, AEP_ADDRESS: aep.url},
