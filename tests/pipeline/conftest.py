@@ -12,6 +12,7 @@ from jsonschema import Draft6Validator, FormatChecker
 
 from scripts.generate_plugin_files import EMULATOR_DATASETS
 from tests.pipeline.fresh_project import Distribution, build_distribution
+from tests.pipeline.readme_walkthrough import Walkthrough, run_walkthrough
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILES = {
@@ -28,6 +29,12 @@ COMPARED_STREAMS = [s for s in EMULATOR_DATASETS if s != "events"]
 def distribution(tmp_path_factory: pytest.TempPathFactory) -> Distribution:
     """The sdist and wheel of this checkout, built once per session for every test that installs them."""
     return build_distribution(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def walkthrough(tmp_path_factory: pytest.TempPathFactory, distribution: Distribution) -> Walkthrough:
+    """The README walk-through's fresh Meltano project, run once: its plugins come from hub/ and the built wheel."""
+    return run_walkthrough(tmp_path_factory.mktemp("walkthrough"), distribution)
 
 
 @pytest.fixture(scope="session")
