@@ -1,8 +1,8 @@
-"""A user's own Meltano project, made from scratch: the built distribution and the Meltano commands around it.
+"""A user's own Meltano project, made from scratch: the built distribution, Meltano's environment, the result.
 
-Shared by the Hub-definition test and the README walk-through test. Building the distribution and installing
-plugins into fresh virtual environments are the expensive parts, so the distribution is built once per session
-(see ``conftest.py``) and every install goes through uv, whose cache makes the second one cheap.
+Building the distribution and installing plugins into fresh virtual environments are the expensive parts, so
+the distribution is built once per session and one fresh project serves both the README walk-through tests and
+the Hub-definition tests (see ``conftest.py`` and ``readme_walkthrough.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from uv import find_uv_bin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-MELTANO = str(VENV_BIN / "meltano")
 
 
 @dataclass(frozen=True)
@@ -55,21 +54,6 @@ def meltano_env(**variables: str) -> dict[str, str]:
     )
     env.update(variables)
     return env
-
-
-def meltano(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """One Meltano command; fails the test with Meltano's own output when it does not exit 0."""
-    done = subprocess.run(
-        [MELTANO, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env or meltano_env(),
-        check=False,
-    )
-    assert done.returncode == 0, f"meltano {' '.join(args)}:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
-    return done
 
 
 def project_plugins(project: Path) -> dict[str, list[str]]:
