@@ -11,6 +11,8 @@ import pytest
 from jsonschema import Draft6Validator, FormatChecker
 
 from scripts.generate_plugin_files import EMULATOR_DATASETS
+from tests.pipeline.fresh_project import Distribution, build_distribution
+from tests.pipeline.readme_walkthrough import Walkthrough, run_walkthrough
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILES = {
@@ -21,6 +23,18 @@ SCHEMA_FILES = {
 # Streams compared object by object with the Stripe emulator's holdings. `events` is Stripe's own log of
 # changes, not an object list the emulator dumps.
 COMPARED_STREAMS = [s for s in EMULATOR_DATASETS if s != "events"]
+
+
+@pytest.fixture(scope="session")
+def distribution(tmp_path_factory: pytest.TempPathFactory) -> Distribution:
+    """The sdist and wheel of this checkout, built once per session for every test that installs them."""
+    return build_distribution(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def walkthrough(tmp_path_factory: pytest.TempPathFactory, distribution: Distribution) -> Walkthrough:
+    """The README walk-through's fresh Meltano project, run once: its plugins come from hub/ and the built wheel."""
+    return run_walkthrough(tmp_path_factory.mktemp("walkthrough"), distribution)
 
 
 @pytest.fixture(scope="session")

@@ -1,37 +1,41 @@
-"""The Meltano Hub definitions in hub/ install with `meltano add --from-ref` and describe the real plugins."""
+"""The Meltano Hub definitions in hub/, as a user meets them.
+
+The fresh project is the README walk-through's (see readme_walkthrough.py, shared so that the expensive installs
+happen once per session): `meltano init`, both plugins added from hub/ with Meltano's documented form
+(`meltano add --plugin-type extractor ... --from-ref <path>`), installed from the wheel this checkout builds, run
+against the emulators (what landed is checked in test_readme_walkthrough.py). Here: the definitions are complete,
+their `pip_url` is the distribution's PyPI name, and the project holds exactly what they describe, installed from
+the wheel.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
+import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MELTANO = str(Path(sys.executable).parent / "meltano")
-pytestmark = pytest.mark.timeout(300)
+from tests.pipeline.fresh_project import REPO_ROOT, Distribution, plugin_executable, project_plugins
+from tests.pipeline.readme_walkthrough import Walkthrough
+
+pytestmark = pytest.mark.timeout(600)
+
+PLUGINS = {"extractors": "tap-stripe-aep", "loaders": "target-aep"}
+PACKAGES = {"tap-stripe-aep": "tap_stripe_aep", "target-aep": "target_aep"}
+DISTRIBUTION_NAME = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["name"]
 
 
-def _meltano(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [MELTANO, *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=dict(os.environ, MELTANO_SEND_ANONYMOUS_USAGE_STATS="false"),
-    )
-    assert done.returncode == 0, f"meltano {' '.join(args)}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done
+def _definition(name: str) -> dict:
+    return yaml.safe_load((REPO_ROOT / "hub" / f"{name}.yml").read_text())
 
 
-@pytest.mark.parametrize(("plugin_type", "name"), [("extractor", "tap-stripe-aep"), ("loader", "target-aep")])
-def test_hub_definition_installs_and_matches_about(tmp_path: Path, plugin_type: str, name: str) -> None:
-    definition = yaml.safe_load((REPO_ROOT / "hub" / f"{name}.yml").read_text())
+@pytest.mark.parametrize("name", PLUGINS.values())
+def test_hub_definition_is_complete_and_installs_by_its_pypi_name(name: str, distribution: Distribution) -> None:
+    definition = _definition(name)
     for key in (
         "name",
         "namespace",
@@ -47,18 +51,55 @@ def test_hub_definition_installs_and_matches_about(tmp_path: Path, plugin_type: 
     ):
         assert definition.get(key), f"hub/{name}.yml lacks {key}"
     assert "meltano_sdk" in definition["keywords"]
+    # Hub users install packages by name from PyPI: the name of the one distribution that holds both plugins,
+    # whose wheel provides the definition's executable.
+    assert definition["pip_url"] == DISTRIBUTION_NAME
+    with zipfile.ZipFile(distribution.wheel) as wheel:
+        metadata = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+        entry_points = next(n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt"))
+        assert f"Name: {definition['pip_url']}\n" in wheel.read(metadata).decode()
+        assert f"\n{definition['executable']} = " in wheel.read(entry_points).decode()
 
-    # The published pip_url points at the public repository; a scratch project installs this checkout instead.
-    local = dict(definition, pip_url=str(REPO_ROOT))
-    ref = tmp_path / f"{name}.yml"
-    ref.write_text(yaml.safe_dump(local))
-    project = tmp_path / "scratch"
-    _meltano(tmp_path, "init", "--no-usage-stats", str(project))
-    _meltano(project, "add", plugin_type, name, "--from-ref", str(ref))
-    about = json.loads(_meltano(project, "invoke", name, "--about", "--format", "json").stdout)
 
-    assert about["name"] == name
-    assert sorted(about["capabilities"]) == sorted(definition["capabilities"])
-    assert {s["name"] for s in definition["settings"]} == set(about["settings"]["properties"])
+def test_project_holds_exactly_the_two_plugins_as_defined(walkthrough: Walkthrough, distribution: Distribution) -> None:
+    assert walkthrough.done.returncode == 0, walkthrough.output[-3000:]
+    # Any extra plugin (`meltano add extractor tap-stripe-aep` adds a utility named `extractor`) fails here.
+    assert project_plugins(walkthrough.project) == {"extractors": ["tap-stripe-aep"], "loaders": ["target-aep"]}
+    added = yaml.safe_load((walkthrough.project / "meltano.yml").read_text())["plugins"]
+    for plugin_type, name in PLUGINS.items():
+        (plugin,) = added[plugin_type]
+        definition = _definition(name)
+        for key in ("namespace", "variant", "executable", "capabilities", "settings_group_validation"):
+            assert plugin[key] == definition[key], (name, key)
+        assert [s["name"] for s in plugin["settings"]] == [s["name"] for s in definition["settings"]], name
+        # The one documented change until the package is on PyPI: pip_url names the wheel.
+        assert plugin["pip_url"] == str(distribution.wheel), name
+
+
+@pytest.mark.parametrize(("plugin_type", "name"), PLUGINS.items())
+def test_installed_plugin_is_the_built_wheel_and_matches_its_definition(
+    walkthrough: Walkthrough, tmp_path: Path, plugin_type: str, name: str
+) -> None:
+    assert walkthrough.done.returncode == 0, walkthrough.output[-3000:]
+    executable = plugin_executable(walkthrough.project, plugin_type, name)
+    # From an empty folder: the plugin must load from its installed package alone, not from this checkout.
+    about = subprocess.run(
+        [str(executable), "--about", "--format", "json"], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    about_json = json.loads(about.stdout)
+    definition = _definition(name)
+    assert about_json["name"] == name
+    assert sorted(about_json["capabilities"]) == sorted(definition["capabilities"])
+    assert {s["name"] for s in definition["settings"]} == set(about_json["settings"]["properties"])
     secrets = {s["name"] for s in definition["settings"] if s.get("sensitive")}
     assert secrets == {"tap-stripe-aep": {"api_key"}, "target-aep": {"client_secret"}}[name]
+
+    package = PACKAGES[name]
+    where = subprocess.run(
+        [str(executable.parent / "python"), "-c", f"import {package}; print({package}.__file__)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert where.startswith(str(walkthrough.project / ".meltano")), f"{package} loads from {where}, not the wheel"
