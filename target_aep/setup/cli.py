@@ -8,6 +8,7 @@ the plan was printed), 1 with one clear line on stderr otherwise; no traceback f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -254,8 +255,21 @@ def read_config(sources: list[str]) -> dict[str, t.Any]:
             raise SetupConfigError(f"--config {source} must hold a JSON object")
         config |= loaded
     if parse_env:
-        config |= parse_environment_config(SETUP_SCHEMA, ENV_PREFIX)
+        config |= _numbers_parsed(parse_environment_config(SETUP_SCHEMA, ENV_PREFIX))
     return {name: value for name, value in config.items() if name in SETUP_SETTINGS}
+
+
+def _numbers_parsed(env_config: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The SDK's ENV reader parses integers and booleans but leaves ``number`` settings as text (Meltano hands
+    ``request_timeout_seconds: 60`` over as ``"60"``): parse them here, leaving text that is not a number for
+    ``check_config`` to name."""
+    parsed = dict(env_config)
+    for name, value in env_config.items():
+        types = SETUP_SCHEMA["properties"][name].get("type")
+        if isinstance(value, str) and "number" in (types if isinstance(types, list) else [types]):
+            with contextlib.suppress(ValueError):
+                parsed[name] = float(value)
+    return parsed
 
 
 def check_config(config: dict[str, t.Any]) -> None:

@@ -3,6 +3,7 @@ request."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,21 @@ def test_a_missing_permission_names_the_api_and_the_permission(aep: AEP, tmp_pat
     made = run.stdout[run.stdout.index("Made by this run before it stopped") : run.stdout.index("Not done:")]
     assert "created identity namespace 'StripeCustomerId'" in made
     assert "create class 'Stripe Catalog Object'" in run.stdout[run.stdout.index("Not done:") :]
+
+
+def test_config_from_the_environment_as_meltano_invoke_passes_it(
+    aep: AEP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`meltano invoke target-aep:setup` runs `--config ENV`: every value arrives as text, numbers included."""
+    settings = json.loads(aep.config(tmp_path, "prod").read_text())
+    for name, value in settings.items():
+        if not isinstance(value, dict):
+            monkeypatch.setenv(f"TARGET_AEP_{name.upper()}", str(value))
+    monkeypatch.setenv("TARGET_AEP_REQUEST_TIMEOUT_SECONDS", "60")
+    monkeypatch.chdir(tmp_path)  # no .env file of the repository's is read
+
+    run = run_setup(Path("ENV"))
+
+    assert run.returncode == 0, run.stderr
+    assert "request_timeout_seconds" not in run.stderr
+    assert "create" in run.stdout or "exists" in run.stdout, run.stdout
