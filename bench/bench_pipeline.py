@@ -36,7 +36,7 @@ def main(argv: list[str]) -> None:
     with (
         tempfile.TemporaryDirectory() as tmp,
         stripe_emulator(customers=args.customers, latency_ms=args.latency_ms, rate_limit=args.rate_limit) as stripe,
-        aep_emulator(store=Path(tmp) / "store") as aep,
+        aep_emulator(store=Path(tmp) / "store", sandbox_preset="stripe") as aep,
     ):
         tap_config, target_config = Path(tmp) / "tap.json", Path(tmp) / "target.json"
         tap_config.write_text(

@@ -75,7 +75,7 @@ def main(argv: list[str]) -> None:
         input_path = tmp_dir / "input.singer"
         written = write_input(input_path, args.records)
         streams = sorted(sample_records())
-        with aep_emulator(store=tmp_dir / "store") as emulator:
+        with aep_emulator(store=tmp_dir / "store", sandbox_preset="stripe") as emulator:
             config = {
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,

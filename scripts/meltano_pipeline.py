@@ -49,7 +49,7 @@ class LocalPipeline:
         self.dead_letter_path = workdir / "target-aep-rejected.jsonl"
         self._stack = ExitStack()
         self.stripe: EmulatorProcess = stripe_emulator(seed=seed, customers=customers, **stripe_options)
-        self.aep: EmulatorProcess = aep_emulator(store=self.store)
+        self.aep: EmulatorProcess = aep_emulator(store=self.store, sandbox_preset="stripe")
 
     def __enter__(self) -> LocalPipeline:
         self.workdir.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from emulators.aep.config import DEFAULT_BATCH_PROCESSING_MS, DEFAULT_TOKEN_TTL
-from emulators.aep.server import AEPServer, Emulator
+from emulators.aep.config import DEFAULT_BATCH_PROCESSING_MS, DEFAULT_SANDBOXES, DEFAULT_TOKEN_TTL
+from emulators.aep.emulator import Emulator
+from emulators.aep.sandbox import PRESETS
+from emulators.aep.server import AEPServer
 from emulators.launch import serve_until_stopped
 
 
@@ -26,10 +28,31 @@ def main(argv: list[str] | None = None) -> None:
         default=DEFAULT_BATCH_PROCESSING_MS,
         help="least time a completed batch spends in processing",
     )
+    parser.add_argument(
+        "--sandboxes",
+        default=",".join(DEFAULT_SANDBOXES),
+        help="comma-separated sandbox names the organization has (others are refused)",
+    )
+    parser.add_argument(
+        "--sandbox-preset",
+        choices=PRESETS,
+        help="provision the first sandbox: 'stripe' = the xdm/ datasets, schemas, namespace and inlet; default empty",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
     args = parser.parse_args(argv)
     store = args.store or Path(tempfile.mkdtemp(prefix="aep-emulator-"))
-    emulator = Emulator(store, args.token_ttl, args.latency_ms, args.fault_rate, args.batch_processing_ms)
+    sandboxes = [name.strip() for name in args.sandboxes.split(",") if name.strip()]
+    if not sandboxes:
+        parser.error("--sandboxes needs at least one name")
+    emulator = Emulator(
+        store,
+        args.token_ttl,
+        args.latency_ms,
+        args.fault_rate,
+        args.batch_processing_ms,
+        sandboxes=sandboxes,
+        sandbox_preset=args.sandbox_preset,
+    )
     server = AEPServer(("127.0.0.1", args.port), emulator, verbose=args.verbose)
     # Parsing a 1 MB request builds ~100k objects; without this every full collection would re-scan the
     # compiled schemas and imports, which made json.loads 5x slower (measured: 23 ms -> 4.5 ms a request).

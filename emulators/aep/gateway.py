@@ -50,7 +50,7 @@ def check_platform_headers(headers: Headers, tokens: TokenIssuer, has_json_body:
         return _gateway_error(403, "403025", "Profile is not valid")
     if not headers.get("x-sandbox-name"):
         return _gateway_error(400, "400003", "Missing header: x-sandbox-name")
-    if has_json_body and not is_json_content_type(headers.get("Content-Type")):
+    if has_json_body and not is_json_or_patch_content_type(headers.get("Content-Type")):
         return Reply(
             415,
             {
@@ -63,13 +63,30 @@ def check_platform_headers(headers: Headers, tokens: TokenIssuer, has_json_body:
     return None
 
 
-def check_inlet_token(headers: Headers, tokens: TokenIssuer) -> Reply | None:
-    """An authenticated inlet needs a live Bearer token (401 otherwise; body *assumed*)."""
+def check_inlet_token(headers: Headers, tokens: TokenIssuer, inlet_id: str) -> Reply | None:
+    """An authenticated inlet needs a live Bearer token: 401 otherwise, with the body Adobe documents."""
     token = bearer_token(headers)
-    if not token or tokens.client_for(token) is None:
-        return _gateway_error(401, "401013", "Oauth token is not valid")
-    return None
+    if token and tokens.client_for(token) is not None:
+        return None
+    reason = "Ims service token is empty" if not token else "Ims service token is not valid"
+    return Reply(
+        401,
+        {
+            "type": "https://ns.adobe.com/adobecloud/problem/data-collection-service-authorization",
+            "status": "401",
+            "title": "Authorization",
+            "report": {"message": f"[{inlet_id}] {reason}"},
+        },
+    )
 
 
 def is_json_content_type(value: str | None) -> bool:
     return bool(value) and str(value).split(";")[0].strip().lower() == "application/json"
+
+
+def is_json_or_patch_content_type(value: str | None) -> bool:
+    """A JSON body, or a JSON Patch one (``application/json-patch+json``, which Catalog's PATCH takes)."""
+    return is_json_content_type(value) or str(value or "").split(";")[0].strip().lower() == JSON_PATCH
+
+
+JSON_PATCH = "application/json-patch+json"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import requests
 
-from emulators.aep.catalog import Catalog
 from emulators.aep.config import CLIENT_ID, CLIENT_SECRET, INLET_ID, ORG_ID, XDM_DIR, XED_FULL
+from emulators.aep.sandbox import SandboxDirectory
 from emulators.launch import aep_emulator
 
 EVENT_DATASET = "6650f0c0ffee000000000002"
@@ -30,7 +30,7 @@ def commerce_rows(count: int) -> bytes:
 
 
 def validation_rate(rows: bytes) -> float:
-    validator = Catalog().validators[EVENT_DATASET]
+    validator = SandboxDirectory(["prod"], "stripe").get("prod").catalog.validator(EVENT_DATASET)  # type: ignore[union-attr]
     lines = rows.splitlines()
     started = time.perf_counter()
     assert all(validator.is_valid(json.loads(line)) for line in lines)
@@ -38,7 +38,7 @@ def validation_rate(rows: bytes) -> float:
 
 
 def batch_wall_time(rows: bytes, count: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as store, aep_emulator(store=store) as aep:
+    with tempfile.TemporaryDirectory() as store, aep_emulator(store=store, sandbox_preset="stripe") as aep:
         token = _token(aep.url)
         headers = {
             "Authorization": f"Bearer {token}",
@@ -93,7 +93,7 @@ def streaming_rate(requests_count: int = 40, per_request: int = 500) -> float:
         )
         for n in range(requests_count)
     ]
-    with tempfile.TemporaryDirectory() as store, aep_emulator(store=store) as aep:
+    with tempfile.TemporaryDirectory() as store, aep_emulator(store=store, sandbox_preset="stripe") as aep:
         session = requests.Session()
         session.headers.update({"Authorization": f"Bearer {_token(aep.url)}", "Content-Type": "application/json"})
         started = time.perf_counter()

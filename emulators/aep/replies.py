@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,25 @@ def problem(status: int, title: str, detail: str, code: str | None = None) -> Re
             "type": f"http://ns.adobe.com/aep/errors/{error_code}",
             "title": title,
             "status": status,
+            "detail": detail,
+        },
+    )
+
+
+def registry_problem(status: int, code: str, title: str, detail: str) -> Reply:
+    """A Schema Registry error, shaped as its troubleshooting guide shows (``type`` ends ``XDM-{code}-{status}``)."""
+    return Reply(
+        status,
+        {
+            "type": f"http://ns.adobe.com/aep/errors/XDM-{code}-{status}",
+            "title": title,
+            "status": status,
+            "report": {
+                "registryRequestId": str(uuid.uuid4()),
+                "timestamp": time.strftime("%m-%d-%Y %H:%M:%S", time.gmtime()),
+                "detailed-message": detail,
+                "sub-errors": [],
+            },
             "detail": detail,
         },
     )

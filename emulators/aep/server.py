@@ -1,5 +1,5 @@
-"""The HTTP front: one loopback port serving IMS, Platform (gateway, Catalog, Registry, Batch Ingestion), DCS,
-and the test-only ``/_emulator/`` control endpoints."""
+"""The HTTP front: one loopback port serving IMS, Platform (gateway, sandbox, permissions, then the services in
+``routes.py``), DCS streaming, and the test-only ``/_emulator/`` control endpoints."""
 
 from __future__ import annotations
 
@@ -14,41 +14,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from emulators.aep.batches import BatchService
-from emulators.aep.catalog import Catalog, accepts_xed_full
-from emulators.aep.config import MAX_STREAMING_BYTES, MAX_UPLOAD_BYTES, XED_FULL
-from emulators.aep.faults import Fault, FaultPlan, Stats
+from emulators.aep.config import MAX_STREAMING_BYTES, MAX_UPLOAD_BYTES, ORG_ID
+from emulators.aep.emulator import Emulator
+from emulators.aep.faults import Fault
 from emulators.aep.gateway import check_inlet_token, check_platform_headers, is_json_content_type
-from emulators.aep.ims import TokenIssuer
+from emulators.aep.permissions import KNOWN as KNOWN_PERMISSIONS
 from emulators.aep.replies import Reply, problem
-from emulators.aep.store import LandingStore, read_landed
-from emulators.aep.streaming import StreamingService
+from emulators.aep.routes import Call, route
+from emulators.aep.store import read_landed
 
-_DATASET = re.compile(r"^/data/foundation/catalog/dataSets/([^/]+)$")
-_BATCH = re.compile(r"^/data/foundation/catalog/batches/([^/]+)$")
-_SCHEMA = re.compile(r"^/data/foundation/schemaregistry/tenant/schemas/(.+)$")
-_BATCH_ACTION = re.compile(r"^/data/foundation/import/batches/([^/]+)$")
 _UPLOAD = re.compile(r"^/data/foundation/import/batches/([^/]+)/datasets/([^/]+)/files/(.+)$")
 _STREAM_MANY = re.compile(r"^/collection/batch/([^/]+)$")
 _STREAM_ONE = re.compile(r"^/collection/([^/]+)$")
 _LANDED = re.compile(r"^/_emulator/landed/([^/]+)$")
 _DRAIN_LIMIT = 4 * 1024 * 1024  # larger unread bodies close the connection instead of being read and dropped
 _CHUNK = 1024 * 1024
-
-
-class Emulator:
-    """Every service behind the port, wired once."""
-
-    def __init__(
-        self, store_dir: Path, token_ttl: int, latency_ms: float, fault_rate: float, batch_processing_ms: float
-    ) -> None:
-        self.stats = Stats()
-        self.faults = FaultPlan(latency_ms, fault_rate, batch_processing_ms)
-        self.tokens = TokenIssuer(token_ttl)
-        self.catalog = Catalog()
-        self.store = LandingStore(store_dir)
-        self.batches = BatchService(self.catalog, self.store, self.faults, self.stats)
-        self.streaming = StreamingService(self.catalog, self.store, self.stats)
+_JSON_BODY_LIMIT = 16 * 1024 * 1024
 
 
 class AEPServer(ThreadingHTTPServer):
@@ -77,6 +58,9 @@ class AEPRequestHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             sys.stderr.write(f"aep-emulator: {format % args}\n")
@@ -87,18 +71,21 @@ class AEPRequestHandler(BaseHTTPRequestHandler):
         self._body_consumed = False
         emulator = self.server.emulator
         url = urlsplit(self.path)
-        path, query = url.path, {k: v[0] for k, v in parse_qs(url.query).items()}
+        path = url.path
+        query = parse_qs(url.query, keep_blank_values=True)
         area = _area(path)
         emulator.stats.count(f"requests_{area}")
         if area == "control":
-            self._send(self._control(method, path))
+            self._send(self._control(method, path, query))
             return
         latency = emulator.faults.latency_ms
         if latency > 0:
             time.sleep(latency / 1000)
+        sandbox = self.headers.get("x-sandbox-name") if area == "platform" else None
         if area in ("platform", "dcs"):
             fault = emulator.faults.next_fault()
             if fault is not None:
+                emulator.requests.record(method, path, url.query, fault.value, sandbox)
                 self._inject(fault)
                 return
         if area == "ims":
@@ -109,6 +96,8 @@ class AEPRequestHandler(BaseHTTPRequestHandler):
             reply = self._dcs(method, path, query)
         else:
             reply = problem(404, "Not Found", f"no such path: {path}")
+        if area in ("platform", "dcs"):
+            emulator.requests.record(method, path, url.query, reply.status, sandbox)
         self._send(reply)
 
     def _inject(self, fault: Fault) -> None:
@@ -140,50 +129,45 @@ class AEPRequestHandler(BaseHTTPRequestHandler):
         self.server.emulator.stats.count(f"ims_{reply.status}")
         return Reply(reply.status, reply.body)
 
-    def _platform(self, method: str, path: str, query: dict[str, str]) -> Reply:
+    def _platform(self, method: str, path: str, query: dict[str, list[str]]) -> Reply:
+        """Gateway, sandbox, permission, then the service: in that order, as Platform answers."""
         emulator = self.server.emulator
-        upload = _UPLOAD.match(path)
-        has_json_body = method in ("POST", "PUT") and not upload and self._declared_length() > 0
+        upload = _UPLOAD.match(path) if method == "PUT" else None
+        has_json_body = method in ("POST", "PUT", "PATCH") and not upload and self._declared_length() > 0
         denied = check_platform_headers(self.headers, emulator.tokens, has_json_body)
         if denied is not None:
             emulator.stats.count("gateway_rejections")
             return denied
-        if method == "GET":
-            if match := _DATASET.match(path):
-                body = emulator.catalog.dataset_body(unquote(match.group(1)))
-                return Reply(200, body) if body else problem(404, "Not Found", f"dataset {match.group(1)} not found")
-            if match := _BATCH.match(path):
-                return emulator.batches.catalog_body(unquote(match.group(1)))
-            if path == "/data/foundation/schemaregistry/stats":
-                return Reply(200, emulator.catalog.registry_stats())
-            if match := _SCHEMA.match(path):
-                return self._schema(match.group(1))
-        elif method == "POST":
-            if path == "/data/foundation/import/batches":
-                parsed = self._read_json(MAX_STREAMING_BYTES)
-                return parsed if isinstance(parsed, Reply) else emulator.batches.create(parsed)
-            if match := _BATCH_ACTION.match(path):
-                self._read_body(_DRAIN_LIMIT)
-                return emulator.batches.act(unquote(match.group(1)), query.get("action", "").upper())
-        elif method == "PUT" and upload:
-            return self._upload(*(unquote(part) for part in upload.groups()))
-        return problem(404 if method in ("GET", "POST", "PUT") else 405, "Not Found", f"no such call: {method} {path}")
+        sandbox_name = str(self.headers.get("x-sandbox-name"))
+        sandbox = emulator.sandboxes.get(sandbox_name)
+        if sandbox is None:
+            emulator.stats.count("gateway_rejections")
+            return problem(
+                403,
+                "Forbidden",
+                f"sandbox '{sandbox_name}' does not exist in organization {ORG_ID} or the client has no access to it",
+            )
+        refused = emulator.permissions.check(method, path, sandbox_name)
+        if refused is not None:
+            return refused
+        if upload:
+            return self._upload(sandbox_name, *(unquote(part) for part in upload.groups()))
+        body = None
+        if has_json_body:
+            body = self._read_json(_JSON_BODY_LIMIT)
+            if isinstance(body, Reply):
+                return body
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+        call = Call(method, path, query, self.headers, body, sandbox, f"http://{host}")
+        return route(emulator, call)
 
-    def _schema(self, encoded_ref: str) -> Reply:
-        if not accepts_xed_full(self.headers.get("Accept")):
-            return problem(406, "Not Acceptable", "Accept must be application/vnd.adobe.xed-full+json; version=1")
-        text = self.server.emulator.catalog.schema_text(encoded_ref)
-        if text is None:
-            return problem(404, "Not Found", f"schema {unquote(encoded_ref)} not found")
-        return Reply(200, raw=text.encode("utf-8"), content_type=XED_FULL)
-
-    def _upload(self, batch_id: str, dataset_id: str, file_name: str) -> Reply:
+    def _upload(self, sandbox: str, batch_id: str, dataset_id: str, file_name: str) -> Reply:
         batches = self.server.emulator.batches
         if (self.headers.get("Content-Type") or "").split(";")[0].strip().lower() != "application/octet-stream":
             return problem(415, "Unsupported Media Type", "file uploads need Content-Type: application/octet-stream")
         if self._declared_length() > MAX_UPLOAD_BYTES:
             return problem(413, "Payload Too Large", "a file may be at most 256 MB; split it into several files")
-        target = batches.check_upload(batch_id, dataset_id, file_name)
+        target = batches.check_upload(sandbox, batch_id, dataset_id, file_name)
         if isinstance(target, Reply):
             return target
         size = self._body_to_file(target, MAX_UPLOAD_BYTES)
@@ -192,19 +176,22 @@ class AEPRequestHandler(BaseHTTPRequestHandler):
             return problem(413, "Payload Too Large", "a file may be at most 256 MB; split it into several files")
         return batches.finish_upload(batch_id, file_name, target, size)
 
-    def _dcs(self, method: str, path: str, query: dict[str, str]) -> Reply:
+    def _dcs(self, method: str, path: str, query: dict[str, list[str]]) -> Reply:
         emulator = self.server.emulator
         many = _STREAM_MANY.match(path)
         one = None if many else _STREAM_ONE.match(path)
         if method != "POST" or not (many or one):
             return problem(404, "Not Found", f"no such call: {method} {path}")
         inlet_id = unquote((many or one).group(1))  # type: ignore[union-attr]
-        if not emulator.streaming.knows_inlet(inlet_id):
+        found = emulator.streaming.inlet(inlet_id)
+        if found is None:
             return problem(404, "Not Found", f"inlet {inlet_id} does not exist")
-        denied = check_inlet_token(self.headers, emulator.tokens)
-        if denied is not None:
-            emulator.stats.count("gateway_rejections")
-            return denied
+        sandbox, inlet = found
+        if inlet.authentication_required:
+            denied = check_inlet_token(self.headers, emulator.tokens, inlet_id)
+            if denied is not None:
+                emulator.stats.count("gateway_rejections")
+                return denied
         if self._declared_length() > MAX_STREAMING_BYTES:
             return problem(413, "Payload Too Large", "a streaming request may be at most 1 MB")
         if not is_json_content_type(self.headers.get("Content-Type")):
@@ -213,11 +200,11 @@ class AEPRequestHandler(BaseHTTPRequestHandler):
         if isinstance(parsed, Reply):
             return parsed
         if many:
-            return emulator.streaming.many(inlet_id, parsed)
-        sync = query.get("syncValidation", "").lower() == "true"
-        return emulator.streaming.single(inlet_id, parsed, sync)
+            return emulator.streaming.many(sandbox, inlet, parsed)
+        sync = (query.get("syncValidation") or [""])[0].lower() == "true"
+        return emulator.streaming.single(sandbox, inlet, parsed, sync)
 
-    def _control(self, method: str, path: str) -> Reply:
+    def _control(self, method: str, path: str, query: dict[str, list[str]]) -> Reply:
         emulator = self.server.emulator
         if method == "POST" and path == "/_emulator/faults":
             changes = self._read_json(_DRAIN_LIMIT)
@@ -243,9 +230,38 @@ class AEPRequestHandler(BaseHTTPRequestHandler):
                     "faults": emulator.faults.snapshot(),
                 },
             )
+        if path == "/_emulator/permissions":
+            return self._permissions(method)
+        if method == "GET" and path == "/_emulator/requests":
+            entries = emulator.requests.entries()
+            sandbox = (query.get("sandbox") or [None])[0]
+            if sandbox is not None:
+                entries = [e for e in entries if e["sandbox"] == sandbox]
+            return Reply(200, {"requests": entries, "writes": sum(1 for e in entries if e["write"])})
+        if method in ("DELETE", "POST") and path in ("/_emulator/requests", "/_emulator/requests/reset"):
+            return Reply(200, {"forgotten": emulator.requests.reset()})
+        if method == "GET" and path == "/_emulator/sandboxes":
+            return Reply(200, {"sandboxes": emulator.sandboxes.names})
         if method == "GET" and (match := _LANDED.match(path)):
             return Reply(200, read_landed(emulator.store.root, unquote(match.group(1))))
         return problem(404, "Not Found", f"no such control call: {method} {path}")
+
+    def _permissions(self, method: str) -> Reply:
+        permissions = self.server.emulator.permissions
+        if method == "POST":
+            body = self._read_json(_DRAIN_LIMIT)
+            if isinstance(body, Reply):
+                return body
+            deny = body.get("deny") if isinstance(body, dict) else None
+            if not isinstance(deny, list) or not all(isinstance(name, str) for name in deny):
+                return problem(400, "Bad Request", 'the body must be {"deny": ["Manage Schemas", ...]}')
+            try:
+                permissions.set_denied(deny)
+            except ValueError as unknown:
+                return problem(400, "Bad Request", str(unknown))
+        elif method != "GET":
+            return problem(405, "Method Not Allowed", "GET or POST /_emulator/permissions")
+        return Reply(200, {"denied": permissions.denied(), "known": KNOWN_PERMISSIONS})
 
     # --- bodies -----------------------------------------------------------------------------------------------
 
@@ -341,7 +357,7 @@ def _area(path: str) -> str:
         return "control"
     if path == "/ims/token/v3":
         return "ims"
-    if path.startswith("/data/foundation/"):
+    if path.startswith(("/data/foundation/", "/data/core/")):
         return "platform"
     if path.startswith("/collection/"):
         return "dcs"

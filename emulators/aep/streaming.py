@@ -13,10 +13,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from emulators.aep.catalog import Catalog
-from emulators.aep.config import INLET_ID, ORG_ID
+from emulators.aep.config import ORG_ID
 from emulators.aep.faults import Stats
+from emulators.aep.flow_service import Inlet
 from emulators.aep.replies import Reply, problem
+from emulators.aep.sandbox import Sandbox, SandboxDirectory
 from emulators.aep.store import LandingStore
 from emulators.aep.validation import Violation, describe_violations
 
@@ -32,24 +33,25 @@ class Verdict:
 
 
 class StreamingService:
-    def __init__(self, catalog: Catalog, store: LandingStore, stats: Stats) -> None:
-        self._catalog = catalog
+    def __init__(self, directory: SandboxDirectory, store: LandingStore, stats: Stats) -> None:
+        self._directory = directory
         self._store = store
         self._stats = stats
         self._file_numbers = itertools.count(1)
         self._lock = threading.Lock()
 
-    @staticmethod
-    def knows_inlet(inlet_id: str) -> bool:
-        return inlet_id == INLET_ID
+    def inlet(self, inlet_id: str) -> tuple[Sandbox, Inlet] | None:
+        """The sandbox and inlet an inlet id belongs to (created through Flow Service, or the preset's)."""
+        return self._directory.inlet(inlet_id)
 
-    def single(self, inlet_id: str, message: Any, sync_validation: bool) -> Reply:
+    def single(self, sandbox: Sandbox, inlet: Inlet, message: Any, sync_validation: bool) -> Reply:
         """``POST /collection/{inletId}``: 200, or 400 for a malformed envelope or (with syncValidation) bad XDM.
 
         Without syncValidation an envelope that is well formed but whose XDM is invalid is still answered 200,
         as Platform does; the record does not land (Platform would send it to its error diagnostics).
         """
-        verdict = self._judge(message)
+        inlet_id = inlet.inlet_id
+        verdict = self._judge(sandbox, inlet, message)
         received = int(time.time() * 1000)
         if verdict.reason is not None and (sync_validation or not verdict.violations):
             self._stats.count("streaming_messages_rejected")
@@ -60,13 +62,14 @@ class StreamingService:
             self._land([verdict])
         return Reply(200, {"inletId": inlet_id, "xactionId": str(uuid.uuid4()), "receivedTimeMs": received})
 
-    def many(self, inlet_id: str, body: Any) -> Reply:
+    def many(self, sandbox: Sandbox, inlet: Inlet, body: Any) -> Reply:
         """``POST /collection/batch/{inletId}``: always 207, one response per message, in request order."""
+        inlet_id = inlet.inlet_id
         messages = body.get("messages") if isinstance(body, dict) else None
         if not isinstance(messages, list) or not messages:
             return problem(400, "Bad Request", 'the body must be {"messages": [envelope, ...]} with one or more')
         batch_id = str(uuid.uuid4())
-        verdicts = [self._judge(message) for message in messages]
+        verdicts = [self._judge(sandbox, inlet, message) for message in messages]
         self._land([v for v in verdicts if v.reason is None])
         responses: list[dict[str, Any]] = []
         for index, verdict in enumerate(verdicts):
@@ -86,7 +89,7 @@ class StreamingService:
             },
         )
 
-    def _judge(self, message: Any) -> Verdict:
+    def _judge(self, sandbox: Sandbox, inlet: Inlet, message: Any) -> Verdict:
         header = message.get("header") if isinstance(message, dict) else None
         body = message.get("body") if isinstance(message, dict) else None
         if not isinstance(header, dict) or not isinstance(body, dict):
@@ -97,9 +100,13 @@ class StreamingService:
         if header.get("imsOrgId") != ORG_ID:
             return Verdict(None, None, f"Invalid XDM Message Format: header.imsOrgId must be {ORG_ID}")
         dataset_id = header.get("datasetId")
-        dataset = self._catalog.datasets.get(dataset_id) if isinstance(dataset_id, str) else None
+        dataset = sandbox.catalog.dataset(dataset_id) if isinstance(dataset_id, str) else None
         if dataset is None:
             return Verdict(None, None, f"Invalid XDM Message Format: dataset {dataset_id!r} does not exist")
+        flow_id = header.get("flowId")
+        unrouted = inlet and sandbox.flows.routes_to(inlet, dataset.id, flow_id if isinstance(flow_id, str) else None)
+        if unrouted:
+            return Verdict(None, None, f"Invalid XDM Message Format: {unrouted}")
         if schema_id != dataset.schema_id:
             return Verdict(
                 None, None, f"Invalid XDM Message Format: dataset {dataset.id} uses schema {dataset.schema_id}"
@@ -110,7 +117,7 @@ class StreamingService:
         if "xdmEntity" not in body:
             return Verdict(None, None, "Invalid XDM Message Format: body.xdmEntity is missing")
         entity = body["xdmEntity"]
-        validator = self._catalog.validators[dataset.id]
+        validator = sandbox.catalog.validator(dataset.id)
         if validator.is_valid(entity):
             return Verdict(dataset.id, entity)
         violations = validator.violations(entity)

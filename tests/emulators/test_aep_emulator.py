@@ -51,7 +51,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def aep(store: Path) -> Iterator[EmulatorProcess]:
-    with aep_emulator(store=store, batch_processing_ms=20) as emulator:
+    with aep_emulator(store=store, batch_processing_ms=20, sandbox_preset="stripe") as emulator:
         yield emulator
 
 
@@ -85,13 +85,18 @@ def envelope(dataset_id: str, entity: Any) -> dict[str, Any]:
 
 
 def run_batch(
-    aep: EmulatorProcess, token: str, dataset_id: str, files: dict[str, bytes], multi_line: bool = False
+    aep: EmulatorProcess,
+    token: str,
+    dataset_id: str,
+    files: dict[str, bytes],
+    multi_line: bool = False,
+    **options: Any,
 ) -> dict[str, Any]:
-    """Create, upload, complete, poll; returns the final Catalog batch object."""
+    """Create (``options`` such as ``enableErrorDiagnostics`` go in the body), upload, complete, poll."""
     headers = platform_headers(token)
     created = requests.post(
         f"{aep.url}/data/foundation/import/batches",
-        json={"datasetId": dataset_id, "inputFormat": {"format": "json", "isMultiLineJson": multi_line}},
+        json={"datasetId": dataset_id, "inputFormat": {"format": "json", "isMultiLineJson": multi_line}, **options},
         headers=headers,
         timeout=10,
     )
@@ -177,7 +182,7 @@ def test_json_body_needs_json_content_type(aep: EmulatorProcess, token: str) -> 
 
 
 def test_tokens_expire_for_real(tmp_path: Path) -> None:
-    with aep_emulator(store=tmp_path, token_ttl=1) as short:
+    with aep_emulator(store=tmp_path, token_ttl=1, sandbox_preset="stripe") as short:
         issued = get_token(short.url).json()
         assert issued["expires_in"] == 1
         url = f"{short.url}/data/foundation/schemaregistry/stats"
@@ -216,7 +221,10 @@ def test_catalog_and_registry(aep: EmulatorProcess) -> None:
     by_alt = requests.get(alt, headers={**headers, "Accept": "application/vnd.adobe.xed-full+json; version=1"})
     assert by_alt.json()["$id"] == ref["id"]
     unversioned = requests.get(url, headers={**headers, "Accept": "application/vnd.adobe.xed-full+json"}, timeout=10)
-    assert unversioned.status_code == 406
+    assert unversioned.status_code == 400
+    assert unversioned.json()["type"] == "http://ns.adobe.com/aep/errors/XDM-1007-400"
+    newer = requests.get(url, headers={**headers, "Accept": "application/vnd.adobe.xed-full+json; version=2"})
+    assert newer.status_code == 406
 
 
 # --- batch ingestion ---------------------------------------------------------------------------------------------
@@ -248,18 +256,40 @@ def test_batch_with_many_rows_and_files(aep: EmulatorProcess, token: str, store:
     assert [r["_id"] for r in landed[before:]] == [f"ch_{i:05d}" for i in range(500)]
 
 
+def row_errors(aep: EmulatorProcess, token: str, batch_id: str) -> list[dict[str, Any]]:
+    """Every failed row of a batch, through the Data Access API's diagnostic files."""
+    meta = f"{aep.url}/data/foundation/export/batches/{batch_id}/meta"
+    listing = requests.get(meta, params={"path": "row_errors"}, headers=platform_headers(token), timeout=10)
+    assert listing.status_code == 200, listing.text
+    rows = []
+    for entry in listing.json()["data"]:
+        content = requests.get(entry["_links"]["self"]["href"], headers=platform_headers(token), timeout=10)
+        rows += [json.loads(line) for line in content.text.splitlines()]
+    return rows
+
+
 def test_failed_batch_lands_nothing_and_says_why(aep: EmulatorProcess, token: str, store: Path) -> None:
     before = read_landed(store, EVENT_DS)
     extraneous = example(EVENT_DS)
     extraneous["_acme"]["stripe"]["surprise"] = 1
     bad_currency = example(EVENT_DS)
     bad_currency["commerce"]["order"]["currencyCode"] = "usd"
-    batch = run_batch(aep, token, EVENT_DS, {"f.json": jsonl([example(EVENT_DS), extraneous, bad_currency])})
+    rows = jsonl([example(EVENT_DS), extraneous, bad_currency])
+    undiagnosed = run_batch(aep, token, EVENT_DS, {"f.json": rows})
+    assert undiagnosed["status"] == "failed"
+    assert [e["code"] for e in undiagnosed["errors"]] == ["INGEST-1211-400"]  # "resend with diagnostics on"
+    batch = run_batch(aep, token, EVENT_DS, {"f.json": rows}, enableErrorDiagnostics=True)
     assert batch["status"] == "failed"
-    assert batch["metrics"]["outputRecordCount"] == 0
-    descriptions = {e["rows"][0]: e["description"] for e in batch["errors"]}
-    assert "#/_acme/stripe: extraneous key [surprise] is not permitted" in descriptions[2]
-    assert "#/commerce/order/currencyCode: string [usd] does not match pattern ^[A-Z]{3}$" in descriptions[3]
+    assert batch["metrics"]["outputRecordCount"] == 0 and batch["metrics"]["failedRecordCount"] == 2
+    assert [(e["code"], e["recordCount"], e["rows"]) for e in batch["errors"]] == [("INGEST-1402-400", 2, ["2-3"])]
+    failed = {
+        json.loads(r["_corrupt_record"])["commerce"]["order"]["currencyCode"]: r
+        for r in row_errors(aep, token, batch["id"])
+    }
+    assert failed["USD"]["_errors"][0]["message"] == "#/_acme/stripe: extraneous key [surprise] is not permitted"
+    assert failed["usd"]["_errors"][0]["message"] == (
+        "#/commerce/order/currencyCode: string [usd] does not match pattern ^[A-Z]{3}$"
+    )
     assert read_landed(store, EVENT_DS) == before
 
 
@@ -270,9 +300,13 @@ def test_multi_line_json_and_unparseable_rows(aep: EmulatorProcess, token: str, 
     batch = run_batch(aep, token, CATALOG_DS, {"all.json": array}, multi_line=True)
     assert batch["status"] == "success"
     assert read_landed(store, CATALOG_DS)[-1] == product
-    broken = run_batch(aep, token, CATALOG_DS, {"x.json": jsonl([product]) + b"{not json\n"})
+    broken = run_batch(
+        aep, token, CATALOG_DS, {"x.json": jsonl([product]) + b"{not json\n"}, enableErrorDiagnostics=True
+    )
     assert broken["status"] == "failed"
-    assert broken["errors"][0]["code"] == "INVALID_JSON" and broken["errors"][0]["rows"] == [2]
+    assert broken["errors"][0]["code"] == "INGEST-1401-400" and broken["errors"][0]["rows"] == ["2"]
+    [corrupt] = row_errors(aep, token, broken["id"])
+    assert corrupt["_corrupt_record"] == "{not json" and corrupt["_errors"][0]["code"] == "1401"
 
 
 def test_empty_forced_and_aborted_batches(aep: EmulatorProcess, token: str) -> None:

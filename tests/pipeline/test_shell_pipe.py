@@ -25,7 +25,10 @@ CUSTOMERS_DATASET = EMULATOR_DATASETS["customers"]
 @pytest.fixture(scope="module")
 def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmulatorProcess, EmulatorProcess, Path]]:
     workdir = tmp_path_factory.mktemp("shell-pipe")
-    with stripe_emulator(seed=5, customers=30) as stripe, aep_emulator(store=workdir / "store") as aep:
+    with (
+        stripe_emulator(seed=5, customers=30) as stripe,
+        aep_emulator(store=workdir / "store", sandbox_preset="stripe") as aep,
+    ):
         yield stripe, aep, workdir
 
 

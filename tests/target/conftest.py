@@ -135,7 +135,7 @@ class AEP:
 @pytest.fixture(scope="module")
 def aep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AEP]:
     store = tmp_path_factory.mktemp("aep-store")
-    with aep_emulator(store=store, batch_processing_ms=20) as process:
+    with aep_emulator(store=store, batch_processing_ms=20, sandbox_preset="stripe") as process:
         yield AEP(process, store)
 
 
