@@ -127,14 +127,20 @@ class AEPSink(BatchSink):
             context.setdefault("originals", []).append(record)
         else:
             line = encode_line(xdm)
+            # Only the id travels beside the line: enough to name the record if AEP refuses its row.
+            context.setdefault("record_ids", []).append(self._record_id(record))
         stage_seconds["serialization"] += time.perf_counter() - validated
         context.setdefault("lines", []).append(line)
         self._buffered_bytes += len(line)
 
+    def _record_id(self, record: dict) -> object:
+        """The record's Stripe id, or its whole key when the key has several properties (id and account)."""
+        if len(self.key_properties) > 1:
+            return {k: record.get(k) for k in self.key_properties}
+        return record.get(self.key_properties[0] if self.key_properties else "id")
+
     def _reject(self, record: dict, reasons: list[str]) -> None:
-        key = {k: record.get(k) for k in self.key_properties} if len(self.key_properties) > 1 else None
-        record_id = key if key is not None else record.get(self.key_properties[0] if self.key_properties else "id")
-        self.runtime.dead_letters.reject(self.stream_name, record, reasons, record_id)
+        self.runtime.dead_letters.reject(self.stream_name, record, reasons, self._record_id(record))
         self.runtime.report.reject(self.stream_name, reasons[0])
 
     # -- per batch
@@ -147,14 +153,15 @@ class AEPSink(BatchSink):
         """
         lines: list[bytes] = context.pop("lines", [])
         originals: list[dict] = context.pop("originals", [])
+        record_ids: list[object] = context.pop("record_ids", [])
         self._buffered_bytes = 0
         if not lines:
             return
         if self._in_flight is not None:
             self._in_flight.result()
-        self._in_flight = self.runtime.deliveries.submit(lambda: self._deliver(lines, originals))
+        self._in_flight = self.runtime.deliveries.submit(lambda: self._deliver(lines, originals, record_ids))
 
-    def _deliver(self, lines: list[bytes], originals: list[dict]) -> None:
+    def _deliver(self, lines: list[bytes], originals: list[dict], record_ids: list[object]) -> None:
         """Send one batch and return once AEP accepted it (batch ``success`` or every message answered)."""
         destination = self.destination
         if destination.output_path is not None:
@@ -164,7 +171,7 @@ class AEPSink(BatchSink):
         dataset = destination.dataset
         assert dataset is not None
         if not self.runtime.streaming:
-            batch_id = self.runtime.send_batch(dataset, lines)
+            batch_id = self.runtime.send_batch(self.stream_name, dataset, lines, record_ids)
             self.logger.info("Batch %s: %d records landed in dataset %s", batch_id, len(lines), dataset.dataset_id)
             self.runtime.report.add(self.stream_name, landed=len(lines))
             return
