@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 import typing as t
+from collections.abc import Sequence
 from concurrent.futures import Future
 
 from singer_sdk.sinks import BatchSink
@@ -127,8 +128,10 @@ class AEPSink(BatchSink):
             context.setdefault("originals", []).append(record)
         else:
             line = encode_line(xdm)
-            # Only the id travels beside the line: enough to name the record if AEP refuses its row.
-            context.setdefault("record_ids", []).append(self._record_id(record))
+            # Only the key travels beside the line: enough to name the record if AEP refuses its row.
+            keys = self.key_properties or ("id",)
+            key = record.get(keys[0]) if len(keys) == 1 else tuple(record.get(k) for k in keys)
+            context.setdefault("record_keys", []).append(key)
         stage_seconds["serialization"] += time.perf_counter() - validated
         context.setdefault("lines", []).append(line)
         self._buffered_bytes += len(line)
@@ -153,15 +156,15 @@ class AEPSink(BatchSink):
         """
         lines: list[bytes] = context.pop("lines", [])
         originals: list[dict] = context.pop("originals", [])
-        record_ids: list[object] = context.pop("record_ids", [])
+        record_keys: list[object] = context.pop("record_keys", [])
         self._buffered_bytes = 0
         if not lines:
             return
         if self._in_flight is not None:
             self._in_flight.result()
-        self._in_flight = self.runtime.deliveries.submit(lambda: self._deliver(lines, originals, record_ids))
+        self._in_flight = self.runtime.deliveries.submit(lambda: self._deliver(lines, originals, record_keys))
 
-    def _deliver(self, lines: list[bytes], originals: list[dict], record_ids: list[object]) -> None:
+    def _deliver(self, lines: list[bytes], originals: list[dict], record_keys: list[object]) -> None:
         """Send one batch and return once AEP accepted it (batch ``success`` or every message answered)."""
         destination = self.destination
         if destination.output_path is not None:
@@ -171,6 +174,7 @@ class AEPSink(BatchSink):
         dataset = destination.dataset
         assert dataset is not None
         if not self.runtime.streaming:
+            record_ids = RecordIds(self.key_properties, record_keys)
             batch_id = self.runtime.send_batch(self.stream_name, dataset, lines, record_ids)
             self.logger.info("Batch %s: %d records landed in dataset %s", batch_id, len(lines), dataset.dataset_id)
             self.runtime.report.add(self.stream_name, landed=len(lines))
@@ -182,6 +186,31 @@ class AEPSink(BatchSink):
                 [f"streaming ingestion refused it (HTTP {rejection.status}): {rejection.message}"],
             )
         self.runtime.report.add(self.stream_name, landed=len(lines) - len(rejections))
+
+
+class RecordIds(Sequence[object]):
+    """Each batch line's record id as the dead-letter file names it, built only when asked (a failed batch).
+
+    A batch keeps one key a line: the Stripe id, or a tuple when the key has several properties (id and
+    account), which costs a third of the dict the dead-letter entry shows.
+    """
+
+    def __init__(self, key_properties: Sequence[str], keys: list[object]) -> None:
+        self._names = list(key_properties) or ["id"]
+        self._keys = keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @t.overload
+    def __getitem__(self, index: int) -> object: ...
+    @t.overload
+    def __getitem__(self, index: slice) -> list[object]: ...
+    def __getitem__(self, index: int | slice) -> object:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        key = self._keys[index]
+        return dict(zip(self._names, key, strict=True)) if len(self._names) > 1 else key
 
 
 class SkippedStreamSink(BatchSink):

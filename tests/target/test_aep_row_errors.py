@@ -1,9 +1,10 @@
 """AEP's verdicts per record: rows AEP refuses in a failed batch reach the dead-letter file with their Stripe ids.
 
 The target validates every record against the dataset's schema before sending, so AEP refuses a row only when its
-view differs from the target's. The end-to-end test makes that happen as it does in real life: the schema is
-tightened (a field group's ``maximum`` lowered through the Schema Registry) after the target read it and before
-its batch. This module has its own emulator because of that change.
+view differs from the target's: the schema was edited after the run read it, or AEP applies a rule the target does
+not know. The end-to-end tests make the schema stricter mid-run: they lower a field's ``maximum`` through the Schema
+Registry once the target has read the schema (the emulator takes that change on a schema in use; Adobe calls
+restricting a field in use a breaking change). This module has its own emulator because of that change.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 import requests
 
 from target_aep.aep.errors import BatchFailedError
-from target_aep.aep.row_errors import FailedRow, match_lines
+from target_aep.aep.row_errors import FailedRow, RowErrorReader, match_lines
 from target_aep.dead_letter import DeadLetterFile
 from target_aep.refused_rows import trace_refused_rows
 from target_aep.report import RunReport
@@ -110,7 +111,7 @@ def test_row_errors_that_cannot_be_read_are_said_with_how_to_look_them_up(aep: A
             stream="products",
             lines=lines,
             record_ids=["prod_unread"],
-            reader=runtime._row_errors,  # type: ignore[arg-type]
+            reader=RowErrorReader(runtime.gateway),
             dead_letters=elsewhere,
             report=RunReport(),
         )
@@ -217,10 +218,20 @@ def run_with_amounts_capped_mid_run(aep: AEP, tmp_path: Path, messages: list[dic
 
 
 def sample(streams: list[str]) -> list[dict]:
-    return [m for m in singer_messages(ALL_STREAMS) if m.get("stream") in streams or m["type"] == "STATE"]
+    """The sample's messages of ``streams``, keyed by id and account as the tap keys them."""
+    messages = [m for m in singer_messages(ALL_STREAMS) if m.get("stream") in streams or m["type"] == "STATE"]
+    for message in messages:
+        if message["type"] == "SCHEMA":
+            message["key_properties"] = ["id", "account_id"]
+    return messages
 
 
 CHARGE_AMOUNTS = {"ch_3PqUsd0000000001": 1099, "ch_3PqJpy0000000002": 5000, "ch_3PqKwd0000000003": 12345}
+CHARGE_ACCOUNTS = {
+    "ch_3PqUsd0000000001": "acct_emulator_platform",
+    "ch_3PqJpy0000000002": "acct_emulator_platform",
+    "ch_3PqKwd0000000003": "acct_1PqConnectedShop01",
+}
 
 
 def check_refused_charges(run: TargetRun, dead_letter_file: Path, refused: list[str]) -> None:
@@ -228,11 +239,13 @@ def check_refused_charges(run: TargetRun, dead_letter_file: Path, refused: list[
     assert run.returncode == 1, run.stderr[-3000:]
     assert run.states == [], "no STATE may be written past a failed batch"
     entries = rejected_entries(dead_letter_file)
-    assert sorted(e["id"] for e in entries) == refused
+    assert sorted(e["id"]["id"] for e in entries) == refused
     for entry in entries:
+        charge = entry["id"]["id"]
+        assert entry["id"] == {"id": charge, "account_id": CHARGE_ACCOUNTS[charge]}  # the key, as in any reject
         assert entry["stream"] == "charges" and entry["dataset_id"] == dataset_for("charges") == EVENTS_DATASET
-        assert entry["record"]["_acme"]["stripe"]["id"] == entry["id"]  # the XDM row sent for that charge
-        message = f"#/_acme/stripe/amount: {CHARGE_AMOUNTS[entry['id']]} is not less or equal to 1099"
+        assert entry["record"]["_acme"]["stripe"]["id"] == charge  # the XDM row sent for that charge
+        message = f"#/_acme/stripe/amount: {CHARGE_AMOUNTS[charge]} is not less or equal to 1099"
         assert entry["aep_errors"] == [{"code": "1402", "message": message}]
         assert entry["batch_id"] in run.stderr
     assert f"AEP refused {len(refused)} of its" in run.stderr and "INGEST-1402-400" in run.stderr
