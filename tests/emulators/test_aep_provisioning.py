@@ -76,6 +76,11 @@ def test_datasets_are_created_found_and_profile_enabled(aep: Platform, schemas: 
         "unifiedProfile": ["enabled:true"],
         "unifiedIdentity": ["enabled:true"],
     }
+    merged = aep.patch(f"{CATALOG}/{dataset_id}", {"description": "from Stripe"})
+    assert merged.status_code == 200
+    described = aep.get(f"{CATALOG}/{dataset_id}", params={"properties": "description,version"}).json()
+    assert described == {dataset_id: {"description": "from Stripe", "version": "1.0.2"}}
+    assert aep.patch(f"{CATALOG}/{dataset_id}", {"schemaRef": {"id": "x"}}).status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -164,6 +169,9 @@ def test_streaming_connection_inlet_and_dataflow(aep: Platform, schemas: dict[st
         },
     )
     assert flow.status_code == 201, flow.text
+    for collection, created in (("sourceConnections", source), ("targetConnections", target), ("flows", flow)):
+        [found] = aep.get(f"{FLOWS}/{collection}/{created.json()['id']}").json()["items"]
+        assert found["etag"] == created.json()["etag"]
     listed = aep.get(f"{FLOWS}/flows", params={"property": f"sourceConnectionIds=={source.json()['id']}"})
     assert [f["id"] for f in listed.json()["items"]] == [flow.json()["id"]]
 

@@ -58,6 +58,10 @@ def test_an_empty_sandbox_has_only_adobes_library(aep: Platform) -> None:
     groups = titles(aep.get(f"{REGISTRY}/global/fieldgroups", accept=XED_ID))
     assert {"Demographic Details", "Personal Contact Details", "IdentityMap", "Commerce Details"} <= set(groups)
     assert aep.get("/data/foundation/catalog/dataSets").json() == {}
+    behaviors = titles(aep.get(f"{REGISTRY}/global/behaviors", accept=XED_ID))
+    assert behaviors == ["Record Schema", "Time-series Schema"]
+    record = aep.get(f"{REGISTRY}/global/behaviors/_xdm.data.record", accept=XED_FULL).json()
+    assert list(record["properties"]) == ["_id"]
     stats = aep.get(f"{REGISTRY}/stats").json()
     assert stats["tenantId"] == "acme" and stats["counts"]["schemas"] == 0
     # a standard field group is served with its fields, resolved from xdm/
@@ -257,6 +261,9 @@ def test_a_primary_identity_descriptor_also_qualifies_for_profile(aep: Platform)
     assert aep.post(f"{REGISTRY}/tenant/descriptors", descriptor).status_code == 400  # one primary identity
     listed = aep.get(f"{REGISTRY}/tenant/descriptors", accept="application/vnd.adobe.xdm-id+json")
     assert listed.json() == {"xdm:descriptorIdentity": [created.json()["@id"]]}
+    path = f"{REGISTRY}/tenant/descriptors/{created.json()['@id']}"
+    assert aep.get(path, accept="application/vnd.adobe.xdm+json").json()["xdm:namespace"] == "Email"
+    assert aep.get(path, accept=XED).status_code == 400
     enabled = aep.patch(
         f"{REGISTRY}/tenant/schemas/{quote(schema['$id'])}",
         [{"op": "add", "path": "/meta:immutableTags", "value": ["union"]}],
