@@ -86,6 +86,7 @@ class AEPSink(BatchSink):
         # The XDM class (profile, event, record) follows the dataset's schema, not the stream name.
         self.mapper = self.runtime.mapper(self.stream_name, destination.schema)
         self.validator = XdmValidator.for_schema(destination.schema)
+        self._key_names = tuple(self.key_properties) or ("id",)
         self.logger.info(
             "Stream '%s' -> %s as %s (%s)",
             self.stream_name,
@@ -129,8 +130,8 @@ class AEPSink(BatchSink):
         else:
             line = encode_line(xdm)
             # Only the key travels beside the line: enough to name the record if AEP refuses its row.
-            keys = self.key_properties or ("id",)
-            key = record.get(keys[0]) if len(keys) == 1 else tuple(record.get(k) for k in keys)
+            names = self._key_names
+            key = record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names))
             context.setdefault("record_keys", []).append(key)
         stage_seconds["serialization"] += time.perf_counter() - validated
         context.setdefault("lines", []).append(line)
@@ -174,7 +175,7 @@ class AEPSink(BatchSink):
         dataset = destination.dataset
         assert dataset is not None
         if not self.runtime.streaming:
-            record_ids = RecordIds(self.key_properties, record_keys)
+            record_ids = RecordIds(self._key_names, record_keys)
             batch_id = self.runtime.send_batch(self.stream_name, dataset, lines, record_ids)
             self.logger.info("Batch %s: %d records landed in dataset %s", batch_id, len(lines), dataset.dataset_id)
             self.runtime.report.add(self.stream_name, landed=len(lines))
@@ -196,7 +197,7 @@ class RecordIds(Sequence[object]):
     """
 
     def __init__(self, key_properties: Sequence[str], keys: list[object]) -> None:
-        self._names = list(key_properties) or ["id"]
+        self._names = tuple(key_properties)
         self._keys = keys
 
     def __len__(self) -> int:
