@@ -48,14 +48,27 @@ class DeadLetterFile:
                 "to go, so nothing was sent"
             )
 
-    def reject(self, stream: str, record: dict, reasons: list[str], record_id: object = None) -> None:
-        """Write one rejected record with why it was rejected."""
+    def reject(
+        self,
+        stream: str,
+        record: t.Any,
+        reasons: list[str],
+        record_id: object = None,
+        *,
+        details: t.Mapping[str, t.Any] | None = None,
+    ) -> None:
+        """Write one rejected record with why it was rejected.
+
+        ``details`` adds keys after the common ones: for a row AEP refused, the batch, the dataset and AEP's
+        errors (``target_aep.refused_rows``).
+        """
         entry = {
             "stream": stream,
-            "id": record_id if record_id is not None else record.get("id"),
+            "id": record_id if record_id is not None or not isinstance(record, dict) else record.get("id"),
             "reasons": reasons,
             "record": record,
             "time": datetime.datetime.now(datetime.UTC).isoformat(),
+            **(details or {}),
         }
         line = json.dumps(entry, default=str, ensure_ascii=False)
         for secret in self._secrets():

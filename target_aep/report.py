@@ -13,8 +13,10 @@ class StreamCounts:
 
     received: int = 0
     landed: int = 0
-    rejected: int = 0
+    rejected: int = 0  # by the target itself, before sending (mapping, validation, size)
     skipped: int = 0
+    in_failed_batches: int = 0  # sent in batches AEP failed: not landed, sent again by the next run
+    rejected_by_aep: int = 0  # rows of those batches AEP named as refused (each in the dead-letter file)
     first_reject_reason: str | None = None
 
     @property
@@ -31,12 +33,18 @@ class RunReport:
     stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, stream: str, *, landed: int = 0, skipped: int = 0) -> None:
+    def add(self, stream: str, *, landed: int = 0, skipped: int = 0, in_failed_batches: int = 0) -> None:
         """Thread-safe count update (sinks deliver from parallel drain threads)."""
         with self._lock:
             counts = self.streams[stream]
             counts.landed += landed
             counts.skipped += skipped
+            counts.in_failed_batches += in_failed_batches
+
+    def reject_by_aep(self, stream: str) -> None:
+        """Count one row of ``stream`` that AEP refused in a failed batch."""
+        with self._lock:
+            self.streams[stream].rejected_by_aep += 1
 
     def reject(self, stream: str, reason: str) -> None:
         """Count one rejected record of ``stream``, keeping the stream's first reason for the end-of-run report."""
@@ -79,6 +87,10 @@ class RunReport:
     def rejected(self) -> int:
         return sum(c.rejected for c in self.streams.values())
 
+    @property
+    def rejected_by_aep(self) -> int:
+        return sum(c.rejected_by_aep for c in self.streams.values())
+
     def rejected_share(self) -> float:
         """Rejected records over records received for streams that were delivered (not skipped)."""
         considered = sum(c.received - c.skipped for c in self.streams.values())
@@ -88,6 +100,11 @@ class RunReport:
         lines = [
             f"stream {name}: received {c.received}, landed {c.landed}, rejected {c.rejected}"
             + (f", skipped {c.skipped} (no dataset: not sent, bookmark not advanced)" if c.skipped else "")
+            + (
+                f", in failed batches {c.in_failed_batches} (not landed; rejected by AEP {c.rejected_by_aep})"
+                if c.in_failed_batches
+                else ""
+            )
             for name, c in sorted(self.streams.items())
         ]
         stages = self.stage_totals()

@@ -14,11 +14,14 @@ from pathlib import Path
 
 from target_aep.aep.batch_ingestion import FILE_MAX_BYTES, BatchIngestion
 from target_aep.aep.catalog import Catalog, DatasetTarget
+from target_aep.aep.errors import BatchFailedError
 from target_aep.aep.gateway import PlatformGateway
 from target_aep.aep.ims import IMSTokenProvider
+from target_aep.aep.row_errors import RowErrorReader
 from target_aep.aep.streaming import StreamingIngestion, StreamingRejection
 from target_aep.dead_letter import DeadLetterFile
 from target_aep.delivery_queue import DeliveryQueue
+from target_aep.refused_rows import trace_refused_rows
 from target_aep.report import RunReport
 from target_aep.undelivered import UndeliveredStreams
 from target_aep.xdm import XdmMapper, build_mapper
@@ -55,6 +58,7 @@ class TargetRuntime:
         self._gateway: PlatformGateway | None = None
         self._catalog: Catalog | None = None
         self._batch: BatchIngestion | None = None
+        self._row_errors: RowErrorReader | None = None
         self._streaming: StreamingIngestion | None = None
 
     # -- configuration views
@@ -146,6 +150,7 @@ class TargetRuntime:
                 self._batch = BatchIngestion(
                     self._gateway, poll_timeout_seconds=float(self.config.get("poll_timeout_seconds", 3600))
                 )
+                self._row_errors = RowErrorReader(self._gateway)
                 self._streaming = StreamingIngestion(
                     self._gateway,
                     streaming_url=self.config.get("streaming_url") or "https://dcs.adobedc.net",
@@ -234,10 +239,16 @@ class TargetRuntime:
                 handle.write(line)
                 handle.write(b"\n")
 
-    def send_batch(self, dataset: DatasetTarget, lines: t.Sequence[bytes]) -> str:
-        """One AEP batch of JSON-lines files (split under the file limit); returns once it is ``success``."""
+    def send_batch(
+        self, stream: str, dataset: DatasetTarget, lines: t.Sequence[bytes], record_ids: t.Sequence[object]
+    ) -> str:
+        """One AEP batch of JSON-lines files (split under the file limit); returns once it is ``success``.
+
+        A failed batch raises ``BatchFailedError`` once each row AEP refused is in the dead-letter file under its
+        stream and Stripe id (``record_ids[i]`` is the id of ``lines[i]``'s record): see ``refused_rows``.
+        """
         self.gateway  # noqa: B018
-        assert self._batch is not None
+        assert self._batch is not None and self._row_errors is not None
         files: list[bytes] = []
         current: list[bytes] = []
         size = 0
@@ -252,6 +263,17 @@ class TargetRuntime:
         started = time.perf_counter()
         try:
             return self._batch.ingest(dataset.dataset_id, files)
+        except BatchFailedError as failed:
+            trace_refused_rows(
+                failed,
+                stream=stream,
+                lines=lines,
+                record_ids=record_ids,
+                reader=self._row_errors,
+                dead_letters=self.dead_letters,
+                report=self.report,
+            )
+            raise
         finally:
             self.report.add_seconds("http", time.perf_counter() - started)
 

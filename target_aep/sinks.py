@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 import typing as t
+from collections.abc import Sequence
 from concurrent.futures import Future
 
 from singer_sdk.sinks import BatchSink
@@ -85,6 +86,7 @@ class AEPSink(BatchSink):
         # The XDM class (profile, event, record) follows the dataset's schema, not the stream name.
         self.mapper = self.runtime.mapper(self.stream_name, destination.schema)
         self.validator = XdmValidator.for_schema(destination.schema)
+        self._key_names = tuple(self.key_properties) or ("id",)
         self.logger.info(
             "Stream '%s' -> %s as %s (%s)",
             self.stream_name,
@@ -127,14 +129,22 @@ class AEPSink(BatchSink):
             context.setdefault("originals", []).append(record)
         else:
             line = encode_line(xdm)
+            # Only the key travels beside the line: enough to name the record if AEP refuses its row.
+            names = self._key_names
+            key = record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names))
+            context.setdefault("record_keys", []).append(key)
         stage_seconds["serialization"] += time.perf_counter() - validated
         context.setdefault("lines", []).append(line)
         self._buffered_bytes += len(line)
 
+    def _record_id(self, record: dict) -> object:
+        """The record's Stripe id, or its whole key when the key has several properties (id and account)."""
+        if len(self.key_properties) > 1:
+            return {k: record.get(k) for k in self.key_properties}
+        return record.get(self.key_properties[0] if self.key_properties else "id")
+
     def _reject(self, record: dict, reasons: list[str]) -> None:
-        key = {k: record.get(k) for k in self.key_properties} if len(self.key_properties) > 1 else None
-        record_id = key if key is not None else record.get(self.key_properties[0] if self.key_properties else "id")
-        self.runtime.dead_letters.reject(self.stream_name, record, reasons, record_id)
+        self.runtime.dead_letters.reject(self.stream_name, record, reasons, self._record_id(record))
         self.runtime.report.reject(self.stream_name, reasons[0])
 
     # -- per batch
@@ -147,14 +157,15 @@ class AEPSink(BatchSink):
         """
         lines: list[bytes] = context.pop("lines", [])
         originals: list[dict] = context.pop("originals", [])
+        record_keys: list[object] = context.pop("record_keys", [])
         self._buffered_bytes = 0
         if not lines:
             return
         if self._in_flight is not None:
             self._in_flight.result()
-        self._in_flight = self.runtime.deliveries.submit(lambda: self._deliver(lines, originals))
+        self._in_flight = self.runtime.deliveries.submit(lambda: self._deliver(lines, originals, record_keys))
 
-    def _deliver(self, lines: list[bytes], originals: list[dict]) -> None:
+    def _deliver(self, lines: list[bytes], originals: list[dict], record_keys: list[object]) -> None:
         """Send one batch and return once AEP accepted it (batch ``success`` or every message answered)."""
         destination = self.destination
         if destination.output_path is not None:
@@ -164,7 +175,8 @@ class AEPSink(BatchSink):
         dataset = destination.dataset
         assert dataset is not None
         if not self.runtime.streaming:
-            batch_id = self.runtime.send_batch(dataset, lines)
+            record_ids = RecordIds(self._key_names, record_keys)
+            batch_id = self.runtime.send_batch(self.stream_name, dataset, lines, record_ids)
             self.logger.info("Batch %s: %d records landed in dataset %s", batch_id, len(lines), dataset.dataset_id)
             self.runtime.report.add(self.stream_name, landed=len(lines))
             return
@@ -175,6 +187,31 @@ class AEPSink(BatchSink):
                 [f"streaming ingestion refused it (HTTP {rejection.status}): {rejection.message}"],
             )
         self.runtime.report.add(self.stream_name, landed=len(lines) - len(rejections))
+
+
+class RecordIds(Sequence[object]):
+    """Each batch line's record id as the dead-letter file names it, built only when asked (a failed batch).
+
+    A batch keeps one key a line: the Stripe id, or a tuple when the key has several properties (id and
+    account), which costs a third of the dict the dead-letter entry shows.
+    """
+
+    def __init__(self, key_properties: Sequence[str], keys: list[object]) -> None:
+        self._names = tuple(key_properties)
+        self._keys = keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @t.overload
+    def __getitem__(self, index: int) -> object: ...
+    @t.overload
+    def __getitem__(self, index: slice) -> list[object]: ...
+    def __getitem__(self, index: int | slice) -> object:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        key = self._keys[index]
+        return dict(zip(self._names, key, strict=True)) if len(self._names) > 1 else key
 
 
 class SkippedStreamSink(BatchSink):

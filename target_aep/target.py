@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -205,6 +206,20 @@ class TargetAEP(Target):
             "streams' bookmarks where they were"
         )
 
+    def _process_record_message(self, message_dict: dict) -> None:
+        """A failed delivery can also surface before the end of input: when a full sink hands over its next batch
+        (``AEPSink.process_batch`` first waits for the stream's previous one). The run stops there; its report is
+        logged first, as at the end of input, so what was counted (rows rejected by AEP too) is not lost."""
+        try:
+            super()._process_record_message(message_dict)
+        except AEPError:
+            runtime = self.runtime
+            with contextlib.suppress(Exception):  # the failure raised below is the one that ends the run
+                runtime.deliveries.wait_all()  # other streams' batches in flight finish and are counted
+            runtime.close()
+            self._log_report(None)
+            raise
+
     def process_endofpipe(self) -> None:
         """Drain and confirm every delivery (then the SDK writes state), enforce ``max_rejected_share``, report."""
         runtime = self.runtime
@@ -228,14 +243,18 @@ class TargetAEP(Target):
                 f"see {self.runtime.dead_letters.path}"
             )
 
-    def _log_report(self, input_done: float) -> None:
-        """Counts per stream, unplaced fields and rejects: logged whether the run succeeded or not."""
+    def _log_report(self, input_done: float | None) -> None:
+        """Counts per stream, unplaced fields and rejects: logged whether the run succeeded or not.
+
+        ``input_done`` is when the input ended, or None for a run stopped before.
+        """
         runtime = self.runtime
-        self.logger.info(
-            "input read in %.2f s; every delivery confirmed %.2f s after the end of input",
-            input_done - self._started,
-            time.perf_counter() - input_done,
-        )
+        if input_done is not None:
+            self.logger.info(
+                "input read in %.2f s; every delivery confirmed %.2f s after the end of input",
+                input_done - self._started,
+                time.perf_counter() - input_done,
+            )
         for line in runtime.report.summary_lines():
             self.logger.info(line)
         for sink in self._sinks_active.values():
@@ -258,6 +277,12 @@ class TargetAEP(Target):
                 )
         if runtime.report.rejected:
             self.logger.warning("%d records were rejected; see %s", runtime.report.rejected, runtime.dead_letters.path)
+        if runtime.report.rejected_by_aep:
+            self.logger.warning(
+                "%d rows were rejected by AEP in failed batches; see %s",
+                runtime.report.rejected_by_aep,
+                runtime.dead_letters.path,
+            )
 
 
 if __name__ == "__main__":

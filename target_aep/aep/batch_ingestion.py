@@ -3,6 +3,19 @@
 ``ingest`` returns only once the Catalog reports the batch ``success``: that is what lets the target write a
 Singer STATE line afterwards (see ``target_aep.sinks``). Any local failure aborts the batch so that AEP does not
 half-load it later; a ``failed`` batch raises with AEP's own errors.
+
+Every batch is created with error diagnostics on, so that when AEP fails one, its refused rows can be read back
+(``row_errors.py``) and each traced to the record it came from (``target_aep.refused_rows``).
+
+Partial ingestion (``partialIngestionPercentage``) is not asked for, on purpose. It would land a batch's good rows
+and report the others as failed rows of a ``success`` batch, and a STATE line would then pass rows AEP never
+took. The target's promise is a STATE only after AEP accepted everything before it, except records the target
+itself found bad (those go to the dead-letter file). A row AEP refuses after the target validated it against the
+dataset's schema is not bad data the target can judge: the schema changed since the run read it, or AEP applies a
+rule the target does not know. Either way the cause is usually shared by many records. So the batch fails as a
+whole, no STATE passes it, its refused rows go to the dead-letter file with AEP's code and message, and once the
+cause is fixed the next run sends every row of it again. The cost: one refused row holds its batch back until
+then, and the dead-letter entries say which row and why.
 """
 
 from __future__ import annotations
@@ -66,7 +79,7 @@ class BatchIngestion:
             "POST",
             "/data/foundation/import/batches",
             what=f"create batch for dataset {dataset_id}",
-            json={"datasetId": dataset_id, "inputFormat": {"format": "json"}},
+            json={"datasetId": dataset_id, "inputFormat": {"format": "json"}, "enableErrorDiagnostics": True},
         ).json()
         batch_id = body.get("id")
         if not batch_id:

@@ -36,17 +36,30 @@ class DatasetNotFoundError(AEPError):
 
 
 class BatchFailedError(AEPError):
-    """A batch ended ``failed`` or ``aborted``: none of its records landed."""
+    """A batch ended ``failed`` or ``aborted``: none of its records landed.
+
+    ``rows_verdict`` is filled in by whoever read AEP's row errors (``row_errors.py``): what became of the batch's
+    rows, or why its row errors could not be read. It ends the message, the line the user sees when the run stops.
+    """
 
     def __init__(self, batch_id: str, dataset_id: str, status: str, errors: list[dict]) -> None:
         self.batch_id = batch_id
         self.dataset_id = dataset_id
         self.status = status
         self.errors = errors
+        self.rows_verdict = ""
+        super().__init__(batch_id)
+
+    @property
+    def summary(self) -> str:
+        """The batch, its final status and AEP's batch-level error codes and descriptions (at most five)."""
         shown = "; ".join(
-            f"{e.get('code', '?')}: {e.get('description') or e.get('message') or ''}".strip() for e in errors[:5]
+            f"{e.get('code', '?')}: {e.get('description') or e.get('message') or ''}".strip() for e in self.errors[:5]
         )
-        more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
-        super().__init__(
-            f"batch {batch_id} for dataset {dataset_id} ended '{status}'" + (f": {shown}{more}" if shown else "")
+        more = f" (+{len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
+        return f"batch {self.batch_id} for dataset {self.dataset_id} ended '{self.status}'" + (
+            f": {shown}{more}" if shown else ""
         )
+
+    def __str__(self) -> str:
+        return f"{self.summary.rstrip('.')}. {self.rows_verdict}" if self.rows_verdict else self.summary

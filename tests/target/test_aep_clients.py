@@ -40,9 +40,12 @@ def test_failed_batch_raises_with_aeps_errors(aep: AEP, tmp_path: Path) -> None:
     assert dataset is not None
     aep.faults(fail_next_batches=1)
     with pytest.raises(BatchFailedError) as raised:
-        rt.send_batch(dataset, [b'{"_id": "client-test-failed"}'])
+        rt.send_batch("products", dataset, [b'{"_id": "client-test-failed"}'], ["prod_failed"])
     assert raised.value.status == "failed" and raised.value.errors
     assert "client-test-failed" not in {r["_id"] for r in aep.landed(CATALOG_DATASET)}
+    # The batch failed as a whole: AEP's row errors name no row, and the message says so.
+    assert "AEP named no refused row" in str(raised.value)
+    assert not (tmp_path / "rejected.jsonl").exists()
 
 
 def test_unknown_dataset_names_stream_and_setting(aep: AEP, tmp_path: Path) -> None:

@@ -88,6 +88,7 @@ def test_failed_batch_stops_the_run_without_state(aep: AEP, tmp_path: Path) -> N
     assert run.states == [], "no STATE may be written past a failed batch"
     assert "ended 'failed'" in run.stderr
     assert "fail_next_batches" in run.stderr  # AEP's own error description is shown
+    assert "AEP named no refused row" in run.stderr  # its row errors were read: the batch failed as a whole
 
 
 def test_429_503_dropped_connections_and_token_expiry_lose_nothing(aep: AEP, tmp_path: Path) -> None:
