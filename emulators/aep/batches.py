@@ -7,6 +7,7 @@ A completed batch is validated row by row against its dataset's current schema.
 - Otherwise ``failed`` and nothing lands. With ``enableErrorDiagnostics`` the ``errors`` list the failing rows per
   code (``rows``: 1-based, counted across the batch's files in upload order); without it, Platform only answers
   ``INGEST-1211-400`` ("resend with error diagnostics enabled").
+Rows the test-control rules of ``row_refusals.py`` refuse fail the same way, as validation failures.
 With diagnostics on, every failed row is kept for the Data Access API (``data_access.py``): the line as sent
 (``_corrupt_record``) with Platform's codes and messages.
 """
@@ -28,6 +29,7 @@ from emulators.aep.config import CLIENT_ID, ORG_ID
 from emulators.aep.faults import FaultPlan, Stats
 from emulators.aep.replies import Reply, problem
 from emulators.aep.row_errors import RowError, diagnosed_errors, row_error_for_violations, unparseable_row_error
+from emulators.aep.row_refusals import RowRefusal, RowRefusals
 from emulators.aep.store import LandingStore
 
 _CREATE_KEYS = {
@@ -81,8 +83,9 @@ def _now_ms() -> int:
 
 
 class BatchService:
-    def __init__(self, store: LandingStore, faults: FaultPlan, stats: Stats) -> None:
+    def __init__(self, store: LandingStore, faults: FaultPlan, stats: Stats, refusals: RowRefusals) -> None:
         self._store = store
+        self._refusals = refusals
         self._faults = faults
         self._stats = stats
         self._batches: dict[str, Batch] = {}
@@ -267,6 +270,7 @@ class BatchService:
     def _validate_and_land(self, batch: Batch) -> tuple[str, list[dict[str, Any]], dict[str, Any], list[RowError]]:
         """Valid rows stream into the landing file (no parsed rows are kept); it is kept only if the batch succeeds."""
         validator = batch.catalog.validator(batch.dataset_id)
+        refusals = self._refusals.for_dataset(batch.dataset_id)
         landing = self._store.begin(batch.dataset_id, batch.id)
         row_errors: list[RowError] = []
         total = 0
@@ -276,14 +280,16 @@ class BatchService:
                     total += 1
                     if isinstance(row, _Unparseable):
                         row_errors.append(unparseable_row_error(file_name, total, line or b"", row.reason))
-                    elif validator.is_valid(row):
-                        if line is not None:
-                            landing.write_line(line)
-                        else:
-                            landing.write_record(row)
-                    else:
+                    elif not validator.is_valid(row):
                         raw = line if line is not None else json.dumps(row).encode()
                         row_errors.append(row_error_for_violations(file_name, total, raw, validator.violations(row)))
+                    elif refusals and (verdict := _refusal(refusals, row)) is not None:
+                        raw = line if line is not None else json.dumps(row).encode()
+                        row_errors.append(RowError(file_name, total, raw, (verdict,), "validation"))
+                    elif line is not None:
+                        landing.write_line(line)
+                    else:
+                        landing.write_record(row)
         except BaseException:
             landing.discard()
             raise
@@ -304,6 +310,14 @@ class BatchService:
         self._stats.landed(batch.dataset_id, written)
         errors = diagnosed_errors(row_errors, landed=written) if failed else []
         return "success", errors, metrics, row_errors
+
+
+def _refusal(refusals: tuple[RowRefusal, ...], row: Any) -> tuple[str, str] | None:
+    for refusal in refusals:
+        verdict = refusal.verdict(row)
+        if verdict is not None:
+            return verdict
+    return None
 
 
 class _Unparseable:

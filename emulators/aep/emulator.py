@@ -10,6 +10,7 @@ from emulators.aep.faults import FaultPlan, Stats
 from emulators.aep.ims import TokenIssuer
 from emulators.aep.permissions import Permissions
 from emulators.aep.request_log import RequestLog
+from emulators.aep.row_refusals import RowRefusals
 from emulators.aep.sandbox import SandboxDirectory
 from emulators.aep.store import LandingStore
 from emulators.aep.streaming import StreamingService
@@ -31,7 +32,8 @@ class Emulator:
         self.tokens = TokenIssuer(token_ttl)
         self.sandboxes = SandboxDirectory(list(sandboxes or DEFAULT_SANDBOXES), sandbox_preset)
         self.store = LandingStore(store_dir)
-        self.batches = BatchService(self.store, self.faults, self.stats)
+        self.row_refusals = RowRefusals()
+        self.batches = BatchService(self.store, self.faults, self.stats, self.row_refusals)
         self.streaming = StreamingService(self.sandboxes, self.store, self.stats)
         self.permissions = Permissions()
         self.requests = RequestLog()

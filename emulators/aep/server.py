@@ -232,6 +232,8 @@ class AEPRequestHandler(BaseHTTPRequestHandler):
             )
         if path == "/_emulator/permissions":
             return self._permissions(method)
+        if path == "/_emulator/row_refusals":
+            return self._row_refusals(method)
         if method == "GET" and path == "/_emulator/requests":
             entries = emulator.requests.entries()
             sandbox = (query.get("sandbox") or [None])[0]
@@ -262,6 +264,20 @@ class AEPRequestHandler(BaseHTTPRequestHandler):
         elif method != "GET":
             return problem(405, "Method Not Allowed", "GET or POST /_emulator/permissions")
         return Reply(200, {"denied": permissions.denied(), "known": KNOWN_PERMISSIONS})
+
+    def _row_refusals(self, method: str) -> Reply:
+        refusals = self.server.emulator.row_refusals
+        if method == "POST":
+            body = self._read_json(_DRAIN_LIMIT)
+            if isinstance(body, Reply):
+                return body
+            try:
+                refusals.replace(body)
+            except ValueError as bad:
+                return problem(400, "Bad Request", f"row_refusals: {bad}")
+        elif method != "GET":
+            return problem(405, "Method Not Allowed", "GET or POST /_emulator/row_refusals")
+        return Reply(200, {"rules": refusals.describe()})
 
     # --- bodies -----------------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 
 from emulators.launch import aep_emulator
 from tests.emulators.aep_client import Platform, example
@@ -101,3 +102,46 @@ def test_a_successful_batch_lists_its_dataset_file(aep: Platform) -> None:
         {"datasetId": EVENT_DS, "inputFormat": {"format": "json"}, "partialIngestionPercentage": 150},
     )
     assert refused.status_code == 400
+
+
+def test_row_refusal_rules_fail_valid_rows_like_platform_validation(aep: Platform) -> None:
+    rule = {
+        "dataset_id": EVENT_DS,
+        "pointer": "/commerce/order/priceTotal",
+        "exceeds": 20,
+        "code": "1402",
+        "message": "#/commerce/order/priceTotal: {value} is not less or equal to 20",
+    }
+    other_dataset = {"dataset_id": "6650f0c0ffee000000000003", "pointer": "/_id", "matches": "."}
+    assert aep.control("POST", "row_refusals", {"rules": [rule, other_dataset]})["rules"][0] == rule
+    try:
+        order = example("stripe-commerce-event")["commerce"]
+        dear = {"commerce": {**order, "order": {**order["order"], "priceTotal": 25.5}}}
+        batch = aep.run_batch(EVENT_DS, events({}, dear, {}), enableErrorDiagnostics=True)
+    finally:
+        assert aep.control("POST", "row_refusals", {"rules": []}) == {"rules": []}
+    assert batch["status"] == "failed" and batch["metrics"]["failedRecordCount"] == 1
+    assert [(e["code"], e["recordCount"], e["rows"]) for e in batch["errors"]] == [("INGEST-1402-400", 1, ["2"])]
+    (row,) = diagnostics(aep, batch["id"])
+    assert json.loads(row["_corrupt_record"])["_id"] == "ch_2"
+    assert row["_errors"] == [
+        {"code": "1402", "message": "#/commerce/order/priceTotal: 25.5 is not less or equal to 20"}
+    ]
+    # Cleared: the same rows land.
+    assert aep.run_batch(EVENT_DS, events({}, dear), enableErrorDiagnostics=True)["status"] == "success"
+
+
+@pytest.mark.parametrize(
+    ("rules", "says"),
+    [
+        ([{"dataset_id": EVENT_DS, "pointer": "/_id"}], "exactly one of"),
+        ([{"dataset_id": EVENT_DS, "pointer": "_id", "equals": 1}], "JSON pointer"),
+        ([{"dataset_id": EVENT_DS, "pointer": "/_id", "matches": "("}], "not a regular expression"),
+        ([{"dataset_id": EVENT_DS, "pointer": "/_id", "equals": 1, "code": "9999"}], "code must be one of"),
+        ([{"dataset_id": EVENT_DS, "pointer": "/_id", "equals": 1, "colour": "red"}], "unknown rule keys"),
+    ],
+)
+def test_row_refusal_rules_that_make_no_sense_are_refused(aep: Platform, rules: list, says: str) -> None:
+    response = requests.post(f"{aep.url}/_emulator/row_refusals", json={"rules": rules}, timeout=10)
+    assert response.status_code == 400 and says in response.json()["detail"]
+    assert aep.control("GET", "row_refusals") == {"rules": []}

@@ -286,3 +286,42 @@ def test_a_field_group_is_added_to_a_schema_in_use(aep: Platform) -> None:
     assert COMMERCE in resolved["meta:extends"] and "commerce" in resolved["properties"]
     removed = aep.patch(f"{REGISTRY}/tenant/schemas/{quote(schema['$id'])}", [{"op": "remove", "path": "/allOf/2"}])
     assert removed.status_code == 400 and "commerce: a field cannot be removed" in removed.json()["detail"]
+
+
+def test_restricting_a_field_in_use_is_a_breaking_change(aep: Platform) -> None:
+    fields = {
+        "amount": {"type": "integer", "minimum": 0, "maximum": 100000},
+        "status": {"type": "string", "enum": ["open", "paid"]},
+        "note": {"type": "string", "maxLength": 500},
+    }
+    group = aep.create("fieldgroups", tenant_field_group("Restricted group", fields, [RECORD]))
+    group_path = f"{REGISTRY}/tenant/fieldgroups/{quote(group['$id'])}"
+    stripe = "/definitions/stripe/properties/_acme/properties/stripe/properties"
+    # Not in use yet: any change goes.
+    assert aep.patch(group_path, [{"op": "replace", "path": f"{stripe}/amount/maximum", "value": 90000}]).ok
+    catalog_class = aep.create("classes", {**schema_body("Restricted class", RECORD), "meta:extends": [RECORD]})
+    schema = aep.create("schemas", schema_body("Restricted records", catalog_class["$id"], group["$id"]))
+    aep.dataset("Restricted records", schema["$id"])
+
+    for restriction, says in (
+        ({"op": "replace", "path": f"{stripe}/amount/maximum", "value": 1099}, "maximum cannot be restricted"),
+        ({"op": "replace", "path": f"{stripe}/amount/minimum", "value": 1}, "minimum cannot be restricted"),
+        ({"op": "replace", "path": f"{stripe}/status/enum", "value": ["paid"]}, "enum values cannot be removed"),
+        ({"op": "replace", "path": f"{stripe}/note/maxLength", "value": 20}, "maxLength cannot be restricted"),
+        ({"op": "add", "path": f"{stripe}/note/pattern", "value": "^[a-z]+$"}, "a pattern cannot be added"),
+    ):
+        refused = aep.patch(group_path, [restriction])
+        assert refused.status_code == 400, restriction
+        body = refused.json()
+        assert body["type"] == "http://ns.adobe.com/aep/errors/XDM-1017-400"
+        assert body["title"] == "Breaking change not allowed" and says in body["detail"], body["detail"]
+    amount = aep.resolved(schema["$id"])["properties"]["_acme"]["properties"]["stripe"]["properties"]["amount"]
+    assert (amount["minimum"], amount["maximum"]) == (0, 90000)
+
+    for relaxation in (
+        {"op": "replace", "path": f"{stripe}/amount/maximum", "value": 10**9},
+        {"op": "replace", "path": f"{stripe}/status/enum", "value": ["open", "paid", "void"]},
+        {"op": "remove", "path": f"{stripe}/note/maxLength"},
+    ):
+        relaxed = aep.patch(group_path, [relaxation])
+        assert relaxed.status_code == 200, (relaxation, relaxed.text)

@@ -1,19 +1,15 @@
 """AEP's verdicts per record: rows AEP refuses in a failed batch reach the dead-letter file with their Stripe ids.
 
-The target validates every record against the dataset's schema before sending, so AEP refuses a row only when its
-view differs from the target's: the schema was edited after the run read it, or AEP applies a rule the target does
-not know. The end-to-end tests make the schema stricter mid-run: they lower a field's ``maximum`` through the Schema
-Registry once the target has read the schema (the emulator takes that change on a schema in use; Adobe calls
-restricting a field in use a breaking change). This module has its own emulator because of that change.
+The target validates every record against the dataset's schema before sending, so AEP refuses a row only when it
+applies a rule the target does not know. The end-to-end tests set such a rule through the emulator's test control
+``/_emulator/row_refusals``: event rows whose ``_acme.stripe.amount`` exceeds 1099 are refused as Platform's
+validation refuses a row (``1402``), through the same batch errors and Data Access row error files. (Restricting a
+field of a schema in use through the Schema Registry is refused, as Platform refuses it.)
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
-import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -28,14 +24,12 @@ from target_aep.runtime import TargetRuntime
 from tests.target.conftest import (
     AEP,
     ALL_STREAMS,
-    CLIENT_ID,
     CLIENT_SECRET,
-    ORG_ID,
-    REPO,
     XDM_DIR,
     TargetRun,
     dataset_for,
     datasets_setting,
+    run_target,
     singer_messages,
 )
 
@@ -135,86 +129,30 @@ def test_rows_given_as_columns_are_matched_by_id_and_duplicates_one_each() -> No
     assert [index for index, _ in match_lines(rows, lines)] == [1, 2, None]
 
 
-# -- end to end: the CLI, a schema tightened after the target read it
+# -- end to end: the CLI, and AEP refusing rows its schema alone would take
 
 
-def platform_headers(aep: AEP) -> dict[str, str]:
-    token = requests.post(
-        f"{aep.url}/ims/token/v3",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-            "scope": "openid,AdobeID",
-        },
-        timeout=10,
-    ).json()["access_token"]
-    return {
-        "Authorization": f"Bearer {token}",
-        "x-api-key": CLIENT_ID,
-        "x-gw-ims-org-id": ORG_ID,
-        "x-sandbox-name": "prod",
+def refuse_amounts_over(aep: AEP, maximum: int) -> None:
+    """Make AEP refuse event rows whose ``_acme.stripe.amount`` exceeds ``maximum``, as a validation failure."""
+    rule = {
+        "dataset_id": EVENTS_DATASET,
+        "pointer": "/_acme/stripe/amount",
+        "exceeds": maximum,
+        "code": "1402",
+        "message": f"#/_acme/stripe/amount: {{value}} is not less or equal to {maximum}",
     }
+    requests.post(f"{aep.url}/_emulator/row_refusals", json={"rules": [rule]}, timeout=10).raise_for_status()
 
 
-def set_amount_maximum(aep: AEP, maximum: int) -> None:
-    """Change ``_acme.stripe.amount``'s ``maximum`` in the "Stripe Object Details" field group (all three schemas)."""
-    headers = platform_headers(aep)
-    registry = f"{aep.url}/data/foundation/schemaregistry/tenant/fieldgroups"
-    found = requests.get(
-        registry,
-        headers={**headers, "Accept": "application/vnd.adobe.xed-id+json"},
-        params={"property": "title==Stripe Object Details"},
-        timeout=10,
-    ).json()["results"][0]
-    alt_id = urllib.parse.quote(found["meta:altId"], safe="")
-    body = requests.get(
-        f"{registry}/{alt_id}", headers={**headers, "Accept": "application/vnd.adobe.xed+json; version=1"}, timeout=10
-    ).json()
-    (definition,) = body["definitions"]
-    path = f"/definitions/{definition}/properties/_acme/properties/stripe/properties/amount/maximum"
-    requests.patch(
-        f"{registry}/{alt_id}", headers=headers, json=[{"op": "replace", "path": path, "value": maximum}], timeout=10
-    ).raise_for_status()
-
-
-def schema_reads(aep: AEP) -> int:
-    log = requests.get(f"{aep.url}/_emulator/requests", timeout=10).json()["requests"]
-    return sum(1 for r in log if "/schemaregistry/tenant/schemas/" in r["path"] and r["method"] == "GET")
-
-
-def run_with_amounts_capped_mid_run(aep: AEP, tmp_path: Path, messages: list[dict], **settings: object) -> TargetRun:
-    """Run the target on ``messages``; once it has read its datasets' schemas, cap ``amount`` at 1099."""
-    schemas = [m for m in messages if m["type"] == "SCHEMA"]
-    rest = [m for m in messages if m["type"] != "SCHEMA"]
-    streams = [m["stream"] for m in schemas]
-    config_path = tmp_path / "config.json"
-    config_path.write_text(json.dumps(aep.config(tmp_path, datasets=datasets_setting(streams), **settings)))
-    reads_before = schema_reads(aep)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "target_aep.target", "--config", str(config_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
+def run_with_amounts_capped(aep: AEP, tmp_path: Path, messages: list[dict], **settings: object) -> TargetRun:
+    """Run the target on ``messages`` while AEP refuses charges over 1099 that the target finds valid."""
+    streams = [m["stream"] for m in messages if m["type"] == "SCHEMA"]
+    config = aep.config(tmp_path, datasets=datasets_setting(streams), **settings)
+    refuse_amounts_over(aep, 1099)
     try:
-        assert process.stdin is not None
-        process.stdin.write("".join(json.dumps(m) + "\n" for m in schemas))
-        process.stdin.flush()
-        expected_reads = reads_before + len({dataset_for(stream) for stream in streams})
-        deadline = time.monotonic() + 30
-        while schema_reads(aep) < expected_reads and time.monotonic() < deadline:
-            time.sleep(0.05)
-        # An admin caps the amount while the run goes on: AEP now refuses charges the target found valid.
-        set_amount_maximum(aep, 1099)
-        stdout, stderr = process.communicate("".join(json.dumps(m) + "\n" for m in rest), timeout=60)
+        return run_target(config, "".join(json.dumps(m) + "\n" for m in messages), tmp_path)
     finally:
-        if process.poll() is None:
-            process.kill()
-        set_amount_maximum(aep, 9007199254740991)
-    return TargetRun(process.returncode, stdout, stderr)
+        requests.post(f"{aep.url}/_emulator/row_refusals", json={"rules": []}, timeout=10).raise_for_status()
 
 
 def sample(streams: list[str]) -> list[dict]:
@@ -260,7 +198,7 @@ def test_a_batch_aep_fails_puts_its_refused_rows_in_the_dead_letter_file_and_wri
         m["record"]["id"]: m["record"]["amount"] for m in messages if m["type"] == "RECORD" and m["stream"] == "charges"
     } == CHARGE_AMOUNTS
     before = aep.landed_counts()
-    run = run_with_amounts_capped_mid_run(aep, tmp_path, messages)
+    run = run_with_amounts_capped(aep, tmp_path, messages)
 
     check_refused_charges(run, tmp_path / "rejected.jsonl", ["ch_3PqJpy0000000002", "ch_3PqKwd0000000003"])
     # The charges' batch landed nothing; the customers' batch, which AEP accepted, landed.
@@ -277,7 +215,7 @@ def test_a_batch_failed_before_the_end_of_input_still_reports_its_refused_rows(a
     # One record a batch: the USD charge lands, the JPY charge's batch fails, and the run stops at the KWD charge
     # (its stream's next batch), before the end of input.
     before = aep.landed_counts()
-    run = run_with_amounts_capped_mid_run(aep, tmp_path, sample(["charges"]), batch_max_records=1)
+    run = run_with_amounts_capped(aep, tmp_path, sample(["charges"]), batch_max_records=1)
 
     check_refused_charges(run, tmp_path / "rejected.jsonl", ["ch_3PqJpy0000000002"])
     landed = [r["_acme"]["stripe"]["id"] for r in aep.landed(EVENTS_DATASET)[before[EVENTS_DATASET] :]]
