@@ -24,6 +24,7 @@ from singer_sdk.sinks import BatchSink
 from target_aep.aep.streaming import REQUEST_MAX_BYTES
 from target_aep.json_lines import encode_line
 from target_aep.xdm import XdmValidator
+from target_aep.xdm.commerce import unconvertible_amount
 
 if t.TYPE_CHECKING:
     from target_aep.runtime import Destination, TargetRuntime
@@ -106,6 +107,12 @@ class AEPSink(BatchSink):
             self._reject(record, [f"missing key property {', '.join(missing)}"])
             return
         started = time.perf_counter()
+        # Money never lands without a valid currency: an amount in an unknown unit cannot be converted, and
+        # landing it (or dropping only the currency) would count revenue in an unknown unit.
+        money_problem = unconvertible_amount(self.stream_name, record)
+        if money_problem is not None:
+            self._reject(record, [money_problem])
+            return
         try:
             xdm = self.mapper.map(record)
         except Exception as exc:  # a mapping bug on one record must not stop the stream

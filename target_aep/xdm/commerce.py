@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from target_aep.xdm.currency import currency_code, minor_to_major
+from target_aep.xdm.currency import currency_code, is_iso_4217, minor_to_major
 from target_aep.xdm.stripe_fields import get_path, ref_id, truncate
 
 MAX_PRODUCT_LIST_ITEMS = 50  # an invoice can have hundreds of lines; events should stay near 10 KB
@@ -201,6 +201,24 @@ ORDER_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
 }
 
 
+def line_money(line: dict[str, Any], currency: Any) -> tuple[Any, Any, str]:
+    """A line's amount in minor units, its currency, and the line's field that gave the currency.
+
+    The currency is the line's own, else its price's, else ``currency`` (the parent record's, field ``""``).
+    """
+    price = line.get("price")
+    price = price if isinstance(price, dict) else None
+    quantity = line.get("quantity")
+    amount = line.get("amount")
+    if amount is None and price is not None and isinstance(price.get("unit_amount"), int):
+        amount = price["unit_amount"] * (quantity if isinstance(quantity, int) else 1)
+    if line.get("currency"):
+        return amount, line["currency"], "currency"
+    if price is not None and price.get("currency"):
+        return amount, price["currency"], "price.currency"
+    return amount, currency, ""
+
+
 def product_item(line: dict[str, Any], currency: Any) -> dict[str, Any] | None:
     """One invoice line, invoice item or subscription item -> an XDM product list item.
 
@@ -214,11 +232,8 @@ def product_item(line: dict[str, Any], currency: Any) -> dict[str, Any] | None:
     sku = price_id or product_id or line.get("id")
     if not sku:
         return None
-    currency = line.get("currency") or (price.get("currency") if isinstance(price, dict) else None) or currency
+    amount, currency, _ = line_money(line, currency)
     quantity = line.get("quantity")
-    amount = line.get("amount")
-    if amount is None and isinstance(price, dict) and isinstance(price.get("unit_amount"), int):
-        amount = price["unit_amount"] * (quantity if isinstance(quantity, int) else 1)
     name = line.get("description") or (price.get("nickname") if isinstance(price, dict) else None)
     item = {
         "SKU": sku,
@@ -254,3 +269,84 @@ def product_list_items(stream_name: str, record: dict[str, Any], unplaced: set[s
         lines = lines[:MAX_PRODUCT_LIST_ITEMS]
     items = [product_item(line, record.get("currency")) for line in lines if isinstance(line, dict)]
     return [item for item in items if item] or None
+
+
+# Stripe fields holding an amount in minor units of the record's own `currency`: the mapping converts them
+# (`commerce.order`) or lands them as `_{tenant}.stripe.amount`. Every money total of `stripe_fields._AMOUNT_FIELDS`
+# must be here (a test checks it). A customer's `balance` is not: the mapping lands no amount for a customer.
+MONEY_FIELDS = (
+    "amount",
+    "amount_captured",
+    "amount_refunded",
+    "amount_received",
+    "amount_paid",
+    "amount_total",
+    "total",
+    "unit_amount",
+    "amount_off",
+)
+
+
+def _is_amount(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _currency_problem(field: str, currency: Any, amount: Any, of: str = "") -> str | None:
+    if is_iso_4217(currency):
+        return None
+    amount_text = f"the amount {amount}{f' of {of}' if of else ''} cannot be converted"
+    if currency is None or currency == "":
+        return f"{field} is missing: {amount_text}"
+    return f"{field} {currency!r} is not an ISO 4217 code: {amount_text}"
+
+
+def _line_sources(stream_name: str, record: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The record's lines as ``product_list_items`` reads them, and their path in the record."""
+    if stream_name == "invoices":
+        field = "lines"
+    elif stream_name == "subscriptions":
+        field = "items"
+    else:
+        return "", []
+    value = record.get(field)
+    if isinstance(value, dict):
+        return f"{field}.data", _list_data(value)
+    return field, _list_data(value)
+
+
+def unconvertible_amount(stream_name: str, record: dict[str, Any]) -> str | None:
+    """Why the record's money cannot land, or None: an amount whose currency is missing or not ISO 4217.
+
+    The record's own amounts need its ``currency``; each line's (invoice lines, subscription items, an item's price)
+    needs the line's currency, its price's, or else the record's. The reason names the field and the value:
+    ``currency 'usdollars' is not an ISO 4217 code: the amount 1500 cannot be converted``.
+    """
+    currency = record.get("currency")
+    for field in MONEY_FIELDS:
+        amount = record.get(field)
+        if _is_amount(amount):
+            problem = _currency_problem("currency", currency, amount)
+            if problem is not None:
+                return problem
+            break  # one amount is enough: the record's currency is valid for all of them
+    if stream_name in ("invoice_items", "invoice_line_items", "subscription_items"):
+        lines_path, lines = "", [record]
+    else:
+        lines_path, lines = _line_sources(stream_name, record)
+    for index, line in enumerate(lines):
+        if not isinstance(line, dict):
+            continue
+        amount, line_currency, field = line_money(line, currency)
+        if not _is_amount(amount):
+            continue
+        where = f"{lines_path}[{index}]" if lines_path else ""
+        if field and where:
+            name, of = f"{where}.{field}", where
+        elif field:
+            name, of = field, ""
+        else:
+            name, of = "currency", where
+        problem = _currency_problem(name, line_currency, amount, of)
+        if problem is not None:
+            return problem
+    return None
