@@ -287,6 +287,11 @@ MONEY_FIELDS = (
 )
 
 
+_NUMBER_TYPES = (int, float)  # bool is not an amount: `type(True)` is `bool`
+_LINE_STREAMS = frozenset({"invoices", "subscriptions"})
+_ITEM_STREAMS = frozenset({"invoice_items", "invoice_line_items", "subscription_items"})
+
+
 def _is_amount(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -322,17 +327,20 @@ def unconvertible_amount(stream_name: str, record: dict[str, Any]) -> str | None
     ``currency 'usdollars' is not an ISO 4217 code: the amount 1500 cannot be converted``.
     """
     currency = record.get("currency")
+    get = record.get
     for field in MONEY_FIELDS:
-        amount = record.get(field)
-        if _is_amount(amount):
+        amount = get(field)
+        if amount is not None and type(amount) in _NUMBER_TYPES:  # runs for every record: no call per field
             problem = _currency_problem("currency", currency, amount)
             if problem is not None:
                 return problem
             break  # one amount is enough: the record's currency is valid for all of them
-    if stream_name in ("invoice_items", "invoice_line_items", "subscription_items"):
+    if stream_name in _LINE_STREAMS:
+        lines_path, lines = _line_sources(stream_name, record)
+    elif stream_name in _ITEM_STREAMS:
         lines_path, lines = "", [record]
     else:
-        lines_path, lines = _line_sources(stream_name, record)
+        return None
     for index, line in enumerate(lines):
         if not isinstance(line, dict):
             continue
