@@ -17,7 +17,9 @@ from scripts.generate_plugin_files import EMULATOR_DATASETS
 from scripts.meltano_pipeline import LocalPipeline, RunResult
 from tests.pipeline.conftest import COMPARED_STREAMS, assert_valid_xdm, stripe_ids_by_object
 
-pytestmark = pytest.mark.timeout(600)
+# Both files run `meltano` in the repository's own project (its .meltano folder: plugin venvs, catalog cache, state
+# database), so under pytest-xdist they share one worker (`--dist loadgroup` in the Makefile) instead of racing.
+pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("repository-meltano-project")]
 
 CHANGES = {"updates": 12, "deletes": 4, "creates": 6, "remove_items": 2}
 # Streams whose second-run records are not one-to-one with the emulator's changes: children are re-read

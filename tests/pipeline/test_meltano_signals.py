@@ -18,7 +18,9 @@ import pytest
 
 from scripts.meltano_pipeline import MELTANO, REPO_ROOT, STATE_ID, LocalPipeline
 
-pytestmark = pytest.mark.timeout(300)
+# Both files run `meltano` in the repository's own project (its .meltano folder: plugin venvs, catalog cache, state
+# database), so under pytest-xdist they share one worker (`--dist loadgroup` in the Makefile) instead of racing.
+pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("repository-meltano-project")]
 
 STATE_ID_SUFFIX = "signals"  # a state id of its own: the other Meltano tests' state is not touched
 PLUGINS = ("tap-stripe-aep", "target-aep")
