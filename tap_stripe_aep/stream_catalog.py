@@ -60,6 +60,8 @@ class StripeStream:
         permission: the restricted-key permission Stripe names in a 403 for this list.
         created_field: the field holding the creation time (``date`` on invoice items); None when the
             object has none (invoice lines: the tap takes the parent invoice's time for ``updated``).
+        created_filter: the list accepts ``created[gte]``/``created[lt]`` (quotes and billing meters do not:
+            their history is read as one paged list).
     """
 
     name: str
@@ -73,6 +75,7 @@ class StripeStream:
     parent_query_param: str | None = None
     list_status_all: bool = False
     created_field: str | None = "created"
+    created_filter: bool = True
 
     @property
     def object_name(self) -> str:
@@ -324,6 +327,89 @@ STREAMS: tuple[StripeStream, ...] = (
         list_path="/v1/events",
         permission="rak_event_read",
         update_source=UpdateSource.APPEND_ONLY,
+    ),
+    # --- issue 9: H8 (billing and customers)
+    StripeStream(
+        name="customer_balance_transactions",
+        stripe_class=stripe.CustomerBalanceTransaction,
+        list_path="/v1/customers/{customer_id}/balance_transactions",
+        permission="rak_customer_read",
+        # No events of their own: a balance change is a `customer.updated` (its `balance` moves), so the
+        # transactions of every customer that changed are re-read.
+        parent="customers",
+        update_source=UpdateSource.PARENT_EVENTS,
+    ),
+    StripeStream(
+        name="payment_methods",
+        stripe_class=stripe.PaymentMethod,
+        list_path="/v1/customers/{customer_id}/payment_methods",
+        permission="rak_payment_method_read",
+        # History through the customers (`/v1/payment_methods` alone lists no customer's methods); changes from
+        # the methods' own events. A detached method belongs to no customer any more: reported as a deletion.
+        parent="customers",
+        event_types=_events("payment_method", "attached", "automatically_updated", "detached", "updated"),
+        deletion_event_types=("payment_method.detached",),
+    ),
+    StripeStream(
+        name="tax_ids",
+        stripe_class=stripe.TaxId,
+        list_path="/v1/customers/{customer_id}/tax_ids",
+        permission="rak_customer_read",
+        # A customer's tax ids: the list has no `created` filter, so history goes through the customers.
+        parent="customers",
+        event_types=_events("customer.tax_id", "created", "deleted", "updated"),
+        deletion_event_types=("customer.tax_id.deleted",),
+    ),
+    StripeStream(
+        name="tax_rates",
+        stripe_class=stripe.TaxRate,
+        list_path="/v1/tax_rates",
+        permission="rak_tax_rate_read",
+        event_types=_events("tax_rate", "created", "updated"),
+    ),
+    StripeStream(
+        name="subscription_schedules",
+        stripe_class=stripe.SubscriptionSchedule,
+        list_path="/v1/subscription_schedules",
+        permission="rak_subscription_read",
+        event_types=_events(
+            "subscription_schedule", "aborted", "canceled", "completed", "created", "expiring", "released", "updated"
+        ),
+    ),
+    StripeStream(
+        name="quotes",
+        stripe_class=stripe.Quote,
+        list_path="/v1/quotes",
+        permission="rak_quote_read",
+        # No `created` filter on the list (history is one paged read) and no `quote.updated`: a draft quote
+        # changes without an event, so drafts are re-read on every run (`status=draft`).
+        event_types=_events("quote", "accepted", "canceled", "created", "finalized"),
+        created_filter=False,
+    ),
+    StripeStream(
+        name="invoice_payments",
+        stripe_class=stripe.InvoicePayment,
+        list_path="/v1/invoice_payments",
+        permission="rak_invoice_read",
+        event_types=("invoice_payment.paid",),
+    ),
+    StripeStream(
+        name="credit_note_line_items",
+        stripe_class=stripe.CreditNoteLineItem,
+        list_path="/v1/credit_notes/{credit_note_id}/lines",
+        permission="rak_credit_note_read",
+        parent="credit_notes",
+        update_source=UpdateSource.PARENT_EVENTS,
+        created_field=None,
+    ),
+    StripeStream(
+        name="billing_meters",
+        stripe_class=stripe.billing.Meter,
+        list_path="/v1/billing/meters",
+        permission="rak_billing_meter_read",
+        # No `created` filter on the list: history is one paged read (meters are few).
+        event_types=_events("billing.meter", "created", "deactivated", "reactivated", "updated"),
+        created_filter=False,
     ),
 )
 

@@ -26,7 +26,7 @@ from tap_stripe_aep.interruption import SignalGate, exit_code_for, signal_name
 from tap_stripe_aep.prefetch import Prefetcher
 from tap_stripe_aep.rate_limit import shared_bucket
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION
-from tap_stripe_aep.streams import billing, catalog, events, payments
+from tap_stripe_aep.streams import billing, billing_documents, catalog, customer_children, events, payments
 from tap_stripe_aep.streams.base import StripeStream
 from tap_stripe_aep.writer import FastSingerWriter
 
@@ -51,6 +51,9 @@ STREAM_TYPES: list[type[StripeStream]] = [
     *payments.STREAM_TYPES,
     *catalog.STREAM_TYPES,
     *events.STREAM_TYPES,
+    # --- issue 9: H8 (billing and customers)
+    *customer_children.STREAM_TYPES,
+    *billing_documents.STREAM_TYPES,
 ]
 
 

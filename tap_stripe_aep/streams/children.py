@@ -22,7 +22,7 @@ from tap_stripe_aep.stream_catalog import stream_named
 from tap_stripe_aep.streams.base import StripeObject, StripeStream
 
 # Where a parent embeds its first children.
-EMBEDDED_LIST_FIELD = {"invoices": "lines", "subscriptions": "items"}
+EMBEDDED_LIST_FIELD = {"invoices": "lines", "subscriptions": "items", "credit_notes": "lines"}
 
 
 class ChildListStream(StripeStream):
