@@ -376,14 +376,13 @@ def stream_schema(stream: StripeStream) -> tuple[Schema, set[str]]:
     properties = schema["properties"]
     properties["id"] = {**properties.get("id", {}), "type": "string"}
     properties.update(CONVENTION_FIELDS)
-    parent_field = _parent_field(stream)
+    parent_field = stream.parent_field
     if parent_field is not None and parent_field not in properties:
-        # A child read through its parent carries the parent's id even where Stripe's object has no such field
-        # (a credit note line names no credit note): without it the record could not be joined back.
+        # The tap fills it in for children Stripe returns without it (a checkout line item, a payout's
+        # balance transaction): the record must say which parent it was read through.
         properties[parent_field] = {
             "type": ["string", "null"],
-            "description": f"Stripe id of the {parent_field.replace('_', ' ')} this object was listed under "
-            "(added by the tap).",
+            "description": f"Stripe id of the parent {stream.parent} object.",
         }
     cls = stream.stripe_class
     return (
@@ -399,14 +398,6 @@ def stream_schema(stream: StripeStream) -> tuple[Schema, set[str]]:
         },
         builder.unknown,
     )
-
-
-def _parent_field(stream: StripeStream) -> str | None:
-    """The field naming a child's parent (``credit_note``), as `tap_stripe_aep.streams.children` fills it."""
-    if stream.parent is None:
-        return None
-    parent = next(s for s in STREAMS if s.name == stream.parent)
-    return parent.object_name
 
 
 def render(document: Schema) -> str:
