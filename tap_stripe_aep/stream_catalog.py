@@ -539,6 +539,7 @@ STREAMS: tuple[StripeStream, ...] = (
         stripe_class=stripe.billing.Meter,
         list_path="/v1/billing/meters",
         permission="rak_billing_meter_read",
+        product="Billing meters",
         # No `created` filter on the list: history is one paged read (meters are few).
         event_types=_events("billing.meter", "created", "deactivated", "reactivated", "updated"),
         created_filter=False,

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from emulators.stripe import api_customer_billing
 from emulators.stripe.errors import ApiError, missing
 from emulators.stripe.events import matching_types
 from emulators.stripe.expansion import ANY, check_path, expand
@@ -43,6 +44,12 @@ LIST_ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "setup_intents": ("setup_intents", frozenset({"customer", "payment_method"})),
     "transfers": ("transfers", frozenset({"destination", "transfer_group"})),
     "events": ("events", frozenset({"type", "types"})),
+    # --- issue 9: H8
+    "tax_rates": ("tax_rates", frozenset({"active", "inclusive"})),
+    "subscription_schedules": ("subscription_schedules", frozenset({"customer", "scheduled"})),
+    "quotes": ("quotes", frozenset({"customer", "status", "test_clock"})),
+    "invoice_payments": ("invoice_payments", frozenset({"invoice", "status"})),
+    "billing/meters": ("billing_meters", frozenset({"status"})),
 }
 STREAM_PATHS = {stream: path for path, (stream, _) in LIST_ROUTES.items()}
 SUBSCRIPTION_STATUSES = frozenset(
@@ -60,7 +67,7 @@ SUBSCRIPTION_STATUSES = frozenset(
     }
 )
 _HIDDEN_BY_DEFAULT = frozenset({"canceled", "incomplete_expired"})
-_BOOLEAN_FILTERS = frozenset({"active", "shippable"})
+_BOOLEAN_FILTERS = frozenset({"active", "shippable", "inclusive"})
 _SOURCE_STREAMS = {"ch_": "charges", "re_": "refunds", "po_": "payouts", "py_": "charges"}
 
 
@@ -79,7 +86,7 @@ class AccountApi:
 
     def list_page(self, path: str, raw_query: str) -> bytes:
         stream, filters = LIST_ROUTES[path]
-        query = parse_query(raw_query, filters=filters)
+        query = parse_query(raw_query, filters=filters, created=path not in api_customer_billing.LISTS_WITHOUT_CREATED)
         seq = self.sequence(stream)
         for item in query.expand:
             check_path(seq.object_name, item, is_list=True)
@@ -242,6 +249,8 @@ class AccountApi:
 
     def dump(self, stream: str) -> list[Obj]:
         """Every live object of ``stream``, newest first, unexpanded (child streams flattened)."""
+        if stream in api_customer_billing.DUMPED_HERE:  # --- issue 9: H8
+            return api_customer_billing.dump(self, stream)
         if stream in ("invoice_line_items", "subscription_items"):
             parent, field = ("invoices", "lines") if stream == "invoice_line_items" else ("subscriptions", "items")
             seq = self.data.seq[parent]

@@ -10,9 +10,12 @@ from urllib.parse import parse_qsl
 from emulators.stripe.api import LIST_ROUTES, STREAM_PATHS, AccountApi
 from emulators.stripe.generator import PLATFORM_ACCOUNT
 from emulators.stripe.mutations import mutate
+from emulators.stripe.mutations_billing import mutate_billing
 from emulators.stripe.state import Emulator
 
 CHILD_STREAMS = ("invoice_line_items", "subscription_items")
+# --- issue 9: H8 (deletions of these are in the mutate answer: detached, deleted tax ids)
+CHILD_STREAMS += ("payment_methods", "tax_ids", "customer_balance_transactions", "credit_note_line_items")
 
 
 def stream_of(resource: str) -> str | None:
@@ -49,7 +52,10 @@ def handle_control(emulator: Emulator, method: str, path: str, query: str, body:
             return 200, api.deleted_ids(stream)
     if method == "POST" and name == "mutate":
         counts = {k: int(payload.get(k, 0)) for k in ("updates", "deletes", "creates", "remove_items")}
-        return 200, mutate(emulator, account, **counts)
+        result = mutate(emulator, account, **counts)
+        if int(payload.get("billing", 0)) > 0:  # --- issue 9: H8
+            result["billing"] = mutate_billing(emulator, account, int(payload["billing"]))
+        return 200, result
     if method == "POST" and name == "products":
         # {"account": ..., "disabled": ["Issuing", ...]}: the products this account answers as not activated
         with emulator.lock:

@@ -33,6 +33,12 @@ CREATE_TYPES = {
     "checkout_sessions": "checkout.session.completed",
     "credit_notes": "credit_note.created",
     "setup_intents": "setup_intent.created",
+    # --- issue 9: H8
+    "tax_rates": "tax_rate.created",
+    "subscription_schedules": "subscription_schedule.created",
+    "quotes": "quote.created",
+    "invoice_payments": "invoice_payment.paid",  # the only invoice payment event: open ones have none
+    "billing_meters": "billing.meter.created",
 }
 # Stripe has no "<type>.updated" for payment intents, setup intents, checkout sessions or invoice items
 UPDATE_TYPES = {
@@ -59,6 +65,20 @@ DELETE_TYPES = {
     "coupons": "coupon.deleted",
     "invoice_items": "invoiceitem.deleted",
 }
+# --- issue 9: H8
+H8_CHANGE_TYPES = (
+    "payment_method.attached",
+    "payment_method.detached",
+    "payment_method.updated",
+    "customer.tax_id.created",
+    "customer.tax_id.deleted",
+    "tax_rate.updated",
+    "subscription_schedule.released",
+    "subscription_schedule.canceled",
+    "quote.finalized",
+    "quote.accepted",
+    "billing.meter.deactivated",
+)
 ALL_TYPES = sorted(
     {
         *CREATE_TYPES.values(),
@@ -66,6 +86,8 @@ ALL_TYPES = sorted(
         *DELETE_TYPES.values(),
         "charge.failed",
         "checkout.session.expired",
+        # --- issue 9: H8 (what POST /_emulator/mutate {"billing": n} sends)
+        *H8_CHANGE_TYPES,
     }
 )
 _CODES = list(CREATE_TYPES)
@@ -96,6 +118,8 @@ class EventLog:
         for i in range(seq.bound(since, right=False), seq.base_count):
             if _CODES[code] == "checkout_sessions" and seq.original(i)["status"] != "complete":
                 continue  # only completed sessions have an event
+            if _CODES[code] == "invoice_payments" and seq.original(i)["status"] != "paid":
+                continue  # invoice_payment.paid is the only event of an invoice payment
             yield seq.created(i), code, i
 
     @staticmethod

@@ -14,6 +14,8 @@ PRODUCT_OF_RESOURCE: dict[str, str] = {
     # --- issue 9: H7
     "accounts": "Connect",
     "application_fees": "Connect",
+    # --- issue 9: H8
+    "billing/meters": "Billing meters",
 }
 
 _DASHBOARD_PAGE = {"Connect": "connect", "Issuing": "issuing/overview", "Radar": "radar"}

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from emulators.stripe import api_customer_billing
 from emulators.stripe.api import LIST_ROUTES, AccountApi
 from emulators.stripe.control import handle_control
 from emulators.stripe.errors import ApiError, mask_key
@@ -64,6 +65,19 @@ class StripeServer(ThreadingHTTPServer):
         self.request_ids = itertools.count(1)
         self.faults = random.Random(emulator.seed)
         self.fault_lock = threading.Lock()
+
+
+def _route_customer_billing(api: AccountApi, resource: str, remainder: str, query: str) -> bytes | None:
+    """A customer's lists, a credit note's lines, and retrieving a payment method or tax id (issue 9, H8)."""
+    parts = remainder.split("/") if remainder else []
+    if resource == "customers" and len(parts) == 2 and parts[1] in api_customer_billing.CUSTOMER_LIST_ROUTES:
+        return api_customer_billing.customer_list(api, parts[0], parts[1], query)
+    if resource == "credit_notes" and len(parts) == 2 and parts[1] == "lines":
+        return api_customer_billing.credit_note_lines(api, parts[0], query)
+    if resource in api_customer_billing.CHILD_RETRIEVE_ROUTES and len(parts) == 1:
+        stream = api_customer_billing.CHILD_RETRIEVE_ROUTES[resource]
+        return api_customer_billing.retrieve_child(api, stream, parts[0], query)
+    return None
 
 
 class StripeHandler(BaseHTTPRequestHandler):
@@ -137,6 +151,8 @@ class StripeHandler(BaseHTTPRequestHandler):
         if rest == "account":
             return json.dumps(self.server.emulator.account_object(account)).encode()
         resource = "checkout/sessions" if rest.startswith("checkout/sessions") else rest.split("/", 1)[0]
+        if rest.startswith("billing/meters"):  # --- issue 9: H8
+            resource = "billing/meters"
         remainder = rest[len(resource) :].strip("/")
         product = product_of(resource)
         if product is not None and product in self.server.emulator.disabled_products.get(account, ()):
@@ -149,6 +165,9 @@ class StripeHandler(BaseHTTPRequestHandler):
                 "this request to continue.",
                 code="insufficient_permissions",
             )
+        routed = _route_customer_billing(api, resource, remainder, query)  # --- issue 9: H8
+        if routed is not None:
+            return routed
         if resource == "subscription_items" and not remainder:
             subscription = dict(parse_qsl(query)).get("subscription")
             if not subscription:

@@ -62,6 +62,16 @@ INTERFACE_STREAMS = [
     "transfer_reversals",
     "top_ups",
     "payout_balance_transactions",
+    # --- issue 9: H8
+    "customer_balance_transactions",
+    "payment_methods",
+    "tax_ids",
+    "tax_rates",
+    "subscription_schedules",
+    "quotes",
+    "invoice_payments",
+    "credit_note_line_items",
+    "billing_meters",
 ]
 
 
