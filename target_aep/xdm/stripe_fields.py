@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from target_aep.xdm.currency import currency_code
+
 # Stream name -> Stripe `object` value, for records that lack `object` (deleted stubs, hand-made input).
 STREAM_OBJECT_TYPES: dict[str, str] = {
     "customers": "customer",
@@ -34,6 +36,16 @@ STREAM_OBJECT_TYPES: dict[str, str] = {
     "setup_intents": "setup_intent",
     "transfers": "transfer",
     "events": "event",
+    # --- issue 9: H8
+    "customer_balance_transactions": "customer_balance_transaction",
+    "payment_methods": "payment_method",
+    "tax_ids": "tax_id",
+    "tax_rates": "tax_rate",
+    "subscription_schedules": "subscription_schedule",
+    "quotes": "quote",
+    "invoice_payments": "invoice_payment",
+    "credit_note_line_items": "credit_note_line_item",
+    "billing_meters": "billing.meter",
 }
 
 DESCRIPTION_LIMIT = 1000  # characters; keeps events near the 10 KB guardrail (see docs/xdm-mapping.md)
@@ -131,6 +143,9 @@ _AMOUNT_FIELDS: dict[str, str] = {
     "checkout.session": "amount_total",
     "price": "unit_amount",
     "coupon": "amount_off",
+    # --- issue 9: H8
+    "quote": "amount_total",
+    "invoice_payment": "amount_paid",
 }
 
 
@@ -233,13 +248,25 @@ def _subscription_id(record: dict[str, Any]) -> str | None:
     )
 
 
+class MoneyWithoutCurrencyError(ValueError):
+    """A record carries an amount but no valid ISO 4217 currency: it is dead-lettered, never sent."""
+
+
 def stripe_details(record: dict[str, Any], stream_name: str, obj_type: str) -> dict[str, Any]:
     """Every candidate `_{tenant}.stripe` field for one record (None for what the record lacks).
 
-    The mapper keeps only the fields the dataset's schema has; the rest are reported as unplaced.
+    The mapper keeps only the fields the dataset's schema has; the rest are reported as unplaced. An amount
+    without a valid currency raises `MoneyWithoutCurrencyError` (the sink dead-letters the record): an amount
+    in unknown units must not land as if it meant something.
     """
     metadata = record.get("metadata")
     obj_id = record.get("id")
+    amount = record.get(_AMOUNT_FIELDS.get(obj_type, "amount"))
+    if isinstance(amount, int) and not isinstance(amount, bool) and currency_code(record.get("currency")) is None:
+        raise MoneyWithoutCurrencyError(
+            f"{obj_type} {obj_id}: amount {amount} without a valid ISO 4217 currency "
+            f"(currency: {record.get('currency')!r})"
+        )
     return {
         "objectType": obj_type,
         "id": obj_id,
@@ -252,7 +279,7 @@ def stripe_details(record: dict[str, Any], stream_name: str, obj_type: str) -> d
         "paymentIntentId": ref_id(record.get("payment_intent")) if obj_type != "payment_intent" else None,
         "productId": _product_id(record) if obj_type != "product" else None,
         "priceId": _price_id(record, obj_type) if obj_type not in ("price", "plan") else None,
-        "amount": record.get(_AMOUNT_FIELDS.get(obj_type, "amount")),
+        "amount": amount,
         "amountRefunded": record.get("amount_refunded"),
         "created": record.get("created"),
         "updated": record.get("updated") or record.get("created"),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from target_aep.xdm import XdmValidator, build_mapper
+from target_aep.xdm.stripe_fields import MoneyWithoutCurrencyError
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -62,12 +63,20 @@ def test_schema_without_tenant_group_still_maps() -> None:
 
 
 def test_values_that_would_break_the_schema_are_dropped() -> None:
-    record = {**CHARGES[0], "currency": "us dollars", "created": "yesterday"}
+    record = {**CHARGES[0], "created": "yesterday"}
     mapper = build_mapper("charges", EVENT_SCHEMA, tenant_id="acme")
     xdm = mapper.map(record)
     assert XdmValidator.for_schema(EVENT_SCHEMA).errors(xdm) == []
-    assert "currencyCode" not in xdm["commerce"]["order"]
+    assert xdm["commerce"]["order"]["currencyCode"] == "USD"
     assert "created" not in xdm["_acme"]["stripe"]
+
+
+@pytest.mark.parametrize("currency", ["us dollars", None, ""])
+def test_an_amount_without_a_valid_currency_is_not_mapped(currency: object) -> None:
+    # interface.md: a monetary amount never lands without a valid ISO 4217 code; the sink dead-letters it.
+    mapper = build_mapper("charges", EVENT_SCHEMA, tenant_id="acme")
+    with pytest.raises(MoneyWithoutCurrencyError, match="without a valid ISO 4217 currency"):
+        mapper.map({**CHARGES[0], "currency": currency})
 
 
 def test_invalid_record_gives_readable_errors() -> None:
