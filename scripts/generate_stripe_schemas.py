@@ -362,6 +362,18 @@ CONVENTION_FIELDS: Schema = {
 }
 
 
+# Fields the tap adds to a stream's objects beyond Stripe's own (and beyond the parent's id).
+ADDED_FIELDS: dict[str, Schema] = {
+    # --- issue 9: H8
+    "credit_note_line_items": {
+        "currency": {
+            "type": ["string", "null"],
+            "description": "The credit note's currency (added by the tap: Stripe's line has amounts but no currency).",
+        },
+    },
+}
+
+
 def stripe_class_info(stream: StripeStream) -> ClassInfo:
     """The parsed source of the stream's typed class in the installed stripe package."""
     cls = stream.stripe_class
@@ -384,6 +396,8 @@ def stream_schema(stream: StripeStream) -> tuple[Schema, set[str]]:
             "type": ["string", "null"],
             "description": f"Stripe id of the parent {stream.parent} object.",
         }
+    for name, extra in ADDED_FIELDS.get(stream.name, {}).items():
+        properties.setdefault(name, extra)
     cls = stream.stripe_class
     return (
         {

@@ -43,7 +43,18 @@ class InvoicePaymentsStream(StripeStream):
 
 
 class CreditNoteLineItemsStream(ChildListStream):
+    """A credit note's lines carry amounts but no currency: the tap copies the credit note's onto each line, so
+    that no amount travels without its currency (the target dead-letters such a record)."""
+
     name = "credit_note_line_items"
+
+    def _children_of(self, job: tuple[StripeObject, bool]) -> list[StripeObject]:
+        parent, _ = job
+        children = super()._children_of(job)
+        for child in children:
+            if child.get("currency") is None:
+                child["currency"] = parent.get("currency")
+        return children
 
 
 class BillingMetersStream(WholeListStream):
