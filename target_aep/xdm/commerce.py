@@ -187,6 +187,70 @@ def credit_note_order(r: dict[str, Any]) -> dict[str, Any] | None:
     )
 
 
+# --- issue 9: H8
+
+
+def customer_balance_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A customer balance transaction: money credited (negative) or owed (positive) on the customer's balance."""
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("invoice")) or ref_id(r.get("credit_note")) or r.get("id"),
+        priceTotal=_money(r, "amount"),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+    )
+
+
+def quote_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    return _order(
+        r,
+        purchaseID=r.get("id"),
+        purchaseOrderNumber=r.get("number"),
+        priceTotal=_money(r, "amount_total"),
+        taxAmount=_money(r, "total_details.amount_tax"),
+        discountAmount=_money(r, "total_details.amount_discount"),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        cancelDate=get_path(r, "status_transitions.canceled_at"),
+    )
+
+
+def invoice_payment_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """An invoice payment: the invoice it pays, and the payment once it is paid."""
+    transaction = ref_id(get_path(r, "payment.payment_intent")) or ref_id(get_path(r, "payment.charge"))
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("invoice")),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        cancelDate=get_path(r, "status_transitions.canceled_at"),
+        payments=_payment(r, transaction or r.get("id"), "amount_paid") if r.get("status") == "paid" else None,
+    )
+
+
+def credit_note_line_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("credit_note")),
+        currencyCode=currency_code(r.get("currency")),
+        refunds=_refund({**r, "id": r.get("id")}, "amount"),
+        refundTotal=_money(r, "amount"),
+    )
+
+
+def schedule_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A subscription schedule: no money of its own; the subscription it drives and its lifecycle dates."""
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("subscription")) or ref_id(r.get("released_subscription")) or r.get("id"),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        cancelDate=r.get("canceled_at"),
+    )
+
+
 ORDER_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
     "charges": charge_order,
     "payment_intents": payment_intent_order,
@@ -198,6 +262,12 @@ ORDER_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
     "disputes": dispute_order,
     "checkout_sessions": checkout_order,
     "credit_notes": credit_note_order,
+    # --- issue 9: H8
+    "customer_balance_transactions": customer_balance_order,
+    "quotes": quote_order,
+    "invoice_payments": invoice_payment_order,
+    "credit_note_line_items": credit_note_line_order,
+    "subscription_schedules": schedule_order,
 }
 
 
