@@ -116,8 +116,8 @@ class AccountData:
         self._merge_balance_transactions()
         # --- issue 9: H8
         self._add_spread("tax_rates", _clamp(4 + n // 40, 4, 500), objects_customer_billing.tax_rate, catalog=True)
-        self._add_growing("subscription_schedules", n // 8, objects_customer_billing.subscription_schedule)
-        self._add_growing("quotes", n // 6, objects_customer_billing.quote)
+        self._add_growing("subscription_schedules", max(6, n // 8), objects_customer_billing.subscription_schedule)
+        self._add_growing("quotes", max(7, n // 6), objects_customer_billing.quote)
         self._add_child("invoice_payments", invoices, 1, 0, 3600, objects_customer_billing.invoice_payment)
         self._add_spread("billing_meters", _clamp(3 + n // 200, 3, 200), objects_customer_billing.billing_meter,
                          catalog=True)  # fmt: skip

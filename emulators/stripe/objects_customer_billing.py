@@ -214,7 +214,8 @@ def subscription_schedule(d: AccountData, i: int) -> dict[str, Any]:
     seq = d.seq["subscription_schedules"]
     rng = d.rng("subscription_schedules", i)
     created = seq.created(i)
-    status = rng.pick(("active", "active", "not_started", "completed", "released", "canceled"))
+    # By position, so even a small account has schedules in every state (and one to release).
+    status = ("active", "not_started", "completed", "released", "active", "canceled")[i % 6]
     sub = d.pick("subscriptions", created, rng) if status in ("active", "released", "completed") else None
     price = d.pick("prices", created, rng)
     start = created + (7 * DAY if status == "not_started" else 0)
@@ -281,7 +282,7 @@ def quote(d: AccountData, i: int) -> dict[str, Any]:
     created = seq.created(i)
     qt_id = seq.id_of(i)
     cur = fake.currency(rng)
-    status = rng.pick(("draft", "open", "open", "accepted", "accepted", "accepted", "canceled"))
+    status = ("draft", "open", "accepted", "draft", "accepted", "canceled", "open")[i % 7]
     amount = fake.amount(rng, cur, 50, 5000)
     return {
         "id": qt_id,

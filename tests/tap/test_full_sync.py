@@ -51,6 +51,8 @@ def test_streams_with_many_objects_were_read_in_windows(full_run: TapRun) -> Non
     [
         ("invoice_line_items", "invoices", "lines", "invoice"),
         ("subscription_items", "subscriptions", "items", "subscription"),
+        # --- issue 9: H8
+        ("credit_note_line_items", "credit_notes", "lines", "credit_note"),
     ],
 )
 def test_children_of_every_parent(
@@ -64,6 +66,20 @@ def test_children_of_every_parent(
     assert expected, f"the emulator should embed {parent}.{embedded}"
     assert {r["id"]: r[parent_field] for r in records} == expected
     assert len(records) == len(expected)
+
+
+@pytest.mark.parametrize("stream", ["payment_methods", "tax_ids", "customer_balance_transactions"])
+def test_every_customer_list_arrives_whole(stream: str, full_run: TapRun, control: Control) -> None:
+    # --- issue 9: H8. Read per customer (no list spans customers): every object of every customer, once.
+    expected = {obj["id"]: obj for obj in control.objects(stream)}
+    records = full_run.records.get(stream, [])
+    assert expected and len(records) == len(expected) == len({r["id"] for r in records})
+    for record in records:
+        source = expected[record["id"]]
+        assert record["created"] == _iso(source["created"])
+        for field in ("customer", "type", "amount", "currency", "ending_balance", "value"):
+            assert record.get(field) == source.get(field), f"{stream}.{field} of {record['id']}"
+    assert {r["customer"] for r in records} <= {c["id"] for c in control.objects("customers")}
 
 
 def test_state_has_one_finished_partition_per_stream(full_run: TapRun) -> None:
