@@ -33,6 +33,9 @@ CREATE_TYPES = {
     "checkout_sessions": "checkout.session.completed",
     "credit_notes": "credit_note.created",
     "setup_intents": "setup_intent.created",
+    # --- issue 9: H7
+    "application_fees": "application_fee.created",
+    "top_ups": "topup.created",
 }
 # Stripe has no "<type>.updated" for payment intents, setup intents, checkout sessions or invoice items
 UPDATE_TYPES = {
@@ -50,6 +53,9 @@ UPDATE_TYPES = {
     "payouts": "payout.updated",
     "credit_notes": "credit_note.updated",
     "transfers": "transfer.updated",
+    # --- issue 9: H7
+    "application_fees": "application_fee.refunded",
+    "top_ups": "topup.succeeded",
 }
 DELETE_TYPES = {
     "customers": "customer.deleted",
@@ -66,6 +72,8 @@ ALL_TYPES = sorted(
         *DELETE_TYPES.values(),
         "charge.failed",
         "checkout.session.expired",
+        "transfer.reversed",
+        "account.updated",
     }
 )
 _CODES = list(CREATE_TYPES)
