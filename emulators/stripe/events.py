@@ -33,6 +33,9 @@ CREATE_TYPES = {
     "checkout_sessions": "checkout.session.completed",
     "credit_notes": "credit_note.created",
     "setup_intents": "setup_intent.created",
+    # --- issue 9: H7
+    "application_fees": "application_fee.created",
+    "top_ups": "topup.created",
     # --- issue 9: H8
     "tax_rates": "tax_rate.created",
     "subscription_schedules": "subscription_schedule.created",
@@ -56,6 +59,9 @@ UPDATE_TYPES = {
     "payouts": "payout.updated",
     "credit_notes": "credit_note.updated",
     "transfers": "transfer.updated",
+    # --- issue 9: H7
+    "application_fees": "application_fee.refunded",
+    "top_ups": "topup.succeeded",
 }
 DELETE_TYPES = {
     "customers": "customer.deleted",
@@ -86,6 +92,8 @@ ALL_TYPES = sorted(
         *DELETE_TYPES.values(),
         "charge.failed",
         "checkout.session.expired",
+        "transfer.reversed",
+        "account.updated",
         # --- issue 9: H8 (what POST /_emulator/mutate {"billing": n} sends)
         *H8_CHANGE_TYPES,
     }

@@ -2,32 +2,19 @@
 lines and billing meters.
 
 What each stream reads (list path, events, permission) is in ``tap_stripe_aep.stream_catalog``. Two lists take
-no ``created`` filter (quotes, billing meters): their history is one paged read of the whole list
-(`WholeListStream`); both are small next to charges or invoices.
+no ``created`` filter (quotes, billing meters, ``created_filter=False`` in the catalog): their history is one
+paged read of the whole list; both are small next to charges or invoices.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from tap_stripe_aep.backfill import created_of
 from tap_stripe_aep.streams.base import StripeObject, StripeStream
 from tap_stripe_aep.streams.children import ChildListStream
-
-
-class WholeListStream(StripeStream):
-    """A list without a ``created`` filter: history is every page of the list, kept if created in range."""
-
-    def history_batches(self, account: str, start: int, end: int) -> Iterator[tuple[int, list[StripeObject]]]:
-        path, params = self.history_list()
-        objects: list[StripeObject] = []
-        for page in self.client.list_pages(
-            path, params, account=account, stream=self.name, permission=self.entry.permission
-        ):
-            objects.extend(obj for obj in page.get("data") or [] if start <= created_of(obj) < end)
-        yield end, sorted(objects, key=lambda o: (created_of(o), o["id"]))
 
 
 class TaxRatesStream(StripeStream):
@@ -57,11 +44,11 @@ class CreditNoteLineItemsStream(ChildListStream):
         return children
 
 
-class BillingMetersStream(WholeListStream):
+class BillingMetersStream(StripeStream):
     name = "billing_meters"
 
 
-class QuotesStream(WholeListStream):
+class QuotesStream(StripeStream):
     """Quotes: events for every step but editing a draft (Stripe has no ``quote.updated``).
 
     A draft changes silently, so each run also lists the drafts (``status=draft``, one request while there are
@@ -78,13 +65,10 @@ class QuotesStream(WholeListStream):
                 digests[obj["id"]] = _digest(obj)
         yield from super()._emit_window_objects(objects)
 
-    def _emit_changes(self, since: int, until: int, *, deletions_only: bool = False) -> Iterator[dict]:
-        emitted: set[str] = set()
-        for record in super()._emit_changes(since, until, deletions_only=deletions_only):
-            emitted.add(record["id"])
-            yield record
+    def _emit_changes(self, since: int, until: int, *, deletions_only: bool = False) -> Generator[dict, None, set[str]]:
+        seen = yield from super()._emit_changes(since, until, deletions_only=deletions_only)
         if deletions_only:
-            return
+            return seen
         known: dict[str, str] = self._partition_state.get("draft_digests") or {}
         current: dict[str, str] = {}
         changed: list[StripeObject] = []
@@ -97,7 +81,7 @@ class QuotesStream(WholeListStream):
         ):
             for obj in page.get("data") or []:
                 current[obj["id"]] = digest = _digest(obj)
-                if known.get(obj["id"]) != digest and obj["id"] not in emitted:
+                if known.get(obj["id"]) != digest and obj["id"] not in seen:
                     changed.append(obj)
         if changed:
             self.logger.info(
@@ -106,6 +90,7 @@ class QuotesStream(WholeListStream):
         self._partition_state["draft_digests"] = current
         for obj in sorted(changed, key=lambda o: (created_of(o), o["id"])):
             yield self.make_record(obj, updated=until - 1, is_deleted=False)
+        return seen | {str(obj["id"]) for obj in changed}
 
 
 def _digest(obj: StripeObject) -> str:

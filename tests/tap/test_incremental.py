@@ -99,6 +99,40 @@ def test_a_bookmark_older_than_30_days_rereads_the_stream(own_emulator: Emulator
     assert {r["id"] for r in second.records["charges"]} >= {o["id"] for o in control.objects("charges")}
 
 
+def test_changes_stripe_sends_no_event_for_reach_the_next_run(own_emulator: EmulatorProcess) -> None:
+    """A checkout session opened (no event), an invoice item attached to a new invoice (only the invoice has an
+    event), a transfer reversed (only the transfer has one): each reaches the next run, and nothing else does."""
+    control = Control(own_emulator.url)
+    config = tap_config(own_emulator.url)
+    streams = ["checkout_sessions", "invoice_items", "transfer_reversals", "top_ups"]
+    first = run_tap(config, streams=streams)
+    assert first.returncode == 0, first.stderr[-3000:]
+
+    changes = control.post(
+        "mutate",
+        {"creates_without_event": {"checkout_sessions": 1}, "attach_items": 1, "reverse_transfers": 1},
+    )
+    second = run_tap(config, state=first.final_state, streams=streams)
+    assert second.returncode == 0, second.stderr[-3000:]
+
+    opened = changes["created_without_event"]["checkout_sessions"]
+    sessions = {r["id"]: r for r in second.records.get("checkout_sessions", [])}
+    assert set(sessions) == set(opened)
+    assert sessions[opened[0]]["status"] == "open"
+
+    attached = changes["attached"]
+    items = {r["id"]: r for r in second.records.get("invoice_items", [])}
+    assert set(items) == set(attached["invoice_items"])
+    assert [items[i]["invoice"] for i in attached["invoice_items"]] == attached["invoices"]
+
+    reversed_transfer = changes["reversed"]["transfers"][0]
+    live = {obj["id"]: obj for obj in control.objects("transfers")}[reversed_transfer]
+    reversals = second.records.get("transfer_reversals", [])
+    assert {r["id"] for r in reversals} == {r["id"] for r in live["reversals"]["data"]}
+    assert {r["transfer"] for r in reversals} == {reversed_transfer}
+    assert "top_ups" not in second.records  # nothing changed there: one request, no record
+
+
 # --- issue 9: H8
 BILLING = [
     "customers", "credit_notes", "customer_balance_transactions", "payment_methods", "tax_ids", "tax_rates",
