@@ -523,6 +523,9 @@ STREAMS: tuple[StripeStream, ...] = (
         list_path="/v1/invoice_payments",
         permission="rak_invoice_read",
         event_types=("invoice_payment.paid",),
+        # A payment canceled with its invoice (voided) sends no invoice_payment event: the payments of every
+        # invoice that changed are listed again (`invoice=` filter).
+        reread_when_changed=("invoices", "invoice"),
     ),
     StripeStream(
         name="credit_note_line_items",

@@ -84,6 +84,7 @@ H8_CHANGE_TYPES = (
     "quote.finalized",
     "quote.accepted",
     "billing.meter.deactivated",
+    "invoice.voided",
 )
 ALL_TYPES = sorted(
     {

@@ -9,7 +9,8 @@ Each round makes, with the events Stripe sends (and none where Stripe sends none
 - a subscription schedule released (``subscription_schedule.released``);
 - a draft quote edited (**no event**: Stripe has no ``quote.updated``), another finalized (``quote.finalized``),
   and a new draft (``quote.created``);
-- an open invoice payment paid (``invoice_payment.paid``);
+- an open invoice payment paid (``invoice_payment.paid``), and an open invoice voided: ``invoice.voided``, while
+  its payment is canceled with **no event** of its own;
 - a credit note's line changed (``credit_note.updated``: lines have no events);
 - a billing meter deactivated (``billing.meter.deactivated``).
 
@@ -55,6 +56,7 @@ def mutate_billing(emulator: Emulator, account: str, rounds: int) -> Result:
             change.finalize_quote()
             change.create_quote()
             change.pay_invoice_payment()
+            change.void_invoice_with_its_payment()
             change.change_credit_note_line()
             change.deactivate_meter()
         return result
@@ -250,6 +252,25 @@ class _Changes:
         )
         self.log.record("invoice_payment.paid", new, self.now, previous)
         self._note("updated", "invoice_payments", new["id"])
+
+    def void_invoice_with_its_payment(self) -> None:
+        index = self._pick("invoice_payments", lambda o: o["status"] == "open")
+        if index is None:
+            return
+        payments, invoices = self.data.seq["invoice_payments"], self.data.seq["invoices"]
+        invoice_index = invoices.index_of(payments.get(index)["invoice"])
+        if invoice_index is None or not invoices.is_live(invoice_index):
+            return
+        old_invoice = invoices.get(invoice_index)
+        transitions = {**old_invoice["status_transitions"], "voided_at": self.now}
+        voided = {"status": "void", "status_transitions": transitions}
+        invoice, previous = self._replace(invoices, invoice_index, voided)
+        self.log.record("invoice.voided", invoice, self.now, previous)
+        payment_transitions = {**payments.get(index)["status_transitions"], "canceled_at": self.now}
+        payment, _ = self._replace(payments, index, {"status": "canceled", "status_transitions": payment_transitions})
+        self._note("updated", "invoices", invoice["id"])
+        self._note("updated", "invoice_payments", payment["id"])
+        self.result["silent"].setdefault("invoice_payments", []).append(payment["id"])
 
     def change_credit_note_line(self) -> None:
         index = self._pick("credit_notes", lambda o: bool(o["lines"]["data"]))

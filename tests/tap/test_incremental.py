@@ -135,7 +135,7 @@ def test_changes_stripe_sends_no_event_for_reach_the_next_run(own_emulator: Emul
 
 # --- issue 9: H8
 BILLING = [
-    "customers", "credit_notes", "customer_balance_transactions", "payment_methods", "tax_ids", "tax_rates",
+    "customers", "credit_notes", "invoices", "customer_balance_transactions", "payment_methods", "tax_ids", "tax_rates",
     "subscription_schedules", "quotes", "invoice_payments", "credit_note_line_items", "billing_meters",
 ]  # fmt: skip
 
@@ -175,6 +175,10 @@ def test_billing_changes_reach_the_next_run_and_nothing_else(own_emulator: Emula
     (detached,) = touched("payment_methods", "deleted")
     assert emitted("payment_methods")[detached]["customer"] is None
     assert detached not in {o["id"] for o in control.objects("payment_methods")}
+
+    # An invoice payment canceled with its voided invoice (no event of its own): re-read through the invoice.
+    (canceled,) = changes["silent"]["invoice_payments"]
+    assert emitted("invoice_payments")[canceled]["status"] == "canceled"
 
     # A draft quote edited without any event, with its new values.
     (silent,) = changes["silent"]["quotes"]
