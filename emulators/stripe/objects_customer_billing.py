@@ -327,7 +327,7 @@ def quote(d: AccountData, i: int) -> dict[str, Any]:
         },
         "subscription": None,
         "subscription_data": {
-            "billing_mode": None,
+            "billing_mode": {"flexible": None, "type": "classic"},
             "description": None,
             "effective_date": None,
             "metadata": None,
