@@ -486,8 +486,10 @@ STREAMS: tuple[StripeStream, ...] = (
         stripe_class=stripe.TaxId,
         list_path="/v1/customers/{parent_id}/tax_ids",
         permission="rak_customer_read",
-        # A customer's tax ids: the list has no `created` filter, so history goes through the customers.
+        # A customer's tax ids: the list has no `created` filter, so history goes through the customers, which
+        # include them when asked (`expand[]=data.tax_ids`): no request per customer.
         parent="customers",
+        embedded_field="tax_ids",
         event_types=_events("customer.tax_id", "created", "deleted", "updated"),
         deletion_event_types=("customer.tax_id.deleted",),
     ),

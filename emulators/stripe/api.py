@@ -107,6 +107,9 @@ class AccountApi:
         stream, filters = LIST_ROUTES[path]
         query = parse_query(raw_query, filters=filters, created=path not in api_customer_billing.LISTS_WITHOUT_CREATED)
         seq = self.sequence(stream)
+        # --- issue 9: H8: lists a customer can include (`expand[]=data.tax_ids`), not references to expand
+        included = [item for item in query.expand if api_customer_billing.is_includable(stream, item)]
+        query.expand = [item for item in query.expand if item not in included]
         for item in query.expand:
             check_path(seq.object_name, item, is_list=True)
         predicate = self._predicate(stream, query)
@@ -132,8 +135,10 @@ class AccountApi:
         if query.ending_before is not None:
             found.reverse()
         url = "/v1/" + path
-        if query.expand:
+        if query.expand or included:
             objects = [self._expanded(seq.get(i), seq.object_name, query.expand, is_list=True) for i in found]
+            if included:
+                objects = [api_customer_billing.with_included(self, obj, included) for obj in objects]
             return _list_json(objects, has_more, url)
         return _list_bytes([seq.encoded(i) for i in found], has_more, url)
 

@@ -40,6 +40,32 @@ DUMPED_HERE = frozenset({"payment_methods", "tax_ids", "customer_balance_transac
 LISTS_WITHOUT_CREATED = frozenset({"quotes", "billing/meters"})
 
 
+# Lists Stripe includes in a customer only when asked (`expand[]=data.tax_ids` on the list): stream -> field
+INCLUDABLE = {"customers": {"data.tax_ids": "tax_ids"}}
+INCLUDED_PAGE = 10  # Stripe includes the first 10, with has_more
+
+
+def is_includable(stream: str, path: str) -> bool:
+    return path in INCLUDABLE.get(stream, {})
+
+
+def with_included(api: AccountApi, customer: Obj, paths: list[str]) -> Obj:
+    """A copy of ``customer`` with the lists ``paths`` name included, as Stripe includes them."""
+    out = dict(customer)
+    for path in paths:
+        field = INCLUDABLE["customers"][path]
+        index = api.data.seq["customers"].index_of(customer["id"])
+        items = customer_children(api.data, field, index) if index is not None else []
+        out[field] = {
+            "object": "list",
+            "data": items[:INCLUDED_PAGE],
+            "has_more": len(items) > INCLUDED_PAGE,
+            "total_count": len(items),
+            "url": f"/v1/customers/{customer['id']}/{field}",
+        }
+    return out
+
+
 def customer_index(api: AccountApi, customer_id: str) -> int:
     seq = api.data.seq["customers"]
     index = seq.index_of(customer_id)
