@@ -34,6 +34,15 @@ STREAM_OBJECT_TYPES: dict[str, str] = {
     "setup_intents": "setup_intent",
     "transfers": "transfer",
     "events": "event",
+    # --- issue 9: H7
+    "accounts": "account",
+    "persons": "person",
+    "external_accounts": "bank_account",
+    "application_fees": "application_fee",
+    "application_fee_refunds": "fee_refund",
+    "transfer_reversals": "transfer_reversal",
+    "top_ups": "topup",
+    "payout_balance_transactions": "balance_transaction",
 }
 
 DESCRIPTION_LIMIT = 1000  # characters; keeps events near the 10 KB guardrail (see docs/xdm-mapping.md)
@@ -205,6 +214,12 @@ def _name(record: dict[str, Any], obj_type: str) -> Any:
         return record.get("type")
     if obj_type == "promotion_code":
         return record.get("code")
+    if obj_type == "account":
+        return get_path(record, "business_profile.name") or get_path(record, "settings.dashboard.display_name")
+    if obj_type == "person":
+        return " ".join(part for part in (record.get("first_name"), record.get("last_name")) if part) or None
+    if obj_type in ("bank_account", "card"):
+        return record.get("bank_name") or record.get("brand")
     return record.get("name") or record.get("nickname")
 
 
