@@ -36,12 +36,16 @@ DATASET_NAMES = {
 }
 
 
+DEMO_CONNECTED_ACCOUNTS = "acct_demo_shop_berlin,acct_demo_shop_tokyo"
+
+
 def main() -> int:
     started = time.monotonic()
     shutil.rmtree(WORKDIR, ignore_errors=True)
     print(f"demo: starting the Stripe emulator ({CUSTOMERS} customers and their objects) and the AEP emulator")
     print("      (an empty sandbox: only Adobe's standard classes, field groups and identity namespaces)")
-    with LocalPipeline(WORKDIR, customers=CUSTOMERS, aep_preset=None) as pipeline:
+    # Two connected accounts, so the platform's Connect streams (accounts, persons, bank accounts) have data.
+    with LocalPipeline(WORKDIR, customers=CUSTOMERS, aep_preset=None, accounts=DEMO_CONNECTED_ACCOUNTS) as pipeline:
         print("demo: meltano install")
         pipeline.install()
         print("demo: meltano invoke target-aep:setup --apply --datasets-out .demo/datasets.json")

@@ -418,6 +418,8 @@ STREAMS: tuple[StripeStream, ...] = (
         # Not `application_fee.*`: that also matches application_fee.refund.updated (a fee refund).
         event_types=_events("application_fee", "created", "refunded"),
         product="Connect",
+        # Fees are the platform's: collected by it on its connected accounts' charges.
+        platform_only=True,
     ),
     StripeStream(
         name="application_fee_refunds",
@@ -427,6 +429,7 @@ STREAMS: tuple[StripeStream, ...] = (
         parent="application_fees",
         update_source=UpdateSource.PARENT_EVENTS,
         product="Connect",
+        platform_only=True,
         embedded_field="refunds",
         parent_key="fee",
     ),

@@ -108,7 +108,7 @@ def transfer_reversals(
     tr_id: str, i: int, currency: str, amount: int, created: int, latest: int
 ) -> list[dict[str, Any]]:
     """The reversals a generated transfer has: one in ``REVERSAL_EVERY`` was reversed by a third, a day later."""
-    if i % REVERSAL_EVERY != 3:
+    if i % REVERSAL_EVERY != 1:
         return []
     return [transfer_reversal(tr_id, 0, currency, max(1, amount // 3), min(created + DAY, latest))]
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from target_aep.xdm.currency import currency_code
-
 # Stream name -> Stripe `object` value, for records that lack `object` (deleted stubs, hand-made input).
 STREAM_OBJECT_TYPES: dict[str, str] = {
     "customers": "customer",
@@ -36,6 +34,15 @@ STREAM_OBJECT_TYPES: dict[str, str] = {
     "setup_intents": "setup_intent",
     "transfers": "transfer",
     "events": "event",
+    # --- issue 9: H7
+    "accounts": "account",
+    "persons": "person",
+    "external_accounts": "bank_account",
+    "application_fees": "application_fee",
+    "application_fee_refunds": "fee_refund",
+    "transfer_reversals": "transfer_reversal",
+    "top_ups": "topup",
+    "payout_balance_transactions": "balance_transaction",
     # --- issue 9: H8
     "customer_balance_transactions": "customer_balance_transaction",
     "payment_methods": "payment_method",
@@ -220,6 +227,12 @@ def _name(record: dict[str, Any], obj_type: str) -> Any:
         return record.get("type")
     if obj_type == "promotion_code":
         return record.get("code")
+    if obj_type == "account":
+        return get_path(record, "business_profile.name") or get_path(record, "settings.dashboard.display_name")
+    if obj_type == "person":
+        return " ".join(part for part in (record.get("first_name"), record.get("last_name")) if part) or None
+    if obj_type in ("bank_account", "card"):
+        return record.get("bank_name") or record.get("brand")
     return record.get("name") or record.get("nickname")
 
 
@@ -248,25 +261,14 @@ def _subscription_id(record: dict[str, Any]) -> str | None:
     )
 
 
-class MoneyWithoutCurrencyError(ValueError):
-    """A record carries an amount but no valid ISO 4217 currency: it is dead-lettered, never sent."""
-
-
 def stripe_details(record: dict[str, Any], stream_name: str, obj_type: str) -> dict[str, Any]:
     """Every candidate `_{tenant}.stripe` field for one record (None for what the record lacks).
 
-    The mapper keeps only the fields the dataset's schema has; the rest are reported as unplaced. An amount
-    without a valid currency raises `MoneyWithoutCurrencyError` (the sink dead-letters the record): an amount
-    in unknown units must not land as if it meant something.
+    The mapper keeps only the fields the dataset's schema has; the rest are reported as unplaced.
     """
     metadata = record.get("metadata")
     obj_id = record.get("id")
     amount = record.get(_AMOUNT_FIELDS.get(obj_type, "amount"))
-    if isinstance(amount, int) and not isinstance(amount, bool) and currency_code(record.get("currency")) is None:
-        raise MoneyWithoutCurrencyError(
-            f"{obj_type} {obj_id}: amount {amount} without a valid ISO 4217 currency "
-            f"(currency: {record.get('currency')!r})"
-        )
     return {
         "objectType": obj_type,
         "id": obj_id,

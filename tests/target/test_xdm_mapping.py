@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft6Validator, FormatChecker
 
+from tap_stripe_aep.stream_catalog import STREAMS_BY_NAME
 from target_aep.xdm import XdmValidator, build_mapper
 from target_aep.xdm.stream_classes import RECORD_STREAMS
 
@@ -21,7 +22,7 @@ SCHEMAS = {
     name: json.loads((ROOT / "xdm" / f"stripe-{name}.schema.json").read_text())
     for name in ("customer-profile", "commerce-event", "catalog-record")
 }
-CATALOG_STREAMS = RECORD_STREAMS
+CATALOG_STREAMS = set(RECORD_STREAMS)
 ALL_STREAMS = sorted(p.stem for p in RECORDS.glob("*.json"))
 NS = "StripeCustomerId"
 
@@ -44,15 +45,8 @@ def mapped(stream: str, record_id: str) -> dict[str, Any]:
     return build_mapper(stream, schema_for(stream), tenant_id="acme").map(by_id(stream, record_id))
 
 
-ISSUE9_H8 = {
-    "customer_balance_transactions", "payment_methods", "tax_ids", "tax_rates", "subscription_schedules", "quotes",
-    "invoice_payments", "credit_note_line_items", "billing_meters",
-}  # fmt: skip
-
-
 def test_every_interface_stream_has_samples() -> None:
-    assert set(ALL_STREAMS) >= ISSUE9_H8
-    assert len(ALL_STREAMS) >= 22 + len(ISSUE9_H8)
+    assert sorted(ALL_STREAMS) == sorted(STREAMS_BY_NAME)
     for stream in ALL_STREAMS:
         assert 2 <= len(records(stream)) <= 3, stream
 
@@ -308,6 +302,29 @@ def test_xdm_uuid5_matches_the_standard_library_on_varied_names() -> None:
     names += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(2000)]
     for name in names:
         assert xdm_uuid5(name) == str(uuid.uuid5(XDM_ID_NAMESPACE, name)), name
+
+
+def test_connect_money_lands_in_major_units_with_its_currency() -> None:
+    fee = records("application_fees")[0]
+    order = mapped("application_fees", fee["id"])["commerce"]["order"]
+    assert order["purchaseID"] == fee["charge"]
+    assert (order["priceTotal"], order["currencyCode"]) == (fee["amount"] / 100, fee["currency"].upper())
+    top_up = next(r for r in records("top_ups") if r["currency"] == "jpy")
+    order = mapped("top_ups", top_up["id"])["commerce"]["order"]
+    assert (order["priceTotal"], order["currencyCode"]) == (top_up["amount"], "JPY")  # yen have no minor unit
+    reversal = records("transfer_reversals")[0]
+    order = mapped("transfer_reversals", reversal["id"])["commerce"]["order"]
+    assert order["purchaseID"] == reversal["transfer"]
+    assert order["refunds"][0]["refundAmount"] == reversal["amount"] / 100
+    account = records("accounts")[0]
+    assert mapped("accounts", account["id"])["_acme"]["stripe"]["name"] == account["business_profile"]["name"]
+
+
+def test_an_amount_without_a_currency_is_rejected_not_landed() -> None:
+    mapper = build_mapper("top_ups", schema_for("top_ups"), tenant_id="acme")
+    record = dict(records("top_ups")[0], currency=None)
+    with pytest.raises(ValueError, match="without a valid ISO 4217 currency"):
+        mapper.map(record)
 
 
 def test_billing_and_customer_streams_of_issue_9() -> None:
