@@ -17,7 +17,14 @@ import heapq
 from array import array
 from collections.abc import Callable, Iterator
 
-from emulators.stripe import objects_billing, objects_catalog, objects_checkout, objects_payments
+from emulators.stripe import (
+    objects_billing,
+    objects_catalog,
+    objects_checkout,
+    objects_connect,
+    objects_customer_billing,
+    objects_payments,
+)
 from emulators.stripe.ids import IdCodec, Rng, mix64, stable_hash
 from emulators.stripe.sequence import Obj, Sequence, count_at
 
@@ -47,6 +54,15 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "credit_notes": ("credit_note", "cn_"),
     "setup_intents": ("setup_intent", "seti_"),
     "events": ("event", "evt_"),
+    # --- issue 9: H7
+    "application_fees": ("application_fee", "fee_"),
+    "top_ups": ("topup", "tu_"),
+    # --- issue 9: H8
+    "tax_rates": ("tax_rate", "txr_"),
+    "subscription_schedules": ("subscription_schedule", "sub_sched_"),
+    "quotes": ("quote", "qt_"),
+    "invoice_payments": ("invoice_payment", "inpay_"),
+    "billing_meters": ("billing.meter", "mtr_"),
 }
 REFUND_EVERY, REFUND_AT, REFUND_DELAY = 10, 7, 2 * DAY
 DISPUTE_EVERY, DISPUTE_AT, DISPUTE_DELAY = 50, 23, 5 * DAY
@@ -102,6 +118,28 @@ class AccountData:
         self.line_codec = IdCodec("il_", self.salt ^ 0x11)
         self.item_codec = IdCodec("si_", self.salt ^ 0x12)
         self._merge_balance_transactions()
+        # --- issue 9: H7. Application fees are the platform's (collected on its connected accounts' charges).
+        if self.is_platform:
+            fee = objects_connect.application_fee
+            self._add_child("application_fees", charges, objects_connect.FEE_EVERY, objects_connect.FEE_AT, 0, fee)
+        else:
+            self._add("application_fees", 0, lambda _k: self.start, objects_connect.application_fee)
+        # Top-ups come in bursts: a few a month, more in the last quarter (a business growing into payouts).
+        self._add_burst("top_ups", max(3, n // 15), objects_connect.topup)
+        # --- issue 9: H8
+        self._add_spread("tax_rates", _clamp(4 + n // 40, 4, 500), objects_customer_billing.tax_rate, catalog=True)
+        self._add_growing("subscription_schedules", max(6, n // 8), objects_customer_billing.subscription_schedule)
+        self._add_growing("quotes", max(7, n // 6), objects_customer_billing.quote)
+        self._add_child("invoice_payments", invoices, 1, 0, 3600, objects_customer_billing.invoice_payment)
+        self._add_spread("billing_meters", _clamp(3 + n // 200, 3, 200), objects_customer_billing.billing_meter,
+                         catalog=True)  # fmt: skip
+        # A customer's payment methods, tax ids and balance transactions once a mutation changed them (customer
+        # index -> list, newest first); the others are generated from the customer's index.
+        self.customer_lists: dict[str, dict[int, list[Obj]]] = {
+            name: {} for name in objects_customer_billing.CUSTOMER_LISTS
+        }
+        self.customer_lists_added: dict[tuple[str, int], int] = {}  # (list, customer index) -> objects added
+        self.detached: dict[str, Obj] = {}  # payment methods detached from their customer: still retrievable
 
     # ---- layout -------------------------------------------------------------------------------------------
 
@@ -163,6 +201,40 @@ class AccountData:
 
         due = _bisect_count(possible, created_at, self.end)
         self._add(name, due, created_at, build)
+
+    def _add_burst(self, name: str, count: int, build: Callable[[AccountData, int], Obj]) -> None:
+        """``count`` objects, half of them in the last tenth of the history: uneven, like real growth."""
+        start, end = self.start, self.end
+        early = count // 2
+        split = end - (end - start) // 10
+        salt = stable_hash(self.salt, name, "created")
+
+        def created_at(i: int) -> int:
+            jitter = (mix64(salt + i) % 900) / 1000.0
+            if i < early:
+                return start + int((i + jitter) * (split - start) / max(1, early))
+            return split + int((i - early + jitter) * (end - split) / max(1, count - early))
+
+        self._add(name, count, created_at, build)
+
+    def _add_growing(self, name: str, count: int, build: Callable[[AccountData, int], Obj]) -> None:
+        """Objects whose rate grows over the history (a business adopting the feature): most are recent, and
+        a burst of a tenth of them falls in one week, two thirds of the way through."""
+        start, end = self.start, self.end
+        salt = stable_hash(self.salt, name, "created")
+        burst_from, burst = int(count * 0.6), max(1, count // 10)
+        burst_start = start + int((end - start) * 2 / 3)
+
+        def created_at(i: int) -> int:
+            jitter = (mix64(salt + i) % 900) / 1000.0
+            if i < burst_from:  # growing: the square root puts more objects in later slots
+                return start + int((burst_start - start) * ((i + jitter) / burst_from) ** 0.5)
+            if i < burst_from + burst:
+                return burst_start + int((i - burst_from + jitter) * 7 * DAY / burst)
+            rest, after = count - burst_from - burst, burst_start + 7 * DAY
+            return after + int((end - after) * ((i - burst_from - burst + jitter) / rest) ** 0.5)
+
+        self._add(name, count, created_at, build)
 
     def _price_created(self, p: int) -> int:
         offset = min(60, int(self._product_step / 2))

@@ -187,6 +187,117 @@ def credit_note_order(r: dict[str, Any]) -> dict[str, Any] | None:
     )
 
 
+def application_fee_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """The platform's cut of a connected account's charge: the charge is the purchase it was taken from."""
+    refunded = r.get("amount_refunded")
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("charge")) or r.get("id"),
+        priceTotal=_money(r, "amount"),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        refundTotal=_money(r, "amount_refunded") if isinstance(refunded, int) and refunded > 0 else None,
+    )
+
+
+def _returned_order(parent_field: str) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """Money given back on ``parent_field`` (an application fee refund, a transfer reversal)."""
+
+    def build(r: dict[str, Any]) -> dict[str, Any] | None:
+        return _order(
+            r,
+            purchaseID=ref_id(r.get(parent_field)),
+            currencyCode=currency_code(r.get("currency")),
+            createdDate=r.get("created"),
+            refunds=_refund(r, "amount"),
+            refundTotal=_money(r, "amount"),
+        )
+
+    return build
+
+
+def top_up_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """Money added to the Stripe balance from a bank account: paid by wire once it succeeded."""
+    amount = _money(r, "amount")
+    succeeded = r.get("status") == "succeeded" and amount
+    payment = {"transactionID": r.get("id"), "paymentAmount": amount, "paymentType": "wire_transfer",
+               "currencyCode": currency_code(r.get("currency"))}  # fmt: skip
+    return _order(
+        r,
+        purchaseID=r.get("id"),
+        priceTotal=amount,
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        payments=[payment] if succeeded else None,
+    )
+
+
+# --- issue 9: H8
+
+
+def customer_balance_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A customer balance transaction: money credited (negative) or owed (positive) on the customer's balance."""
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("invoice")) or ref_id(r.get("credit_note")) or r.get("id"),
+        priceTotal=_money(r, "amount"),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+    )
+
+
+def quote_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    return _order(
+        r,
+        purchaseID=r.get("id"),
+        purchaseOrderNumber=r.get("number"),
+        priceTotal=_money(r, "amount_total"),
+        taxAmount=_money(r, "total_details.amount_tax"),
+        discountAmount=_money(r, "total_details.amount_discount"),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        cancelDate=get_path(r, "status_transitions.canceled_at"),
+    )
+
+
+def invoice_payment_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """An invoice payment: the invoice it pays, and the payment once it is paid."""
+    transaction = ref_id(get_path(r, "payment.payment_intent")) or ref_id(get_path(r, "payment.charge"))
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("invoice")),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        cancelDate=get_path(r, "status_transitions.canceled_at"),
+        payments=_payment(r, transaction or r.get("id"), "amount_paid") if r.get("status") == "paid" else None,
+    )
+
+
+def credit_note_line_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("credit_note")),
+        currencyCode=currency_code(r.get("currency")),
+        refunds=_refund({**r, "id": r.get("id")}, "amount"),
+        refundTotal=_money(r, "amount"),
+    )
+
+
+def schedule_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A subscription schedule: no money of its own; the subscription it drives and its lifecycle dates."""
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("subscription")) or ref_id(r.get("released_subscription")) or r.get("id"),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        cancelDate=r.get("canceled_at"),
+    )
+
+
 ORDER_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
     "charges": charge_order,
     "payment_intents": payment_intent_order,
@@ -198,6 +309,17 @@ ORDER_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
     "disputes": dispute_order,
     "checkout_sessions": checkout_order,
     "credit_notes": credit_note_order,
+    # --- issue 9: H7
+    "application_fees": application_fee_order,
+    "application_fee_refunds": _returned_order("fee"),
+    "transfer_reversals": _returned_order("transfer"),
+    "top_ups": top_up_order,
+    # --- issue 9: H8
+    "customer_balance_transactions": customer_balance_order,
+    "quotes": quote_order,
+    "invoice_payments": invoice_payment_order,
+    "credit_note_line_items": credit_note_line_order,
+    "subscription_schedules": schedule_order,
 }
 
 

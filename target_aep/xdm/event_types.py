@@ -59,6 +59,10 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "expired": "commerce.cartAbandons",
     },
     "credit_notes": {"issued": "commerce.backofficeCreditMemoIssued"},
+    # --- issue 9: H8 (other states: `stripe.<object>.<state>`)
+    "credit_note_line_items": {"*": "commerce.backofficeCreditMemoIssued"},
+    "quotes": {"accepted": "commerce.backofficeOrderPlaced", "canceled": "commerce.backofficeOrderCancelled"},
+    "subscription_schedules": {"canceled": "commerce.backofficeOrderCancelled"},
 }
 
 

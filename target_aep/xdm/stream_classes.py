@@ -12,7 +12,23 @@ from __future__ import annotations
 from target_aep.xdm.schema_tree import XdmClass
 
 PROFILE_STREAMS = frozenset({"customers"})
-RECORD_STREAMS = frozenset({"products", "prices", "plans", "coupons", "promotion_codes"})
+RECORD_STREAMS = frozenset(
+    {
+        "products",
+        "prices",
+        "plans",
+        "coupons",
+        "promotion_codes",
+        # --- issue 9: H7 (who a platform pays out to: reference objects, looked up by id)
+        "accounts",
+        "persons",
+        "external_accounts",
+        # --- issue 9: H8 (reference objects: what a customer's invoices and usage refer to)
+        "tax_rates",
+        "tax_ids",
+        "billing_meters",
+    }
+)
 
 
 def default_xdm_class(stream_name: str) -> XdmClass:

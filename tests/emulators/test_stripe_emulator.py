@@ -34,6 +34,12 @@ LIST_PATHS = {
     "credit_notes": "credit_notes",
     "setup_intents": "setup_intents",
     "transfers": "transfers",
+    # --- issue 9: H8
+    "tax_rates": "tax_rates",
+    "subscription_schedules": "subscription_schedules",
+    "quotes": "quotes",
+    "invoice_payments": "invoice_payments",
+    "billing_meters": "billing/meters",
 }
 
 pytestmark = pytest.mark.timeout(60)
@@ -345,3 +351,39 @@ def test_item_removals_are_deterministic_and_stop_when_none_is_left() -> None:
     assert len(runs[0]["removed"]["subscription_items"]) == 2 and runs[0]["updated"]
     assert runs[2]["removed"] == {"subscription_items": []}
     assert all(len(s["items"]["data"]) <= 1 for s in subs if s["status"] not in ("canceled", "incomplete_expired"))
+
+
+def test_customer_lists_credit_note_lines_and_their_strictness(emulator: EmulatorProcess) -> None:
+    # --- issue 9: H8. Per customer, paged like Stripe, and together exactly the control dump.
+    customers = control(emulator, "GET", "objects/customers")
+    for stream, sub_path in (
+        ("payment_methods", "payment_methods"),
+        ("tax_ids", "tax_ids"),
+        ("customer_balance_transactions", "balance_transactions"),
+    ):
+        listed = [o for c in customers for o in page_through(emulator, f"customers/{c['id']}/{sub_path}", limit=1)]
+        assert listed == control(emulator, "GET", f"objects/{stream}"), stream
+        assert listed and all(o["customer"] in {c["id"] for c in customers} for o in listed), stream
+    method = control(emulator, "GET", "objects/payment_methods")[0]
+    assert ok(emulator, f"payment_methods/{method['id']}") == method
+    note = control(emulator, "GET", "objects/credit_notes")[0]
+    assert ok(emulator, f"credit_notes/{note['id']}/lines")["data"] == note["lines"]["data"]
+    # Uneven on purpose: several currencies among the balance transactions, customers with 0 to 3 methods.
+    assert len({o["currency"] for o in control(emulator, "GET", "objects/customer_balance_transactions")}) >= 3
+    # Strict: lists without a created filter refuse one, unknown customers and parameters are errors.
+    assert_error(get(emulator, "quotes", params={"created[gte]": 1}), 400, text="created[gte]")
+    assert_error(get(emulator, "billing/meters", params={"created[gte]": 1}), 400, text="created[gte]")
+    assert_error(get(emulator, "customers/cus_nope/payment_methods"), 404, text="No such customer")
+    assert_error(get(emulator, f"customers/{customers[0]['id']}/tax_ids", params={"type": "eu_vat"}), 400)
+
+
+def test_billing_mutations_detach_and_edit_silently(fresh: EmulatorProcess) -> None:
+    changes = control(fresh, "POST", "mutate", json={"billing": 1})["billing"]
+    (detached,) = changes["deleted"]["payment_methods"]
+    assert detached not in {o["id"] for o in control(fresh, "GET", "objects/payment_methods")}
+    assert ok(fresh, f"payment_methods/{detached}")["customer"] is None  # detached, still retrievable
+    events = ok(fresh, "events", params={"type": "payment_method.detached"})["data"]
+    assert events[0]["data"]["object"]["id"] == detached
+    (silent,) = changes["silent"]["quotes"]
+    quote_events = ok(fresh, "events", params={"type": "quote.*", "limit": 100})["data"]
+    assert silent not in {e["data"]["object"]["id"] for e in quote_events if e["created"] >= events[0]["created"]}

@@ -24,7 +24,10 @@ CHANGES = {"updates": 12, "deletes": 4, "creates": 6, "remove_items": 2}
 # whole when their parent changes; balance transactions (no events) are re-read over a recent window; the
 # `events` stream carries every event, including those of creations.
 CHILD_PARENT_FIELD = {"line_item": "invoiceId", "subscription_item": "subscriptionId"}
-NOT_ONE_TO_ONE = {"balance_transaction", "event", *CHILD_PARENT_FIELD}
+# --- issue 9: H8: a customer's balance transactions are re-read whole when the customer changes; credit note
+# lines with their credit note (no tenant field names it: not checked per parent).
+CHILD_PARENT_FIELD["customer_balance_transaction"] = "customerId"
+NOT_ONE_TO_ONE = {"balance_transaction", "event", "credit_note_line_item", *CHILD_PARENT_FIELD}
 
 
 class PipelineRuns:
@@ -113,6 +116,7 @@ def test_second_run_lands_exactly_the_changes(runs: PipelineRuns, xdm_validators
 
     # Children come back only under a parent that changed.
     changed_parents = touched_ids.get("invoices", set()) | touched_ids.get("subscriptions", set())
+    changed_parents |= touched_ids.get("customers", set())  # --- issue 9: H8
     for record in runs.landed_second[EMULATOR_DATASETS["invoice_line_items"]]:
         stripe = record["_acme"]["stripe"]
         parent_field = CHILD_PARENT_FIELD.get(stripe["objectType"])

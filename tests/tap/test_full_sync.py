@@ -51,6 +51,10 @@ def test_streams_with_many_objects_were_read_in_windows(full_run: TapRun) -> Non
     [
         ("invoice_line_items", "invoices", "lines", "invoice"),
         ("subscription_items", "subscriptions", "items", "subscription"),
+        ("transfer_reversals", "transfers", "reversals", "transfer"),
+        ("application_fee_refunds", "application_fees", "refunds", "fee"),
+        # --- issue 9: H8
+        ("credit_note_line_items", "credit_notes", "lines", "credit_note"),
     ],
 )
 def test_children_of_every_parent(
@@ -64,6 +68,20 @@ def test_children_of_every_parent(
     assert expected, f"the emulator should embed {parent}.{embedded}"
     assert {r["id"]: r[parent_field] for r in records} == expected
     assert len(records) == len(expected)
+
+
+@pytest.mark.parametrize("stream", ["payment_methods", "tax_ids", "customer_balance_transactions"])
+def test_every_customer_list_arrives_whole(stream: str, full_run: TapRun, control: Control) -> None:
+    # --- issue 9: H8. Read per customer (no list spans customers): every object of every customer, once.
+    expected = {obj["id"]: obj for obj in control.objects(stream)}
+    records = full_run.records.get(stream, [])
+    assert expected and len(records) == len(expected) == len({r["id"] for r in records})
+    for record in records:
+        source = expected[record["id"]]
+        assert record["created"] == _iso(source["created"])
+        for field in ("customer", "type", "amount", "currency", "ending_balance", "value"):
+            assert record.get(field) == source.get(field), f"{stream}.{field} of {record['id']}"
+    assert {r["customer"] for r in records} <= {c["id"] for c in control.objects("customers")}
 
 
 def test_state_has_one_finished_partition_per_stream(full_run: TapRun) -> None:
@@ -81,3 +99,20 @@ def test_start_date_limits_history(shared_emulator: EmulatorProcess, control: Co
     run = run_tap(tap_config(shared_emulator.url, start_date=_iso(cutoff)), streams=["charges"])
     assert run.returncode == 0, run.stderr[-3000:]
     assert set(run.ids("charges")) == {obj["id"] for obj in charges if obj["created"] >= cutoff}
+
+
+def test_payout_reconciliation_has_one_record_per_pair(full_run: TapRun, control: Control) -> None:
+    expected = {(t["payout"], t["id"]): t for t in control.objects("payout_balance_transactions")}
+    records = full_run.records.get("payout_balance_transactions", [])
+    got = {(r["payout"], r["id"]): r for r in records}
+    assert expected and len(records) == len(got) == len(expected)
+    assert set(got) == set(expected)
+    for pair, record in got.items():
+        assert (record["amount"], record["currency"], record["type"]) == (
+            expected[pair]["amount"],
+            expected[pair]["currency"],
+            expected[pair]["type"],
+        )
+    # Every payout's own balance transaction is among its pairs.
+    for payout in control.objects("payouts"):
+        assert (payout["id"], payout["balance_transaction"]) in got

@@ -53,6 +53,25 @@ INTERFACE_STREAMS = [
     "setup_intents",
     "transfers",
     "events",
+    # --- issue 9: H7
+    "accounts",
+    "persons",
+    "external_accounts",
+    "application_fees",
+    "application_fee_refunds",
+    "transfer_reversals",
+    "top_ups",
+    "payout_balance_transactions",
+    # --- issue 9: H8
+    "customer_balance_transactions",
+    "payment_methods",
+    "tax_ids",
+    "tax_rates",
+    "subscription_schedules",
+    "quotes",
+    "invoice_payments",
+    "credit_note_line_items",
+    "billing_meters",
 ]
 
 
