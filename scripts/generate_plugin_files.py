@@ -325,6 +325,7 @@ CHANGE_SOURCES = {
     "parent_events": "its parent's events (children re-read)",
     "recent_created_window": "a re-read from the bookmark or the oldest pending one (Stripe sends no events)",
     "append_only": "new events only (events never change)",
+    "full_reread": "the whole (small) list re-read every run, only changed objects emitted (Stripe sends no events)",
 }
 
 

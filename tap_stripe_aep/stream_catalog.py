@@ -15,6 +15,9 @@ How each stream learns about changes (`UpdateSource`):
 - ``RECENT_CREATED_WINDOW``: Stripe sends no events for the object (balance transactions); the tap re-reads a
   recent ``created`` window on every run so late changes (``status`` pending -> available) are picked up.
 - ``APPEND_ONLY``: the ``events`` stream itself; an event never changes after it is created.
+- ``FULL_REREAD``: no events and changes that a ``created`` window cannot see (a shipping rate archived, a file
+  link's expiry moved): the whole list, small reference data, is re-read on every run and only objects whose
+  content changed since the last run are emitted (a digest per object is kept in the partition state).
 
 Stripe wildcards (``type=customer.*``) match every type under the prefix, including other objects'
 (``customer.subscription.updated`` carries a Subscription), so ``event_types`` always lists exact names and
@@ -40,6 +43,7 @@ class UpdateSource(enum.StrEnum):
     PARENT_EVENTS = "parent_events"
     RECENT_CREATED_WINDOW = "recent_created_window"
     APPEND_ONLY = "append_only"
+    FULL_REREAD = "full_reread"
 
 
 @dataclass(frozen=True)
@@ -324,6 +328,113 @@ STREAMS: tuple[StripeStream, ...] = (
         list_path="/v1/events",
         permission="rak_event_read",
         update_source=UpdateSource.APPEND_ONLY,
+    ),
+    # --- issue 9: H9 (checkout, Radar, Issuing, files) ---------------------------------------------------------
+    StripeStream(
+        name="checkout_session_line_items",
+        stripe_class=stripe.LineItem,
+        list_path="/v1/checkout/sessions/{session_id}/line_items",
+        permission="rak_checkout_session_read",
+        # A session's lines are fixed when it is created; they are read with the session and again whenever
+        # the session's events say it changed. Sessions do not embed their lines unless expanded.
+        parent="checkout_sessions",
+        update_source=UpdateSource.PARENT_EVENTS,
+        created_field=None,
+    ),
+    StripeStream(
+        name="payment_links",
+        stripe_class=stripe.PaymentLink,
+        # No `created` filter and no `created` field: history is the whole list (tap_stripe_aep.streams.checkout).
+        list_path="/v1/payment_links",
+        permission="rak_payment_link_read",
+        event_types=_events("payment_link", "created", "updated"),
+        created_field=None,
+    ),
+    StripeStream(
+        name="shipping_rates",
+        stripe_class=stripe.ShippingRate,
+        list_path="/v1/shipping_rates",
+        permission="rak_shipping_rate_read",
+        # No events at all: a small reference list, re-read whole on every run; only what changed is emitted.
+        update_source=UpdateSource.FULL_REREAD,
+    ),
+    StripeStream(
+        name="setup_attempts",
+        stripe_class=stripe.SetupAttempt,
+        # `setup_intent` is required by Stripe: attempts are read per setup intent, again when it changes
+        # (an attempt is what moves its intent to succeeded / requires_action / setup_failed).
+        list_path="/v1/setup_attempts",
+        permission="rak_setup_intent_read",
+        parent="setup_intents",
+        parent_query_param="setup_intent",
+        update_source=UpdateSource.PARENT_EVENTS,
+    ),
+    StripeStream(
+        name="files",
+        stripe_class=stripe.File,
+        list_path="/v1/files",
+        permission="rak_file_read",
+        # Files never change and cannot be deleted through the API; they only expire (`expires_at`).
+        event_types=("file.created",),
+    ),
+    StripeStream(
+        name="file_links",
+        stripe_class=stripe.FileLink,
+        list_path="/v1/file_links",
+        permission="rak_file_link_read",
+        # No events; `expires_at` and `metadata` can change: re-read whole, only what changed is emitted.
+        update_source=UpdateSource.FULL_REREAD,
+    ),
+    StripeStream(
+        name="early_fraud_warnings",
+        stripe_class=stripe.radar.EarlyFraudWarning,
+        list_path="/v1/radar/early_fraud_warnings",
+        permission="rak_radar_early_fraud_warning_read",
+        event_types=_events("radar.early_fraud_warning", "created", "updated"),
+    ),
+    StripeStream(
+        name="reviews",
+        stripe_class=stripe.Review,
+        list_path="/v1/reviews",
+        permission="rak_review_read",
+        event_types=_events("review", "closed", "opened"),
+    ),
+    StripeStream(
+        name="issuing_authorizations",
+        stripe_class=stripe.issuing.Authorization,
+        list_path="/v1/issuing/authorizations",
+        permission="rak_issuing_authorization_read",
+        event_types=_events("issuing_authorization", "created", "request", "updated"),
+    ),
+    StripeStream(
+        name="issuing_cardholders",
+        stripe_class=stripe.issuing.Cardholder,
+        list_path="/v1/issuing/cardholders",
+        permission="rak_issuing_cardholder_read",
+        event_types=_events("issuing_cardholder", "created", "updated"),
+    ),
+    StripeStream(
+        name="issuing_cards",
+        stripe_class=stripe.issuing.Card,
+        list_path="/v1/issuing/cards",
+        permission="rak_issuing_card_read",
+        event_types=_events("issuing_card", "created", "updated"),
+    ),
+    StripeStream(
+        name="issuing_disputes",
+        stripe_class=stripe.issuing.Dispute,
+        list_path="/v1/issuing/disputes",
+        permission="rak_issuing_dispute_read",
+        event_types=_events(
+            "issuing_dispute", "closed", "created", "funds_reinstated", "funds_rescinded", "submitted", "updated"
+        ),
+    ),
+    StripeStream(
+        name="issuing_transactions",
+        stripe_class=stripe.issuing.Transaction,
+        list_path="/v1/issuing/transactions",
+        permission="rak_issuing_transaction_read",
+        event_types=_events("issuing_transaction", "created", "purchase_details_receipt_updated", "updated"),
     ),
 )
 

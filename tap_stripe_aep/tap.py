@@ -26,7 +26,7 @@ from tap_stripe_aep.interruption import SignalGate, exit_code_for, signal_name
 from tap_stripe_aep.prefetch import Prefetcher
 from tap_stripe_aep.rate_limit import shared_bucket
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION
-from tap_stripe_aep.streams import billing, catalog, events, payments
+from tap_stripe_aep.streams import billing, catalog, checkout, events, files, issuing, payments, radar
 from tap_stripe_aep.streams.base import StripeStream
 from tap_stripe_aep.writer import FastSingerWriter
 
@@ -51,6 +51,11 @@ STREAM_TYPES: list[type[StripeStream]] = [
     *payments.STREAM_TYPES,
     *catalog.STREAM_TYPES,
     *events.STREAM_TYPES,
+    # --- issue 9: H9
+    *checkout.STREAM_TYPES,
+    *files.STREAM_TYPES,
+    *radar.STREAM_TYPES,
+    *issuing.STREAM_TYPES,
 ]
 
 

@@ -53,6 +53,20 @@ INTERFACE_STREAMS = [
     "setup_intents",
     "transfers",
     "events",
+    # --- issue 9: H9
+    "checkout_session_line_items",
+    "payment_links",
+    "shipping_rates",
+    "setup_attempts",
+    "files",
+    "file_links",
+    "early_fraud_warnings",
+    "reviews",
+    "issuing_authorizations",
+    "issuing_cardholders",
+    "issuing_cards",
+    "issuing_disputes",
+    "issuing_transactions",
 ]
 
 

@@ -1,0 +1,58 @@
+"""Checkout and what it sells through: session line items, payment links, shipping rates, setup attempts.
+
+What each stream reads (list path, events, permission) is in ``tap_stripe_aep.stream_catalog``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tap_stripe_aep.streams.base import StripeObject, StripeStream
+from tap_stripe_aep.streams.children import ChildListStream
+from tap_stripe_aep.streams.full_reread import FullRereadStream
+
+
+class CheckoutSessionLineItemsStream(ChildListStream):
+    name = "checkout_session_line_items"
+
+
+class SetupAttemptsStream(ChildListStream):
+    name = "setup_attempts"
+
+
+class PaymentLinksStream(StripeStream):
+    """Payment links: Stripe's list has no ``created`` filter and the object no ``created`` field.
+
+    History is therefore the whole list in one pass (payment links are few); later runs read the
+    ``payment_link.*`` events. A link read from history has no change time of its own, so its ``updated`` is
+    the time the read began.
+    """
+
+    name = "payment_links"
+
+    def history_batches(self, account: str, start: int, end: int) -> Iterator[tuple[int, list[StripeObject]]]:
+        path, params = self.history_list()
+        objects: list[StripeObject] = []
+        for page in self.client.list_pages(
+            path, params, account=account, stream=self.name, permission=self.entry.permission
+        ):
+            objects.extend(page.get("data") or [])
+        objects.reverse()  # Stripe lists newest first; history is emitted oldest first
+        self._read_at = end - 1
+        yield end, objects
+
+    def _emit_window_objects(self, objects: list[StripeObject]) -> Iterator[dict]:
+        for obj in objects:
+            yield self.make_record(obj, updated=self._read_at, is_deleted=False)
+
+
+class ShippingRatesStream(FullRereadStream):
+    name = "shipping_rates"
+
+
+STREAM_TYPES: list[type[StripeStream]] = [
+    CheckoutSessionLineItemsStream,
+    PaymentLinksStream,
+    ShippingRatesStream,
+    SetupAttemptsStream,
+]
