@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from emulators.stripe import objects_storefront
 from emulators.stripe.errors import ApiError, missing
 from emulators.stripe.events import matching_types
 from emulators.stripe.expansion import ANY, check_path, expand
@@ -43,7 +44,27 @@ LIST_ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "setup_intents": ("setup_intents", frozenset({"customer", "payment_method"})),
     "transfers": ("transfers", frozenset({"destination", "transfer_group"})),
     "events": ("events", frozenset({"type", "types"})),
+    # --- issue 9: H9
+    "payment_links": ("payment_links", frozenset({"active"})),
+    "shipping_rates": ("shipping_rates", frozenset({"active", "currency"})),
+    "setup_attempts": ("setup_attempts", frozenset({"setup_intent"})),
+    "files": ("files", frozenset({"purpose"})),
+    "file_links": ("file_links", frozenset({"expired", "file"})),
+    "radar/early_fraud_warnings": ("early_fraud_warnings", frozenset({"charge", "payment_intent"})),
+    "reviews": ("reviews", frozenset()),
+    "issuing/authorizations": ("issuing_authorizations", frozenset({"card", "cardholder", "status"})),
+    "issuing/cardholders": ("issuing_cardholders", frozenset({"email", "phone_number", "status", "type"})),
+    "issuing/cards": (
+        "issuing_cards",
+        frozenset({"cardholder", "exp_month", "exp_year", "last4", "personalization_design", "status", "type"}),
+    ),
+    "issuing/disputes": ("issuing_disputes", frozenset({"status", "transaction"})),
+    "issuing/transactions": ("issuing_transactions", frozenset({"card", "cardholder", "type"})),
 }
+# Lists under a namespace (``/v1/issuing/cards``): the resource is the first two path segments.
+NAMESPACED_PATHS = tuple(path for path in LIST_ROUTES if "/" in path)
+# Stripe's payment link list takes no `created` filter (and the object has no `created` field).
+NO_CREATED_FILTER = frozenset({"payment_links"})
 STREAM_PATHS = {stream: path for path, (stream, _) in LIST_ROUTES.items()}
 SUBSCRIPTION_STATUSES = frozenset(
     {
@@ -60,7 +81,7 @@ SUBSCRIPTION_STATUSES = frozenset(
     }
 )
 _HIDDEN_BY_DEFAULT = frozenset({"canceled", "incomplete_expired"})
-_BOOLEAN_FILTERS = frozenset({"active", "shippable"})
+_BOOLEAN_FILTERS = frozenset({"active", "shippable", "expired"})
 _SOURCE_STREAMS = {"ch_": "charges", "re_": "refunds", "po_": "payouts", "py_": "charges"}
 
 
@@ -79,7 +100,7 @@ class AccountApi:
 
     def list_page(self, path: str, raw_query: str) -> bytes:
         stream, filters = LIST_ROUTES[path]
-        query = parse_query(raw_query, filters=filters)
+        query = parse_query(raw_query, filters=filters, created=stream not in NO_CREATED_FILTER)
         seq = self.sequence(stream)
         for item in query.expand:
             check_path(seq.object_name, item, is_list=True)
@@ -87,6 +108,8 @@ class AccountApi:
         lo, hi = self._created_range(seq, query)
         if stream == "events":
             lo = max(lo, seq.bound(self.emulator.clock.now() - EVENT_RETENTION, right=False))
+        if stream == "setup_attempts":
+            lo, hi = self._setup_attempt_range(query, lo, hi)
         types = self._event_types(query) if stream == "events" else None
         if query.starting_after is not None:
             hi = min(hi, self._position(seq, query.starting_after, "starting_after"))
@@ -117,6 +140,11 @@ class AccountApi:
             check_path(object_name, item, is_list=True)
         parent = self.retrieve_object(parent_stream, parent_id, param=param, status=404)
         items: list[Obj] = parent[field]["data"]
+        url = f"/v1/invoices/{parent_id}/lines" if parent_stream == "invoices" else "/v1/subscription_items"
+        return self._child_page(items, query, object_name, url)
+
+    def _child_page(self, items: list[Obj], query: ListQuery, object_name: str, url: str) -> bytes:
+        """One page of a child list held in full (a parent's lines or items), in the list's order."""
         ids = [item["id"] for item in items]
         start, stop = 0, len(items)
         if query.starting_after is not None:
@@ -127,9 +155,27 @@ class AccountApi:
             page, has_more = items[start:stop], start > 0
         else:
             page, has_more = items[start : start + query.limit], start + query.limit < stop
-        url = f"/v1/invoices/{parent_id}/lines" if parent_stream == "invoices" else "/v1/subscription_items"
         page = [self._expanded(item, object_name, query.expand, is_list=True) for item in page]
         return _list_json(page, has_more, url)
+
+    def _setup_attempt_range(self, query: ListQuery, lo: int, hi: int) -> tuple[int, int]:
+        """Stripe requires ``setup_intent``; attempt k belongs to setup intent k, so the range is one index."""
+        intent = query.filters.get("setup_intent")
+        if not intent:
+            raise ApiError(400, "Missing required param: setup_intent.", code="parameter_missing", param="setup_intent")
+        index = self.data.seq["setup_intents"].index_of(intent)
+        if index is None:
+            raise missing("setup_intent", intent, param="setup_intent", status=404)
+        return max(lo, index), min(hi, index + 1)
+
+    def checkout_line_items(self, session_id: str, raw_query: str) -> bytes:
+        """``/v1/checkout/sessions/{id}/line_items``: a session's lines (never embedded in the session)."""
+        query = parse_query(raw_query, filters=frozenset(), created=False)
+        for item in query.expand:
+            check_path("item", item, is_list=True)
+        session = self.retrieve_object("checkout_sessions", session_id, param=None)
+        items = objects_storefront.checkout_line_items(self.data, session)
+        return self._child_page(items, query, "item", f"/v1/checkout/sessions/{session_id}/line_items")
 
     def _created_range(self, seq: Sequence, query: ListQuery) -> tuple[int, int]:
         lo, hi = 0, len(seq)
@@ -242,6 +288,13 @@ class AccountApi:
 
     def dump(self, stream: str) -> list[Obj]:
         """Every live object of ``stream``, newest first, unexpanded (child streams flattened)."""
+        if stream == "checkout_session_line_items":
+            sessions = self.data.seq["checkout_sessions"]
+            return [
+                item
+                for i in sessions.live_desc()
+                for item in objects_storefront.checkout_line_items(self.data, sessions.get(i))
+            ]
         if stream in ("invoice_line_items", "subscription_items"):
             parent, field = ("invoices", "lines") if stream == "invoice_line_items" else ("subscriptions", "items")
             seq = self.data.seq[parent]
@@ -284,7 +337,16 @@ def _field_check(stream: str, name: str, value: str) -> Predicate:
         return lambda o: any(item["price"]["id"] == value for item in o["items"]["data"])
     if name == "subscription" and stream == "invoices":
         return lambda o: ((o.get("parent") or {}).get("subscription_details") or {}).get("subscription") == value
-    return lambda o: o.get(name) == value
+    return lambda o: _filter_value(o.get(name)) == value
+
+
+def _filter_value(value: Any) -> Any:
+    """A field as a query string compares to it: an embedded object by its id, a number as digits."""
+    if isinstance(value, dict):
+        return value.get("id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 def _child_position(ids: list[str], object_id: str, object_name: str, param: str) -> int:

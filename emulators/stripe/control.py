@@ -12,7 +12,7 @@ from emulators.stripe.generator import PLATFORM_ACCOUNT
 from emulators.stripe.mutations import mutate
 from emulators.stripe.state import Emulator
 
-CHILD_STREAMS = ("invoice_line_items", "subscription_items")
+CHILD_STREAMS = ("invoice_line_items", "subscription_items", "checkout_session_line_items")
 
 
 def stream_of(resource: str) -> str | None:
@@ -49,7 +49,7 @@ def handle_control(emulator: Emulator, method: str, path: str, query: str, body:
             return 200, api.deleted_ids(stream)
     if method == "POST" and name == "mutate":
         counts = {k: int(payload.get(k, 0)) for k in ("updates", "deletes", "creates", "remove_items")}
-        return 200, mutate(emulator, account, **counts)
+        return 200, mutate(emulator, account, **counts, resources=payload.get("resources"))
     if method == "POST" and name == "faults":
         for knob in ("latency_ms", "rate_limit", "fault_rate"):
             if payload.get(knob) is not None:

@@ -33,6 +33,16 @@ CREATE_TYPES = {
     "checkout_sessions": "checkout.session.completed",
     "credit_notes": "credit_note.created",
     "setup_intents": "setup_intent.created",
+    # --- issue 9: H9 (shipping rates, file links, setup attempts: Stripe sends no events)
+    "payment_links": "payment_link.created",
+    "files": "file.created",
+    "early_fraud_warnings": "radar.early_fraud_warning.created",
+    "reviews": "review.opened",
+    "issuing_cardholders": "issuing_cardholder.created",
+    "issuing_cards": "issuing_card.created",
+    "issuing_authorizations": "issuing_authorization.created",
+    "issuing_transactions": "issuing_transaction.created",
+    "issuing_disputes": "issuing_dispute.created",
 }
 # Stripe has no "<type>.updated" for payment intents, setup intents, checkout sessions or invoice items
 UPDATE_TYPES = {
@@ -50,6 +60,15 @@ UPDATE_TYPES = {
     "payouts": "payout.updated",
     "credit_notes": "credit_note.updated",
     "transfers": "transfer.updated",
+    # --- issue 9: H9 (a review's change is its closing; files never change)
+    "payment_links": "payment_link.updated",
+    "early_fraud_warnings": "radar.early_fraud_warning.updated",
+    "reviews": "review.closed",
+    "issuing_cardholders": "issuing_cardholder.updated",
+    "issuing_cards": "issuing_card.updated",
+    "issuing_authorizations": "issuing_authorization.updated",
+    "issuing_transactions": "issuing_transaction.updated",
+    "issuing_disputes": "issuing_dispute.updated",
 }
 DELETE_TYPES = {
     "customers": "customer.deleted",

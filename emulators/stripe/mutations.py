@@ -22,9 +22,17 @@ from emulators.stripe.sequence import Obj, Sequence
 from emulators.stripe.state import Emulator
 
 UPDATABLE = ("customers", "charges", "invoices", "subscriptions", "products", "prices", "coupons", "promotion_codes",
-             "disputes", "payouts", "refunds", "transfers", "credit_notes", "plans")  # fmt: skip
+             "disputes", "payouts", "refunds", "transfers", "credit_notes", "plans",
+             # --- issue 9: H9 (shipping rates and file links change without an event, as on Stripe)
+             "payment_links", "shipping_rates", "file_links", "early_fraud_warnings", "reviews",
+             "issuing_cardholders", "issuing_cards", "issuing_authorizations", "issuing_transactions",
+             "issuing_disputes")  # fmt: skip
 DELETABLE = ("customers", "products", "coupons", "invoice_items", "plans")
-CREATABLE = ("customers", "payment_intents", "products", "invoice_items", "coupons", "setup_intents", "prices")
+CREATABLE = ("customers", "payment_intents", "products", "invoice_items", "coupons", "setup_intents", "prices",
+             # --- issue 9: H9 (a shipping rate or file link is created without an event)
+             "payment_links", "shipping_rates", "files", "file_links", "early_fraud_warnings", "reviews",
+             "issuing_cardholders", "issuing_cards", "issuing_authorizations", "issuing_transactions",
+             "issuing_disputes")  # fmt: skip
 _ATTEMPTS = 50
 # Stripe refuses to change the items of a subscription that has ended.
 _ENDED = frozenset({"canceled", "incomplete_expired"})
@@ -33,13 +41,22 @@ Touched = dict[str, list[str]]
 
 
 def mutate(
-    emulator: Emulator, account: str, *, updates: int, deletes: int, creates: int, remove_items: int = 0
+    emulator: Emulator,
+    account: str,
+    *,
+    updates: int,
+    deletes: int,
+    creates: int,
+    remove_items: int = 0,
+    resources: list[str] | None = None,
 ) -> dict[str, Touched]:
     """Apply the changes at the emulator's now; returns the ids touched per stream name.
 
     ``removed`` (subscription items taken out of their subscription) is in the answer only when
-    ``remove_items`` asked for removals, so the answer to other calls keeps its shape.
+    ``remove_items`` asked for removals, so the answer to other calls keeps its shape. ``resources`` limits
+    the rotation to those streams (in the rotation's order), for tests about a few streams.
     """
+    updatable, deletable, creatable = (_only(kinds, resources) for kinds in (UPDATABLE, DELETABLE, CREATABLE))
     with emulator.lock:
         emulator.mutation_round += 1
         data, log = emulator.data[account], emulator.events[account]
@@ -48,25 +65,29 @@ def mutate(
         result: dict[str, Touched] = {"updated": {}, "deleted": {}, "created": {}}
         rev = str(emulator.mutation_round)
         for n in range(max(0, updates)):
-            stream = _first_nonempty(data, UPDATABLE, n + emulator.mutation_round - 1)
+            stream = _first_nonempty(data, updatable, n + emulator.mutation_round - 1)
             index = _live_index(data.seq[stream], rng) if stream else None
             if stream and index is not None:
                 _update(data.seq[stream], index, log, now, rng, rev)
                 result["updated"].setdefault(stream, []).append(data.seq[stream].id_of(index))
         for n in range(max(0, deletes)):
-            stream = _first_nonempty(data, DELETABLE, n + emulator.mutation_round - 1)
+            stream = _first_nonempty(data, deletable, n + emulator.mutation_round - 1)
             index = _live_index(data.seq[stream], rng) if stream else None
             if stream and index is not None:
                 for gone, object_id in _delete(data, stream, index, log, now):
                     result["deleted"].setdefault(gone, []).append(object_id)
         for n in range(max(0, creates)):
-            stream = _first_nonempty(data, CREATABLE, n + emulator.mutation_round - 1)
+            stream = _first_nonempty(data, creatable, n + emulator.mutation_round - 1)
             if stream:
                 result["created"].setdefault(stream, []).append(_create(data.seq[stream], log, now, rng))
         if remove_items > 0:  # last, so the other changes pick the same objects with or without removals
             removed = _remove_subscription_items(data.seq["subscriptions"], remove_items, log, now, rng)
             result["removed"] = {"subscription_items": removed}
         return result
+
+
+def _only(streams: tuple[str, ...], resources: list[str] | None) -> tuple[str, ...]:
+    return streams if resources is None else tuple(s for s in streams if s in resources)
 
 
 def _first_nonempty(data: AccountData, streams: tuple[str, ...], start: int) -> str | None:
@@ -89,8 +110,10 @@ def _live_index(seq: Sequence, rng: Rng) -> int | None:
 def _update(seq: Sequence, index: int, log: EventLog, now: int, rng: Rng, rev: str) -> None:
     old = seq.get(index)
     new = copy.deepcopy(old)
-    new["metadata"] = {**(old.get("metadata") or {}), "emulator_rev": rev}
-    changed = ["metadata"]
+    changed = []
+    if "metadata" in old:  # Radar objects and files have no metadata
+        new["metadata"] = {**(old.get("metadata") or {}), "emulator_rev": rev}
+        changed.append("metadata")
     if seq.name == "customers":
         new["name"], new["email"] = fake.person(rng)
         changed += ["name", "email"]
@@ -106,9 +129,34 @@ def _update(seq: Sequence, index: int, log: EventLog, now: int, rng: Rng, rev: s
     if "updated" in old:
         new["updated"] = now
         changed.append("updated")
+    changed += _lifecycle_change(seq.name, new, now)
     seq.replace(index, new)
     previous = {key: old.get(key) for key in changed}
-    log.record(UPDATE_TYPES[seq.name], new, now, previous)
+    if seq.name in UPDATE_TYPES:  # shipping rates and file links change with no event at all
+        log.record(UPDATE_TYPES[seq.name], new, now, previous)
+
+
+def _lifecycle_change(stream: str, obj: Obj, now: int) -> list[str]:
+    """The change that object's lifecycle makes (a review closed, a rate archived); the fields it touched."""
+    if stream == "reviews":
+        obj.update(open=False, closed_reason="approved", reason="approved")
+        return ["open", "closed_reason", "reason"]
+    if stream in ("shipping_rates", "payment_links"):
+        obj["active"] = not obj["active"]
+        return ["active"]
+    if stream == "file_links":
+        obj.update(expires_at=now + 3600, expired=False)
+        return ["expires_at", "expired"]
+    if stream == "issuing_cards":
+        obj["status"] = "inactive" if obj["status"] == "active" else "active"
+        return ["status"]
+    if stream == "early_fraud_warnings":
+        obj["actionable"] = False  # the charge was refunded or disputed since
+        return ["actionable"]
+    if stream == "issuing_disputes":
+        obj["status"] = "submitted"
+        return ["status"]
+    return []
 
 
 def _delete(data: AccountData, stream: str, index: int, log: EventLog, now: int) -> list[tuple[str, str]]:
@@ -170,11 +218,14 @@ def _create(seq: Sequence, log: EventLog, now: int, rng: Rng) -> str:
     obj: dict[str, Any] = copy.deepcopy(template)
     new_index = len(seq)
     obj["id"] = seq.id_of(new_index)
-    obj["created" if "created" in obj else "date"] = now
-    obj["metadata"] = {"emulator_created": "true"}
+    if "created" in obj or "date" in obj:  # a payment link has neither
+        obj["created" if "created" in obj else "date"] = now
+    if "metadata" in obj:
+        obj["metadata"] = {"emulator_created": "true"}
     _fresh_fields(seq.name, obj, rng, now)
     seq.append(obj, now)
-    log.record(CREATE_TYPES[seq.name], obj, now)
+    if seq.name in CREATE_TYPES:  # shipping rates and file links are created with no event
+        log.record(CREATE_TYPES[seq.name], obj, now)
     return str(obj["id"])
 
 
