@@ -43,7 +43,6 @@ if str(REPO_ROOT) not in sys.path:
 
 from tap_stripe_aep.stream_catalog import (  # noqa: E402
     STREAMS,
-    STREAMS_BY_NAME,
     STRIPE_API_VERSION,
     STRIPE_PACKAGE_VERSION,
     StripeStream,
@@ -363,13 +362,6 @@ CONVENTION_FIELDS: Schema = {
 }
 
 
-def parent_link_field(stream: StripeStream) -> str | None:
-    """The field a child record names its parent in (``invoice``, ``checkout_session``), None for top-level."""
-    if stream.parent is None:
-        return None
-    return STREAMS_BY_NAME[stream.parent].object_name.replace(".", "_")
-
-
 def stripe_class_info(stream: StripeStream) -> ClassInfo:
     """The parsed source of the stream's typed class in the installed stripe package."""
     cls = stream.stripe_class
@@ -384,10 +376,6 @@ def stream_schema(stream: StripeStream) -> tuple[Schema, set[str]]:
     properties = schema["properties"]
     properties["id"] = {**properties.get("id", {}), "type": "string"}
     properties.update(CONVENTION_FIELDS)
-    link = parent_link_field(stream)
-    if link is not None and link not in properties:
-        # Some children do not name their parent (a checkout session's line items); the tap adds the id.
-        properties[link] = {"type": ["string", "null"], "description": f"ID of the parent `{stream.parent}` object."}
     cls = stream.stripe_class
     return (
         {

@@ -12,7 +12,6 @@ per parent record, one request after another, which at 200 ms a request would ca
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,8 +21,6 @@ from tap_stripe_aep.stream_catalog import StripeStream as CatalogEntry
 from tap_stripe_aep.stream_catalog import stream_named
 from tap_stripe_aep.streams.base import StripeObject, StripeStream
 
-# The parent's id in a child list path: `/v1/invoices/{invoice_id}/lines`, `/v1/checkout/sessions/{session_id}/...`
-_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 # Where a parent embeds its first children.
 EMBEDDED_LIST_FIELD = {"invoices": "lines", "subscriptions": "items"}
 
@@ -60,9 +57,7 @@ class ChildListStream(StripeStream):
         ``is_deleted`` true, so a removed subscription item or invoice line does not live on downstream.
         """
         child_lists = self._pool.map(self._children_of, [(parent, deleted) for parent, _, deleted in parents])
-        # `checkout.session` -> `checkout_session`: the field naming the parent (the generator adds it to the
-        # schema when Stripe's child object has none).
-        parent_field = self.parent_entry.object_name.replace(".", "_")
+        parent_field = self.parent_entry.object_name
         removed_per_parent = [c.previous_child_ids for c in changes] if changes else [frozenset()] * len(parents)
         for (parent, updated, deleted), children, previous in zip(
             parents, child_lists, removed_per_parent, strict=True
@@ -86,7 +81,7 @@ class ChildListStream(StripeStream):
         if self.entry.parent_query_param:
             path, params = self.entry.list_path, {self.entry.parent_query_param: parent["id"]}
         else:
-            path, params = _PLACEHOLDER.sub(parent["id"], self.entry.list_path, count=1), {}
+            path, params = self.entry.list_path.format(**{f"{self.parent_entry.object_name}_id": parent["id"]}), {}
         children: list[StripeObject] = []
         for page in self.client.list_pages(
             path, params, account=self._account, stream=self.name, permission=self.entry.permission
