@@ -376,6 +376,14 @@ def stream_schema(stream: StripeStream) -> tuple[Schema, set[str]]:
     properties = schema["properties"]
     properties["id"] = {**properties.get("id", {}), "type": "string"}
     properties.update(CONVENTION_FIELDS)
+    parent_field = stream.parent_field
+    if parent_field is not None and parent_field not in properties:
+        # The tap fills it in for children Stripe returns without it (a checkout line item, a payout's
+        # balance transaction): the record must say which parent it was read through.
+        properties[parent_field] = {
+            "type": ["string", "null"],
+            "description": f"Stripe id of the parent {stream.parent} object.",
+        }
     cls = stream.stripe_class
     return (
         {

@@ -12,12 +12,23 @@ How each stream learns about changes (`UpdateSource`):
 - ``EVENTS``: the stream's own events (``event_types``) carry the changed object in ``data.object``.
 - ``PARENT_EVENTS``: a child list (invoice lines, subscription items) has no events of its own; the tap
   re-reads the children of every parent its parent stream saw change.
-- ``RECENT_CREATED_WINDOW``: Stripe sends no events for the object (balance transactions); the tap re-reads a
-  recent ``created`` window on every run so late changes (``status`` pending -> available) are picked up.
+- ``RECENT_CREATED_WINDOW``: Stripe sends no events for the object (balance transactions, shipping rates, files,
+  setup attempts); every run re-reads from the bookmark by ``created`` (one request when nothing is new), so
+  creations and late changes (``status`` pending -> available) are picked up. Lists without a ``created``
+  filter (``created_filter=False``) are paged newest first down to the bookmark instead.
 - ``APPEND_ONLY``: the ``events`` stream itself; an event never changes after it is created.
 - ``FULL_REREAD``: no events and changes that a ``created`` window cannot see (a shipping rate archived, a file
   link's expiry moved): the whole list, small reference data, is re-read on every run and only objects whose
   content changed since the last run are emitted (a digest per object is kept in the partition state).
+
+Blind spots every stream closes the same way (see ``tap_stripe_aep.streams.base``):
+
+- creations without an event (a checkout session stays ``open`` with no event): an ``EVENTS`` stream also lists
+  what was created since the bookmark (one cheap request when nothing is new);
+- changes announced on another object (an invoice item is attached to an invoice when the invoice is created,
+  and Stripe sends no ``invoiceitem.updated``): ``reread_when_changed`` names that stream and the list filter;
+- an account without a product (Issuing, Connect, Radar, Billing meters): ``product`` names it, and the stream
+  is skipped for that account with one warning while the others are read.
 
 Stripe wildcards (``type=customer.*``) match every type under the prefix, including other objects'
 (``customer.subscription.updated`` carries a Subscription), so ``event_types`` always lists exact names and
@@ -64,6 +75,23 @@ class StripeStream:
         permission: the restricted-key permission Stripe names in a 403 for this list.
         created_field: the field holding the creation time (``date`` on invoice items); None when the
             object has none (invoice lines: the tap takes the parent invoice's time for ``updated``).
+        product: the Stripe product an account must have for this list (``Connect``, ``Issuing``, ``Radar``,
+            ``Billing meters``, ...). An account without it answers the list with an error naming no parameter;
+            the stream is then skipped for that account with one warning naming the product.
+        platform_only: read with the platform's own key, once, never with ``Stripe-Account`` (``accounts`` and
+            the children of accounts: a connected account cannot list the platform's accounts).
+        embedded_field: the parent's field embedding the first page of this child list (``lines``, ``items``,
+            ``reversals``, ``refunds``, ``external_accounts``); None when the parent embeds nothing.
+        parent_key: the record field naming the parent (default: the parent's object name, ``.`` -> ``_``),
+            filled in when Stripe's child object lacks it (``checkout_session`` on a checkout line item).
+        key_properties: the primary key besides ``account_id`` (``("payout", "id")`` for one record per pair).
+        created_filter: the list accepts ``created[gte]``/``created[lt]``; False: history and re-reads page the
+            whole list newest first (children are read through their parent and never need it).
+        reread_when_changed: ``(stream, list filter)``: also re-read this stream's objects whose ``filter`` is an
+            object that stream saw change (``("invoices", "invoice")`` for invoice items).
+
+    Child list paths name their parent with ``{parent_id}`` (``/v1/accounts/{parent_id}/persons``); the older
+    ``{<object>_id}`` spelling (``{invoice_id}``) is accepted too.
     """
 
     name: str
@@ -77,11 +105,30 @@ class StripeStream:
     parent_query_param: str | None = None
     list_status_all: bool = False
     created_field: str | None = "created"
+    product: str | None = None
+    platform_only: bool = False
+    embedded_field: str | None = None
+    parent_key: str | None = None
+    key_properties: tuple[str, ...] = ("id",)
+    created_filter: bool = True
+    reread_when_changed: tuple[str, str] | None = None
 
     @property
     def object_name(self) -> str:
         """Stripe's ``object`` value for this stream's records (``customer``, ``line_item``, ...)."""
         return str(self.stripe_class.OBJECT_NAME)  # type: ignore[attr-defined]
+
+    @property
+    def parent_field(self) -> str | None:
+        """The record field naming the parent object (``invoice``, ``checkout_session``), for child lists."""
+        if self.parent is None:
+            return None
+        return self.parent_key or stream_named(self.parent).object_name.replace(".", "_")
+
+    def child_path(self, parent_object_name: str, parent_id: str) -> str:
+        """The list path of one parent's children."""
+        placeholder = "{" + parent_object_name.replace(".", "_") + "_id}"
+        return self.list_path.replace("{parent_id}", parent_id).replace(placeholder, parent_id)
 
     @property
     def can_be_deleted(self) -> bool:
@@ -192,6 +239,8 @@ STREAMS: tuple[StripeStream, ...] = (
         event_types=_events("invoiceitem", "created", "deleted"),
         created_field="date",
         deletion_event_types=("invoiceitem.deleted",),
+        # Stripe removed invoiceitem.updated: an item is attached to an invoice when the invoice is created.
+        reread_when_changed=("invoices", "invoice"),
     ),
     StripeStream(
         name="invoice_line_items",
@@ -201,6 +250,7 @@ STREAMS: tuple[StripeStream, ...] = (
         parent="invoices",
         update_source=UpdateSource.PARENT_EVENTS,
         created_field=None,
+        embedded_field="lines",
     ),
     StripeStream(
         name="subscriptions",
@@ -230,6 +280,7 @@ STREAMS: tuple[StripeStream, ...] = (
         parent="subscriptions",
         parent_query_param="subscription",
         update_source=UpdateSource.PARENT_EVENTS,
+        embedded_field="items",
     ),
     StripeStream(
         name="products",
@@ -329,11 +380,94 @@ STREAMS: tuple[StripeStream, ...] = (
         permission="rak_event_read",
         update_source=UpdateSource.APPEND_ONLY,
     ),
+    # --- issue 9: H7 (Connect, top-ups, payout reconciliation)
+    StripeStream(
+        name="accounts",
+        stripe_class=stripe.Account,
+        list_path="/v1/accounts",
+        permission="rak_connected_account_read",
+        event_types=("account.updated",),
+        product="Connect",
+        platform_only=True,
+    ),
+    StripeStream(
+        name="persons",
+        stripe_class=stripe.Person,
+        list_path="/v1/accounts/{parent_id}/persons",
+        permission="rak_connected_account_read",
+        parent="accounts",
+        update_source=UpdateSource.PARENT_EVENTS,
+        product="Connect",
+        platform_only=True,
+        parent_key="account",
+    ),
+    StripeStream(
+        name="external_accounts",
+        stripe_class=stripe.BankAccount,
+        list_path="/v1/accounts/{parent_id}/external_accounts",
+        permission="rak_connected_account_read",
+        parent="accounts",
+        update_source=UpdateSource.PARENT_EVENTS,
+        product="Connect",
+        platform_only=True,
+        embedded_field="external_accounts",
+        parent_key="account",
+        created_field=None,  # bank accounts and cards carry no creation time
+    ),
+    StripeStream(
+        name="application_fees",
+        stripe_class=stripe.ApplicationFee,
+        list_path="/v1/application_fees",
+        permission="rak_application_fee_read",
+        # Not `application_fee.*`: that also matches application_fee.refund.updated (a fee refund).
+        event_types=_events("application_fee", "created", "refunded"),
+        product="Connect",
+    ),
+    StripeStream(
+        name="application_fee_refunds",
+        stripe_class=stripe.ApplicationFeeRefund,
+        list_path="/v1/application_fees/{parent_id}/refunds",
+        permission="rak_application_fee_read",
+        parent="application_fees",
+        update_source=UpdateSource.PARENT_EVENTS,
+        product="Connect",
+        embedded_field="refunds",
+        parent_key="fee",
+    ),
+    StripeStream(
+        name="transfer_reversals",
+        stripe_class=stripe.TransferReversal,
+        list_path="/v1/transfers/{parent_id}/reversals",
+        permission="rak_transfer_read",
+        parent="transfers",
+        update_source=UpdateSource.PARENT_EVENTS,
+        embedded_field="reversals",
+        parent_key="transfer",
+    ),
+    StripeStream(
+        name="top_ups",
+        stripe_class=stripe.Topup,
+        list_path="/v1/topups",
+        permission="rak_topup_read",
+        event_types=_events("topup", "canceled", "created", "failed", "reversed", "succeeded"),
+    ),
+    StripeStream(
+        name="payout_balance_transactions",
+        stripe_class=stripe.BalanceTransaction,
+        list_path="/v1/balance_transactions",
+        permission="rak_balance_transaction_source_read",
+        parent="payouts",
+        parent_query_param="payout",
+        update_source=UpdateSource.PARENT_EVENTS,
+        parent_key="payout",
+        # One record per (payout, balance transaction) pair.
+        key_properties=("payout", "id"),
+    ),
     # --- issue 9: H9 (checkout, Radar, Issuing, files) ---------------------------------------------------------
     StripeStream(
         name="checkout_session_line_items",
         stripe_class=stripe.LineItem,
-        list_path="/v1/checkout/sessions/{session_id}/line_items",
+        list_path="/v1/checkout/sessions/{parent_id}/line_items",
         permission="rak_checkout_session_read",
         # A session's lines are fixed when it is created; they are read with the session and again whenever
         # the session's events say it changed. Sessions do not embed their lines unless expanded.
@@ -349,6 +483,7 @@ STREAMS: tuple[StripeStream, ...] = (
         permission="rak_payment_link_read",
         event_types=_events("payment_link", "created", "updated"),
         created_field=None,
+        created_filter=False,
     ),
     StripeStream(
         name="shipping_rates",
@@ -391,6 +526,7 @@ STREAMS: tuple[StripeStream, ...] = (
         list_path="/v1/radar/early_fraud_warnings",
         permission="rak_radar_early_fraud_warning_read",
         event_types=_events("radar.early_fraud_warning", "created", "updated"),
+        product="Radar",
     ),
     StripeStream(
         name="reviews",
@@ -398,6 +534,7 @@ STREAMS: tuple[StripeStream, ...] = (
         list_path="/v1/reviews",
         permission="rak_review_read",
         event_types=_events("review", "closed", "opened"),
+        product="Radar",
     ),
     StripeStream(
         name="issuing_authorizations",
@@ -405,6 +542,7 @@ STREAMS: tuple[StripeStream, ...] = (
         list_path="/v1/issuing/authorizations",
         permission="rak_issuing_authorization_read",
         event_types=_events("issuing_authorization", "created", "request", "updated"),
+        product="Issuing",
     ),
     StripeStream(
         name="issuing_cardholders",
@@ -412,6 +550,7 @@ STREAMS: tuple[StripeStream, ...] = (
         list_path="/v1/issuing/cardholders",
         permission="rak_issuing_cardholder_read",
         event_types=_events("issuing_cardholder", "created", "updated"),
+        product="Issuing",
     ),
     StripeStream(
         name="issuing_cards",
@@ -419,6 +558,7 @@ STREAMS: tuple[StripeStream, ...] = (
         list_path="/v1/issuing/cards",
         permission="rak_issuing_card_read",
         event_types=_events("issuing_card", "created", "updated"),
+        product="Issuing",
     ),
     StripeStream(
         name="issuing_disputes",
@@ -428,6 +568,7 @@ STREAMS: tuple[StripeStream, ...] = (
         event_types=_events(
             "issuing_dispute", "closed", "created", "funds_reinstated", "funds_rescinded", "submitted", "updated"
         ),
+        product="Issuing",
     ),
     StripeStream(
         name="issuing_transactions",
@@ -435,6 +576,7 @@ STREAMS: tuple[StripeStream, ...] = (
         list_path="/v1/issuing/transactions",
         permission="rak_issuing_transaction_read",
         event_types=_events("issuing_transaction", "created", "purchase_details_receipt_updated", "updated"),
+        product="Issuing",
     ),
 )
 

@@ -50,6 +50,11 @@ def handle_control(emulator: Emulator, method: str, path: str, query: str, body:
     if method == "POST" and name == "mutate":
         counts = {k: int(payload.get(k, 0)) for k in ("updates", "deletes", "creates", "remove_items")}
         return 200, mutate(emulator, account, **counts, resources=payload.get("resources"))
+    if method == "POST" and name == "products":
+        # {"account": ..., "disabled": ["Issuing", ...]}: the products this account answers as not activated
+        with emulator.lock:
+            emulator.disabled_products[account] = {str(p) for p in payload.get("disabled") or []}
+        return 200, {"account": account, "disabled": sorted(emulator.disabled_products[account])}
     if method == "POST" and name == "faults":
         for knob in ("latency_ms", "rate_limit", "fault_rate"):
             if payload.get(knob) is not None:

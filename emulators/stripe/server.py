@@ -25,6 +25,7 @@ from emulators.stripe.control import handle_control
 from emulators.stripe.errors import ApiError, mask_key
 from emulators.stripe.generator import PLATFORM_ACCOUNT
 from emulators.stripe.ids import base62
+from emulators.stripe.products import product_not_enabled, product_of
 from emulators.stripe.state import KEYS, RESTRICTED_KEY, Emulator
 
 _VERSION = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(\.[a-z_]+)?$")
@@ -139,6 +140,9 @@ class StripeHandler(BaseHTTPRequestHandler):
             (path for path in NAMESPACED_PATHS if rest == path or rest.startswith(path + "/")), rest.split("/", 1)[0]
         )
         remainder = rest[len(resource) :].strip("/")
+        product = product_of(resource)
+        if product is not None and product in self.server.emulator.disabled_products.get(account, ()):
+            raise product_not_enabled(product)
         if key == RESTRICTED_KEY and resource in _RESTRICTED_DENIED:
             raise ApiError(
                 403,

@@ -73,6 +73,8 @@ class Emulator:
         self.api_version = api_version
         self.lock = threading.RLock()  # mutations are rare: one lock keeps them simple and reads consistent
         self.mutation_round = 0
+        # account -> products it has not activated (``emulators.stripe.products``); all accounts have all by default
+        self.disabled_products: dict[str, set[str]] = {}
         self.data: dict[str, AccountData] = {}
         self.events: dict[str, EventLog] = {}
         connected = [a for a in accounts if a and a != PLATFORM_ACCOUNT]

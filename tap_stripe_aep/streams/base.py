@@ -63,6 +63,7 @@ class StripeStream(Stream):
     def __init__(self, tap: TapStripeAEP) -> None:
         self.entry: CatalogEntry = stream_named(self.name)
         super().__init__(tap, schema=load_schema(self.name))
+        self.primary_keys = [*self.entry.key_properties, "account_id"]
         self._tap_ref = tap
         self._converter = TimestampConverter.from_schema(self.schema)
 

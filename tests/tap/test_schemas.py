@@ -53,6 +53,15 @@ INTERFACE_STREAMS = [
     "setup_intents",
     "transfers",
     "events",
+    # --- issue 9: H7
+    "accounts",
+    "persons",
+    "external_accounts",
+    "application_fees",
+    "application_fee_refunds",
+    "transfer_reversals",
+    "top_ups",
+    "payout_balance_transactions",
     # --- issue 9: H9
     "checkout_session_line_items",
     "payment_links",
