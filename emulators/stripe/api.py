@@ -36,7 +36,7 @@ LIST_ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "plans": ("plans", frozenset({"active", "product"})),
     "coupons": ("coupons", frozenset()),
     "promotion_codes": ("promotion_codes", frozenset({"active", "code", "coupon", "customer"})),
-    "balance_transactions": ("balance_transactions", frozenset({"currency", "source", "type"})),
+    "balance_transactions": ("balance_transactions", frozenset({"currency", "payout", "source", "type"})),
     "payouts": ("payouts", frozenset({"status", "destination"})),
     "disputes": ("disputes", frozenset({"charge", "payment_intent"})),
     "checkout/sessions": ("checkout_sessions", frozenset({"customer", "payment_intent", "status", "subscription"})),
@@ -44,6 +44,9 @@ LIST_ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "setup_intents": ("setup_intents", frozenset({"customer", "payment_method"})),
     "transfers": ("transfers", frozenset({"destination", "transfer_group"})),
     "events": ("events", frozenset({"type", "types"})),
+    # --- issue 9: H7
+    "application_fees": ("application_fees", frozenset({"charge"})),
+    "topups": ("top_ups", frozenset({"status"})),
     # --- issue 9: H9
     "payment_links": ("payment_links", frozenset({"active"})),
     "shipping_rates": ("shipping_rates", frozenset({"active", "currency"})),
@@ -61,11 +64,27 @@ LIST_ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "issuing/disputes": ("issuing_disputes", frozenset({"status", "transaction"})),
     "issuing/transactions": ("issuing_transactions", frozenset({"card", "cardholder", "type"})),
 }
+# Child lists served from the list their parent embeds: parent stream -> (embedding field, child object name).
+CHILD_LISTS: dict[str, tuple[str, str]] = {
+    "invoices": ("lines", "line_item"),
+    "subscriptions": ("items", "subscription_item"),
+    # --- issue 9: H7
+    "application_fees": ("refunds", "fee_refund"),
+    "transfers": ("reversals", "transfer_reversal"),
+}
 # Lists under a namespace (``/v1/issuing/cards``): the resource is the first two path segments.
 NAMESPACED_PATHS = tuple(path for path in LIST_ROUTES if "/" in path)
 # Stripe's payment link list takes no `created` filter (and the object has no `created` field).
 NO_CREATED_FILTER = frozenset({"payment_links"})
 STREAM_PATHS = {stream: path for path, (stream, _) in LIST_ROUTES.items()}
+# Child stream -> the parent stream whose embedded lists hold its objects (for the control API's dumps).
+CHILD_DUMPS: dict[str, str] = {
+    "invoice_line_items": "invoices",
+    "subscription_items": "subscriptions",
+    # --- issue 9: H7
+    "application_fee_refunds": "application_fees",
+    "transfer_reversals": "transfers",
+}
 SUBSCRIPTION_STATUSES = frozenset(
     {
         "active",
@@ -106,6 +125,9 @@ class AccountApi:
             check_path(seq.object_name, item, is_list=True)
         predicate = self._predicate(stream, query)
         lo, hi = self._created_range(seq, query)
+        if stream == "balance_transactions" and "payout" in query.filters:
+            paid_lo, paid_hi = self._paid_out_range(query.filters["payout"])
+            lo, hi = max(lo, paid_lo), min(hi, paid_hi)
         if stream == "events":
             lo = max(lo, seq.bound(self.emulator.clock.now() - EVENT_RETENTION, right=False))
         if stream == "setup_attempts":
@@ -135,12 +157,16 @@ class AccountApi:
         """Invoice lines and subscription items: pages of the list embedded in the parent, in its order."""
         filters = frozenset({param}) if param else frozenset()
         query = parse_query(raw_query, filters=filters, created=False)
-        field, object_name = ("lines", "line_item") if parent_stream == "invoices" else ("items", "subscription_item")
+        field, object_name = CHILD_LISTS[parent_stream]
         for item in query.expand:
             check_path(object_name, item, is_list=True)
         parent = self.retrieve_object(parent_stream, parent_id, param=param, status=404)
         items: list[Obj] = parent[field]["data"]
-        url = f"/v1/invoices/{parent_id}/lines" if parent_stream == "invoices" else "/v1/subscription_items"
+        url = (
+            "/v1/subscription_items"
+            if parent_stream == "subscriptions"
+            else f"/v1/{STREAM_PATHS[parent_stream]}/{parent_id}/{field}"
+        )
         return self._child_page(items, query, object_name, url)
 
     def _child_page(self, items: list[Obj], query: ListQuery, object_name: str, url: str) -> bytes:
@@ -219,10 +245,26 @@ class AccountApi:
         for name, value in query.filters.items():
             if (name in ("type", "types") and stream == "events") or (name == "status" and stream == "subscriptions"):
                 continue
+            if name == "payout" and stream == "balance_transactions":
+                continue  # a range of transactions, see _paid_out_range
             checks.append(_field_check(stream, name, value))
         if not checks:
             return None
         return lambda o: all(check(o) for check in checks)
+
+    def _paid_out_range(self, payout_id: str) -> tuple[int, int]:
+        """Balance transaction indices an automatic payout paid out: those since the previous payout, up to its own.
+
+        Stripe answers an unknown payout with a 404 naming the ``payout`` parameter.
+        """
+        payouts = self.data.seq["payouts"]
+        index = payouts.index_of(payout_id)
+        if index is None or not payouts.is_live(index):
+            raise missing("payout", payout_id, param="payout")
+        txns = self.data.seq["balance_transactions"]
+        since = payouts.created(index - 1) if index > 0 else None
+        lo = txns.bound(since, right=True) if since is not None else 0
+        return lo, txns.bound(payouts.created(index), right=True)
 
     # ---- retrieve -----------------------------------------------------------------------------------------
 
@@ -288,17 +330,26 @@ class AccountApi:
 
     def dump(self, stream: str) -> list[Obj]:
         """Every live object of ``stream``, newest first, unexpanded (child streams flattened)."""
-        if stream == "checkout_session_line_items":
+        if stream == "checkout_session_line_items":  # issue 9: H9 (lines are computed from the session)
             sessions = self.data.seq["checkout_sessions"]
             return [
                 item
                 for i in sessions.live_desc()
                 for item in objects_storefront.checkout_line_items(self.data, sessions.get(i))
             ]
-        if stream in ("invoice_line_items", "subscription_items"):
-            parent, field = ("invoices", "lines") if stream == "invoice_line_items" else ("subscriptions", "items")
+        if stream in CHILD_DUMPS:
+            parent = CHILD_DUMPS[stream]
+            field = CHILD_LISTS[parent][0]
             seq = self.data.seq[parent]
             return [item for i in seq.live_desc() for item in seq.get(i)[field]["data"]]
+        if stream == "payout_balance_transactions":
+            found = []
+            for i in self.data.seq["payouts"].live_desc():
+                payout = self.data.seq["payouts"].get(i)
+                lo, hi = self._paid_out_range(payout["id"])
+                txns = self.data.seq["balance_transactions"]
+                found += [{**txns.get(t), "payout": payout["id"]} for t in range(hi - 1, lo - 1, -1)]
+            return found
         seq = self.sequence(stream)
         live = seq.live_desc()
         if stream == "events":

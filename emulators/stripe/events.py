@@ -33,6 +33,9 @@ CREATE_TYPES = {
     "checkout_sessions": "checkout.session.completed",
     "credit_notes": "credit_note.created",
     "setup_intents": "setup_intent.created",
+    # --- issue 9: H7
+    "application_fees": "application_fee.created",
+    "top_ups": "topup.created",
     # --- issue 9: H9 (shipping rates, file links, setup attempts: Stripe sends no events)
     "payment_links": "payment_link.created",
     "files": "file.created",
@@ -60,6 +63,9 @@ UPDATE_TYPES = {
     "payouts": "payout.updated",
     "credit_notes": "credit_note.updated",
     "transfers": "transfer.updated",
+    # --- issue 9: H7
+    "application_fees": "application_fee.refunded",
+    "top_ups": "topup.succeeded",
     # --- issue 9: H9 (a review's change is its closing; files never change)
     "payment_links": "payment_link.updated",
     "early_fraud_warnings": "radar.early_fraud_warning.updated",
@@ -85,6 +91,8 @@ ALL_TYPES = sorted(
         *DELETE_TYPES.values(),
         "charge.failed",
         "checkout.session.expired",
+        "transfer.reversed",
+        "account.updated",
     }
 )
 _CODES = list(CREATE_TYPES)

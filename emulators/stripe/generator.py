@@ -17,7 +17,7 @@ import heapq
 from array import array
 from collections.abc import Callable, Iterator
 
-from emulators.stripe import objects_billing, objects_catalog, objects_checkout, objects_payments
+from emulators.stripe import objects_billing, objects_catalog, objects_checkout, objects_connect, objects_payments
 from emulators.stripe.ids import IdCodec, Rng, mix64, stable_hash
 from emulators.stripe.sequence import Obj, Sequence, count_at
 
@@ -47,6 +47,9 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "credit_notes": ("credit_note", "cn_"),
     "setup_intents": ("setup_intent", "seti_"),
     "events": ("event", "evt_"),
+    # --- issue 9: H7
+    "application_fees": ("application_fee", "fee_"),
+    "top_ups": ("topup", "tu_"),
     # --- issue 9: H9
     "payment_links": ("payment_link", "plink_"),
     "shipping_rates": ("shipping_rate", "shr_"),
@@ -123,6 +126,14 @@ class AccountData:
         self.line_codec = IdCodec("il_", self.salt ^ 0x11)
         self.item_codec = IdCodec("si_", self.salt ^ 0x12)
         self._merge_balance_transactions()
+        # --- issue 9: H7. Application fees are the platform's (collected on its connected accounts' charges).
+        if self.is_platform:
+            fee = objects_connect.application_fee
+            self._add_child("application_fees", charges, objects_connect.FEE_EVERY, objects_connect.FEE_AT, 0, fee)
+        else:
+            self._add("application_fees", 0, lambda _k: self.start, objects_connect.application_fee)
+        # Top-ups come in bursts: a few a month, more in the last quarter (a business growing into payouts).
+        self._add_burst("top_ups", max(3, n // 15), objects_connect.topup)
 
     # ---- layout -------------------------------------------------------------------------------------------
 
@@ -184,6 +195,21 @@ class AccountData:
 
         due = _bisect_count(possible, created_at, self.end)
         self._add(name, due, created_at, build)
+
+    def _add_burst(self, name: str, count: int, build: Callable[[AccountData, int], Obj]) -> None:
+        """``count`` objects, half of them in the last tenth of the history: uneven, like real growth."""
+        start, end = self.start, self.end
+        early = count // 2
+        split = end - (end - start) // 10
+        salt = stable_hash(self.salt, name, "created")
+
+        def created_at(i: int) -> int:
+            jitter = (mix64(salt + i) % 900) / 1000.0
+            if i < early:
+                return start + int((i + jitter) * (split - start) / max(1, early))
+            return split + int((i - early + jitter) * (end - split) / max(1, count - early))
+
+        self._add(name, count, created_at, build)
 
     # --- issue 9: H9 -------------------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ CREATABLE = ("customers", "payment_intents", "products", "invoice_items", "coupo
              "issuing_cardholders", "issuing_cards", "issuing_authorizations", "issuing_transactions",
              "issuing_disputes")  # fmt: skip
 _ATTEMPTS = 50
+OPEN_SESSION_URL = "https://checkout.stripe.com/c/pay/emulator"
 # Stripe refuses to change the items of a subscription that has ended.
 _ENDED = frozenset({"canceled", "incomplete_expired"})
 
@@ -48,13 +49,25 @@ def mutate(
     deletes: int,
     creates: int,
     remove_items: int = 0,
+    attach_items: int = 0,
+    reverse_transfers: int = 0,
+    creates_without_event: dict[str, int] | None = None,
     resources: list[str] | None = None,
 ) -> dict[str, Touched]:
     """Apply the changes at the emulator's now; returns the ids touched per stream name.
 
     ``removed`` (subscription items taken out of their subscription) is in the answer only when
-    ``remove_items`` asked for removals, so the answer to other calls keeps its shape. ``resources`` limits
-    the rotation to those streams (in the rotation's order), for tests about a few streams.
+    ``remove_items`` asked for removals, so the answer to other calls keeps its shape; the same for the
+    changes Stripe sends no event for:
+
+    - ``creates_without_event`` (stream -> count): objects created with no event, as a checkout session is
+      (it stays ``open`` without one until it completes or expires); answered under ``created_without_event``;
+    - ``attach_items``: a new invoice (``invoice.created``) takes a pending invoice item, which changes with no
+      event of its own (Stripe removed ``invoiceitem.updated``); answered under ``attached``;
+    - ``reverse_transfers``: a transfer is reversed in part (``transfer.reversed``), answered under ``reversed``.
+
+    ``resources`` limits the rotation of updates, deletes and creates to those streams (in the rotation's order),
+    for tests about a few streams.
     """
     updatable, deletable, creatable = (_only(kinds, resources) for kinds in (UPDATABLE, DELETABLE, CREATABLE))
     with emulator.lock:
@@ -83,11 +96,82 @@ def mutate(
         if remove_items > 0:  # last, so the other changes pick the same objects with or without removals
             removed = _remove_subscription_items(data.seq["subscriptions"], remove_items, log, now, rng)
             result["removed"] = {"subscription_items": removed}
+        # --- issue 9: H7 (changes without an event of their own), after everything else for the same reason
+        for stream, count in (creates_without_event or {}).items():
+            silent = result.setdefault("created_without_event", {}).setdefault(stream, [])
+            silent += [_create(data.seq[stream], log, now, rng, event=False) for _ in range(max(0, count))]
+        if attach_items > 0:
+            result["attached"] = _attach_invoice_items(data, attach_items, log, now, rng)
+        if reverse_transfers > 0:
+            result["reversed"] = {
+                "transfers": _reverse_transfers(data.seq["transfers"], reverse_transfers, log, now, rng)
+            }
         return result
 
 
 def _only(streams: tuple[str, ...], resources: list[str] | None) -> tuple[str, ...]:
     return streams if resources is None else tuple(s for s in streams if s in resources)
+
+
+def _attach_invoice_items(data: AccountData, count: int, log: EventLog, now: int, rng: Rng) -> Touched:
+    """``count`` invoice items each attached to a new invoice: only the invoice has an event (``invoice.created``)."""
+    items, invoices = data.seq["invoice_items"], data.seq["invoices"]
+    attached: Touched = {"invoice_items": [], "invoices": []}
+    for _ in range(count):
+        index = _live_index(items, rng)
+        if index is None or not invoices.base_count:
+            break
+        item = copy.deepcopy(items.get(index))
+        invoice = copy.deepcopy(invoices.original(rng.below(invoices.base_count)))
+        invoice_index = len(invoices)
+        invoice_id = invoices.id_of(invoice_index)
+        line = {
+            **copy.deepcopy(invoice["lines"]["data"][0]),
+            "id": "il_" + item["id"][len("ii_") :],
+            "amount": item["amount"],
+            "currency": item["currency"],
+            "description": item.get("description"),
+            "invoice": invoice_id,
+            "subtotal": item["amount"],
+            "quantity": 1,
+        }
+        lines = {**invoice["lines"], "data": [line], "total_count": 1, "url": f"/v1/invoices/{invoice_id}/lines"}
+        total = item["amount"]
+        invoice.update(
+            id=invoice_id, created=now, customer=item["customer"], currency=item["currency"], status="draft",
+            lines=lines, amount_due=total, amount_paid=0, amount_remaining=total, subtotal=total, total=total,
+            metadata={"emulator_created": "true"},
+        )  # fmt: skip
+        invoices.append(invoice, now)
+        log.record(CREATE_TYPES["invoices"], invoice, now)
+        item["invoice"] = invoice_id
+        items.replace(index, item)  # no event: Stripe sends none for the item
+        attached["invoice_items"].append(str(item["id"]))
+        attached["invoices"].append(invoice_id)
+    return attached
+
+
+def _reverse_transfers(transfers: Sequence, count: int, log: EventLog, now: int, rng: Rng) -> list[str]:
+    """Reverse a third of ``count`` transfers; the reversal shows in the transfer's ``transfer.reversed`` event."""
+    from emulators.stripe.objects_connect import transfer_reversal
+
+    reversed_ids: list[str] = []
+    for _ in range(count):
+        index = _live_index(transfers, rng)
+        if index is None:
+            break
+        old = transfers.get(index)
+        new = copy.deepcopy(old)
+        existing = new["reversals"]["data"]
+        amount = max(1, (new["amount"] - new["amount_reversed"]) // 3)
+        reversal = transfer_reversal(new["id"], len(existing), new["currency"], amount, now)
+        new["reversals"] = {**new["reversals"], "data": [reversal, *existing], "total_count": len(existing) + 1}
+        new["amount_reversed"] += amount
+        transfers.replace(index, new)
+        log.record("transfer.reversed", new, now, {"amount_reversed": old["amount_reversed"],
+                                                   "reversals": copy.deepcopy(old["reversals"])})  # fmt: skip
+        reversed_ids.append(str(new["id"]))
+    return reversed_ids
 
 
 def _first_nonempty(data: AccountData, streams: tuple[str, ...], start: int) -> str | None:
@@ -212,8 +296,8 @@ def _removable_subscription(subs: Sequence, taken: set[int], rng: Rng) -> int | 
     return next((index for index in subs.live_desc() if removable(index)), None)
 
 
-def _create(seq: Sequence, log: EventLog, now: int, rng: Rng) -> str:
-    """A new object modelled on a random generated one, created now."""
+def _create(seq: Sequence, log: EventLog, now: int, rng: Rng, *, event: bool = True) -> str:
+    """A new object modelled on a random generated one, created now (with its creation event unless not)."""
     template = seq.original(rng.below(seq.base_count)) if seq.base_count else seq.get(len(seq) - 1)
     obj: dict[str, Any] = copy.deepcopy(template)
     new_index = len(seq)
@@ -224,7 +308,7 @@ def _create(seq: Sequence, log: EventLog, now: int, rng: Rng) -> str:
         obj["metadata"] = {"emulator_created": "true"}
     _fresh_fields(seq.name, obj, rng, now)
     seq.append(obj, now)
-    if seq.name in CREATE_TYPES:  # shipping rates and file links are created with no event
+    if event and seq.name in CREATE_TYPES:  # shipping rates and file links are created with no event at all
         log.record(CREATE_TYPES[seq.name], obj, now)
     return str(obj["id"])
 
@@ -243,3 +327,6 @@ def _fresh_fields(stream: str, obj: Obj, rng: Rng, now: int) -> None:
         obj.update(times_redeemed=0, name=f"New coupon {rng.text(4)}")
     elif stream == "invoice_items":
         obj.update(invoice=None, period={"start": now, "end": now})
+    elif stream == "checkout_sessions":  # a session just opened: nothing paid, no customer details yet
+        obj.update(status="open", payment_status="unpaid", customer_details=None, payment_intent=None,
+                   subscription=None, expires_at=now + 86_400, url=OPEN_SESSION_URL)  # fmt: skip

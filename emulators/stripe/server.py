@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from emulators.stripe.api import LIST_ROUTES, NAMESPACED_PATHS, AccountApi
+from emulators.stripe.connect import accounts_route
 from emulators.stripe.control import handle_control
 from emulators.stripe.errors import ApiError, mask_key
 from emulators.stripe.generator import PLATFORM_ACCOUNT
@@ -139,6 +140,8 @@ class StripeHandler(BaseHTTPRequestHandler):
         resource = next(
             (path for path in NAMESPACED_PATHS if rest == path or rest.startswith(path + "/")), rest.split("/", 1)[0]
         )
+        with self.server.emulator.lock:
+            self.server.emulator.stats.by_path[resource] = self.server.emulator.stats.by_path.get(resource, 0) + 1
         remainder = rest[len(resource) :].strip("/")
         product = product_of(resource)
         if product is not None and product in self.server.emulator.disabled_products.get(account, ()):
@@ -151,6 +154,12 @@ class StripeHandler(BaseHTTPRequestHandler):
                 "this request to continue.",
                 code="insufficient_permissions",
             )
+        if resource == "accounts":
+            return accounts_route(self.server.emulator, account, remainder, query)
+        if remainder.count("/") == 1 and remainder.endswith(("/refunds", "/reversals")):
+            parent = {"application_fees": "application_fees", "transfers": "transfers"}.get(resource)
+            if parent is not None:
+                return api.child_list(parent, remainder.split("/")[0], query)
         if resource == "subscription_items" and not remainder:
             subscription = dict(parse_qsl(query)).get("subscription")
             if not subscription:
@@ -225,6 +234,19 @@ class StripeHandler(BaseHTTPRequestHandler):
 
     def _account(self, key: str) -> str:
         account = self.headers.get("Stripe-Account")
+        context = self.headers.get("Stripe-Context")
+        if context is not None:
+            # Stripe Organizations: the context names the account the key acts for (its last segment).
+            with self.server.emulator.lock:
+                self.server.emulator.stripe_contexts.add(context)
+            acting = context.rsplit("/", 1)[-1]
+            if account is not None and account != acting:
+                raise ApiError(
+                    400,
+                    f"The Stripe-Account header ({account}) names another account than the Stripe-Context "
+                    f"header ({context}).",
+                )
+            account = acting
         if account is None or account == PLATFORM_ACCOUNT:
             return PLATFORM_ACCOUNT
         if account not in self.server.emulator.data:

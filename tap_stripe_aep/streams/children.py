@@ -42,6 +42,9 @@ class ChildListStream(StripeStream):
     def change_entry(self) -> CatalogEntry:
         return self.parent_entry
 
+    def entry_of_history(self) -> CatalogEntry:
+        return self.parent_entry
+
     def _emit_window_objects(self, objects: list[StripeObject]) -> Iterator[dict]:
         parents = [(parent, created_of(parent), False) for parent in objects]
         yield from self._emit_children(parents)
