@@ -185,14 +185,17 @@ class AccountApi:
         return _list_json(page, has_more, url)
 
     def _setup_attempt_range(self, query: ListQuery, lo: int, hi: int) -> tuple[int, int]:
-        """Stripe requires ``setup_intent``; attempt k belongs to setup intent k, so the range is one index."""
+        """Stripe requires ``setup_intent``. Generated attempt k belongs to setup intent k; attempts made later
+        (a confirmation) follow the generated ones, so the range is attempt k and those (the filter picks)."""
         intent = query.filters.get("setup_intent")
         if not intent:
             raise ApiError(400, "Missing required param: setup_intent.", code="parameter_missing", param="setup_intent")
         index = self.data.seq["setup_intents"].index_of(intent)
         if index is None:
             raise missing("setup_intent", intent, param="setup_intent", status=404)
-        return max(lo, index), min(hi, index + 1)
+        attempts = self.data.seq["setup_attempts"]
+        last = len(attempts) if len(attempts) > attempts.base_count else index + 1
+        return max(lo, min(index, attempts.base_count)), min(hi, last)
 
     def checkout_line_items(self, session_id: str, raw_query: str) -> bytes:
         """``/v1/checkout/sessions/{id}/line_items``: a session's lines (never embedded in the session)."""

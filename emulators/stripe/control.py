@@ -32,7 +32,15 @@ def stream_of(resource: str) -> str | None:
     return None
 
 
-MUTATION_COUNTS = ("updates", "deletes", "creates", "remove_items", "attach_items", "reverse_transfers")
+MUTATION_COUNTS = (
+    "updates",
+    "deletes",
+    "creates",
+    "remove_items",
+    "attach_items",
+    "reverse_transfers",
+    "confirm_setup_intents",  # issue 9: H9
+)
 
 
 def _connect_dump(emulator: Emulator, stream: str) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ A removed subscription item has no event of its own, as on Stripe: the subscript
 from __future__ import annotations
 
 import copy
+import itertools
 from typing import Any
 
 from emulators.stripe import fake
@@ -53,6 +54,7 @@ def mutate(
     reverse_transfers: int = 0,
     creates_without_event: dict[str, int] | None = None,
     resources: list[str] | None = None,
+    confirm_setup_intents: int = 0,
 ) -> dict[str, Touched]:
     """Apply the changes at the emulator's now; returns the ids touched per stream name.
 
@@ -65,6 +67,9 @@ def mutate(
     - ``attach_items``: a new invoice (``invoice.created``) takes a pending invoice item, which changes with no
       event of its own (Stripe removed ``invoiceitem.updated``); answered under ``attached``;
     - ``reverse_transfers``: a transfer is reversed in part (``transfer.reversed``), answered under ``reversed``.
+
+    ``confirm_setup_intents``: setup intents waiting for a payment method are confirmed: each gets a new setup
+    attempt (no event of its own, as on Stripe) and ``setup_intent.succeeded``; answered under ``confirmed``.
 
     ``resources`` limits the rotation of updates, deletes and creates to those streams (in the rotation's order),
     for tests about a few streams.
@@ -106,7 +111,30 @@ def mutate(
             result["reversed"] = {
                 "transfers": _reverse_transfers(data.seq["transfers"], reverse_transfers, log, now, rng)
             }
+        # --- issue 9: H9
+        if confirm_setup_intents > 0:
+            result["confirmed"] = _confirm_setup_intents(data, confirm_setup_intents, log, now)
         return result
+
+
+def _confirm_setup_intents(data: AccountData, count: int, log: EventLog, now: int) -> Touched:
+    """Confirm up to ``count`` setup intents in ``requires_payment_method``, newest first: a new attempt each."""
+    from emulators.stripe.objects_storefront import attempt_for
+
+    intents, attempts = data.seq["setup_intents"], data.seq["setup_attempts"]
+    waiting = (i for i in intents.live_desc() if intents.get(i)["status"] == "requires_payment_method")
+    confirmed: Touched = {"setup_intents": [], "setup_attempts": []}
+    for index in itertools.islice(waiting, max(0, count)):
+        old = intents.get(index)
+        new = {**copy.deepcopy(old), "status": "succeeded", "payment_method": "pm_" + old["id"][5:]}
+        attempt = attempt_for(new, attempts.id_of(len(attempts)), now)
+        attempts.append(attempt, now)
+        new["latest_attempt"] = attempt["id"]
+        intents.replace(index, new)
+        log.record("setup_intent.succeeded", new, now, {"status": old["status"], "latest_attempt": None})
+        confirmed["setup_intents"].append(str(new["id"]))
+        confirmed["setup_attempts"].append(str(attempt["id"]))
+    return confirmed
 
 
 def _only(streams: tuple[str, ...], resources: list[str] | None) -> tuple[str, ...]:

@@ -120,17 +120,21 @@ def checkout_line_items(d: AccountData, session: dict[str, Any]) -> list[dict[st
 
 
 def setup_attempt(d: AccountData, k: int) -> dict[str, Any]:
-    """The attempt that confirmed setup intent k (one per intent, 5 s after it)."""
+    """The attempt that confirmed setup intent k (one per generated intent, 5 s after it)."""
     seq = d.seq["setup_attempts"]
-    intent = d.seq["setup_intents"].original(k)
+    return attempt_for(d.seq["setup_intents"].original(k), seq.id_of(k), seq.created(k))
+
+
+def attempt_for(intent: dict[str, Any], attempt_id: str, created: int) -> dict[str, Any]:
+    """A setup attempt of ``intent`` whose outcome matches the intent's status."""
     status = {"succeeded": "succeeded", "canceled": "abandoned"}.get(intent["status"], "failed")
     failed = status == "failed"
     return {
-        "id": seq.id_of(k),
+        "id": attempt_id,
         "object": "setup_attempt",
         "application": None,
         "attach_to_self": False,
-        "created": seq.created(k),
+        "created": created,
         "customer": intent["customer"],
         "flow_directions": None,
         "livemode": False,
