@@ -12,7 +12,22 @@ from __future__ import annotations
 from target_aep.xdm.schema_tree import XdmClass
 
 PROFILE_STREAMS = frozenset({"customers"})
-RECORD_STREAMS = frozenset({"products", "prices", "plans", "coupons", "promotion_codes"})
+RECORD_STREAMS = frozenset(
+    {
+        "products",
+        "prices",
+        "plans",
+        "coupons",
+        "promotion_codes",
+        # --- issue 9: H9 (what a purchase or a card payment refers to: looked up, not events)
+        "payment_links",
+        "shipping_rates",
+        "files",
+        "file_links",
+        "issuing_cardholders",
+        "issuing_cards",
+    }
+)
 
 
 def default_xdm_class(stream_name: str) -> XdmClass:
