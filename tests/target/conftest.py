@@ -47,7 +47,22 @@ def singer_messages(name: str) -> list[dict]:
 
 
 PROFILE_STREAMS = frozenset({"customers"})
-RECORD_STREAMS = frozenset({"products", "prices", "plans", "coupons", "promotion_codes"})
+RECORD_STREAMS = frozenset(
+    {
+        "products",
+        "prices",
+        "plans",
+        "coupons",
+        "promotion_codes",
+        # --- issue 9: H9
+        "payment_links",
+        "shipping_rates",
+        "files",
+        "file_links",
+        "issuing_cardholders",
+        "issuing_cards",
+    }
+)
 
 
 def dataset_for(stream: str) -> str:
