@@ -470,10 +470,12 @@ STREAMS: tuple[StripeStream, ...] = (
         list_path="/v1/checkout/sessions/{parent_id}/line_items",
         permission="rak_checkout_session_read",
         # A session's lines are fixed when it is created; they are read with the session and again whenever
-        # the session's events say it changed. Sessions do not embed their lines unless expanded.
+        # the session's events say it changed. Sessions embed their lines only when asked
+        # (`expand[]=data.line_items`, which the history read sends), so most sessions cost no request of their own.
         parent="checkout_sessions",
         update_source=UpdateSource.PARENT_EVENTS,
         created_field=None,
+        embedded_field="line_items",
     ),
     StripeStream(
         name="payment_links",

@@ -121,6 +121,9 @@ class AccountApi:
         stream, filters = LIST_ROUTES[path]
         query = parse_query(raw_query, filters=filters, created=stream not in NO_CREATED_FILTER)
         seq = self.sequence(stream)
+        # A session's `line_items` is includable (not a reference): expanding it embeds the first page of lines.
+        with_lines = stream == "checkout_sessions" and "data.line_items" in query.expand
+        query.expand = [item for item in query.expand if not (with_lines and item == "data.line_items")]
         for item in query.expand:
             check_path(seq.object_name, item, is_list=True)
         predicate = self._predicate(stream, query)
@@ -148,6 +151,11 @@ class AccountApi:
         if query.ending_before is not None:
             found.reverse()
         url = "/v1/" + path
+        if with_lines:
+            objects = [
+                self._expanded(self._with_lines(seq.get(i)), seq.object_name, query.expand, is_list=True) for i in found
+            ]
+            return _list_json(objects, has_more, url)
         if query.expand:
             objects = [self._expanded(seq.get(i), seq.object_name, query.expand, is_list=True) for i in found]
             return _list_json(objects, has_more, url)
@@ -196,6 +204,12 @@ class AccountApi:
         attempts = self.data.seq["setup_attempts"]
         last = len(attempts) if len(attempts) > attempts.base_count else index + 1
         return max(lo, min(index, attempts.base_count)), min(hi, last)
+
+    def _with_lines(self, session: Obj) -> Obj:
+        lines = objects_storefront.checkout_line_items(self.data, session)
+        url = f"/v1/checkout/sessions/{session['id']}/line_items"
+        page = {"object": "list", "data": lines[:10], "has_more": len(lines) > 10, "url": url}
+        return {**session, "line_items": page}
 
     def checkout_line_items(self, session_id: str, raw_query: str) -> bytes:
         """``/v1/checkout/sessions/{id}/line_items``: a session's lines (never embedded in the session)."""

@@ -349,6 +349,8 @@ def _fresh_fields(stream: str, obj: Obj, rng: Rng, now: int) -> None:
         obj["client_secret"] = f"{obj['id']}_secret_{rng.text(24)}"
         if stream == "payment_intents":
             obj.update(latest_charge=None, amount_received=0, last_payment_error=None)
+        else:
+            obj["latest_attempt"] = None  # not confirmed yet: no setup attempt
     elif stream == "products":
         obj.update(name=f"New product {rng.text(6)}", default_price=None, updated=now)
     elif stream == "coupons":

@@ -6,6 +6,7 @@ What each stream reads (list path, events, permission) is in ``tap_stripe_aep.st
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from typing import Any
 
 from tap_stripe_aep.streams.base import StripeObject, StripeStream
 from tap_stripe_aep.streams.children import ChildListStream
@@ -13,11 +14,30 @@ from tap_stripe_aep.streams.full_reread import FullRereadStream
 
 
 class CheckoutSessionLineItemsStream(ChildListStream):
+    """A session's lines, embedded in the session list by ``expand[]=data.line_items``.
+
+    Without the expansion every session would cost a request of its own (one per session: at 25 requests/s that
+    is what a backfill would wait on). Sessions whose embedded list is cut short (``has_more``), and sessions
+    read from events (never expanded), have their lines listed.
+    """
+
     name = "checkout_session_line_items"
+
+    def history_list(self) -> tuple[str, dict[str, Any]]:
+        path, params = super().history_list()
+        return path, {**params, "expand[]": f"data.{self.entry.embedded_field}"}
 
 
 class SetupAttemptsStream(ChildListStream):
+    """A setup intent's attempts; an intent never confirmed (``latest_attempt`` null) has none to list."""
+
     name = "setup_attempts"
+
+    def _children_of(self, job: tuple[StripeObject, bool]) -> list[StripeObject]:
+        parent, deleted = job
+        if not deleted and parent.get("latest_attempt") is None:
+            return []
+        return super()._children_of(job)
 
 
 class PaymentLinksStream(StripeStream):
