@@ -190,7 +190,7 @@ def authorization(d: AccountData, i: int) -> dict[str, Any]:
         ],
         "status": status,
         "token": None,
-        "transactions": [d.seq["issuing_transactions"].id_of(k)] if captured else [],
+        "transactions": [transaction(d, k)] if captured else [],  # embedded, as Stripe does
         "treasury": None,
         "verification_data": {
             "address_line1_check": "not_provided",
