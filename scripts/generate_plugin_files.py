@@ -356,6 +356,10 @@ def change_paths(entry: Any) -> tuple[str, str, str]:
         return ("re-read from the bookmark by `created` (Stripe sends no events)",
                 "the same re-read, from the oldest object still pending if older",
                 "not deletable in Stripe: a status change, seen by the re-read")  # fmt: skip
+    if source == "full_reread":
+        return ("the whole (small) list is re-read every run (Stripe sends no events)",
+                "the same re-read: objects whose content changed are emitted",
+                "not deletable in Stripe: archived or expired, an update seen by the re-read")  # fmt: skip
     if source == "parent_events":
         parent = f"`{entry.parent}`"
         if entry.embedded_field:

@@ -17,6 +17,9 @@ How each stream learns about changes (`UpdateSource`):
   creations and late changes (``status`` pending -> available) are picked up. Lists without a ``created``
   filter (``created_filter=False``) are paged newest first down to the bookmark instead.
 - ``APPEND_ONLY``: the ``events`` stream itself; an event never changes after it is created.
+- ``FULL_REREAD``: no events and changes that a ``created`` window cannot see (a shipping rate archived, a file
+  link's expiry moved): the whole list, small reference data, is re-read on every run and only objects whose
+  content changed since the last run are emitted (a digest per object is kept in the partition state).
 
 Blind spots every stream closes the same way (see ``tap_stripe_aep.streams.base``):
 
@@ -51,6 +54,7 @@ class UpdateSource(enum.StrEnum):
     PARENT_EVENTS = "parent_events"
     RECENT_CREATED_WINDOW = "recent_created_window"
     APPEND_ONLY = "append_only"
+    FULL_REREAD = "full_reread"
 
 
 @dataclass(frozen=True)
@@ -551,6 +555,123 @@ STREAMS: tuple[StripeStream, ...] = (
         # No `created` filter on the list: history is one paged read (meters are few).
         event_types=_events("billing.meter", "created", "deactivated", "reactivated", "updated"),
         created_filter=False,
+    ),
+    # --- issue 9: H9 (checkout, Radar, Issuing, files) ---------------------------------------------------------
+    StripeStream(
+        name="checkout_session_line_items",
+        stripe_class=stripe.LineItem,
+        list_path="/v1/checkout/sessions/{parent_id}/line_items",
+        permission="rak_checkout_session_read",
+        # A session's lines are fixed when it is created; they are read with the session and again whenever
+        # the session's events say it changed. Sessions embed their lines only when asked
+        # (`expand[]=data.line_items`, which the history read sends), so most sessions cost no request of their own.
+        parent="checkout_sessions",
+        update_source=UpdateSource.PARENT_EVENTS,
+        created_field=None,
+        embedded_field="line_items",
+    ),
+    StripeStream(
+        name="payment_links",
+        stripe_class=stripe.PaymentLink,
+        # No `created` filter and no `created` field: history is the whole list (tap_stripe_aep.streams.checkout).
+        list_path="/v1/payment_links",
+        permission="rak_payment_link_read",
+        event_types=_events("payment_link", "created", "updated"),
+        created_field=None,
+        created_filter=False,
+    ),
+    StripeStream(
+        name="shipping_rates",
+        stripe_class=stripe.ShippingRate,
+        list_path="/v1/shipping_rates",
+        permission="rak_shipping_rate_read",
+        # No events at all: a small reference list, re-read whole on every run; only what changed is emitted.
+        update_source=UpdateSource.FULL_REREAD,
+    ),
+    StripeStream(
+        name="setup_attempts",
+        stripe_class=stripe.SetupAttempt,
+        # `setup_intent` is required by Stripe: attempts are read per setup intent, again when it changes
+        # (an attempt is what moves its intent to succeeded / requires_action / setup_failed).
+        list_path="/v1/setup_attempts",
+        permission="rak_setup_intent_read",
+        parent="setup_intents",
+        parent_query_param="setup_intent",
+        update_source=UpdateSource.PARENT_EVENTS,
+    ),
+    StripeStream(
+        name="files",
+        stripe_class=stripe.File,
+        list_path="/v1/files",
+        permission="rak_file_read",
+        # Files never change and cannot be deleted through the API; they only expire (`expires_at`).
+        event_types=("file.created",),
+    ),
+    StripeStream(
+        name="file_links",
+        stripe_class=stripe.FileLink,
+        list_path="/v1/file_links",
+        permission="rak_file_link_read",
+        # No events; `expires_at` and `metadata` can change: re-read whole, only what changed is emitted.
+        update_source=UpdateSource.FULL_REREAD,
+    ),
+    StripeStream(
+        name="early_fraud_warnings",
+        stripe_class=stripe.radar.EarlyFraudWarning,
+        list_path="/v1/radar/early_fraud_warnings",
+        permission="rak_radar_early_fraud_warning_read",
+        event_types=_events("radar.early_fraud_warning", "created", "updated"),
+        product="Radar",
+    ),
+    StripeStream(
+        name="reviews",
+        stripe_class=stripe.Review,
+        list_path="/v1/reviews",
+        permission="rak_review_read",
+        event_types=_events("review", "closed", "opened"),
+        product="Radar",
+    ),
+    StripeStream(
+        name="issuing_authorizations",
+        stripe_class=stripe.issuing.Authorization,
+        list_path="/v1/issuing/authorizations",
+        permission="rak_issuing_authorization_read",
+        event_types=_events("issuing_authorization", "created", "request", "updated"),
+        product="Issuing",
+    ),
+    StripeStream(
+        name="issuing_cardholders",
+        stripe_class=stripe.issuing.Cardholder,
+        list_path="/v1/issuing/cardholders",
+        permission="rak_issuing_cardholder_read",
+        event_types=_events("issuing_cardholder", "created", "updated"),
+        product="Issuing",
+    ),
+    StripeStream(
+        name="issuing_cards",
+        stripe_class=stripe.issuing.Card,
+        list_path="/v1/issuing/cards",
+        permission="rak_issuing_card_read",
+        event_types=_events("issuing_card", "created", "updated"),
+        product="Issuing",
+    ),
+    StripeStream(
+        name="issuing_disputes",
+        stripe_class=stripe.issuing.Dispute,
+        list_path="/v1/issuing/disputes",
+        permission="rak_issuing_dispute_read",
+        event_types=_events(
+            "issuing_dispute", "closed", "created", "funds_reinstated", "funds_rescinded", "submitted", "updated"
+        ),
+        product="Issuing",
+    ),
+    StripeStream(
+        name="issuing_transactions",
+        stripe_class=stripe.issuing.Transaction,
+        list_path="/v1/issuing/transactions",
+        permission="rak_issuing_transaction_read",
+        event_types=_events("issuing_transaction", "created", "purchase_details_receipt_updated", "updated"),
+        product="Issuing",
     ),
 )
 

@@ -32,7 +32,19 @@ from tap_stripe_aep.interruption import SignalGate, exit_code_for, signal_name
 from tap_stripe_aep.prefetch import Prefetcher
 from tap_stripe_aep.rate_limit import shared_bucket
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION
-from tap_stripe_aep.streams import billing, billing_documents, catalog, connect, customer_children, events, payments
+from tap_stripe_aep.streams import (
+    billing,
+    billing_documents,
+    catalog,
+    checkout,
+    connect,
+    customer_children,
+    events,
+    files,
+    issuing,
+    payments,
+    radar,
+)
 from tap_stripe_aep.streams.base import StripeStream
 from tap_stripe_aep.writer import FastSingerWriter
 
@@ -65,6 +77,11 @@ STREAM_TYPES: list[type[StripeStream]] = [
     # --- issue 9: H8 (billing and customers)
     *customer_children.STREAM_TYPES,
     *billing_documents.STREAM_TYPES,
+    # --- issue 9: H9
+    *checkout.STREAM_TYPES,
+    *files.STREAM_TYPES,
+    *radar.STREAM_TYPES,
+    *issuing.STREAM_TYPES,
 ]
 
 

@@ -19,6 +19,7 @@ CONNECT_STREAMS = ("accounts", "persons", "external_accounts")
 CHILD_STREAMS = (*CHILD_DUMPS, "payout_balance_transactions", *CONNECT_STREAMS)
 # --- issue 9: H8 (deletions of these are in the mutate answer: detached, deleted tax ids)
 CHILD_STREAMS += ("payment_methods", "tax_ids", "customer_balance_transactions", "credit_note_line_items")
+CHILD_STREAMS += ("checkout_session_line_items",)  # --- issue 9: H9
 
 
 def stream_of(resource: str) -> str | None:
@@ -30,7 +31,15 @@ def stream_of(resource: str) -> str | None:
     return None
 
 
-MUTATION_COUNTS = ("updates", "deletes", "creates", "remove_items", "attach_items", "reverse_transfers")
+MUTATION_COUNTS = (
+    "updates",
+    "deletes",
+    "creates",
+    "remove_items",
+    "attach_items",
+    "reverse_transfers",
+    "confirm_setup_intents",  # issue 9: H9
+)
 
 
 def _connect_dump(emulator: Emulator, stream: str) -> list[dict[str, Any]]:
@@ -70,7 +79,7 @@ def handle_control(emulator: Emulator, method: str, path: str, query: str, body:
     if method == "POST" and name == "mutate":
         counts = {k: int(payload.get(k, 0)) for k in MUTATION_COUNTS}
         silent = {str(k): int(v) for k, v in (payload.get("creates_without_event") or {}).items()}
-        result = mutate(emulator, account, **counts, creates_without_event=silent)
+        result = mutate(emulator, account, **counts, creates_without_event=silent, resources=payload.get("resources"))
         if int(payload.get("billing", 0)) > 0:  # --- issue 9: H8
             result["billing"] = mutate_billing(emulator, account, int(payload["billing"]))
         return 200, result

@@ -42,6 +42,16 @@ CREATE_TYPES = {
     "quotes": "quote.created",
     "invoice_payments": "invoice_payment.paid",  # the only invoice payment event: open ones have none
     "billing_meters": "billing.meter.created",
+    # --- issue 9: H9 (shipping rates, file links, setup attempts: Stripe sends no events)
+    "payment_links": "payment_link.created",
+    "files": "file.created",
+    "early_fraud_warnings": "radar.early_fraud_warning.created",
+    "reviews": "review.opened",
+    "issuing_cardholders": "issuing_cardholder.created",
+    "issuing_cards": "issuing_card.created",
+    "issuing_authorizations": "issuing_authorization.created",
+    "issuing_transactions": "issuing_transaction.created",
+    "issuing_disputes": "issuing_dispute.created",
 }
 # Stripe has no "<type>.updated" for payment intents, setup intents, checkout sessions or invoice items
 UPDATE_TYPES = {
@@ -62,6 +72,15 @@ UPDATE_TYPES = {
     # --- issue 9: H7
     "application_fees": "application_fee.refunded",
     "top_ups": "topup.succeeded",
+    # --- issue 9: H9 (a review's change is its closing; files never change)
+    "payment_links": "payment_link.updated",
+    "early_fraud_warnings": "radar.early_fraud_warning.updated",
+    "reviews": "review.closed",
+    "issuing_cardholders": "issuing_cardholder.updated",
+    "issuing_cards": "issuing_card.updated",
+    "issuing_authorizations": "issuing_authorization.updated",
+    "issuing_transactions": "issuing_transaction.updated",
+    "issuing_disputes": "issuing_dispute.updated",
 }
 DELETE_TYPES = {
     "customers": "customer.deleted",

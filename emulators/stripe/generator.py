@@ -63,12 +63,32 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "quotes": ("quote", "qt_"),
     "invoice_payments": ("invoice_payment", "inpay_"),
     "billing_meters": ("billing.meter", "mtr_"),
+    # --- issue 9: H9
+    "payment_links": ("payment_link", "plink_"),
+    "shipping_rates": ("shipping_rate", "shr_"),
+    "setup_attempts": ("setup_attempt", "setatt_"),
+    "files": ("file", "file_"),
+    "file_links": ("file_link", "link_"),
+    "early_fraud_warnings": ("radar.early_fraud_warning", "issfr_"),
+    "reviews": ("review", "prv_"),
+    "issuing_cardholders": ("issuing.cardholder", "ich_"),
+    "issuing_cards": ("issuing.card", "ic_"),
+    "issuing_authorizations": ("issuing.authorization", "iauth_"),
+    "issuing_transactions": ("issuing.transaction", "ipi_"),
+    "issuing_disputes": ("issuing.dispute", "idp_"),
 }
 REFUND_EVERY, REFUND_AT, REFUND_DELAY = 10, 7, 2 * DAY
 DISPUTE_EVERY, DISPUTE_AT, DISPUTE_DELAY = 50, 23, 5 * DAY
 FAILED_EVERY, FAILED_AT = 20, 11
 CREDIT_NOTE_EVERY, CREDIT_NOTE_AT, CREDIT_NOTE_DELAY = 10, 5, 3 * DAY
 TXN_CHARGE, TXN_REFUND, TXN_PAYOUT = 0, 1, 2
+# --- issue 9: H9
+EFW_EVERY, EFW_AT, EFW_DELAY = 40, 17, 2 * DAY
+REVIEW_EVERY, REVIEW_AT, REVIEW_DELAY = 30, 13, 600
+FILE_LINK_EVERY, FILE_LINK_AT, FILE_LINK_DELAY = 3, 1, 3600
+TRANSACTION_EVERY, TRANSACTION_DELAY = 2, DAY
+ISSUING_DISPUTE_EVERY, ISSUING_DISPUTE_AT, ISSUING_DISPUTE_DELAY = 25, 7, 3 * DAY
+AUTHORIZATION_BURST = 10  # authorizations come in bursts: 10 within a few minutes (a team's travel day)
 
 
 def _clamp(value: int, low: int, high: int) -> int:
@@ -115,6 +135,7 @@ class AccountData:
             "credit_notes", invoices, CREDIT_NOTE_EVERY, CREDIT_NOTE_AT, CREDIT_NOTE_DELAY, objects_checkout.credit_note
         )
         self._add_spread("setup_intents", 3 * n // 10, objects_checkout.setup_intent)
+        self._add_checkout_radar_issuing_files(n)  # issue 9: H9
         self.line_codec = IdCodec("il_", self.salt ^ 0x11)
         self.item_codec = IdCodec("si_", self.salt ^ 0x12)
         self._merge_balance_transactions()
@@ -233,6 +254,68 @@ class AccountData:
                 return burst_start + int((i - burst_from + jitter) * 7 * DAY / burst)
             rest, after = count - burst_from - burst, burst_start + 7 * DAY
             return after + int((end - after) * ((i - burst_from - burst + jitter) / rest) ** 0.5)
+
+        self._add(name, count, created_at, build)
+
+    # --- issue 9: H9 -------------------------------------------------------------------------------------------
+
+    def _add_checkout_radar_issuing_files(self, n: int) -> None:
+        """Payment links, shipping rates, setup attempts, files and links, Radar, Issuing: uneven on purpose
+        (growing lists, bursts of authorizations, JPY/KWD amounts through ``fake.currency``)."""
+        from emulators.stripe import objects_issuing, objects_radar_files, objects_storefront
+
+        self._add_growing_in_bursts("payment_links", _clamp(2 + n // 20, 2, 20_000), objects_storefront.payment_link)
+        self._add_spread("shipping_rates", _clamp(2 + n // 40, 2, 500), objects_storefront.shipping_rate, catalog=True)
+        self._add_child("setup_attempts", self.seq["setup_intents"], 1, 0, 5, objects_storefront.setup_attempt)
+        self._add_growing_in_bursts("files", n // 5, objects_radar_files.file)
+        self._add_child(
+            "file_links",
+            self.seq["files"],
+            FILE_LINK_EVERY,
+            FILE_LINK_AT,
+            FILE_LINK_DELAY,
+            objects_radar_files.file_link,
+        )
+        charges = self.seq["charges"]
+        self._add_child(
+            "early_fraud_warnings", charges, EFW_EVERY, EFW_AT, EFW_DELAY, objects_radar_files.early_fraud_warning
+        )
+        self._add_child("reviews", charges, REVIEW_EVERY, REVIEW_AT, REVIEW_DELAY, objects_radar_files.review)
+        self._add_growing_in_bursts("issuing_cardholders", max(2, n // 8), objects_issuing.cardholder)
+        self._add_growing_in_bursts(
+            "issuing_cards", max(3, n // 5), objects_issuing.card, floor=self.seq["issuing_cardholders"].created(0) + 60
+        )
+        first_card = self.seq["issuing_cards"].created(0) + 60
+        self._add_growing_in_bursts(
+            "issuing_authorizations", 2 * n, objects_issuing.authorization, floor=first_card, burst=AUTHORIZATION_BURST
+        )
+        auths = self.seq["issuing_authorizations"]
+        self._add_child(
+            "issuing_transactions", auths, TRANSACTION_EVERY, 0, TRANSACTION_DELAY, objects_issuing.transaction
+        )
+        self._add_child(
+            "issuing_disputes",
+            self.seq["issuing_transactions"],
+            ISSUING_DISPUTE_EVERY,
+            ISSUING_DISPUTE_AT,
+            ISSUING_DISPUTE_DELAY,
+            objects_issuing.dispute,
+        )
+
+    def _add_growing_in_bursts(
+        self, name: str, count: int, build: Callable[[AccountData, int], Obj], *, floor: int = 0, burst: int = 1
+    ) -> None:
+        """``count`` objects whose density grows linearly over the history (a growing business), optionally
+        in bursts of ``burst`` objects a few seconds apart; none before ``floor``."""
+        start, end = max(self.start, floor), self.end
+        span = max(1, end - start)
+        blocks = max(1, (count + burst - 1) // burst)
+        salt = stable_hash(self.salt, name, "created")
+
+        def created_at(i: int) -> int:
+            block, within = divmod(i, burst)
+            jitter = (mix64(salt + block) % 900) / 1000.0
+            return min(end, start + int(span * ((block + jitter) / blocks) ** 0.5) + 7 * within)
 
         self._add(name, count, created_at, build)
 

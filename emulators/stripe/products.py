@@ -16,6 +16,14 @@ PRODUCT_OF_RESOURCE: dict[str, str] = {
     "application_fees": "Connect",
     # --- issue 9: H8
     "billing/meters": "Billing meters",
+    # --- issue 9: H9
+    "radar/early_fraud_warnings": "Radar",
+    "reviews": "Radar",
+    "issuing/authorizations": "Issuing",
+    "issuing/cardholders": "Issuing",
+    "issuing/cards": "Issuing",
+    "issuing/disputes": "Issuing",
+    "issuing/transactions": "Issuing",
 }
 
 _DASHBOARD_PAGE = {"Connect": "connect", "Issuing": "issuing/overview", "Radar": "radar"}

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from emulators.stripe import api_customer_billing
-from emulators.stripe.api import LIST_ROUTES, AccountApi
+from emulators.stripe.api import LIST_ROUTES, NAMESPACED_PATHS, AccountApi
 from emulators.stripe.connect import accounts_route
 from emulators.stripe.control import handle_control
 from emulators.stripe.errors import ApiError, mask_key
@@ -151,9 +151,10 @@ class StripeHandler(BaseHTTPRequestHandler):
             raise _unrecognized("GET", path)
         if rest == "account":
             return json.dumps(self.server.emulator.account_object(account)).encode()
-        resource = "checkout/sessions" if rest.startswith("checkout/sessions") else rest.split("/", 1)[0]
-        if rest.startswith("billing/meters"):  # --- issue 9: H8
-            resource = "billing/meters"
+        # Namespaced lists (`checkout/sessions`, `billing/meters`, `issuing/cards`, ...): two path segments.
+        resource = next(
+            (path for path in NAMESPACED_PATHS if rest == path or rest.startswith(path + "/")), rest.split("/", 1)[0]
+        )
         with self.server.emulator.lock:
             self.server.emulator.stats.by_path[resource] = self.server.emulator.stats.by_path.get(resource, 0) + 1
         remainder = rest[len(resource) :].strip("/")
@@ -184,6 +185,8 @@ class StripeHandler(BaseHTTPRequestHandler):
                     400, "Missing required param: subscription.", code="parameter_missing", param="subscription"
                 )
             return api.child_list("subscriptions", subscription, query, param="subscription")
+        if resource == "checkout/sessions" and remainder.endswith("/line_items") and remainder.count("/") == 1:
+            return api.checkout_line_items(remainder.split("/")[0], query)
         if resource == "invoices" and remainder.endswith("/lines") and remainder.count("/") == 1:
             return api.child_list("invoices", remainder.split("/")[0], query)
         if resource in LIST_ROUTES or resource == "subscription_items":

@@ -298,6 +298,81 @@ def schedule_order(r: dict[str, Any]) -> dict[str, Any] | None:
     )
 
 
+# --- issue 9: H9 ------------------------------------------------------------------------------------------------
+
+
+def checkout_line_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A checkout session's line: the session it belongs to, and its own total."""
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("checkout_session")),
+        priceTotal=_money(r, "amount_total"),
+        taxAmount=_money(r, "amount_tax") or None,
+        discountAmount=_money(r, "amount_discount") or None,
+        currencyCode=currency_code(r.get("currency")),
+    )
+
+
+def _card_spend(r: dict[str, Any], amount: Any, currency: Any, transaction: Any) -> list[dict[str, Any]]:
+    """An Issuing card payment: the business's own card spending its Issuing balance (hence `debit_card`)."""
+    value = minor_to_major(abs(amount), currency) if isinstance(amount, int) and amount else None
+    if not value:
+        return []
+    return [
+        {
+            "transactionID": transaction,
+            "paymentAmount": value,
+            "paymentType": "debit_card",
+            "currencyCode": currency_code(currency),
+        }
+    ]
+
+
+def issuing_authorization_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """What the merchant asked for, in the merchant's currency (``amount`` is 0 once captured)."""
+    amount, currency = r.get("merchant_amount"), r.get("merchant_currency")
+    return _order(
+        r,
+        purchaseID=r.get("id"),
+        priceTotal=minor_to_major(amount, currency) if isinstance(amount, int) else None,
+        currencyCode=currency_code(currency),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        payments=_card_spend(r, amount, currency, r.get("id")) if r.get("approved") else None,
+    )
+
+
+def issuing_transaction_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A capture spends (Stripe: a negative amount); a refund returns money to the card."""
+    amount, currency = r.get("amount"), r.get("currency")
+    refund = r.get("type") == "refund"
+    total = minor_to_major(abs(amount), currency) if isinstance(amount, int) else None
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("authorization")) or r.get("id"),
+        priceTotal=None if refund else total,
+        currencyCode=currency_code(currency),
+        createdDate=r.get("created"),
+        payments=None if refund else _card_spend(r, amount, currency, r.get("id")),
+        refunds=[{"transactionID": r.get("id"), "refundAmount": total, "currencyCode": currency_code(currency)}]
+        if refund and total is not None
+        else None,
+        refundTotal=total if refund else None,
+    )
+
+
+def issuing_dispute_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A card payment the business disputes; money comes back only when it is won."""
+    won = r.get("status") == "won"
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("transaction")),
+        currencyCode=currency_code(r.get("currency")),
+        refunds=_refund(r, "amount") if won else None,
+        refundTotal=_money(r, "amount") if won else None,
+    )
+
+
 ORDER_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
     "charges": charge_order,
     "payment_intents": payment_intent_order,
@@ -320,6 +395,11 @@ ORDER_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
     "invoice_payments": invoice_payment_order,
     "credit_note_line_items": credit_note_line_order,
     "subscription_schedules": schedule_order,
+    # --- issue 9: H9
+    "checkout_session_line_items": checkout_line_order,
+    "issuing_authorizations": issuing_authorization_order,
+    "issuing_transactions": issuing_transaction_order,
+    "issuing_disputes": issuing_dispute_order,
 }
 
 
@@ -331,7 +411,7 @@ def line_money(line: dict[str, Any], currency: Any) -> tuple[Any, Any, str]:
     price = line.get("price")
     price = price if isinstance(price, dict) else None
     quantity = line.get("quantity")
-    amount = line.get("amount")
+    amount = line.get("amount", line.get("amount_total"))  # a checkout line item has `amount_total`
     if amount is None and price is not None and isinstance(price.get("unit_amount"), int):
         amount = price["unit_amount"] * (quantity if isinstance(quantity, int) else 1)
     if line.get("currency"):
@@ -380,7 +460,7 @@ def product_list_items(stream_name: str, record: dict[str, Any], unplaced: set[s
         lines, source = _list_data(record.get("lines")), "lines"
     elif stream_name == "subscriptions":
         lines, source = _list_data(record.get("items")), "items"
-    elif stream_name in ("invoice_items", "invoice_line_items", "subscription_items"):
+    elif stream_name in ("invoice_items", "invoice_line_items", "subscription_items", "checkout_session_line_items"):
         if record.get("is_deleted") and not (record.get("price") or record.get("pricing")):
             return None  # a deletion stub (`{"id", "deleted": true}`) names no product
         lines, source = [record], "price"

@@ -27,6 +27,13 @@ RECORD_STREAMS = frozenset(
         "tax_rates",
         "tax_ids",
         "billing_meters",
+        # --- issue 9: H9 (what a purchase or a card payment refers to: looked up, not events)
+        "payment_links",
+        "shipping_rates",
+        "files",
+        "file_links",
+        "issuing_cardholders",
+        "issuing_cards",
     }
 )
 

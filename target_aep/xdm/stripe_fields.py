@@ -53,6 +53,20 @@ STREAM_OBJECT_TYPES: dict[str, str] = {
     "invoice_payments": "invoice_payment",
     "credit_note_line_items": "credit_note_line_item",
     "billing_meters": "billing.meter",
+    # --- issue 9: H9
+    "checkout_session_line_items": "item",
+    "payment_links": "payment_link",
+    "shipping_rates": "shipping_rate",
+    "setup_attempts": "setup_attempt",
+    "files": "file",
+    "file_links": "file_link",
+    "early_fraud_warnings": "radar.early_fraud_warning",
+    "reviews": "review",
+    "issuing_authorizations": "issuing.authorization",
+    "issuing_cardholders": "issuing.cardholder",
+    "issuing_cards": "issuing.card",
+    "issuing_disputes": "issuing.dispute",
+    "issuing_transactions": "issuing.transaction",
 }
 
 DESCRIPTION_LIMIT = 1000  # characters; keeps events near the 10 KB guardrail (see docs/xdm-mapping.md)
@@ -153,6 +167,15 @@ _AMOUNT_FIELDS: dict[str, str] = {
     # --- issue 9: H8
     "quote": "amount_total",
     "invoice_payment": "amount_paid",
+    # --- issue 9: H9
+    "item": "amount_total",
+    "shipping_rate": "fixed_amount.amount",
+}
+# Where each object keeps the currency of that total, when it is not `currency`: an amount is only ever
+# written together with its currency.
+_CURRENCY_FIELDS: dict[str, str] = {
+    # --- issue 9: H9
+    "shipping_rate": "fixed_amount.currency",
 }
 
 
@@ -268,13 +291,13 @@ def stripe_details(record: dict[str, Any], stream_name: str, obj_type: str) -> d
     """
     metadata = record.get("metadata")
     obj_id = record.get("id")
-    amount = record.get(_AMOUNT_FIELDS.get(obj_type, "amount"))
+    amount = get_path(record, _AMOUNT_FIELDS.get(obj_type, "amount"))
     return {
         "objectType": obj_type,
         "id": obj_id,
         "account": record.get("account_id") or record.get("account"),
         "status": _status(record, obj_type),
-        "currency": record.get("currency"),
+        "currency": get_path(record, _CURRENCY_FIELDS.get(obj_type, "currency")),
         "customerId": customer_id(record, obj_type) if obj_type != "customer" else None,
         "invoiceId": ref_id(record.get("invoice")) if obj_type != "invoice" else None,
         "subscriptionId": _subscription_id(record) if obj_type != "subscription" else None,

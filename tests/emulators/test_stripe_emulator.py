@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -387,3 +388,31 @@ def test_billing_mutations_detach_and_edit_silently(fresh: EmulatorProcess) -> N
     (silent,) = changes["silent"]["quotes"]
     quote_events = ok(fresh, "events", params={"type": "quote.*", "limit": 100})["data"]
     assert silent not in {e["data"]["object"]["id"] for e in quote_events if e["created"] >= events[0]["created"]}
+
+
+# --- issue 9: H9
+def test_checkout_radar_issuing_and_file_lists(emulator: EmulatorProcess) -> None:
+    # strict like Stripe: payment links take no created filter, setup attempts need their setup intent
+    assert_error(get(emulator, "payment_links", params={"created[gte]": 1}), 400, param="created[gte]")
+    assert_error(get(emulator, "setup_attempts"), 400, param="setup_intent", text="Missing required param")
+    assert_error(get(emulator, "issuing/cards", params={"holder": "x"}), 400, param="holder")
+    for path in ("issuing/authorizations", "issuing/transactions", "radar/early_fraud_warnings", "file_links"):
+        assert page_through(emulator, path) == control(emulator, "GET", f"objects/{path}"), path
+    # filters compare an embedded object by its id and a number by its digits
+    card = page_through(emulator, "issuing/cards")[0]
+    by_holder = page_through(emulator, "issuing/cards", cardholder=card["cardholder"]["id"])
+    assert card["id"] in {c["id"] for c in by_holder}
+    assert {c["cardholder"]["id"] for c in by_holder} == {card["cardholder"]["id"]}
+    assert card["id"] in {c["id"] for c in page_through(emulator, "issuing/cards", exp_month=card["exp_month"])}
+    intent = page_through(emulator, "setup_intents")[0]
+    (attempt,) = page_through(emulator, "setup_attempts", setup_intent=intent["id"])
+    assert attempt["setup_intent"] == intent["id"]
+    session = page_through(emulator, "checkout/sessions")[0]
+    lines = page_through(emulator, f"checkout/sessions/{session['id']}/line_items")
+    assert sum(line["amount_subtotal"] for line in lines) == session["amount_subtotal"]
+    # uneven data: Issuing amounts in zero- and three-decimal currencies, authorizations in bursts
+    currencies = {a["currency"] for a in page_through(emulator, "issuing/authorizations")}
+    assert {"usd"} < currencies
+    created = sorted(a["created"] for a in page_through(emulator, "issuing/authorizations"))
+    gaps = [b - a for a, b in itertools.pairwise(created)]
+    assert min(gaps) < 60 < max(gaps)

@@ -206,3 +206,87 @@ def test_billing_changes_reach_the_next_run_and_nothing_else(own_emulator: Emula
     third = run_tap(config, state=second.final_state, streams=BILLING)
     assert third.returncode == 0, third.stderr[-3000:]
     assert not any(third.records.get(stream) for stream in BILLING), {s: third.ids(s) for s in BILLING}
+
+
+# --- issue 9: H9
+H9_STREAMS = [
+    "checkout_sessions",
+    "checkout_session_line_items",
+    "payment_links",
+    "shipping_rates",
+    "setup_intents",
+    "setup_attempts",
+    "files",
+    "file_links",
+    "early_fraud_warnings",
+    "reviews",
+    "issuing_authorizations",
+    "issuing_cardholders",
+    "issuing_cards",
+    "issuing_disputes",
+    "issuing_transactions",
+]
+H9_ROTATION = [s for s in H9_STREAMS if s not in ("checkout_sessions", "setup_intents")]
+# Streams whose lists have a child or no events of their own, checked separately below.
+H9_SILENT = {"checkout_session_line_items", "setup_attempts", "checkout_sessions", "setup_intents"}
+
+
+def test_checkout_radar_issuing_files_next_run_emits_exactly_the_changes(own_emulator: EmulatorProcess) -> None:
+    control = Control(own_emulator.url)
+    config = tap_config(own_emulator.url)
+    first = run_tap(config, streams=H9_STREAMS)
+    assert first.returncode == 0, first.stderr[-3000:]
+
+    changes = control.post(
+        "mutate",
+        {
+            "updates": len(H9_ROTATION),
+            "creates": len(H9_ROTATION) + 1,
+            "resources": [*H9_ROTATION, "setup_intents"],  # a new setup intent, confirmed below
+            # blind spots: a session created open sends no event; a confirmation makes an attempt with none
+            "creates_without_event": {"checkout_sessions": 1},
+            "confirm_setup_intents": 1,
+        },
+    )
+    second = run_tap(config, state=first.final_state, streams=H9_STREAMS)
+    assert second.returncode == 0, second.stderr[-3000:]
+
+    for stream in [s for s in H9_STREAMS if s not in H9_SILENT]:
+        touched = _touched(changes, "updated", stream) | _touched(changes, "created", stream)
+        assert touched, (stream, changes)
+        live = {obj["id"]: obj for obj in control.objects(stream)}
+        records = {r["id"]: r for r in second.records.get(stream, [])}
+        # exactly the changes, including shipping rates and file links, which change and appear with no event
+        assert set(records) == touched, stream
+        assert len(second.ids(stream)) == len(records), f"{stream}: duplicates"
+        for object_id, record in records.items():
+            for field in ("metadata", "active", "status", "open", "expires_at", "actionable", "name"):
+                if field in live[object_id] and field != "expires_at":
+                    assert record[field] == live[object_id][field], (stream, object_id, field)
+            assert record["is_deleted"] is False
+
+    # A checkout session created open (no event): the session and its lines reach the next run.
+    (session_id,) = changes["created_without_event"]["checkout_sessions"]
+    assert session_id in second.ids("checkout_sessions")
+    lines = {r["id"] for r in second.records["checkout_session_line_items"] if r["checkout_session"] == session_id}
+    assert lines and lines == {r["id"] for r in second.records["checkout_session_line_items"]}
+
+    # A setup intent confirmed: its new attempt (which has no event) is read through the intent's event.
+    (attempt_id,) = changes["confirmed"]["setup_attempts"]
+    attempts = {r["id"]: r for r in second.records["setup_attempts"]}
+    assert attempt_id in attempts and attempts[attempt_id]["status"] == "succeeded"
+    assert attempts[attempt_id]["setup_intent"] == changes["confirmed"]["setup_intents"][0]
+    assert len(first.ids("setup_attempts")) > len(attempts)
+
+
+def test_an_account_without_issuing_or_radar_skips_those_streams(own_emulator: EmulatorProcess) -> None:
+    control = Control(own_emulator.url)
+    control.post("products", {"disabled": ["Issuing", "Radar"]})
+    run = run_tap(tap_config(own_emulator.url), streams=["issuing_cards", "reviews", "files"])
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.ids("files") and not run.records.get("issuing_cards") and not run.records.get("reviews")
+    assert run.stderr.count("does not have Stripe Issuing") == 1
+    assert run.stderr.count("does not have Stripe Radar") == 1
+    # not marked as read: the next run reads them once the products are activated
+    partitions = run.final_state["bookmarks"].get("issuing_cards", {}).get("partitions", [])
+    assert all("events_since" not in p for p in partitions)

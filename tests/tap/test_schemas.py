@@ -72,6 +72,20 @@ INTERFACE_STREAMS = [
     "invoice_payments",
     "credit_note_line_items",
     "billing_meters",
+    # --- issue 9: H9
+    "checkout_session_line_items",
+    "payment_links",
+    "shipping_rates",
+    "setup_attempts",
+    "files",
+    "file_links",
+    "early_fraud_warnings",
+    "reviews",
+    "issuing_authorizations",
+    "issuing_cardholders",
+    "issuing_cards",
+    "issuing_disputes",
+    "issuing_transactions",
 ]
 
 

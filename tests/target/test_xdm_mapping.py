@@ -45,6 +45,14 @@ def mapped(stream: str, record_id: str) -> dict[str, Any]:
     return build_mapper(stream, schema_for(stream), tenant_id="acme").map(by_id(stream, record_id))
 
 
+# --- issue 9: H9 (after merging every group's samples, this can become `set(ALL_STREAMS) == set(STREAMS_BY_NAME)`)
+H9_STREAMS = {
+    "checkout_session_line_items", "payment_links", "shipping_rates", "setup_attempts", "files", "file_links",
+    "early_fraud_warnings", "reviews", "issuing_authorizations", "issuing_cardholders", "issuing_cards",
+    "issuing_disputes", "issuing_transactions",
+}  # fmt: skip
+
+
 def test_every_interface_stream_has_samples() -> None:
     assert sorted(ALL_STREAMS) == sorted(STREAMS_BY_NAME)
     for stream in ALL_STREAMS:
@@ -371,3 +379,49 @@ def test_an_amount_without_its_currency_is_refused_for_the_new_money_streams() -
     mapper = build_mapper(stream, schema_for(stream), tenant_id="acme")
     with pytest.raises(ValueError, match="ISO 4217"):
         mapper.map(record)
+
+
+# --- issue 9: H9
+def test_issuing_money_in_major_units_with_its_currency() -> None:
+    capture = mapped("issuing_transactions", "ipi_VD0ksQA2VsQkXctjfHxwFpFZ")  # -89470 JPY: a capture spends
+    order = capture["commerce"]["order"]
+    assert (order["priceTotal"], order["currencyCode"], order["purchaseID"]) == (
+        89470,
+        "JPY",
+        "iauth_5n0lqdpN77MuKATJ52Zz21HH",
+    )
+    assert order["payments"][0] == {
+        "transactionID": "ipi_VD0ksQA2VsQkXctjfHxwFpFZ",
+        "paymentAmount": 89470,
+        "paymentType": "debit_card",
+        "currencyCode": "JPY",
+    }
+    assert capture["_acme"]["stripe"]["amount"] == -89470 and capture["_acme"]["stripe"]["currency"] == "jpy"
+    authorization = mapped("issuing_authorizations", "iauth_5n0lqdpN5nAmFrUclYgztVjt")["commerce"]["order"]
+    assert (authorization["priceTotal"], authorization["currencyCode"]) == (84.61, "USD")  # merchant_amount 8461
+    won = mapped("issuing_disputes", "idp_qB0j53eMqG09UNZYCylHtqDE")
+    assert won["commerce"]["order"]["refundTotal"] == 111.46 and won["eventType"] == "stripe.issuing.dispute.won"
+    submitted = mapped("issuing_disputes", "idp_qB0j53eMqHP6ChyfpVnY4rRn")["commerce"]["order"]
+    assert "refundTotal" not in submitted  # no money back until the dispute is won
+
+
+def test_checkout_lines_reviews_and_reference_objects() -> None:
+    line = mapped("checkout_session_line_items", "li_EI2n3hgGwPQFce0")
+    assert line["eventType"] == "commerce.productListAdds"
+    assert line["commerce"]["order"] == {
+        "purchaseID": "cs_test_d80igabYd9EI2n3hgGwPQFce",
+        "priceTotal": 21834,
+        "currencyCode": "JPY",
+    }
+    assert line["productListItems"][0]["SKU"] == "price_YR0g7WduYR0Lmroztl4NopnC"
+    assert mapped("reviews", "prv_x00bON4Kx0Nbt4o7vJYIjcu8")["eventType"] in (
+        "stripe.review.opened",
+        "stripe.review.closed",
+    )
+    assert {mapped("reviews", r["id"])["eventType"] for r in records("reviews")} == {
+        f"stripe.review.{'opened' if r['open'] else 'closed'}" for r in records("reviews")
+    }
+    # a shipping rate is a lookup record; its amount lands only with its own (nested) currency
+    rate = mapped("shipping_rates", "shr_vC0QqTrMvCRitPZH3KGA7I2j")["_acme"]["stripe"]
+    assert (rate["amount"], rate["currency"]) == (3559, "eur")
+    assert mapped("setup_attempts", "setatt_Sq0EnUtVSrblpk2y6izAJuOa")["identityMap"][NS][0]["primary"] is True
