@@ -24,7 +24,9 @@ CHANGES = {"updates": 12, "deletes": 4, "creates": 6, "remove_items": 2}
 # whole when their parent changes; balance transactions (no events) are re-read over a recent window; the
 # `events` stream carries every event, including those of creations.
 CHILD_PARENT_FIELD = {"line_item": "invoiceId", "subscription_item": "subscriptionId"}
-NOT_ONE_TO_ONE = {"balance_transaction", "event", *CHILD_PARENT_FIELD}
+# Children of Connect objects and payouts are re-read whole with their parent too.
+CONNECT_CHILDREN = {"transfer_reversal", "fee_refund", "person", "bank_account"}
+NOT_ONE_TO_ONE = {"balance_transaction", "event", *CHILD_PARENT_FIELD, *CONNECT_CHILDREN}
 
 
 class PipelineRuns:
@@ -44,7 +46,8 @@ class PipelineRuns:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRuns]:
     workdir: Path = tmp_path_factory.mktemp("meltano-run")
-    with LocalPipeline(workdir, customers=40, seed=11) as pipeline:
+    # A connected account, so the platform's Connect streams (accounts, persons, bank accounts) hold objects.
+    with LocalPipeline(workdir, customers=40, seed=11, accounts="acct_pipeline_shop1") as pipeline:
         pipeline.install()
         yield PipelineRuns(pipeline)
 
