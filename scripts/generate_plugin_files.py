@@ -377,7 +377,8 @@ def change_paths(entry: Any) -> tuple[str, str, str]:
     updated = "its events"
     if entry.reread_when_changed:
         other, list_filter = entry.reread_when_changed
-        updated += f"; and a re-read by `{list_filter}=` of every `{other}` that changed (Stripe sends no event)"
+        events = " / ".join(f"`{t}`" for t in entry.reread_event_types) or "event"
+        updated += f"; and a re-read by `{list_filter}=` for every `{other}` {events} (Stripe sends no event)"
     if entry.deletion_event_types:
         deleted = ", ".join(f"`{t}`" for t in entry.deletion_event_types) + ": `is_deleted` record"
     else:

@@ -89,6 +89,8 @@ class StripeStream:
             whole list newest first (children are read through their parent and never need it).
         reread_when_changed: ``(stream, list filter)``: also re-read this stream's objects whose ``filter`` is an
             object that stream saw change (``("invoices", "invoice")`` for invoice items).
+        reread_event_types: which of that stream's events trigger the re-read (default: all of them);
+            ``("invoice.created",)`` for invoice items, which are only attached when an invoice is created.
 
     Child list paths name their parent with ``{parent_id}`` (``/v1/accounts/{parent_id}/persons``); the older
     ``{<object>_id}`` spelling (``{invoice_id}``) is accepted too.
@@ -112,6 +114,7 @@ class StripeStream:
     key_properties: tuple[str, ...] = ("id",)
     created_filter: bool = True
     reread_when_changed: tuple[str, str] | None = None
+    reread_event_types: tuple[str, ...] = ()
 
     @property
     def object_name(self) -> str:
@@ -241,6 +244,7 @@ STREAMS: tuple[StripeStream, ...] = (
         deletion_event_types=("invoiceitem.deleted",),
         # Stripe removed invoiceitem.updated: an item is attached to an invoice when the invoice is created.
         reread_when_changed=("invoices", "invoice"),
+        reread_event_types=("invoice.created",),
     ),
     StripeStream(
         name="invoice_line_items",

@@ -329,7 +329,8 @@ class StripeStream(Stream):
         """Objects of this stream that changed with another object (``reread_when_changed``), no event of theirs.
 
         Invoice items: Stripe sends no ``invoiceitem.updated`` when an item is attached to an invoice, so the
-        items of every invoice that changed since the bookmark are listed again (``invoice=`` filter).
+        items of every invoice created since the bookmark are listed again (``invoice=`` filter); only creation
+        attaches items (``reread_event_types``), so unchanged items of other changed invoices are not re-sent.
         """
         if self.entry.reread_when_changed is None:
             return
@@ -338,7 +339,7 @@ class StripeStream(Stream):
         changes = latest_changes(
             self._events_fetcher(),
             self._pool,
-            event_types=other.event_types,
+            event_types=self.entry.reread_event_types or other.event_types,
             deletion_types=other.deletion_event_types,
             since=since,
             until=until,

@@ -416,3 +416,59 @@ def test_checkout_radar_issuing_and_file_lists(emulator: EmulatorProcess) -> Non
     created = sorted(a["created"] for a in page_through(emulator, "issuing/authorizations"))
     gaps = [b - a for a, b in itertools.pairwise(created)]
     assert min(gaps) < 60 < max(gaps)
+
+
+# --- issue 9: H7
+
+
+def test_connect_lists_and_payout_reconciliation(emulator: EmulatorProcess) -> None:
+    accounts = page_through(emulator, "accounts")
+    assert [a["id"] for a in accounts] == [CONNECTED]
+    assert ok(emulator, "accounts", headers={"Stripe-Account": CONNECTED})["data"] == []  # an account has none
+    persons = page_through(emulator, f"accounts/{CONNECTED}/persons")
+    assert persons and persons == control(emulator, "GET", "objects/persons")
+    banks = page_through(emulator, f"accounts/{CONNECTED}/external_accounts", object="bank_account")
+    assert banks == accounts[0]["external_accounts"]["data"]
+    assert_error(
+        get(emulator, f"accounts/{CONNECTED}/persons", params={"created[gte]": "1"}), 400, param="created[gte]"
+    )
+    assert_error(get(emulator, "accounts/acct_unknown"), 404)
+    for path in ("topups", "application_fees"):
+        assert page_through(emulator, path) == control(emulator, "GET", f"objects/{path}")
+        assert_error(get(emulator, path, params={"foo": "1"}), 400, param="foo")
+    fees = control(emulator, "GET", "objects/application_fees")
+    refunded = next(f for f in fees if f["refunds"]["data"])
+    assert ok(emulator, f"application_fees/{refunded['id']}/refunds")["data"] == refunded["refunds"]["data"]
+    payout = control(emulator, "GET", "objects/payouts")[0]
+    paid = page_through(emulator, "balance_transactions", payout=payout["id"])
+    assert payout["balance_transaction"] in {t["id"] for t in paid}
+    pairs = [t for t in control(emulator, "GET", "objects/payout_balance_transactions") if t["payout"] == payout["id"]]
+    assert {t["id"] for t in pairs} == {t["id"] for t in paid}
+    assert_error(get(emulator, "balance_transactions", params={"payout": "po_missing"}), 404, param="payout")
+
+
+def test_disabled_products_context_and_changes_without_events(fresh: EmulatorProcess) -> None:
+    control(fresh, "POST", "products", json={"disabled": ["Connect"]})
+    error = assert_error(get(fresh, "application_fees"), 400, text="not set up to use Connect")
+    assert error["param"] is None  # about the account, not the request
+    assert get(fresh, "customers").status_code == 200
+    control(fresh, "POST", "products", json={"disabled": []})
+    assert get(fresh, "application_fees").status_code == 200
+
+    assert ok(fresh, "account", headers={"Stripe-Context": CONNECTED})["id"] == CONNECTED
+    assert control(fresh, "GET", "stats")["stripe_contexts"] == [CONNECTED]
+
+    events_before = len(page_through(fresh, "events", limit=100))
+    changes = control(fresh, "POST", "mutate", json={"creates_without_event": {"checkout_sessions": 1}})
+    (session_id,) = changes["created_without_event"]["checkout_sessions"]
+    assert ok(fresh, f"checkout/sessions/{session_id}")["status"] == "open"
+    assert len(page_through(fresh, "events", limit=100)) == events_before  # no event for it
+
+    attached = control(fresh, "POST", "mutate", json={"attach_items": 1})["attached"]
+    (item_id,), (invoice_id,) = attached["invoice_items"], attached["invoices"]
+    assert ok(fresh, f"invoiceitems/{item_id}")["invoice"] == invoice_id
+    newest = ok(fresh, "events", params={"limit": 1})["data"][0]
+    assert (newest["type"], newest["data"]["object"]["id"]) == ("invoice.created", invoice_id)
+
+    new = control(fresh, "POST", "accounts", json={"id": "acct_newshop9"})
+    assert new["created"] >= newest["created"] and "acct_newshop9" in {a["id"] for a in page_through(fresh, "accounts")}

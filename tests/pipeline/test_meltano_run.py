@@ -27,7 +27,9 @@ CHILD_PARENT_FIELD = {"line_item": "invoiceId", "subscription_item": "subscripti
 # --- issue 9: H8: a customer's balance transactions are re-read whole when the customer changes; credit note
 # lines with their credit note (no tenant field names it: not checked per parent).
 CHILD_PARENT_FIELD["customer_balance_transaction"] = "customerId"
-NOT_ONE_TO_ONE = {"balance_transaction", "event", "credit_note_line_item", *CHILD_PARENT_FIELD}
+# --- issue 9: H7: children of Connect objects and payouts are re-read whole with their parent too.
+CONNECT_CHILDREN = {"transfer_reversal", "fee_refund", "person", "bank_account"}
+NOT_ONE_TO_ONE = {"balance_transaction", "event", "credit_note_line_item", *CHILD_PARENT_FIELD, *CONNECT_CHILDREN}
 
 
 class PipelineRuns:
@@ -47,7 +49,8 @@ class PipelineRuns:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRuns]:
     workdir: Path = tmp_path_factory.mktemp("meltano-run")
-    with LocalPipeline(workdir, customers=40, seed=11) as pipeline:
+    # A connected account, so the platform's Connect streams (accounts, persons, bank accounts) hold objects.
+    with LocalPipeline(workdir, customers=40, seed=11, accounts="acct_pipeline_shop1") as pipeline:
         pipeline.install()
         yield PipelineRuns(pipeline)
 
