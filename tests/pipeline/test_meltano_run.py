@@ -27,6 +27,9 @@ CHILD_PARENT_FIELD = {"line_item": "invoiceId", "subscription_item": "subscripti
 # --- issue 9: H8: a customer's balance transactions are re-read whole when the customer changes; credit note
 # lines with their credit note (no tenant field names it: not checked per parent).
 CHILD_PARENT_FIELD["customer_balance_transaction"] = "customerId"
+# Invoice payments too: Stripe keeps an invoice's payment in step with the invoice (its `amount_remaining`, voiding)
+# without an event of the payment's own, so the payments of every invoice that changed are listed again.
+CHILD_PARENT_FIELD["invoice_payment"] = "invoiceId"
 # --- issue 9: H7: children of Connect objects and payouts are re-read whole with their parent too.
 CONNECT_CHILDREN = {"transfer_reversal", "fee_refund", "person", "bank_account"}
 NOT_ONE_TO_ONE = {"balance_transaction", "event", "credit_note_line_item", *CHILD_PARENT_FIELD, *CONNECT_CHILDREN}
