@@ -487,6 +487,8 @@ MONEY_FIELDS = (
     "unit_amount",
     "amount_off",
 )
+# Money held in a sub-object with its own currency (a shipping rate's `fixed_amount` {amount, currency}).
+NESTED_MONEY_FIELDS = ("fixed_amount",)
 
 
 _NUMBER_TYPES = (int, float)  # bool is not an amount: `type(True)` is `bool`
@@ -537,6 +539,12 @@ def unconvertible_amount(stream_name: str, record: dict[str, Any]) -> str | None
             if problem is not None:
                 return problem
             break  # one amount is enough: the record's currency is valid for all of them
+    for field in NESTED_MONEY_FIELDS:
+        nested = get(field)
+        if type(nested) is dict and _is_amount(nested.get("amount")):
+            problem = _currency_problem(f"{field}.currency", nested.get("currency"), nested["amount"], field)
+            if problem is not None:
+                return problem
     if stream_name in _LINE_STREAMS:
         lines_path, lines = _line_sources(stream_name, record)
     elif stream_name in _ITEM_STREAMS:
