@@ -341,6 +341,30 @@ CHANGE_PATHS: dict[str, tuple[str, str, str]] = {
         "(`status=draft`) and emits those whose content changed",
         "not deletable in Stripe: canceled, seen through its events",
     ),
+    # --- issue 9: H9
+    "checkout_session_line_items": (
+        "read with its session: the session's events, or the created-since listing for a session created `open` "
+        "with no event",
+        "a session's lines are fixed at creation; they are read again whenever the session changes",
+        "not deletable in Stripe; an expired session keeps its lines",
+    ),
+    "payment_links": (
+        "`payment_link.created`, and the list paged newest first down to the bookmark (the list has no `created` "
+        "filter)",
+        "`payment_link.updated` (deactivating a link is an update)",
+        "not deletable in Stripe: deactivated (`active: false`), an update",
+    ),
+    "setup_attempts": (
+        "read through its setup intent: a confirmation sends `setup_intent.succeeded` / `.setup_failed` / "
+        "`.requires_action`, which re-reads that intent's attempts; new intents are listed since the bookmark",
+        "attempts do not change after they end; the intent's events re-read them",
+        "not deletable in Stripe",
+    ),
+    "files": (
+        "`file.created`, and the list of what was created since the bookmark",
+        "files never change",
+        "not deletable through the API: they expire at `expires_at` (a field of the record)",
+    ),
 }
 
 
