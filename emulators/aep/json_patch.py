@@ -19,21 +19,10 @@ def _tokens(pointer: str) -> list[str]:
     return [part.replace("~1", "/").replace("~0", "~") for part in pointer[1:].split("/")]
 
 
-def _parent(document: Any, tokens: list[str], pointer: str) -> tuple[Any, str]:
+def _walk(document: Any, tokens: list[str], pointer: str) -> Any:
+    """The node at ``tokens`` below ``document``; ``pointer`` names it in the error when it does not exist."""
     node = document
-    for token in tokens[:-1]:
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            raise PatchError(f"path {pointer!r} does not exist")
-    return node, tokens[-1]
-
-
-def _get(document: Any, pointer: str) -> Any:
-    node = document
-    for token in _tokens(pointer):
+    for token in tokens:
         if isinstance(node, dict) and token in node:
             node = node[token]
         elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
@@ -41,6 +30,14 @@ def _get(document: Any, pointer: str) -> Any:
         else:
             raise PatchError(f"path {pointer!r} does not exist")
     return node
+
+
+def _parent(document: Any, tokens: list[str], pointer: str) -> tuple[Any, str]:
+    return _walk(document, tokens[:-1], pointer), tokens[-1]
+
+
+def _get(document: Any, pointer: str) -> Any:
+    return _walk(document, _tokens(pointer), pointer)
 
 
 def _add(document: Any, pointer: str, value: Any) -> Any:
