@@ -17,7 +17,10 @@ from scripts.generate_plugin_files import EMULATOR_DATASETS
 from scripts.meltano_pipeline import LocalPipeline, RunResult
 from tests.pipeline.conftest import COMPARED_STREAMS, assert_valid_xdm, stripe_ids_by_object
 
-pytestmark = pytest.mark.timeout(600)
+# `meltano run` in the repository's own project: its `.meltano/run/` (the catalog file Meltano rewrites for the
+# tap at every run) is shared, so these tests never run at the same time as each other
+# (`make test` distributes with `--dist loadgroup`).
+pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("repo-meltano-project")]
 
 CHANGES = {"updates": 12, "deletes": 4, "creates": 6, "remove_items": 2}
 # Streams whose second-run records are not one-to-one with the emulator's changes: children are re-read

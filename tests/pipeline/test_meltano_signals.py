@@ -18,7 +18,10 @@ import pytest
 
 from scripts.meltano_pipeline import MELTANO, REPO_ROOT, STATE_ID, LocalPipeline
 
-pytestmark = pytest.mark.timeout(300)
+# `meltano run` in the repository's own project: its `.meltano/run/` (the catalog file Meltano rewrites for the
+# tap at every run) is shared, so these tests never run at the same time as each other
+# (`make test` distributes with `--dist loadgroup`).
+pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("repo-meltano-project")]
 
 STATE_ID_SUFFIX = "signals"  # a state id of its own: the other Meltano tests' state is not touched
 PLUGINS = ("tap-stripe-aep", "target-aep")
