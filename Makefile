@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # pytest exits 5 when it collects no tests: a suite that runs nothing is a failure, not a pass.
-# Tests run in parallel, one worker per core (at most 4; every test starts its own emulators on free ports).
+# Tests run in parallel, one worker per core (at most 4; every test starts its own emulators on free ports); tests
+# marked with one xdist_group (those sharing the repository's Meltano project) run on one worker.
 test: $(STAMP)
 	@$(PY) -m pytest tests --numprocesses=auto --maxprocesses=4 --dist loadgroup; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \

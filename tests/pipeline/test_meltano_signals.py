@@ -18,10 +18,9 @@ import pytest
 
 from scripts.meltano_pipeline import MELTANO, REPO_ROOT, STATE_ID, LocalPipeline
 
-# `meltano run` in the repository's own project: its `.meltano/run/` (the catalog file Meltano rewrites for the
-# tap at every run) is shared, so these tests never run at the same time as each other
-# (`make test` distributes with `--dist loadgroup`).
-pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("repo-meltano-project")]
+# Both files run `meltano` in the repository's own project (its .meltano folder: plugin venvs, catalog cache, state
+# database), so under pytest-xdist they share one worker (`--dist loadgroup` in the Makefile) instead of racing.
+pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("repository-meltano-project")]
 
 STATE_ID_SUFFIX = "signals"  # a state id of its own: the other Meltano tests' state is not touched
 PLUGINS = ("tap-stripe-aep", "target-aep")
