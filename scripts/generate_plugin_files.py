@@ -320,29 +320,113 @@ def readme_table(cls: Any) -> str:
     return "\n".join(rows)
 
 
-CHANGE_SOURCES = {
-    "events": "its `/v1/events` types",
-    "parent_events": "its parent's events (children re-read)",
-    "recent_created_window": "a re-read from the bookmark or the oldest pending one (Stripe sends no events)",
-    "append_only": "new events only (events never change)",
+# Streams whose changes travel a way the catalog row alone does not say (creation, update, deletion).
+CHANGE_PATHS: dict[str, tuple[str, str, str]] = {
+    # --- issue 9: H8
+    "customer_balance_transactions": (
+        "no event of its own: a new one moves the customer's `balance` (`customer.updated`), so the transactions "
+        "of every customer that changed are re-read; new customers are listed since the bookmark",
+        "only `description` / `metadata` change; re-read with the customer's next change",
+        "not deletable in Stripe",
+    ),
+    "payment_methods": (
+        "`payment_method.attached`, and new customers listed since the bookmark with their methods",
+        "its events (`payment_method.updated`, `.automatically_updated`)",
+        "detaching: `payment_method.detached`: `is_deleted` record (`customer: null`)",
+    ),
+    "quotes": (
+        "its creation event, and the list of what was created since the bookmark (the list has no `created` "
+        "filter: paged newest first down to the bookmark)",
+        "its events; a draft changes with no event (no `quote.updated`): each run lists the drafts "
+        "(`status=draft`) and emits those whose content changed",
+        "not deletable in Stripe: canceled, seen through its events",
+    ),
+    # --- issue 9: H9
+    "checkout_session_line_items": (
+        "read with its session: the session's events, or the created-since listing for a session created `open` "
+        "with no event",
+        "a session's lines are fixed at creation; they are read again whenever the session changes",
+        "not deletable in Stripe; an expired session keeps its lines",
+    ),
+    "payment_links": (
+        "`payment_link.created`, and the list paged newest first down to the bookmark (the list has no `created` "
+        "filter)",
+        "`payment_link.updated` (deactivating a link is an update)",
+        "not deletable in Stripe: deactivated (`active: false`), an update",
+    ),
+    "setup_attempts": (
+        "read through its setup intent: a confirmation sends `setup_intent.succeeded` / `.setup_failed` / "
+        "`.requires_action`, which re-reads that intent's attempts; new intents are listed since the bookmark",
+        "attempts do not change after they end; the intent's events re-read them",
+        "not deletable in Stripe",
+    ),
+    "files": (
+        "`file.created`, and the list of what was created since the bookmark",
+        "files never change",
+        "not deletable through the API: they expire at `expires_at` (a field of the record)",
+    ),
 }
+
+
+def change_paths(entry: Any) -> tuple[str, str, str]:
+    """How a creation, an update and a deletion of one stream's objects reach the next run (README table)."""
+    if entry.name in CHANGE_PATHS:
+        return CHANGE_PATHS[entry.name]
+    source = entry.update_source.value
+    if source == "append_only":
+        return ("read from the bookmark by `created`", "events never change", "events are never deleted (Stripe "
+                "drops them after 30 days; a longer gap is logged)")  # fmt: skip
+    if source == "recent_created_window":
+        return ("re-read from the bookmark by `created` (Stripe sends no events)",
+                "the same re-read, from the oldest object still pending if older",
+                "not deletable in Stripe: a status change, seen by the re-read")  # fmt: skip
+    if source == "full_reread":
+        return ("the whole (small) list is re-read every run (Stripe sends no events)",
+                "the same re-read: objects whose content changed are emitted",
+                "not deletable in Stripe: archived or expired, an update seen by the re-read")  # fmt: skip
+    if source == "parent_events":
+        parent = f"`{entry.parent}`"
+        if entry.embedded_field:
+            deleted = ("a child no longer under its re-read parent (named in the event's `previous_attributes`), "
+                       "or a deleted parent: `is_deleted` records")  # fmt: skip
+        else:
+            deleted = ("a deleted parent: `is_deleted` records; one removed from a live parent is not flagged yet "
+                       "(see Limits)")  # fmt: skip
+        return (f"{parent} event, or a {parent} created since the bookmark (listed): its children are read",
+                f"any {parent} event: the parent's children are re-read", deleted)  # fmt: skip
+    if any(t.endswith(".created") for t in entry.event_types):
+        created = "its creation event, and the list of what was created since the bookmark (creations without one)"
+    else:
+        created = "the list of what was created since the bookmark (Stripe sends no creation event)"
+    updated = "its events"
+    if entry.reread_when_changed:
+        other, list_filter = entry.reread_when_changed
+        events = " / ".join(f"`{t}`" for t in entry.reread_event_types) or "event"
+        updated += f"; and a re-read by `{list_filter}=` for every `{other}` {events} (Stripe sends no event)"
+    if entry.deletion_event_types:
+        deleted = ", ".join(f"`{t}`" for t in entry.deletion_event_types) + ": `is_deleted` record"
+    else:
+        deleted = "not deletable in Stripe: it ends in a status change, seen through its events"
+    return created, updated, deleted
 
 
 def readme_streams_table() -> str:
     """The tap's streams: replication, key, parent, how changes are seen, the restricted-key permission."""
     tap = TapStripeAEP(config={"api_key": "sk_test_" + "0" * 24}, validate_config=False)
     rows = [
-        "| stream | Stripe list | replication | key | parent | changes seen through | permission |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| stream | Stripe list | key | parent | a creation reaches the next run by | an update | a deletion "
+        "| permission |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name in sorted(tap.streams):
         stream, entry = tap.streams[name], STREAMS_BY_NAME[name]
-        replication = f"{stream.replication_method.lower()} on `{stream.replication_key}`"
         key = ", ".join(f"`{k}`" for k in stream.primary_keys)
         parent = f"`{entry.parent}`" if entry.parent else ""
-        source = CHANGE_SOURCES[entry.update_source.value]
+        created, updated, deleted = change_paths(entry)
+        product = f" (Stripe {entry.product})" if entry.product else ""
         rows.append(
-            f"| `{name}` | `{entry.list_path}` | {replication} | {key} | {parent} | {source} | `{entry.permission}` |"
+            f"| `{name}`{product} | `{entry.list_path}` | {key} | {parent} | {created} | {updated} | {deleted} "
+            f"| `{entry.permission}` |"
         )
     return "\n".join(rows)
 

@@ -362,6 +362,18 @@ CONVENTION_FIELDS: Schema = {
 }
 
 
+# Fields the tap adds to a stream's objects beyond Stripe's own (and beyond the parent's id).
+ADDED_FIELDS: dict[str, Schema] = {
+    # --- issue 9: H8
+    "credit_note_line_items": {
+        "currency": {
+            "type": ["string", "null"],
+            "description": "The credit note's currency (added by the tap: Stripe's line has amounts but no currency).",
+        },
+    },
+}
+
+
 def stripe_class_info(stream: StripeStream) -> ClassInfo:
     """The parsed source of the stream's typed class in the installed stripe package."""
     cls = stream.stripe_class
@@ -376,6 +388,16 @@ def stream_schema(stream: StripeStream) -> tuple[Schema, set[str]]:
     properties = schema["properties"]
     properties["id"] = {**properties.get("id", {}), "type": "string"}
     properties.update(CONVENTION_FIELDS)
+    parent_field = stream.parent_field
+    if parent_field is not None and parent_field not in properties:
+        # The tap fills it in for children Stripe returns without it (a checkout line item, a payout's
+        # balance transaction): the record must say which parent it was read through.
+        properties[parent_field] = {
+            "type": ["string", "null"],
+            "description": f"Stripe id of the parent {stream.parent} object.",
+        }
+    for name, extra in ADDED_FIELDS.get(stream.name, {}).items():
+        properties.setdefault(name, extra)
     cls = stream.stripe_class
     return (
         {

@@ -1,4 +1,5 @@
-"""Stripe HTTP calls: pinned ``Stripe-Version``, Bearer auth, Connect header, shared rate limit, retries, paging.
+"""Stripe HTTP calls: pinned ``Stripe-Version``, Bearer auth, Connect and Organization headers, shared rate limit,
+retries, paging.
 
 Every request of the process goes through :meth:`StripeClient.get`. Threads share one :class:`TokenBucket`
 (Stripe limits requests per key, not per connection) and each thread keeps its own ``requests.Session``
@@ -50,12 +51,15 @@ class StripeClient:
         api_version: str,
         limiter: TokenBucket,
         user_agent: str = "tap-stripe-aep",
+        stripe_context: str | None = None,
     ) -> None:
         self._api_key = api_key
         self.api_url = api_url.rstrip("/")
         self.api_version = api_version
         self.limiter = limiter
         self.user_agent = user_agent
+        # Stripe Organizations: which account of the organization the key acts for, on every request.
+        self.stripe_context = stripe_context
         self._local = threading.local()
         # Seconds to add to the local clock to get Stripe's: windows and the 30-day event horizon are in
         # Stripe's time, which can differ from ours (and does, on purpose, in the emulator).
@@ -77,6 +81,8 @@ class StripeClient:
                     "User-Agent": self.user_agent,
                 }
             )
+            if self.stripe_context:
+                session.headers["Stripe-Context"] = self.stripe_context
             self._local.session = session
         return session
 
@@ -196,4 +202,6 @@ class StripeClient:
             )
         param = error.get("param")
         detail = f" (param: {param})" if param else ""
-        return StripeRequestError(f"Stripe refused GET {path}{where}: HTTP {status}: {message}{detail}", status=status)
+        return StripeRequestError(
+            f"Stripe refused GET {path}{where}: HTTP {status}: {message}{detail}", status=status, param=param
+        )

@@ -27,8 +27,11 @@ class ConfigError(TapStripeError, ConfigValidationError):
 class StripeAPIError(TapStripeError):
     """Stripe answered with an error the tap cannot recover from by retrying."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, param: str | None = None) -> None:
         self.status = status
+        # The request parameter Stripe blamed, if any: None on an error about the account itself (a product it
+        # has not activated), set on an error about the request the tap made.
+        self.param = param
         super().__init__(message)
 
 
@@ -42,6 +45,10 @@ class StripePermissionError(StripeAPIError):
 
 class StripeRequestError(StripeAPIError):
     """400/404: Stripe refused the request; the message carries Stripe's explanation and parameter."""
+
+
+class ConnectAccountsError(StripeAPIError):
+    """``account_ids: ["*"]`` but the platform's connected accounts cannot be listed."""
 
 
 class StripeRetriesExhaustedError(StripeAPIError):

@@ -21,17 +21,38 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_stripe_aep.client import StripeClient
-from tap_stripe_aep.errors import ConfigError, StripePermissionError, TapStripeError
+from tap_stripe_aep.errors import (
+    ConfigError,
+    ConnectAccountsError,
+    StripePermissionError,
+    StripeRequestError,
+    TapStripeError,
+)
 from tap_stripe_aep.interruption import SignalGate, exit_code_for, signal_name
 from tap_stripe_aep.prefetch import Prefetcher
 from tap_stripe_aep.rate_limit import shared_bucket
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION
-from tap_stripe_aep.streams import billing, catalog, events, payments
+from tap_stripe_aep.streams import (
+    billing,
+    billing_documents,
+    catalog,
+    checkout,
+    connect,
+    customer_children,
+    events,
+    files,
+    issuing,
+    payments,
+    radar,
+)
 from tap_stripe_aep.streams.base import StripeStream
 from tap_stripe_aep.writer import FastSingerWriter
 
 KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
 ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9_]+")
+# An account id, or a path of them (acct_org/acct_child); a space or newline would break the header.
+STRIPE_CONTEXT = re.compile(r"[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*")
+ALL_ACCOUNTS = "*"  # account_ids ["*"]: every connected account of the platform
 # After the prefix a key is letters, digits and underscores. Anything else (a pasted newline or space) would
 # make ``requests`` refuse the Authorization header with an exception that quotes the whole key.
 KEY_BODY = re.compile(r"[A-Za-z0-9_]+")
@@ -51,6 +72,16 @@ STREAM_TYPES: list[type[StripeStream]] = [
     *payments.STREAM_TYPES,
     *catalog.STREAM_TYPES,
     *events.STREAM_TYPES,
+    # --- issue 9: H7
+    *connect.STREAM_TYPES,
+    # --- issue 9: H8 (billing and customers)
+    *customer_children.STREAM_TYPES,
+    *billing_documents.STREAM_TYPES,
+    # --- issue 9: H9
+    *checkout.STREAM_TYPES,
+    *files.STREAM_TYPES,
+    *radar.STREAM_TYPES,
+    *issuing.STREAM_TYPES,
 ]
 
 
@@ -84,7 +115,14 @@ class TapStripeAEP(Tap):
             "account_ids",
             th.ArrayType(th.StringType),
             description="Connect accounts (acct_...) to read with the Stripe-Account header, each its own state "
-            "partition. Default: the key's own account.",
+            'partition; ["*"]: every connected account of the platform, listed from /v1/accounts at the start '
+            "of each run (new accounts are picked up on the next run). Default: the key's own account.",
+        ),
+        th.Property(
+            "stripe_context",
+            th.StringType,
+            description="Sent as the Stripe-Context header on every request (Stripe Organizations: the account "
+            "of the organization the key reads, e.g. acct_...). Default: none.",
         ),
         th.Property(
             "max_requests_per_second",
@@ -209,6 +247,7 @@ class TapStripeAEP(Tap):
             api_url=self.config.get("api_url") or "https://api.stripe.com",
             api_version=STRIPE_API_VERSION,
             limiter=shared_bucket(self.max_requests_per_second),
+            stripe_context=self.config.get("stripe_context") or None,
         )
 
     @property
@@ -243,8 +282,36 @@ class TapStripeAEP(Tap):
         return int(_parse_datetime(start).timestamp()) if start else None
 
     def account_ids(self) -> list[str]:
-        """The accounts to read: the configured Connect accounts, else the key's own (looked up once)."""
-        return list(self.config.get("account_ids") or []) or [self._own_account_id]
+        """The accounts to read: the configured Connect accounts (``*``: all, listed once), else the key's own."""
+        configured = list(self.config.get("account_ids") or [])
+        if configured == [ALL_ACCOUNTS]:
+            return self._connected_accounts
+        return configured or [self._own_account_id]
+
+    @property
+    def platform_account_id(self) -> str:
+        """The key's own account: where ``platform_only`` streams (connected accounts themselves) are read."""
+        return self._own_account_id
+
+    @cached_property
+    def _connected_accounts(self) -> list[str]:
+        """Every connected account of the platform, oldest first, from ``/v1/accounts`` (the platform's key)."""
+        accounts: list[dict[str, Any]] = []
+        try:
+            for page in self.stripe_client.list_pages(
+                "/v1/accounts", stream="accounts", permission="rak_connected_account_read"
+            ):
+                accounts.extend(page.get("data") or [])
+        except StripeRequestError as exc:
+            raise ConnectAccountsError(
+                f"setting 'account_ids' is [\"*\"], but the platform's connected accounts cannot be listed "
+                f"(is Connect activated for this account?): {exc}"
+            ) from exc
+        for account in accounts:
+            self._accounts[str(account["id"])] = account
+        ordered = sorted(accounts, key=lambda a: (int(a.get("created") or 0), str(a["id"])))
+        self.logger.info('account_ids ["*"]: %d connected accounts', len(ordered))
+        return [str(account["id"]) for account in ordered]
 
     def stripe_now(self, account: str) -> int:
         """Stripe's current time for ``account``, learned once per run.
@@ -279,9 +346,9 @@ class TapStripeAEP(Tap):
         names = [s.name for s in streams]
         if stream_name not in names:
             return
-        accounts = self.account_ids()
         here = names.index(stream_name)
         for stream in streams[here:]:
+            accounts = stream.partition_accounts()
             for other in accounts:
                 if stream.name == stream_name and accounts.index(other) <= accounts.index(account):
                     continue
@@ -332,10 +399,17 @@ def config_problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     if accounts is not None:
         if not isinstance(accounts, list):
             problems.append(("account_ids", "must be a list of Connect account ids (acct_...)"))
-        else:
+        elif ALL_ACCOUNTS in accounts and accounts != [ALL_ACCOUNTS]:
+            problems.append(("account_ids", '"*" (every connected account) must be the only entry'))
+        elif accounts != [ALL_ACCOUNTS]:
             bad = [a for a in accounts if not isinstance(a, str) or not ACCOUNT_ID.fullmatch(a)]
             if bad:
                 problems.append(("account_ids", f"not Connect account ids (acct_ + letters/digits): {bad!r}"))
+    context = config.get("stripe_context")
+    if context is not None and (not isinstance(context, str) or not STRIPE_CONTEXT.fullmatch(context)):
+        problems.append(
+            ("stripe_context", f"must be an account id or a path of ids (acct_.../acct_...), got {context!r}")
+        )
     for setting in ("max_requests_per_second", "max_concurrency", "backfill_window_days"):
         value = config.get(setting)
         # The SDK reads a config file's decimals as Decimal (12.5 in tap.json arrives as Decimal('12.5')).

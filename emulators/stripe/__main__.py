@@ -31,6 +31,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate-limit", type=float, default=0.0, help="requests/s per API key; 0 = off")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="0..1 share of requests answered 500 or dropped")
     parser.add_argument("--history-days", type=int, default=730)
+    parser.add_argument(
+        "--disabled-products",
+        default="",
+        help="products every account lacks, comma separated (Issuing,Connect): their lists answer Stripe's error",
+    )
     parser.add_argument("--now", type=int, default=None, help="the emulator's start time (Unix seconds)")
     args = parser.parse_args(argv)
 
@@ -44,6 +49,9 @@ def main(argv: list[str] | None = None) -> None:
         knobs=Knobs(latency_ms=args.latency_ms, rate_limit=args.rate_limit, fault_rate=args.fault_rate),
         now=args.now,
     )
+    disabled = {p.strip() for p in args.disabled_products.split(",") if p.strip()}
+    if disabled:
+        emulator.disabled_products = {account: set(disabled) for account in emulator.data}
     server = StripeServer((args.host, args.port), emulator)
     print(
         f"stripe emulator: {args.customers} customers x {len(emulator.data)} account(s) "

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from emulators.stripe import api_customer_billing, objects_storefront
 from emulators.stripe.errors import ApiError, missing
 from emulators.stripe.events import matching_types
 from emulators.stripe.expansion import ANY, check_path, expand
@@ -35,7 +36,7 @@ LIST_ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "plans": ("plans", frozenset({"active", "product"})),
     "coupons": ("coupons", frozenset()),
     "promotion_codes": ("promotion_codes", frozenset({"active", "code", "coupon", "customer"})),
-    "balance_transactions": ("balance_transactions", frozenset({"currency", "source", "type"})),
+    "balance_transactions": ("balance_transactions", frozenset({"currency", "payout", "source", "type"})),
     "payouts": ("payouts", frozenset({"status", "destination"})),
     "disputes": ("disputes", frozenset({"charge", "payment_intent"})),
     "checkout/sessions": ("checkout_sessions", frozenset({"customer", "payment_intent", "status", "subscription"})),
@@ -43,8 +44,53 @@ LIST_ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "setup_intents": ("setup_intents", frozenset({"customer", "payment_method"})),
     "transfers": ("transfers", frozenset({"destination", "transfer_group"})),
     "events": ("events", frozenset({"type", "types"})),
+    # --- issue 9: H7
+    "application_fees": ("application_fees", frozenset({"charge"})),
+    "topups": ("top_ups", frozenset({"status"})),
+    # --- issue 9: H8
+    "tax_rates": ("tax_rates", frozenset({"active", "inclusive"})),
+    "subscription_schedules": ("subscription_schedules", frozenset({"customer", "scheduled"})),
+    "quotes": ("quotes", frozenset({"customer", "status", "test_clock"})),
+    "invoice_payments": ("invoice_payments", frozenset({"invoice", "status"})),
+    "billing/meters": ("billing_meters", frozenset({"status"})),
+    # --- issue 9: H9
+    "payment_links": ("payment_links", frozenset({"active"})),
+    "shipping_rates": ("shipping_rates", frozenset({"active", "currency"})),
+    "setup_attempts": ("setup_attempts", frozenset({"setup_intent"})),
+    "files": ("files", frozenset({"purpose"})),
+    "file_links": ("file_links", frozenset({"expired", "file"})),
+    "radar/early_fraud_warnings": ("early_fraud_warnings", frozenset({"charge", "payment_intent"})),
+    "reviews": ("reviews", frozenset()),
+    "issuing/authorizations": ("issuing_authorizations", frozenset({"card", "cardholder", "status"})),
+    "issuing/cardholders": ("issuing_cardholders", frozenset({"email", "phone_number", "status", "type"})),
+    "issuing/cards": (
+        "issuing_cards",
+        frozenset({"cardholder", "exp_month", "exp_year", "last4", "personalization_design", "status", "type"}),
+    ),
+    "issuing/disputes": ("issuing_disputes", frozenset({"status", "transaction"})),
+    "issuing/transactions": ("issuing_transactions", frozenset({"card", "cardholder", "type"})),
 }
+# Child lists served from the list their parent embeds: parent stream -> (embedding field, child object name).
+CHILD_LISTS: dict[str, tuple[str, str]] = {
+    "invoices": ("lines", "line_item"),
+    "subscriptions": ("items", "subscription_item"),
+    # --- issue 9: H7
+    "application_fees": ("refunds", "fee_refund"),
+    "transfers": ("reversals", "transfer_reversal"),
+}
+# Lists under a namespace (``/v1/issuing/cards``): the resource is the first two path segments.
+NAMESPACED_PATHS = tuple(path for path in LIST_ROUTES if "/" in path)
+# Stripe's payment link list takes no `created` filter (and the object has no `created` field).
+NO_CREATED_FILTER = frozenset({"payment_links"})
 STREAM_PATHS = {stream: path for path, (stream, _) in LIST_ROUTES.items()}
+# Child stream -> the parent stream whose embedded lists hold its objects (for the control API's dumps).
+CHILD_DUMPS: dict[str, str] = {
+    "invoice_line_items": "invoices",
+    "subscription_items": "subscriptions",
+    # --- issue 9: H7
+    "application_fee_refunds": "application_fees",
+    "transfer_reversals": "transfers",
+}
 SUBSCRIPTION_STATUSES = frozenset(
     {
         "active",
@@ -60,7 +106,7 @@ SUBSCRIPTION_STATUSES = frozenset(
     }
 )
 _HIDDEN_BY_DEFAULT = frozenset({"canceled", "incomplete_expired"})
-_BOOLEAN_FILTERS = frozenset({"active", "shippable"})
+_BOOLEAN_FILTERS = frozenset({"active", "shippable", "inclusive", "expired"})
 _SOURCE_STREAMS = {"ch_": "charges", "re_": "refunds", "po_": "payouts", "py_": "charges"}
 
 
@@ -79,14 +125,26 @@ class AccountApi:
 
     def list_page(self, path: str, raw_query: str) -> bytes:
         stream, filters = LIST_ROUTES[path]
-        query = parse_query(raw_query, filters=filters)
+        takes_created = stream not in NO_CREATED_FILTER and path not in api_customer_billing.LISTS_WITHOUT_CREATED
+        query = parse_query(raw_query, filters=filters, created=takes_created)
         seq = self.sequence(stream)
+        # --- issue 9: H8: lists a customer can include (`expand[]=data.tax_ids`), not references to expand
+        included = [item for item in query.expand if api_customer_billing.is_includable(stream, item)]
+        query.expand = [item for item in query.expand if item not in included]
+        # A session's `line_items` is includable (not a reference): expanding it embeds the first page of lines.
+        with_lines = stream == "checkout_sessions" and "data.line_items" in query.expand
+        query.expand = [item for item in query.expand if not (with_lines and item == "data.line_items")]
         for item in query.expand:
             check_path(seq.object_name, item, is_list=True)
         predicate = self._predicate(stream, query)
         lo, hi = self._created_range(seq, query)
+        if stream == "balance_transactions" and "payout" in query.filters:
+            paid_lo, paid_hi = self._paid_out_range(query.filters["payout"])
+            lo, hi = max(lo, paid_lo), min(hi, paid_hi)
         if stream == "events":
             lo = max(lo, seq.bound(self.emulator.clock.now() - EVENT_RETENTION, right=False))
+        if stream == "setup_attempts":
+            lo, hi = self._setup_attempt_range(query, lo, hi)
         types = self._event_types(query) if stream == "events" else None
         if query.starting_after is not None:
             hi = min(hi, self._position(seq, query.starting_after, "starting_after"))
@@ -103,8 +161,15 @@ class AccountApi:
         if query.ending_before is not None:
             found.reverse()
         url = "/v1/" + path
-        if query.expand:
+        if with_lines:
+            objects = [
+                self._expanded(self._with_lines(seq.get(i)), seq.object_name, query.expand, is_list=True) for i in found
+            ]
+            return _list_json(objects, has_more, url)
+        if query.expand or included:
             objects = [self._expanded(seq.get(i), seq.object_name, query.expand, is_list=True) for i in found]
+            if included:
+                objects = [api_customer_billing.with_included(self, obj, included) for obj in objects]
             return _list_json(objects, has_more, url)
         return _list_bytes([seq.encoded(i) for i in found], has_more, url)
 
@@ -112,11 +177,20 @@ class AccountApi:
         """Invoice lines and subscription items: pages of the list embedded in the parent, in its order."""
         filters = frozenset({param}) if param else frozenset()
         query = parse_query(raw_query, filters=filters, created=False)
-        field, object_name = ("lines", "line_item") if parent_stream == "invoices" else ("items", "subscription_item")
+        field, object_name = CHILD_LISTS[parent_stream]
         for item in query.expand:
             check_path(object_name, item, is_list=True)
         parent = self.retrieve_object(parent_stream, parent_id, param=param, status=404)
         items: list[Obj] = parent[field]["data"]
+        url = (
+            "/v1/subscription_items"
+            if parent_stream == "subscriptions"
+            else f"/v1/{STREAM_PATHS[parent_stream]}/{parent_id}/{field}"
+        )
+        return self._child_page(items, query, object_name, url)
+
+    def _child_page(self, items: list[Obj], query: ListQuery, object_name: str, url: str) -> bytes:
+        """One page of a child list held in full (a parent's lines or items), in the list's order."""
         ids = [item["id"] for item in items]
         start, stop = 0, len(items)
         if query.starting_after is not None:
@@ -127,9 +201,36 @@ class AccountApi:
             page, has_more = items[start:stop], start > 0
         else:
             page, has_more = items[start : start + query.limit], start + query.limit < stop
-        url = f"/v1/invoices/{parent_id}/lines" if parent_stream == "invoices" else "/v1/subscription_items"
         page = [self._expanded(item, object_name, query.expand, is_list=True) for item in page]
         return _list_json(page, has_more, url)
+
+    def _setup_attempt_range(self, query: ListQuery, lo: int, hi: int) -> tuple[int, int]:
+        """Stripe requires ``setup_intent``. Generated attempt k belongs to setup intent k; attempts made later
+        (a confirmation) follow the generated ones, so the range is attempt k and those (the filter picks)."""
+        intent = query.filters.get("setup_intent")
+        if not intent:
+            raise ApiError(400, "Missing required param: setup_intent.", code="parameter_missing", param="setup_intent")
+        index = self.data.seq["setup_intents"].index_of(intent)
+        if index is None:
+            raise missing("setup_intent", intent, param="setup_intent", status=404)
+        attempts = self.data.seq["setup_attempts"]
+        last = len(attempts) if len(attempts) > attempts.base_count else index + 1
+        return max(lo, min(index, attempts.base_count)), min(hi, last)
+
+    def _with_lines(self, session: Obj) -> Obj:
+        lines = objects_storefront.checkout_line_items(self.data, session)
+        url = f"/v1/checkout/sessions/{session['id']}/line_items"
+        page = {"object": "list", "data": lines[:10], "has_more": len(lines) > 10, "url": url}
+        return {**session, "line_items": page}
+
+    def checkout_line_items(self, session_id: str, raw_query: str) -> bytes:
+        """``/v1/checkout/sessions/{id}/line_items``: a session's lines (never embedded in the session)."""
+        query = parse_query(raw_query, filters=frozenset(), created=False)
+        for item in query.expand:
+            check_path("item", item, is_list=True)
+        session = self.retrieve_object("checkout_sessions", session_id, param=None)
+        items = objects_storefront.checkout_line_items(self.data, session)
+        return self._child_page(items, query, "item", f"/v1/checkout/sessions/{session_id}/line_items")
 
     def _created_range(self, seq: Sequence, query: ListQuery) -> tuple[int, int]:
         lo, hi = 0, len(seq)
@@ -173,10 +274,26 @@ class AccountApi:
         for name, value in query.filters.items():
             if (name in ("type", "types") and stream == "events") or (name == "status" and stream == "subscriptions"):
                 continue
+            if name == "payout" and stream == "balance_transactions":
+                continue  # a range of transactions, see _paid_out_range
             checks.append(_field_check(stream, name, value))
         if not checks:
             return None
         return lambda o: all(check(o) for check in checks)
+
+    def _paid_out_range(self, payout_id: str) -> tuple[int, int]:
+        """Balance transaction indices an automatic payout paid out: those since the previous payout, up to its own.
+
+        Stripe answers an unknown payout with a 404 naming the ``payout`` parameter.
+        """
+        payouts = self.data.seq["payouts"]
+        index = payouts.index_of(payout_id)
+        if index is None or not payouts.is_live(index):
+            raise missing("payout", payout_id, param="payout")
+        txns = self.data.seq["balance_transactions"]
+        since = payouts.created(index - 1) if index > 0 else None
+        lo = txns.bound(since, right=True) if since is not None else 0
+        return lo, txns.bound(payouts.created(index), right=True)
 
     # ---- retrieve -----------------------------------------------------------------------------------------
 
@@ -242,10 +359,28 @@ class AccountApi:
 
     def dump(self, stream: str) -> list[Obj]:
         """Every live object of ``stream``, newest first, unexpanded (child streams flattened)."""
-        if stream in ("invoice_line_items", "subscription_items"):
-            parent, field = ("invoices", "lines") if stream == "invoice_line_items" else ("subscriptions", "items")
+        if stream in api_customer_billing.DUMPED_HERE:  # --- issue 9: H8
+            return api_customer_billing.dump(self, stream)
+        if stream == "checkout_session_line_items":  # issue 9: H9 (lines are computed from the session)
+            sessions = self.data.seq["checkout_sessions"]
+            return [
+                item
+                for i in sessions.live_desc()
+                for item in objects_storefront.checkout_line_items(self.data, sessions.get(i))
+            ]
+        if stream in CHILD_DUMPS:
+            parent = CHILD_DUMPS[stream]
+            field = CHILD_LISTS[parent][0]
             seq = self.data.seq[parent]
             return [item for i in seq.live_desc() for item in seq.get(i)[field]["data"]]
+        if stream == "payout_balance_transactions":
+            found = []
+            for i in self.data.seq["payouts"].live_desc():
+                payout = self.data.seq["payouts"].get(i)
+                lo, hi = self._paid_out_range(payout["id"])
+                txns = self.data.seq["balance_transactions"]
+                found += [{**txns.get(t), "payout": payout["id"]} for t in range(hi - 1, lo - 1, -1)]
+            return found
         seq = self.sequence(stream)
         live = seq.live_desc()
         if stream == "events":
@@ -284,7 +419,16 @@ def _field_check(stream: str, name: str, value: str) -> Predicate:
         return lambda o: any(item["price"]["id"] == value for item in o["items"]["data"])
     if name == "subscription" and stream == "invoices":
         return lambda o: ((o.get("parent") or {}).get("subscription_details") or {}).get("subscription") == value
-    return lambda o: o.get(name) == value
+    return lambda o: _filter_value(o.get(name)) == value
+
+
+def _filter_value(value: Any) -> Any:
+    """A field as a query string compares to it: an embedded object by its id, a number as digits."""
+    if isinstance(value, dict):
+        return value.get("id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 def _child_position(ids: list[str], object_id: str, object_name: str, param: str) -> int:

@@ -33,6 +33,25 @@ CREATE_TYPES = {
     "checkout_sessions": "checkout.session.completed",
     "credit_notes": "credit_note.created",
     "setup_intents": "setup_intent.created",
+    # --- issue 9: H7
+    "application_fees": "application_fee.created",
+    "top_ups": "topup.created",
+    # --- issue 9: H8
+    "tax_rates": "tax_rate.created",
+    "subscription_schedules": "subscription_schedule.created",
+    "quotes": "quote.created",
+    "invoice_payments": "invoice_payment.paid",  # the only invoice payment event: open ones have none
+    "billing_meters": "billing.meter.created",
+    # --- issue 9: H9 (shipping rates, file links, setup attempts: Stripe sends no events)
+    "payment_links": "payment_link.created",
+    "files": "file.created",
+    "early_fraud_warnings": "radar.early_fraud_warning.created",
+    "reviews": "review.opened",
+    "issuing_cardholders": "issuing_cardholder.created",
+    "issuing_cards": "issuing_card.created",
+    "issuing_authorizations": "issuing_authorization.created",
+    "issuing_transactions": "issuing_transaction.created",
+    "issuing_disputes": "issuing_dispute.created",
 }
 # Stripe has no "<type>.updated" for payment intents, setup intents, checkout sessions or invoice items
 UPDATE_TYPES = {
@@ -50,6 +69,18 @@ UPDATE_TYPES = {
     "payouts": "payout.updated",
     "credit_notes": "credit_note.updated",
     "transfers": "transfer.updated",
+    # --- issue 9: H7
+    "application_fees": "application_fee.refunded",
+    "top_ups": "topup.succeeded",
+    # --- issue 9: H9 (a review's change is its closing; files never change)
+    "payment_links": "payment_link.updated",
+    "early_fraud_warnings": "radar.early_fraud_warning.updated",
+    "reviews": "review.closed",
+    "issuing_cardholders": "issuing_cardholder.updated",
+    "issuing_cards": "issuing_card.updated",
+    "issuing_authorizations": "issuing_authorization.updated",
+    "issuing_transactions": "issuing_transaction.updated",
+    "issuing_disputes": "issuing_dispute.updated",
 }
 DELETE_TYPES = {
     "customers": "customer.deleted",
@@ -59,6 +90,21 @@ DELETE_TYPES = {
     "coupons": "coupon.deleted",
     "invoice_items": "invoiceitem.deleted",
 }
+# --- issue 9: H8
+H8_CHANGE_TYPES = (
+    "payment_method.attached",
+    "payment_method.detached",
+    "payment_method.updated",
+    "customer.tax_id.created",
+    "customer.tax_id.deleted",
+    "tax_rate.updated",
+    "subscription_schedule.released",
+    "subscription_schedule.canceled",
+    "quote.finalized",
+    "quote.accepted",
+    "billing.meter.deactivated",
+    "invoice.voided",
+)
 ALL_TYPES = sorted(
     {
         *CREATE_TYPES.values(),
@@ -66,6 +112,10 @@ ALL_TYPES = sorted(
         *DELETE_TYPES.values(),
         "charge.failed",
         "checkout.session.expired",
+        "transfer.reversed",
+        "account.updated",
+        # --- issue 9: H8 (what POST /_emulator/mutate {"billing": n} sends)
+        *H8_CHANGE_TYPES,
     }
 )
 _CODES = list(CREATE_TYPES)
@@ -96,6 +146,8 @@ class EventLog:
         for i in range(seq.bound(since, right=False), seq.base_count):
             if _CODES[code] == "checkout_sessions" and seq.original(i)["status"] != "complete":
                 continue  # only completed sessions have an event
+            if _CODES[code] == "invoice_payments" and seq.original(i)["status"] != "paid":
+                continue  # invoice_payment.paid is the only event of an invoice payment
             yield seq.created(i), code, i
 
     @staticmethod

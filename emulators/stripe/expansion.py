@@ -43,6 +43,24 @@ EXPANDABLE: dict[str, dict[str, str]] = {
     "credit_note": {"customer": "customer", "invoice": "invoice"},
     "setup_intent": {"customer": "customer"},
     "event": {},
+    # --- issue 9: H9
+    "item": {},
+    "payment_link": {},
+    "shipping_rate": {},
+    "setup_attempt": {"customer": "customer", "setup_intent": "setup_intent"},
+    "file": {},
+    "file_link": {"file": "file"},
+    "radar.early_fraud_warning": {"charge": "charge", "payment_intent": "payment_intent"},
+    "review": {"charge": "charge", "payment_intent": "payment_intent"},
+    "issuing.cardholder": {},
+    "issuing.card": {},
+    "issuing.authorization": {"cardholder": "issuing.cardholder"},
+    "issuing.transaction": {
+        "authorization": "issuing.authorization",
+        "card": "issuing.card",
+        "cardholder": "issuing.cardholder",
+    },
+    "issuing.dispute": {"transaction": "issuing.transaction"},
 }
 # embedded lists one can expand through: object name -> field -> object name of the list's items
 NESTED: dict[str, dict[str, str]] = {

@@ -17,7 +17,14 @@ import heapq
 from array import array
 from collections.abc import Callable, Iterator
 
-from emulators.stripe import objects_billing, objects_catalog, objects_checkout, objects_payments
+from emulators.stripe import (
+    objects_billing,
+    objects_catalog,
+    objects_checkout,
+    objects_connect,
+    objects_customer_billing,
+    objects_payments,
+)
 from emulators.stripe.ids import IdCodec, Rng, mix64, stable_hash
 from emulators.stripe.sequence import Obj, Sequence, count_at
 
@@ -47,12 +54,41 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "credit_notes": ("credit_note", "cn_"),
     "setup_intents": ("setup_intent", "seti_"),
     "events": ("event", "evt_"),
+    # --- issue 9: H7
+    "application_fees": ("application_fee", "fee_"),
+    "top_ups": ("topup", "tu_"),
+    # --- issue 9: H8
+    "tax_rates": ("tax_rate", "txr_"),
+    "subscription_schedules": ("subscription_schedule", "sub_sched_"),
+    "quotes": ("quote", "qt_"),
+    "invoice_payments": ("invoice_payment", "inpay_"),
+    "billing_meters": ("billing.meter", "mtr_"),
+    # --- issue 9: H9
+    "payment_links": ("payment_link", "plink_"),
+    "shipping_rates": ("shipping_rate", "shr_"),
+    "setup_attempts": ("setup_attempt", "setatt_"),
+    "files": ("file", "file_"),
+    "file_links": ("file_link", "link_"),
+    "early_fraud_warnings": ("radar.early_fraud_warning", "issfr_"),
+    "reviews": ("review", "prv_"),
+    "issuing_cardholders": ("issuing.cardholder", "ich_"),
+    "issuing_cards": ("issuing.card", "ic_"),
+    "issuing_authorizations": ("issuing.authorization", "iauth_"),
+    "issuing_transactions": ("issuing.transaction", "ipi_"),
+    "issuing_disputes": ("issuing.dispute", "idp_"),
 }
 REFUND_EVERY, REFUND_AT, REFUND_DELAY = 10, 7, 2 * DAY
 DISPUTE_EVERY, DISPUTE_AT, DISPUTE_DELAY = 50, 23, 5 * DAY
 FAILED_EVERY, FAILED_AT = 20, 11
 CREDIT_NOTE_EVERY, CREDIT_NOTE_AT, CREDIT_NOTE_DELAY = 10, 5, 3 * DAY
 TXN_CHARGE, TXN_REFUND, TXN_PAYOUT = 0, 1, 2
+# --- issue 9: H9
+EFW_EVERY, EFW_AT, EFW_DELAY = 40, 17, 2 * DAY
+REVIEW_EVERY, REVIEW_AT, REVIEW_DELAY = 30, 13, 600
+FILE_LINK_EVERY, FILE_LINK_AT, FILE_LINK_DELAY = 3, 1, 3600
+TRANSACTION_EVERY, TRANSACTION_DELAY = 2, DAY
+ISSUING_DISPUTE_EVERY, ISSUING_DISPUTE_AT, ISSUING_DISPUTE_DELAY = 25, 7, 3 * DAY
+AUTHORIZATION_BURST = 10  # authorizations come in bursts: 10 within a few minutes (a team's travel day)
 
 
 def _clamp(value: int, low: int, high: int) -> int:
@@ -99,9 +135,32 @@ class AccountData:
             "credit_notes", invoices, CREDIT_NOTE_EVERY, CREDIT_NOTE_AT, CREDIT_NOTE_DELAY, objects_checkout.credit_note
         )
         self._add_spread("setup_intents", 3 * n // 10, objects_checkout.setup_intent)
+        self._add_checkout_radar_issuing_files(n)  # issue 9: H9
         self.line_codec = IdCodec("il_", self.salt ^ 0x11)
         self.item_codec = IdCodec("si_", self.salt ^ 0x12)
         self._merge_balance_transactions()
+        # --- issue 9: H7. Application fees are the platform's (collected on its connected accounts' charges).
+        if self.is_platform:
+            fee = objects_connect.application_fee
+            self._add_child("application_fees", charges, objects_connect.FEE_EVERY, objects_connect.FEE_AT, 0, fee)
+        else:
+            self._add("application_fees", 0, lambda _k: self.start, objects_connect.application_fee)
+        # Top-ups come in bursts: a few a month, more in the last quarter (a business growing into payouts).
+        self._add_burst("top_ups", max(3, n // 15), objects_connect.topup)
+        # --- issue 9: H8
+        self._add_spread("tax_rates", _clamp(4 + n // 40, 4, 500), objects_customer_billing.tax_rate, catalog=True)
+        self._add_growing("subscription_schedules", max(6, n // 8), objects_customer_billing.subscription_schedule)
+        self._add_growing("quotes", max(7, n // 6), objects_customer_billing.quote)
+        self._add_child("invoice_payments", invoices, 1, 0, 3600, objects_customer_billing.invoice_payment)
+        self._add_spread("billing_meters", _clamp(3 + n // 200, 3, 200), objects_customer_billing.billing_meter,
+                         catalog=True)  # fmt: skip
+        # A customer's payment methods, tax ids and balance transactions once a mutation changed them (customer
+        # index -> list, newest first); the others are generated from the customer's index.
+        self.customer_lists: dict[str, dict[int, list[Obj]]] = {
+            name: {} for name in objects_customer_billing.CUSTOMER_LISTS
+        }
+        self.customer_lists_added: dict[tuple[str, int], int] = {}  # (list, customer index) -> objects added
+        self.detached: dict[str, Obj] = {}  # payment methods detached from their customer: still retrievable
 
     # ---- layout -------------------------------------------------------------------------------------------
 
@@ -163,6 +222,102 @@ class AccountData:
 
         due = _bisect_count(possible, created_at, self.end)
         self._add(name, due, created_at, build)
+
+    def _add_burst(self, name: str, count: int, build: Callable[[AccountData, int], Obj]) -> None:
+        """``count`` objects, half of them in the last tenth of the history: uneven, like real growth."""
+        start, end = self.start, self.end
+        early = count // 2
+        split = end - (end - start) // 10
+        salt = stable_hash(self.salt, name, "created")
+
+        def created_at(i: int) -> int:
+            jitter = (mix64(salt + i) % 900) / 1000.0
+            if i < early:
+                return start + int((i + jitter) * (split - start) / max(1, early))
+            return split + int((i - early + jitter) * (end - split) / max(1, count - early))
+
+        self._add(name, count, created_at, build)
+
+    def _add_growing(self, name: str, count: int, build: Callable[[AccountData, int], Obj]) -> None:
+        """Objects whose rate grows over the history (a business adopting the feature): most are recent, and
+        a burst of a tenth of them falls in one week, two thirds of the way through."""
+        start, end = self.start, self.end
+        salt = stable_hash(self.salt, name, "created")
+        burst_from, burst = int(count * 0.6), max(1, count // 10)
+        burst_start = start + int((end - start) * 2 / 3)
+
+        def created_at(i: int) -> int:
+            jitter = (mix64(salt + i) % 900) / 1000.0
+            if i < burst_from:  # growing: the square root puts more objects in later slots
+                return start + int((burst_start - start) * ((i + jitter) / burst_from) ** 0.5)
+            if i < burst_from + burst:
+                return burst_start + int((i - burst_from + jitter) * 7 * DAY / burst)
+            rest, after = count - burst_from - burst, burst_start + 7 * DAY
+            return after + int((end - after) * ((i - burst_from - burst + jitter) / rest) ** 0.5)
+
+        self._add(name, count, created_at, build)
+
+    # --- issue 9: H9 -------------------------------------------------------------------------------------------
+
+    def _add_checkout_radar_issuing_files(self, n: int) -> None:
+        """Payment links, shipping rates, setup attempts, files and links, Radar, Issuing: uneven on purpose
+        (growing lists, bursts of authorizations, JPY/KWD amounts through ``fake.currency``)."""
+        from emulators.stripe import objects_issuing, objects_radar_files, objects_storefront
+
+        self._add_growing_in_bursts("payment_links", _clamp(2 + n // 20, 2, 20_000), objects_storefront.payment_link)
+        self._add_spread("shipping_rates", _clamp(2 + n // 40, 2, 500), objects_storefront.shipping_rate, catalog=True)
+        self._add_child("setup_attempts", self.seq["setup_intents"], 1, 0, 5, objects_storefront.setup_attempt)
+        self._add_growing_in_bursts("files", n // 5, objects_radar_files.file)
+        self._add_child(
+            "file_links",
+            self.seq["files"],
+            FILE_LINK_EVERY,
+            FILE_LINK_AT,
+            FILE_LINK_DELAY,
+            objects_radar_files.file_link,
+        )
+        charges = self.seq["charges"]
+        self._add_child(
+            "early_fraud_warnings", charges, EFW_EVERY, EFW_AT, EFW_DELAY, objects_radar_files.early_fraud_warning
+        )
+        self._add_child("reviews", charges, REVIEW_EVERY, REVIEW_AT, REVIEW_DELAY, objects_radar_files.review)
+        self._add_growing_in_bursts("issuing_cardholders", max(2, n // 8), objects_issuing.cardholder)
+        self._add_growing_in_bursts(
+            "issuing_cards", max(3, n // 5), objects_issuing.card, floor=self.seq["issuing_cardholders"].created(0) + 60
+        )
+        first_card = self.seq["issuing_cards"].created(0) + 60
+        self._add_growing_in_bursts(
+            "issuing_authorizations", 2 * n, objects_issuing.authorization, floor=first_card, burst=AUTHORIZATION_BURST
+        )
+        auths = self.seq["issuing_authorizations"]
+        self._add_child(
+            "issuing_transactions", auths, TRANSACTION_EVERY, 0, TRANSACTION_DELAY, objects_issuing.transaction
+        )
+        self._add_child(
+            "issuing_disputes",
+            self.seq["issuing_transactions"],
+            ISSUING_DISPUTE_EVERY,
+            ISSUING_DISPUTE_AT,
+            ISSUING_DISPUTE_DELAY,
+            objects_issuing.dispute,
+        )
+
+    def _add_growing_in_bursts(
+        self, name: str, count: int, build: Callable[[AccountData, int], Obj], *, floor: int = 0, burst: int = 1
+    ) -> None:
+        """``count`` objects whose density grows linearly over the history (a growing business), optionally
+        in bursts of ``burst`` objects a few seconds apart; none before ``floor``."""
+        start, end = max(self.start, floor), self.end
+        span = max(1, end - start)
+        blocks = max(1, (count + burst - 1) // burst)
+        salt = stable_hash(self.salt, name, "created")
+
+        def created_at(i: int) -> int:
+            block, within = divmod(i, burst)
+            jitter = (mix64(salt + block) % 900) / 1000.0
+            return min(end, start + int(span * ((block + jitter) / blocks) ** 0.5) + 7 * within)
+
+        self._add(name, count, created_at, build)
 
     def _price_created(self, p: int) -> int:
         offset = min(60, int(self._product_step / 2))

@@ -138,7 +138,8 @@ def setup_intent(d: AccountData, i: int) -> dict[str, Any]:
         "description": None,
         "flow_directions": None,
         "last_setup_error": None,
-        "latest_attempt": None,
+        # issue 9 (H9): generated attempt i confirmed intent i (emulators/stripe/objects_storefront.setup_attempt)
+        "latest_attempt": d.seq["setup_attempts"].id_of(i) if "setup_attempts" in d.seq else None,
         "livemode": False,
         "mandate": None,
         "metadata": {},

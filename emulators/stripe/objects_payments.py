@@ -233,16 +233,21 @@ def payout(d: AccountData, i: int) -> dict[str, Any]:
 
 
 def transfer(d: AccountData, i: int) -> dict[str, Any]:
+    from emulators.stripe.objects_connect import transfer_reversals
+
     rng = d.rng("transfers", i)
     tr_id = d.seq["transfers"].id_of(i)
     destinations = d.destinations or ["acct_emulator_destination"]
+    amount = fake.amount(rng, "usd", 10, 1_000)
+    created = d.seq["transfers"].created(i)
+    reversals = transfer_reversals(tr_id, i, "usd", amount, created, d.end)
     return {
         "id": tr_id,
         "object": "transfer",
-        "amount": fake.amount(rng, "usd", 10, 1_000),
-        "amount_reversed": 0,
+        "amount": amount,
+        "amount_reversed": sum(r["amount"] for r in reversals),
         "balance_transaction": None,
-        "created": d.seq["transfers"].created(i),
+        "created": created,
         "currency": "usd",
         "description": None,
         "destination": destinations[i % len(destinations)],
@@ -251,9 +256,9 @@ def transfer(d: AccountData, i: int) -> dict[str, Any]:
         "metadata": {},
         "reversals": {
             "object": "list",
-            "data": [],
+            "data": reversals,
             "has_more": False,
-            "total_count": 0,
+            "total_count": len(reversals),
             "url": f"/v1/transfers/{tr_id}/reversals",
         },
         "reversed": False,

@@ -20,11 +20,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from emulators.stripe.api import LIST_ROUTES, AccountApi
+from emulators.stripe import api_customer_billing
+from emulators.stripe.api import LIST_ROUTES, NAMESPACED_PATHS, AccountApi
+from emulators.stripe.connect import accounts_route
 from emulators.stripe.control import handle_control
 from emulators.stripe.errors import ApiError, mask_key
 from emulators.stripe.generator import PLATFORM_ACCOUNT
 from emulators.stripe.ids import base62
+from emulators.stripe.products import product_not_enabled, product_of
 from emulators.stripe.state import KEYS, RESTRICTED_KEY, Emulator
 
 _VERSION = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(\.[a-z_]+)?$")
@@ -63,6 +66,19 @@ class StripeServer(ThreadingHTTPServer):
         self.request_ids = itertools.count(1)
         self.faults = random.Random(emulator.seed)
         self.fault_lock = threading.Lock()
+
+
+def _route_customer_billing(api: AccountApi, resource: str, remainder: str, query: str) -> bytes | None:
+    """A customer's lists, a credit note's lines, and retrieving a payment method or tax id (issue 9, H8)."""
+    parts = remainder.split("/") if remainder else []
+    if resource == "customers" and len(parts) == 2 and parts[1] in api_customer_billing.CUSTOMER_LIST_ROUTES:
+        return api_customer_billing.customer_list(api, parts[0], parts[1], query)
+    if resource == "credit_notes" and len(parts) == 2 and parts[1] == "lines":
+        return api_customer_billing.credit_note_lines(api, parts[0], query)
+    if resource in api_customer_billing.CHILD_RETRIEVE_ROUTES and len(parts) == 1:
+        stream = api_customer_billing.CHILD_RETRIEVE_ROUTES[resource]
+        return api_customer_billing.retrieve_child(api, stream, parts[0], query)
+    return None
 
 
 class StripeHandler(BaseHTTPRequestHandler):
@@ -135,8 +151,16 @@ class StripeHandler(BaseHTTPRequestHandler):
             raise _unrecognized("GET", path)
         if rest == "account":
             return json.dumps(self.server.emulator.account_object(account)).encode()
-        resource = "checkout/sessions" if rest.startswith("checkout/sessions") else rest.split("/", 1)[0]
+        # Namespaced lists (`checkout/sessions`, `billing/meters`, `issuing/cards`, ...): two path segments.
+        resource = next(
+            (path for path in NAMESPACED_PATHS if rest == path or rest.startswith(path + "/")), rest.split("/", 1)[0]
+        )
+        with self.server.emulator.lock:
+            self.server.emulator.stats.by_path[resource] = self.server.emulator.stats.by_path.get(resource, 0) + 1
         remainder = rest[len(resource) :].strip("/")
+        product = product_of(resource)
+        if product is not None and product in self.server.emulator.disabled_products.get(account, ()):
+            raise product_not_enabled(product)
         if key == RESTRICTED_KEY and resource in _RESTRICTED_DENIED:
             raise ApiError(
                 403,
@@ -145,6 +169,15 @@ class StripeHandler(BaseHTTPRequestHandler):
                 "this request to continue.",
                 code="insufficient_permissions",
             )
+        if resource == "accounts":
+            return accounts_route(self.server.emulator, account, remainder, query)
+        if remainder.count("/") == 1 and remainder.endswith(("/refunds", "/reversals")):
+            parent = {"application_fees": "application_fees", "transfers": "transfers"}.get(resource)
+            if parent is not None:
+                return api.child_list(parent, remainder.split("/")[0], query)
+        routed = _route_customer_billing(api, resource, remainder, query)  # --- issue 9: H8
+        if routed is not None:
+            return routed
         if resource == "subscription_items" and not remainder:
             subscription = dict(parse_qsl(query)).get("subscription")
             if not subscription:
@@ -152,6 +185,8 @@ class StripeHandler(BaseHTTPRequestHandler):
                     400, "Missing required param: subscription.", code="parameter_missing", param="subscription"
                 )
             return api.child_list("subscriptions", subscription, query, param="subscription")
+        if resource == "checkout/sessions" and remainder.endswith("/line_items") and remainder.count("/") == 1:
+            return api.checkout_line_items(remainder.split("/")[0], query)
         if resource == "invoices" and remainder.endswith("/lines") and remainder.count("/") == 1:
             return api.child_list("invoices", remainder.split("/")[0], query)
         if resource in LIST_ROUTES or resource == "subscription_items":
@@ -217,6 +252,19 @@ class StripeHandler(BaseHTTPRequestHandler):
 
     def _account(self, key: str) -> str:
         account = self.headers.get("Stripe-Account")
+        context = self.headers.get("Stripe-Context")
+        if context is not None:
+            # Stripe Organizations: the context names the account the key acts for (its last segment).
+            with self.server.emulator.lock:
+                self.server.emulator.stripe_contexts.add(context)
+            acting = context.rsplit("/", 1)[-1]
+            if account is not None and account != acting:
+                raise ApiError(
+                    400,
+                    f"The Stripe-Account header ({account}) names another account than the Stripe-Context "
+                    f"header ({context}).",
+                )
+            account = acting
         if account is None or account == PLATFORM_ACCOUNT:
             return PLATFORM_ACCOUNT
         if account not in self.server.emulator.data:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from emulators.stripe.events import EventLog
 from emulators.stripe.generator import DAY, PLATFORM_ACCOUNT, AccountData
@@ -73,8 +74,18 @@ class Emulator:
         self.api_version = api_version
         self.lock = threading.RLock()  # mutations are rare: one lock keeps them simple and reads consistent
         self.mutation_round = 0
+        # account -> products it has not activated (``emulators.stripe.products``); all accounts have all by default
+        self.disabled_products: dict[str, set[str]] = {}
         self.data: dict[str, AccountData] = {}
         self.events: dict[str, EventLog] = {}
+        # Connected accounts added at run time (``POST /_emulator/accounts``): created at that moment.
+        self.account_created: dict[str, int] = {}
+        self.removed_persons: dict[str, set[str]] = {}
+        self.account_overrides: dict[str, dict[str, object]] = {}
+        # Every ``Stripe-Context`` header value seen (Stripe Organizations), for tests to check it was sent.
+        self.stripe_contexts: set[str] = set()
+        self._customers = customers
+        self._history_days = history_days
         connected = [a for a in accounts if a and a != PLATFORM_ACCOUNT]
         for account in [PLATFORM_ACCOUNT, *connected]:
             data = AccountData(
@@ -84,9 +95,35 @@ class Emulator:
             self.data[account] = data
             self.events[account] = EventLog(data, api_version)
 
-    def account_object(self, account: str) -> dict[str, object]:
+    def add_account(self, account: str) -> dict[str, object]:
+        """A connected account created now (no event: Stripe sends none when an account is created)."""
+        data = AccountData(
+            seed=self.seed,
+            customers=self._customers,
+            account=account,
+            anchor=self.clock.anchor,
+            history_days=self._history_days,
+        )
+        data.destinations = [a for a in self.data if a != PLATFORM_ACCOUNT]
+        self.data[account] = data
+        self.events[account] = EventLog(data, self.api_version)
+        self.account_created[account] = self.clock.now()
+        return self.account_object(account)
+
+    def account_object(self, account: str) -> dict[str, Any]:
+        from emulators.stripe.objects_connect import embedded_list, external_accounts
+
         platform = account == PLATFORM_ACCOUNT
         data = self.data[account]
+        banks = external_accounts(account, self.seed)
+        return {
+            **self._account_fields(account, platform, data),
+            "created": self.account_created.get(account, data.start),
+            "external_accounts": embedded_list(banks, f"/v1/accounts/{account}/external_accounts"),
+            **self.account_overrides.get(account, {}),
+        }
+
+    def _account_fields(self, account: str, platform: bool, data: AccountData) -> dict[str, Any]:
         return {
             "id": account,
             "object": "account",

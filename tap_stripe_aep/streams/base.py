@@ -16,9 +16,10 @@ keys above are what the tap resumes from.
 
 from __future__ import annotations
 
+import copy
 import logging
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -63,6 +64,7 @@ class StripeStream(Stream):
     def __init__(self, tap: TapStripeAEP) -> None:
         self.entry: CatalogEntry = stream_named(self.name)
         super().__init__(tap, schema=load_schema(self.name))
+        self.primary_keys = [*self.entry.key_properties, "account_id"]
         self._tap_ref = tap
         self._converter = TimestampConverter.from_schema(self.schema)
 
@@ -71,15 +73,45 @@ class StripeStream(Stream):
     @property
     def partitions(self) -> list[dict] | None:
         """One partition per account: the configured Connect accounts, else the key's own account."""
-        return [{"account_id": account} for account in self._tap_ref.account_ids()]
+        return [{"account_id": account} for account in self.partition_accounts()]
+
+    def partition_accounts(self) -> list[str]:
+        """The accounts this stream reads: the platform's own for ``platform_only`` lists, else every account."""
+        if self.entry.platform_only:
+            return [self._tap_ref.platform_account_id]
+        return self._tap_ref.account_ids()
 
     def get_records(self, context: Context | None) -> Iterable[dict]:
-        """Read one account: history by windows until done, then changes since the bookmark."""
-        account = (context or {}).get("account_id") or self._tap_ref.account_ids()[0]
+        """Read one account: history by windows until done, then changes since the bookmark.
+
+        An account without the product the list belongs to (``product`` in the catalog) answers with an error
+        about the account, not the request: the stream is skipped for that account with one warning naming the
+        product, its state stays as it was (a later run reads it once the product is activated), and the
+        other streams are read.
+        """
+        account = (context or {}).get("account_id") or self.partition_accounts()[0]
         state = self.get_context_state(context)
         self._account = account
         self._partition_state = state
-        yield from self._read_partition(state)
+        before = copy.deepcopy(state)
+        try:
+            yield from self._read_partition(state)
+        except StripeRequestError as exc:
+            product = self.entry.product
+            # Stripe's answer about the account itself names no request parameter (one about our request does).
+            if product is None or exc.param is not None or exc.status not in (400, 404):
+                raise
+            state.clear()
+            state.update(before)
+            self.logger.warning(
+                "Stream '%s', account %s: skipped: the account does not have Stripe %s (Stripe answered: %s). "
+                "The other streams are read; activate %s or deselect the stream.",
+                self.name,
+                account,
+                product,
+                exc,
+                product,
+            )
 
     @property
     def _pool(self) -> Executor:
@@ -110,7 +142,9 @@ class StripeStream(Stream):
             source = self.entry.update_source
             reads_events = source in (UpdateSource.EVENTS, UpdateSource.PARENT_EVENTS)
             if reads_events and events_reach(since, now):
-                yield from self._emit_changes(since - EVENT_LAG_SECONDS, now + 1)
+                seen = yield from self._emit_changes(since - EVENT_LAG_SECONDS, now + 1)
+                seen |= yield from self._emit_created_since(since - EVENT_LAG_SECONDS, now + 1, seen)
+                yield from self._emit_rereads(since - EVENT_LAG_SECONDS, now + 1, seen)
                 state["events_since"] = now
                 return
             if reads_events:
@@ -190,6 +224,9 @@ class StripeStream(Stream):
         Only reads: safe to run ahead of the SDK in another thread.
         """
         path, params = self.history_list()
+        if not self.entry_of_history().created_filter:
+            yield end, self._whole_list_between(path, params, account, start, end)
+            return
         fetch = self._page_fetcher(path, params, account)
         # One page for the whole range first: small lists end here with a single request.
         first = fetch(start, end, None)
@@ -216,6 +253,20 @@ class StripeStream(Stream):
         for window, objects in read_windows(windows, fetch, self._pool, max_in_flight=self._tap_ref.max_concurrency):
             yield window.end, objects
 
+    def _whole_list_between(
+        self, path: str, params: dict[str, Any], account: str, start: int, end: int
+    ) -> list[StripeObject]:
+        """A list without a ``created`` filter: paged newest first, down to ``start``; oldest first."""
+        found: list[StripeObject] = []
+        for page in self.client.list_pages(
+            path, params, account=account, stream=self.name, permission=self.entry.permission
+        ):
+            data = page.get("data") or []
+            found.extend(obj for obj in data if start <= created_of(obj) < end)
+            if data and created_of(data[-1]) < start:
+                break
+        return sorted(found, key=lambda o: (created_of(o), o["id"]))
+
     def _history_floor(self, account: str, end: int) -> int:
         """Where history begins: ``start_date``, else the account's creation; events only exist for 30 days."""
         floor = max(self._tap_ref.start_timestamp or 0, self._tap_ref.account_created(account))
@@ -223,7 +274,8 @@ class StripeStream(Stream):
             floor = max(floor, end - EVENT_RETENTION_SECONDS - 3600)
         return floor
 
-    def _emit_changes(self, since: int, until: int, *, deletions_only: bool = False) -> Iterator[dict]:
+    def _emit_changes(self, since: int, until: int, *, deletions_only: bool = False) -> Generator[dict, None, set[str]]:
+        """Records for the objects the events of ``[since, until)`` changed; returns their ids."""
         entry = self.change_entry()
         changes = latest_changes(
             self._events_fetcher(),
@@ -240,6 +292,89 @@ class StripeStream(Stream):
             "Stream '%s', account %s: %d objects changed since %s", self.name, self._account, len(changes), _iso(since)
         )
         yield from self._emit_changed_objects(changes)
+        return {str(change.obj["id"]) for change in changes}
+
+    def _emit_created_since(self, since: int, until: int, seen: set[str]) -> Generator[dict, None, set[str]]:
+        """Objects created in ``[since, until)`` that no event announced; returns their ids.
+
+        Some creations send no event (a checkout session stays ``open`` without one until it completes or
+        expires), so a stream read from events also lists what was created since its bookmark: one request when
+        nothing is new. Child streams list their parents this way and read the new parents' children.
+        """
+        path, params = self.history_list()
+        fetch = self._page_fetcher(path, params, self._account)
+        new: list[StripeObject] = []
+        after: str | None = None
+        while True:
+            page = fetch(since, until, after)
+            data = page.get("data") or []
+            new.extend(obj for obj in data if str(obj["id"]) not in seen and created_of(obj) >= since)
+            exhausted = not page.get("has_more") or not data
+            if exhausted or created_of(data[-1]) < since:  # newest first: the rest is older
+                break
+            after = str(data[-1]["id"])
+        if new:
+            self.logger.info(
+                "Stream '%s', account %s: %d objects created without an event since %s",
+                self.name,
+                self._account,
+                len(new),
+                _iso(since),
+            )
+        new.sort(key=lambda o: (created_of(o), o["id"]))
+        yield from self._emit_window_objects(new)
+        return {str(obj["id"]) for obj in new}
+
+    def _emit_rereads(self, since: int, until: int, seen: set[str]) -> Iterator[dict]:
+        """Objects of this stream that changed with another object (``reread_when_changed``), no event of theirs.
+
+        Invoice items: Stripe sends no ``invoiceitem.updated`` when an item is attached to an invoice, so the
+        items of every invoice created since the bookmark are listed again (``invoice=`` filter); only creation
+        attaches items (``reread_event_types``), so unchanged items of other changed invoices are not re-sent.
+        """
+        if self.entry.reread_when_changed is None:
+            return
+        other_name, list_filter = self.entry.reread_when_changed
+        other = stream_named(other_name)
+        changes = latest_changes(
+            self._events_fetcher(),
+            self._pool,
+            event_types=self.entry.reread_event_types or other.event_types,
+            deletion_types=other.deletion_event_types,
+            since=since,
+            until=until,
+            max_in_flight=self._tap_ref.max_concurrency,
+        )
+        parents = [str(c.obj["id"]) for c in changes if not c.deleted]
+        by_parent = self._pool.map(self._list_filtered, [(list_filter, parent) for parent in parents])
+        emitted = 0
+        for change, objects in zip([c for c in changes if not c.deleted], by_parent, strict=True):
+            for obj in objects:
+                if str(obj["id"]) in seen:
+                    continue
+                seen.add(str(obj["id"]))
+                emitted += 1
+                yield self.make_record(obj, updated=change.created, is_deleted=False)
+        self.logger.info(
+            "Stream '%s', account %s: %d objects re-read because their %s changed",
+            self.name,
+            self._account,
+            emitted,
+            other.object_name,
+        )
+
+    def _list_filtered(self, job: tuple[str, str]) -> list[StripeObject]:
+        list_filter, value = job
+        objects: list[StripeObject] = []
+        for page in self.client.list_pages(
+            self.entry.list_path,
+            {list_filter: value},
+            account=self._account,
+            stream=self.name,
+            permission=self.entry.permission,
+        ):
+            objects.extend(page.get("data") or [])
+        return objects
 
     # --- what subclasses change --------------------------------------------------------------------------
 
@@ -254,6 +389,10 @@ class StripeStream(Stream):
 
     def change_entry(self) -> CatalogEntry:
         """The catalog entry whose events describe this stream's changes."""
+        return self.entry
+
+    def entry_of_history(self) -> CatalogEntry:
+        """The catalog entry of the list history is read from (the parent's, for child lists)."""
         return self.entry
 
     def _emit_window_objects(self, objects: list[StripeObject]) -> Iterator[dict]:
@@ -293,8 +432,12 @@ class StripeStream(Stream):
     def _page_fetcher(self, path: str, params: dict[str, Any], account: str):  # type: ignore[no-untyped-def]
         client, name, permission = self.client, self.name, self.entry.permission
 
+        created_filter = self.entry_of_history().created_filter
+
         def fetch(gte: int, lt: int, starting_after: str | None) -> dict[str, Any]:
-            query = {**params, "limit": 100, "created[gte]": gte, "created[lt]": lt}
+            query = {**params, "limit": 100}
+            if created_filter:
+                query.update({"created[gte]": gte, "created[lt]": lt})
             if starting_after:
                 query["starting_after"] = starting_after
             return client.get(path, query, account=account, stream=name, permission=permission)

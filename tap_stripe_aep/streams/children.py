@@ -1,4 +1,9 @@
-"""Child lists (invoice lines, subscription items): read through their parent, re-read when the parent changes.
+"""Child lists: read through their parent, re-read when the parent changes.
+
+Invoice lines, subscription items, transfer reversals, application fee refunds, the persons and external accounts
+of connected accounts, the balance transactions of a payout: what the catalog row says (``parent``,
+``list_path`` with ``{parent_id}`` or ``parent_query_param``, ``embedded_field``, ``parent_key``) is all a child
+stream needs.
 
 A child list has no events and no ``created`` filter of its own. History is read by reading the parent's
 history (the same concurrent ``created`` windows) and taking each parent's children; later runs read the
@@ -21,9 +26,6 @@ from tap_stripe_aep.stream_catalog import StripeStream as CatalogEntry
 from tap_stripe_aep.stream_catalog import stream_named
 from tap_stripe_aep.streams.base import StripeObject, StripeStream
 
-# Where a parent embeds its first children.
-EMBEDDED_LIST_FIELD = {"invoices": "lines", "subscriptions": "items"}
-
 
 class ChildListStream(StripeStream):
     """A stream whose objects are listed per parent object."""
@@ -38,6 +40,9 @@ class ChildListStream(StripeStream):
         return parent.list_path, ({"status": "all"} if parent.list_status_all else {})
 
     def change_entry(self) -> CatalogEntry:
+        return self.parent_entry
+
+    def entry_of_history(self) -> CatalogEntry:
         return self.parent_entry
 
     def _emit_window_objects(self, objects: list[StripeObject]) -> Iterator[dict]:
@@ -57,7 +62,8 @@ class ChildListStream(StripeStream):
         ``is_deleted`` true, so a removed subscription item or invoice line does not live on downstream.
         """
         child_lists = self._pool.map(self._children_of, [(parent, deleted) for parent, _, deleted in parents])
-        parent_field = self.parent_entry.object_name
+        parent_field = self.entry.parent_field
+        assert parent_field is not None
         removed_per_parent = [c.previous_child_ids for c in changes] if changes else [frozenset()] * len(parents)
         for (parent, updated, deleted), children, previous in zip(
             parents, child_lists, removed_per_parent, strict=True
@@ -72,7 +78,7 @@ class ChildListStream(StripeStream):
 
     def _children_of(self, job: tuple[StripeObject, bool]) -> list[StripeObject]:
         parent, deleted = job
-        embedded = parent.get(EMBEDDED_LIST_FIELD.get(self.parent_entry.name, ""))
+        embedded = parent.get(self.entry.embedded_field) if self.entry.embedded_field else None
         complete = isinstance(embedded, dict) and not embedded.get("has_more")
         if isinstance(embedded, dict) and isinstance(embedded.get("data"), list) and (complete or deleted):
             return list(embedded["data"])
@@ -81,7 +87,7 @@ class ChildListStream(StripeStream):
         if self.entry.parent_query_param:
             path, params = self.entry.list_path, {self.entry.parent_query_param: parent["id"]}
         else:
-            path, params = self.entry.list_path.format(**{f"{self.parent_entry.object_name}_id": parent["id"]}), {}
+            path, params = self.entry.child_path(self.parent_entry.object_name, parent["id"]), {}
         children: list[StripeObject] = []
         for page in self.client.list_pages(
             path, params, account=self._account, stream=self.name, permission=self.entry.permission

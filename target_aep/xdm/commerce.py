@@ -187,6 +187,192 @@ def credit_note_order(r: dict[str, Any]) -> dict[str, Any] | None:
     )
 
 
+def application_fee_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """The platform's cut of a connected account's charge: the charge is the purchase it was taken from."""
+    refunded = r.get("amount_refunded")
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("charge")) or r.get("id"),
+        priceTotal=_money(r, "amount"),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        refundTotal=_money(r, "amount_refunded") if isinstance(refunded, int) and refunded > 0 else None,
+    )
+
+
+def _returned_order(parent_field: str) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """Money given back on ``parent_field`` (an application fee refund, a transfer reversal)."""
+
+    def build(r: dict[str, Any]) -> dict[str, Any] | None:
+        return _order(
+            r,
+            purchaseID=ref_id(r.get(parent_field)),
+            currencyCode=currency_code(r.get("currency")),
+            createdDate=r.get("created"),
+            refunds=_refund(r, "amount"),
+            refundTotal=_money(r, "amount"),
+        )
+
+    return build
+
+
+def top_up_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """Money added to the Stripe balance from a bank account: paid by wire once it succeeded."""
+    amount = _money(r, "amount")
+    succeeded = r.get("status") == "succeeded" and amount
+    payment = {"transactionID": r.get("id"), "paymentAmount": amount, "paymentType": "wire_transfer",
+               "currencyCode": currency_code(r.get("currency"))}  # fmt: skip
+    return _order(
+        r,
+        purchaseID=r.get("id"),
+        priceTotal=amount,
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        payments=[payment] if succeeded else None,
+    )
+
+
+# --- issue 9: H8
+
+
+def customer_balance_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A customer balance transaction: money credited (negative) or owed (positive) on the customer's balance."""
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("invoice")) or ref_id(r.get("credit_note")) or r.get("id"),
+        priceTotal=_money(r, "amount"),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+    )
+
+
+def quote_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    return _order(
+        r,
+        purchaseID=r.get("id"),
+        purchaseOrderNumber=r.get("number"),
+        priceTotal=_money(r, "amount_total"),
+        taxAmount=_money(r, "total_details.amount_tax"),
+        discountAmount=_money(r, "total_details.amount_discount"),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        cancelDate=get_path(r, "status_transitions.canceled_at"),
+    )
+
+
+def invoice_payment_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """An invoice payment: the invoice it pays, and the payment once it is paid."""
+    transaction = ref_id(get_path(r, "payment.payment_intent")) or ref_id(get_path(r, "payment.charge"))
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("invoice")),
+        currencyCode=currency_code(r.get("currency")),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        cancelDate=get_path(r, "status_transitions.canceled_at"),
+        payments=_payment(r, transaction or r.get("id"), "amount_paid") if r.get("status") == "paid" else None,
+    )
+
+
+def credit_note_line_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("credit_note")),
+        currencyCode=currency_code(r.get("currency")),
+        refunds=_refund({**r, "id": r.get("id")}, "amount"),
+        refundTotal=_money(r, "amount"),
+    )
+
+
+def schedule_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A subscription schedule: no money of its own; the subscription it drives and its lifecycle dates."""
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("subscription")) or ref_id(r.get("released_subscription")) or r.get("id"),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        cancelDate=r.get("canceled_at"),
+    )
+
+
+# --- issue 9: H9 ------------------------------------------------------------------------------------------------
+
+
+def checkout_line_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A checkout session's line: the session it belongs to, and its own total."""
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("checkout_session")),
+        priceTotal=_money(r, "amount_total"),
+        taxAmount=_money(r, "amount_tax") or None,
+        discountAmount=_money(r, "amount_discount") or None,
+        currencyCode=currency_code(r.get("currency")),
+    )
+
+
+def _card_spend(r: dict[str, Any], amount: Any, currency: Any, transaction: Any) -> list[dict[str, Any]]:
+    """An Issuing card payment: the business's own card spending its Issuing balance (hence `debit_card`)."""
+    value = minor_to_major(abs(amount), currency) if isinstance(amount, int) and amount else None
+    if not value:
+        return []
+    return [
+        {
+            "transactionID": transaction,
+            "paymentAmount": value,
+            "paymentType": "debit_card",
+            "currencyCode": currency_code(currency),
+        }
+    ]
+
+
+def issuing_authorization_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """What the merchant asked for, in the merchant's currency (``amount`` is 0 once captured)."""
+    amount, currency = r.get("merchant_amount"), r.get("merchant_currency")
+    return _order(
+        r,
+        purchaseID=r.get("id"),
+        priceTotal=minor_to_major(amount, currency) if isinstance(amount, int) else None,
+        currencyCode=currency_code(currency),
+        createdDate=r.get("created"),
+        lastUpdatedDate=r.get("updated"),
+        payments=_card_spend(r, amount, currency, r.get("id")) if r.get("approved") else None,
+    )
+
+
+def issuing_transaction_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A capture spends (Stripe: a negative amount); a refund returns money to the card."""
+    amount, currency = r.get("amount"), r.get("currency")
+    refund = r.get("type") == "refund"
+    total = minor_to_major(abs(amount), currency) if isinstance(amount, int) else None
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("authorization")) or r.get("id"),
+        priceTotal=None if refund else total,
+        currencyCode=currency_code(currency),
+        createdDate=r.get("created"),
+        payments=None if refund else _card_spend(r, amount, currency, r.get("id")),
+        refunds=[{"transactionID": r.get("id"), "refundAmount": total, "currencyCode": currency_code(currency)}]
+        if refund and total is not None
+        else None,
+        refundTotal=total if refund else None,
+    )
+
+
+def issuing_dispute_order(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A card payment the business disputes; money comes back only when it is won."""
+    won = r.get("status") == "won"
+    return _order(
+        r,
+        purchaseID=ref_id(r.get("transaction")),
+        currencyCode=currency_code(r.get("currency")),
+        refunds=_refund(r, "amount") if won else None,
+        refundTotal=_money(r, "amount") if won else None,
+    )
+
+
 ORDER_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
     "charges": charge_order,
     "payment_intents": payment_intent_order,
@@ -198,6 +384,22 @@ ORDER_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
     "disputes": dispute_order,
     "checkout_sessions": checkout_order,
     "credit_notes": credit_note_order,
+    # --- issue 9: H7
+    "application_fees": application_fee_order,
+    "application_fee_refunds": _returned_order("fee"),
+    "transfer_reversals": _returned_order("transfer"),
+    "top_ups": top_up_order,
+    # --- issue 9: H8
+    "customer_balance_transactions": customer_balance_order,
+    "quotes": quote_order,
+    "invoice_payments": invoice_payment_order,
+    "credit_note_line_items": credit_note_line_order,
+    "subscription_schedules": schedule_order,
+    # --- issue 9: H9
+    "checkout_session_line_items": checkout_line_order,
+    "issuing_authorizations": issuing_authorization_order,
+    "issuing_transactions": issuing_transaction_order,
+    "issuing_disputes": issuing_dispute_order,
 }
 
 
@@ -209,7 +411,7 @@ def line_money(line: dict[str, Any], currency: Any) -> tuple[Any, Any, str]:
     price = line.get("price")
     price = price if isinstance(price, dict) else None
     quantity = line.get("quantity")
-    amount = line.get("amount")
+    amount = line.get("amount", line.get("amount_total"))  # a checkout line item has `amount_total`
     if amount is None and price is not None and isinstance(price.get("unit_amount"), int):
         amount = price["unit_amount"] * (quantity if isinstance(quantity, int) else 1)
     if line.get("currency"):
@@ -258,7 +460,7 @@ def product_list_items(stream_name: str, record: dict[str, Any], unplaced: set[s
         lines, source = _list_data(record.get("lines")), "lines"
     elif stream_name == "subscriptions":
         lines, source = _list_data(record.get("items")), "items"
-    elif stream_name in ("invoice_items", "invoice_line_items", "subscription_items"):
+    elif stream_name in ("invoice_items", "invoice_line_items", "subscription_items", "checkout_session_line_items"):
         if record.get("is_deleted") and not (record.get("price") or record.get("pricing")):
             return None  # a deletion stub (`{"id", "deleted": true}`) names no product
         lines, source = [record], "price"
@@ -285,6 +487,8 @@ MONEY_FIELDS = (
     "unit_amount",
     "amount_off",
 )
+# Money held in a sub-object with its own currency (a shipping rate's `fixed_amount` {amount, currency}).
+NESTED_MONEY_FIELDS = ("fixed_amount",)
 
 
 _NUMBER_TYPES = (int, float)  # bool is not an amount: `type(True)` is `bool`
@@ -335,6 +539,12 @@ def unconvertible_amount(stream_name: str, record: dict[str, Any]) -> str | None
             if problem is not None:
                 return problem
             break  # one amount is enough: the record's currency is valid for all of them
+    for field in NESTED_MONEY_FIELDS:
+        nested = get(field)
+        if type(nested) is dict and _is_amount(nested.get("amount")):
+            problem = _currency_problem(f"{field}.currency", nested.get("currency"), nested["amount"], field)
+            if problem is not None:
+                return problem
     if stream_name in _LINE_STREAMS:
         lines_path, lines = _line_sources(stream_name, record)
     elif stream_name in _ITEM_STREAMS:

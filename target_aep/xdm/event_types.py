@@ -59,6 +59,12 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "expired": "commerce.cartAbandons",
     },
     "credit_notes": {"issued": "commerce.backofficeCreditMemoIssued"},
+    # --- issue 9: H8 (other states: `stripe.<object>.<state>`)
+    "credit_note_line_items": {"*": "commerce.backofficeCreditMemoIssued"},
+    "quotes": {"accepted": "commerce.backofficeOrderPlaced", "canceled": "commerce.backofficeOrderCancelled"},
+    "subscription_schedules": {"canceled": "commerce.backofficeOrderCancelled"},
+    # --- issue 9: H9 (Radar, Issuing and setup attempts keep `stripe.<object>.<state>`: XDM has no such type)
+    "checkout_session_line_items": {"*": "commerce.productListAdds"},
 }
 
 
@@ -71,6 +77,8 @@ def record_state(record: dict[str, Any]) -> str:
         return "refunded"
     if record.get("object") == "transfer" and record.get("reversed") is True:
         return "reversed"
+    if record.get("object") == "review" and isinstance(record.get("open"), bool):  # issue 9: H9
+        return "opened" if record["open"] else "closed"  # Stripe's own words (review.opened / review.closed)
     status = record.get("status")
     if isinstance(status, str) and status:
         return status

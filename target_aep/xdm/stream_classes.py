@@ -12,7 +12,30 @@ from __future__ import annotations
 from target_aep.xdm.schema_tree import XdmClass
 
 PROFILE_STREAMS = frozenset({"customers"})
-RECORD_STREAMS = frozenset({"products", "prices", "plans", "coupons", "promotion_codes"})
+RECORD_STREAMS = frozenset(
+    {
+        "products",
+        "prices",
+        "plans",
+        "coupons",
+        "promotion_codes",
+        # --- issue 9: H7 (who a platform pays out to: reference objects, looked up by id)
+        "accounts",
+        "persons",
+        "external_accounts",
+        # --- issue 9: H8 (reference objects: what a customer's invoices and usage refer to)
+        "tax_rates",
+        "tax_ids",
+        "billing_meters",
+        # --- issue 9: H9 (what a purchase or a card payment refers to: looked up, not events)
+        "payment_links",
+        "shipping_rates",
+        "files",
+        "file_links",
+        "issuing_cardholders",
+        "issuing_cards",
+    }
+)
 
 
 def default_xdm_class(stream_name: str) -> XdmClass:

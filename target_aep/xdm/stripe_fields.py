@@ -34,6 +34,39 @@ STREAM_OBJECT_TYPES: dict[str, str] = {
     "setup_intents": "setup_intent",
     "transfers": "transfer",
     "events": "event",
+    # --- issue 9: H7
+    "accounts": "account",
+    "persons": "person",
+    "external_accounts": "bank_account",
+    "application_fees": "application_fee",
+    "application_fee_refunds": "fee_refund",
+    "transfer_reversals": "transfer_reversal",
+    "top_ups": "topup",
+    "payout_balance_transactions": "balance_transaction",
+    # --- issue 9: H8
+    "customer_balance_transactions": "customer_balance_transaction",
+    "payment_methods": "payment_method",
+    "tax_ids": "tax_id",
+    "tax_rates": "tax_rate",
+    "subscription_schedules": "subscription_schedule",
+    "quotes": "quote",
+    "invoice_payments": "invoice_payment",
+    "credit_note_line_items": "credit_note_line_item",
+    "billing_meters": "billing.meter",
+    # --- issue 9: H9
+    "checkout_session_line_items": "item",
+    "payment_links": "payment_link",
+    "shipping_rates": "shipping_rate",
+    "setup_attempts": "setup_attempt",
+    "files": "file",
+    "file_links": "file_link",
+    "early_fraud_warnings": "radar.early_fraud_warning",
+    "reviews": "review",
+    "issuing_authorizations": "issuing.authorization",
+    "issuing_cardholders": "issuing.cardholder",
+    "issuing_cards": "issuing.card",
+    "issuing_disputes": "issuing.dispute",
+    "issuing_transactions": "issuing.transaction",
 }
 
 DESCRIPTION_LIMIT = 1000  # characters; keeps events near the 10 KB guardrail (see docs/xdm-mapping.md)
@@ -131,6 +164,18 @@ _AMOUNT_FIELDS: dict[str, str] = {
     "checkout.session": "amount_total",
     "price": "unit_amount",
     "coupon": "amount_off",
+    # --- issue 9: H8
+    "quote": "amount_total",
+    "invoice_payment": "amount_paid",
+    # --- issue 9: H9
+    "item": "amount_total",
+    "shipping_rate": "fixed_amount.amount",
+}
+# Where each object keeps the currency of that total, when it is not `currency`: an amount is only ever
+# written together with its currency.
+_CURRENCY_FIELDS: dict[str, str] = {
+    # --- issue 9: H9
+    "shipping_rate": "fixed_amount.currency",
 }
 
 
@@ -205,6 +250,12 @@ def _name(record: dict[str, Any], obj_type: str) -> Any:
         return record.get("type")
     if obj_type == "promotion_code":
         return record.get("code")
+    if obj_type == "account":
+        return get_path(record, "business_profile.name") or get_path(record, "settings.dashboard.display_name")
+    if obj_type == "person":
+        return " ".join(part for part in (record.get("first_name"), record.get("last_name")) if part) or None
+    if obj_type in ("bank_account", "card"):
+        return record.get("bank_name") or record.get("brand")
     return record.get("name") or record.get("nickname")
 
 
@@ -240,19 +291,20 @@ def stripe_details(record: dict[str, Any], stream_name: str, obj_type: str) -> d
     """
     metadata = record.get("metadata")
     obj_id = record.get("id")
+    amount = get_path(record, _AMOUNT_FIELDS.get(obj_type, "amount"))
     return {
         "objectType": obj_type,
         "id": obj_id,
         "account": record.get("account_id") or record.get("account"),
         "status": _status(record, obj_type),
-        "currency": record.get("currency"),
+        "currency": get_path(record, _CURRENCY_FIELDS.get(obj_type, "currency")),
         "customerId": customer_id(record, obj_type) if obj_type != "customer" else None,
         "invoiceId": ref_id(record.get("invoice")) if obj_type != "invoice" else None,
         "subscriptionId": _subscription_id(record) if obj_type != "subscription" else None,
         "paymentIntentId": ref_id(record.get("payment_intent")) if obj_type != "payment_intent" else None,
         "productId": _product_id(record) if obj_type != "product" else None,
         "priceId": _price_id(record, obj_type) if obj_type not in ("price", "plan") else None,
-        "amount": record.get(_AMOUNT_FIELDS.get(obj_type, "amount")),
+        "amount": amount,
         "amountRefunded": record.get("amount_refunded"),
         "created": record.get("created"),
         "updated": record.get("updated") or record.get("created"),

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from target_aep.xdm.currency import currency_code
 from target_aep.xdm.rules import FieldRule
 from target_aep.xdm.stripe_fields import TENANT_SOURCES, object_type, stripe_details
+
+
+class AmountWithoutCurrencyError(ValueError):
+    """A record holds an amount but no valid currency: it is dead-lettered, never landed without one."""
+
 
 # Stripe caps metadata at 50 keys of 500 characters: up to ~27 KB, beyond the 10 KB event guardrail.
 METADATA_BUDGET = {"experienceevent": 4_000, "profile": 40_000, "record": 40_000}
@@ -34,6 +40,15 @@ def tenant_rule(tenant_key: str, stream_name: str, xdm_class: str) -> FieldRule:
 
     def produce(record: dict[str, Any], unplaced: set[str]) -> dict[str, Any]:
         details = stripe_details(record, stream_name, object_type(record, stream_name))
+        if (details.get("amount") is not None or details.get("amountRefunded") is not None) and currency_code(
+            details.get("currency")
+        ) is None:
+            # An amount means nothing without its currency (1000 is $10 or 1000 yen): reject the record (the
+            # sink dead-letters it with this reason) rather than land a number no one can read.
+            raise AmountWithoutCurrencyError(
+                f"amount {details.get('amount')!r} without a valid ISO 4217 currency "
+                f"(currency: {details.get('currency')!r})"
+            )
         metadata = details.get("metadata")
         if metadata:
             details["metadata"] = bounded_metadata(metadata, budget, unplaced)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -34,6 +35,12 @@ LIST_PATHS = {
     "credit_notes": "credit_notes",
     "setup_intents": "setup_intents",
     "transfers": "transfers",
+    # --- issue 9: H8
+    "tax_rates": "tax_rates",
+    "subscription_schedules": "subscription_schedules",
+    "quotes": "quotes",
+    "invoice_payments": "invoice_payments",
+    "billing_meters": "billing/meters",
 }
 
 pytestmark = pytest.mark.timeout(60)
@@ -345,3 +352,123 @@ def test_item_removals_are_deterministic_and_stop_when_none_is_left() -> None:
     assert len(runs[0]["removed"]["subscription_items"]) == 2 and runs[0]["updated"]
     assert runs[2]["removed"] == {"subscription_items": []}
     assert all(len(s["items"]["data"]) <= 1 for s in subs if s["status"] not in ("canceled", "incomplete_expired"))
+
+
+def test_customer_lists_credit_note_lines_and_their_strictness(emulator: EmulatorProcess) -> None:
+    # --- issue 9: H8. Per customer, paged like Stripe, and together exactly the control dump.
+    customers = control(emulator, "GET", "objects/customers")
+    for stream, sub_path in (
+        ("payment_methods", "payment_methods"),
+        ("tax_ids", "tax_ids"),
+        ("customer_balance_transactions", "balance_transactions"),
+    ):
+        listed = [o for c in customers for o in page_through(emulator, f"customers/{c['id']}/{sub_path}", limit=1)]
+        assert listed == control(emulator, "GET", f"objects/{stream}"), stream
+        assert listed and all(o["customer"] in {c["id"] for c in customers} for o in listed), stream
+    method = control(emulator, "GET", "objects/payment_methods")[0]
+    assert ok(emulator, f"payment_methods/{method['id']}") == method
+    note = control(emulator, "GET", "objects/credit_notes")[0]
+    assert ok(emulator, f"credit_notes/{note['id']}/lines")["data"] == note["lines"]["data"]
+    # Uneven on purpose: several currencies among the balance transactions, customers with 0 to 3 methods.
+    assert len({o["currency"] for o in control(emulator, "GET", "objects/customer_balance_transactions")}) >= 3
+    # Strict: lists without a created filter refuse one, unknown customers and parameters are errors.
+    assert_error(get(emulator, "quotes", params={"created[gte]": 1}), 400, text="created[gte]")
+    assert_error(get(emulator, "billing/meters", params={"created[gte]": 1}), 400, text="created[gte]")
+    assert_error(get(emulator, "customers/cus_nope/payment_methods"), 404, text="No such customer")
+    assert_error(get(emulator, f"customers/{customers[0]['id']}/tax_ids", params={"type": "eu_vat"}), 400)
+
+
+def test_billing_mutations_detach_and_edit_silently(fresh: EmulatorProcess) -> None:
+    changes = control(fresh, "POST", "mutate", json={"billing": 1})["billing"]
+    (detached,) = changes["deleted"]["payment_methods"]
+    assert detached not in {o["id"] for o in control(fresh, "GET", "objects/payment_methods")}
+    assert ok(fresh, f"payment_methods/{detached}")["customer"] is None  # detached, still retrievable
+    events = ok(fresh, "events", params={"type": "payment_method.detached"})["data"]
+    assert events[0]["data"]["object"]["id"] == detached
+    (silent,) = changes["silent"]["quotes"]
+    quote_events = ok(fresh, "events", params={"type": "quote.*", "limit": 100})["data"]
+    assert silent not in {e["data"]["object"]["id"] for e in quote_events if e["created"] >= events[0]["created"]}
+
+
+# --- issue 9: H9
+def test_checkout_radar_issuing_and_file_lists(emulator: EmulatorProcess) -> None:
+    # strict like Stripe: payment links take no created filter, setup attempts need their setup intent
+    assert_error(get(emulator, "payment_links", params={"created[gte]": 1}), 400, param="created[gte]")
+    assert_error(get(emulator, "setup_attempts"), 400, param="setup_intent", text="Missing required param")
+    assert_error(get(emulator, "issuing/cards", params={"holder": "x"}), 400, param="holder")
+    for path in ("issuing/authorizations", "issuing/transactions", "radar/early_fraud_warnings", "file_links"):
+        assert page_through(emulator, path) == control(emulator, "GET", f"objects/{path}"), path
+    # filters compare an embedded object by its id and a number by its digits
+    card = page_through(emulator, "issuing/cards")[0]
+    by_holder = page_through(emulator, "issuing/cards", cardholder=card["cardholder"]["id"])
+    assert card["id"] in {c["id"] for c in by_holder}
+    assert {c["cardholder"]["id"] for c in by_holder} == {card["cardholder"]["id"]}
+    assert card["id"] in {c["id"] for c in page_through(emulator, "issuing/cards", exp_month=card["exp_month"])}
+    intent = page_through(emulator, "setup_intents")[0]
+    (attempt,) = page_through(emulator, "setup_attempts", setup_intent=intent["id"])
+    assert attempt["setup_intent"] == intent["id"]
+    session = page_through(emulator, "checkout/sessions")[0]
+    lines = page_through(emulator, f"checkout/sessions/{session['id']}/line_items")
+    assert sum(line["amount_subtotal"] for line in lines) == session["amount_subtotal"]
+    # uneven data: Issuing amounts in zero- and three-decimal currencies, authorizations in bursts
+    currencies = {a["currency"] for a in page_through(emulator, "issuing/authorizations")}
+    assert {"usd"} < currencies
+    created = sorted(a["created"] for a in page_through(emulator, "issuing/authorizations"))
+    gaps = [b - a for a, b in itertools.pairwise(created)]
+    assert min(gaps) < 60 < max(gaps)
+
+
+# --- issue 9: H7
+
+
+def test_connect_lists_and_payout_reconciliation(emulator: EmulatorProcess) -> None:
+    accounts = page_through(emulator, "accounts")
+    assert [a["id"] for a in accounts] == [CONNECTED]
+    assert ok(emulator, "accounts", headers={"Stripe-Account": CONNECTED})["data"] == []  # an account has none
+    persons = page_through(emulator, f"accounts/{CONNECTED}/persons")
+    assert persons and persons == control(emulator, "GET", "objects/persons")
+    banks = page_through(emulator, f"accounts/{CONNECTED}/external_accounts", object="bank_account")
+    assert banks == accounts[0]["external_accounts"]["data"]
+    assert_error(
+        get(emulator, f"accounts/{CONNECTED}/persons", params={"created[gte]": "1"}), 400, param="created[gte]"
+    )
+    assert_error(get(emulator, "accounts/acct_unknown"), 404)
+    for path in ("topups", "application_fees"):
+        assert page_through(emulator, path) == control(emulator, "GET", f"objects/{path}")
+        assert_error(get(emulator, path, params={"foo": "1"}), 400, param="foo")
+    fees = control(emulator, "GET", "objects/application_fees")
+    refunded = next(f for f in fees if f["refunds"]["data"])
+    assert ok(emulator, f"application_fees/{refunded['id']}/refunds")["data"] == refunded["refunds"]["data"]
+    payout = control(emulator, "GET", "objects/payouts")[0]
+    paid = page_through(emulator, "balance_transactions", payout=payout["id"])
+    assert payout["balance_transaction"] in {t["id"] for t in paid}
+    pairs = [t for t in control(emulator, "GET", "objects/payout_balance_transactions") if t["payout"] == payout["id"]]
+    assert {t["id"] for t in pairs} == {t["id"] for t in paid}
+    assert_error(get(emulator, "balance_transactions", params={"payout": "po_missing"}), 404, param="payout")
+
+
+def test_disabled_products_context_and_changes_without_events(fresh: EmulatorProcess) -> None:
+    control(fresh, "POST", "products", json={"disabled": ["Connect"]})
+    error = assert_error(get(fresh, "application_fees"), 400, text="not set up to use Connect")
+    assert error["param"] is None  # about the account, not the request
+    assert get(fresh, "customers").status_code == 200
+    control(fresh, "POST", "products", json={"disabled": []})
+    assert get(fresh, "application_fees").status_code == 200
+
+    assert ok(fresh, "account", headers={"Stripe-Context": CONNECTED})["id"] == CONNECTED
+    assert control(fresh, "GET", "stats")["stripe_contexts"] == [CONNECTED]
+
+    events_before = len(page_through(fresh, "events", limit=100))
+    changes = control(fresh, "POST", "mutate", json={"creates_without_event": {"checkout_sessions": 1}})
+    (session_id,) = changes["created_without_event"]["checkout_sessions"]
+    assert ok(fresh, f"checkout/sessions/{session_id}")["status"] == "open"
+    assert len(page_through(fresh, "events", limit=100)) == events_before  # no event for it
+
+    attached = control(fresh, "POST", "mutate", json={"attach_items": 1})["attached"]
+    (item_id,), (invoice_id,) = attached["invoice_items"], attached["invoices"]
+    assert ok(fresh, f"invoiceitems/{item_id}")["invoice"] == invoice_id
+    newest = ok(fresh, "events", params={"limit": 1})["data"][0]
+    assert (newest["type"], newest["data"]["object"]["id"]) == ("invoice.created", invoice_id)
+
+    new = control(fresh, "POST", "accounts", json={"id": "acct_newshop9"})
+    assert new["created"] >= newest["created"] and "acct_newshop9" in {a["id"] for a in page_through(fresh, "accounts")}

@@ -12,7 +12,8 @@ from tap_stripe_aep.tap import TapStripeAEP
 from tests.tap.tap_runner import tap_config
 
 # The SDK builds the test class (and instantiates the tap) at import time, so its emulator starts here.
-_EMULATOR = stripe_emulator(customers=20, rate_limit=0).start()
+# One connected account, so that `accounts`, `persons` and `external_accounts` have records too.
+_EMULATOR = stripe_emulator(customers=20, rate_limit=0, accounts="acct_core1").start()
 atexit.register(_EMULATOR.stop)
 
 pytestmark = pytest.mark.timeout(120)

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from emulators.launch import EmulatorProcess, aep_emulator
+from target_aep.xdm.stream_classes import default_xdm_class
 
 REPO = Path(__file__).resolve().parents[2]
 DATA_FILES = REPO / "tests" / "data_files"
@@ -46,17 +47,10 @@ def singer_messages(name: str) -> list[dict]:
     return [json.loads(line) for line in (DATA_FILES / name).read_text().splitlines() if line.strip()]
 
 
-PROFILE_STREAMS = frozenset({"customers"})
-RECORD_STREAMS = frozenset({"products", "prices", "plans", "coupons", "promotion_codes"})
-
-
 def dataset_for(stream: str) -> str:
-    """The emulator dataset each stream is configured to land in (the XDM class follows the dataset)."""
-    if stream in PROFILE_STREAMS:
-        return DATASET_BY_CLASS["profile"]
-    if stream in RECORD_STREAMS:
-        return DATASET_BY_CLASS["record"]
-    return DATASET_BY_CLASS["experienceevent"]
+    """The emulator dataset each stream is configured to land in (the XDM class follows the dataset): the
+    target's own default routing, so every stream lands where `target-aep-setup` would send it."""
+    return DATASET_BY_CLASS[default_xdm_class(stream)]
 
 
 def dataset_schema(dataset_id: str) -> dict:

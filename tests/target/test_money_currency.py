@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from target_aep.xdm.commerce import MONEY_FIELDS, unconvertible_amount
+from target_aep.xdm.commerce import MONEY_FIELDS, NESTED_MONEY_FIELDS, unconvertible_amount
 from target_aep.xdm.currency import (
     ACTIVE_ISO_4217_CODES,
     THREE_DECIMAL_CURRENCIES,
@@ -39,7 +39,8 @@ def test_the_iso_4217_table() -> None:
     assert len(ACTIVE_ISO_4217_CODES) == 176  # List One, less XXX and XTS
     assert all(is_iso_4217(code) for code in ZERO_DECIMAL_CURRENCIES | THREE_DECIMAL_CURRENCIES)
     # A money total the mapping lands (`_{tenant}.stripe.amount`) is one the currency check covers.
-    assert set(_AMOUNT_FIELDS.values()) <= set(MONEY_FIELDS)
+    nested = {f"{field}.amount" for field in NESTED_MONEY_FIELDS}
+    assert set(_AMOUNT_FIELDS.values()) <= set(MONEY_FIELDS) | nested
 
 
 @pytest.mark.parametrize(
@@ -57,6 +58,9 @@ def test_the_iso_4217_table() -> None:
         ("customers", {"balance": 0, "currency": "usdollars"}, None),  # no amount the mapping lands
         ("coupons", {"percent_off": 10, "amount_off": None, "currency": None}, None),
         ("charges", {"amount": 1500, "currency": "HRK"}, None),  # withdrawn in 2023, still real money in history
+        ("shipping_rates", {"fixed_amount": {"amount": 500, "currency": "eur"}}, None),
+        ("shipping_rates", {"fixed_amount": {"amount": 500, "currency": "euro"}}, "fixed_amount.currency 'euro' is "
+         "not an ISO 4217 code: the amount 500 of fixed_amount cannot be converted"),
     ],
 )  # fmt: skip
 def test_which_records_have_unconvertible_money(stream: str, record: dict, reason: str | None) -> None:

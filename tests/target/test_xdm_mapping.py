@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft6Validator, FormatChecker
 
+from tap_stripe_aep.stream_catalog import STREAMS_BY_NAME
 from target_aep.xdm import XdmValidator, build_mapper
+from target_aep.xdm.stream_classes import RECORD_STREAMS
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -20,7 +22,7 @@ SCHEMAS = {
     name: json.loads((ROOT / "xdm" / f"stripe-{name}.schema.json").read_text())
     for name in ("customer-profile", "commerce-event", "catalog-record")
 }
-CATALOG_STREAMS = {"products", "prices", "plans", "coupons", "promotion_codes"}
+CATALOG_STREAMS = set(RECORD_STREAMS)
 ALL_STREAMS = sorted(p.stem for p in RECORDS.glob("*.json"))
 NS = "StripeCustomerId"
 
@@ -43,8 +45,16 @@ def mapped(stream: str, record_id: str) -> dict[str, Any]:
     return build_mapper(stream, schema_for(stream), tenant_id="acme").map(by_id(stream, record_id))
 
 
+# --- issue 9: H9 (after merging every group's samples, this can become `set(ALL_STREAMS) == set(STREAMS_BY_NAME)`)
+H9_STREAMS = {
+    "checkout_session_line_items", "payment_links", "shipping_rates", "setup_attempts", "files", "file_links",
+    "early_fraud_warnings", "reviews", "issuing_authorizations", "issuing_cardholders", "issuing_cards",
+    "issuing_disputes", "issuing_transactions",
+}  # fmt: skip
+
+
 def test_every_interface_stream_has_samples() -> None:
-    assert len(ALL_STREAMS) == 22
+    assert sorted(ALL_STREAMS) == sorted(STREAMS_BY_NAME)
     for stream in ALL_STREAMS:
         assert 2 <= len(records(stream)) <= 3, stream
 
@@ -300,3 +310,118 @@ def test_xdm_uuid5_matches_the_standard_library_on_varied_names() -> None:
     names += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(2000)]
     for name in names:
         assert xdm_uuid5(name) == str(uuid.uuid5(XDM_ID_NAMESPACE, name)), name
+
+
+def test_connect_money_lands_in_major_units_with_its_currency() -> None:
+    fee = records("application_fees")[0]
+    order = mapped("application_fees", fee["id"])["commerce"]["order"]
+    assert order["purchaseID"] == fee["charge"]
+    assert (order["priceTotal"], order["currencyCode"]) == (fee["amount"] / 100, fee["currency"].upper())
+    top_up = next(r for r in records("top_ups") if r["currency"] == "jpy")
+    order = mapped("top_ups", top_up["id"])["commerce"]["order"]
+    assert (order["priceTotal"], order["currencyCode"]) == (top_up["amount"], "JPY")  # yen have no minor unit
+    reversal = records("transfer_reversals")[0]
+    order = mapped("transfer_reversals", reversal["id"])["commerce"]["order"]
+    assert order["purchaseID"] == reversal["transfer"]
+    assert order["refunds"][0]["refundAmount"] == reversal["amount"] / 100
+    account = records("accounts")[0]
+    assert mapped("accounts", account["id"])["_acme"]["stripe"]["name"] == account["business_profile"]["name"]
+
+
+def test_an_amount_without_a_currency_is_rejected_not_landed() -> None:
+    mapper = build_mapper("top_ups", schema_for("top_ups"), tenant_id="acme")
+    record = dict(records("top_ups")[0], currency=None)
+    with pytest.raises(ValueError, match="without a valid ISO 4217 currency"):
+        mapper.map(record)
+
+
+def test_billing_and_customer_streams_of_issue_9() -> None:
+    # A customer balance credit in KWD (three decimals): money on the customer's balance, on their profile.
+    cbt = mapped("customer_balance_transactions", "cbtxn_AS0V6YhzWm62jeoGT0lOAr5e")
+    assert cbt["commerce"]["order"]["priceTotal"] == 61.642
+    assert cbt["commerce"]["order"]["currencyCode"] == "KWD"
+    assert cbt["identityMap"][NS][0]["id"] == "cus_ln0keLZxoaxM0euid63SiVOt"
+    # An invoice payment: the payment of the invoice it pays, in its currency.
+    payment = mapped("invoice_payments", "inpay_sQ0Vdyu5vVdbDIuqsCHIKa8b")["commerce"]["order"]
+    assert payment["purchaseID"] == "in_iO01Oo9olTp0MVgVFNamgwkt"
+    assert payment["payments"][0] == {
+        "transactionID": "pi_iO01Oo9olTp0MVgVFNamgwkt",
+        "paymentAmount": 264.07,
+        "paymentType": "other",
+        "currencyCode": "KWD",
+    }
+    # A quote: its total as an order, open quotes keep Stripe's state in the event type.
+    quote = mapped("quotes", "qt_Db02AQgOE0VkW1WnvWERk27X")
+    assert (quote["commerce"]["order"]["priceTotal"], quote["eventType"]) == (3479.36, "stripe.quote.open")
+    # A credit note line in JPY (no minor unit), carrying its credit note's currency.
+    line = mapped("credit_note_line_items", "cnli_QX0lywbqQpMhm9Gc1uy4S6Wk")
+    assert line["commerce"]["order"]["refundTotal"] == 23977
+    assert line["eventType"] == "commerce.backofficeCreditMemoIssued"
+    # A payment method joins its customer's profile; a detached one keeps the billing e-mail as identity.
+    method = mapped("payment_methods", "pm_wd0QYvz2MLNIrACn8rWoFGbQ")
+    assert method["identityMap"][NS][0]["id"] == "cus_ln0keLZxp0Kbcsfp4CU2SGIP"
+    assert "commerce" not in method
+    detached = records("payment_methods")[2]
+    assert detached["is_deleted"] and detached["customer"] is None
+    gone = build_mapper("payment_methods", schema_for("payment_methods"), tenant_id="acme").map(detached)
+    assert gone["eventType"] == "stripe.payment_method.deleted"
+    assert gone["identityMap"]["Email"][0]["id"] == detached["billing_details"]["email"]
+    # Reference objects are lookup records.
+    rate = mapped("tax_rates", "txr_6Z0lK3CV6h5jBRzlEJ2XKiVl")
+    assert set(rate) == {"_id", "_acme"} and rate["_acme"]["stripe"]["objectType"] == "tax_rate"
+    schedule = mapped("subscription_schedules", "sub_sched_830YkGG38I6XFgyA9wxmv0Xu")
+    assert schedule["eventType"] == "stripe.subscription_schedule.released"
+
+
+def test_an_amount_without_its_currency_is_refused_for_the_new_money_streams() -> None:
+    record = {**by_id("customer_balance_transactions", "cbtxn_AS0V6YhzWm62jeoGT0lOAr5e"), "currency": None}
+    stream = "customer_balance_transactions"
+    mapper = build_mapper(stream, schema_for(stream), tenant_id="acme")
+    with pytest.raises(ValueError, match="ISO 4217"):
+        mapper.map(record)
+
+
+# --- issue 9: H9
+def test_issuing_money_in_major_units_with_its_currency() -> None:
+    capture = mapped("issuing_transactions", "ipi_VD0ksQA2VsQkXctjfHxwFpFZ")  # -89470 JPY: a capture spends
+    order = capture["commerce"]["order"]
+    assert (order["priceTotal"], order["currencyCode"], order["purchaseID"]) == (
+        89470,
+        "JPY",
+        "iauth_5n0lqdpN77MuKATJ52Zz21HH",
+    )
+    assert order["payments"][0] == {
+        "transactionID": "ipi_VD0ksQA2VsQkXctjfHxwFpFZ",
+        "paymentAmount": 89470,
+        "paymentType": "debit_card",
+        "currencyCode": "JPY",
+    }
+    assert capture["_acme"]["stripe"]["amount"] == -89470 and capture["_acme"]["stripe"]["currency"] == "jpy"
+    authorization = mapped("issuing_authorizations", "iauth_5n0lqdpN5nAmFrUclYgztVjt")["commerce"]["order"]
+    assert (authorization["priceTotal"], authorization["currencyCode"]) == (84.61, "USD")  # merchant_amount 8461
+    won = mapped("issuing_disputes", "idp_qB0j53eMqG09UNZYCylHtqDE")
+    assert won["commerce"]["order"]["refundTotal"] == 111.46 and won["eventType"] == "stripe.issuing.dispute.won"
+    submitted = mapped("issuing_disputes", "idp_qB0j53eMqHP6ChyfpVnY4rRn")["commerce"]["order"]
+    assert "refundTotal" not in submitted  # no money back until the dispute is won
+
+
+def test_checkout_lines_reviews_and_reference_objects() -> None:
+    line = mapped("checkout_session_line_items", "li_EI2n3hgGwPQFce0")
+    assert line["eventType"] == "commerce.productListAdds"
+    assert line["commerce"]["order"] == {
+        "purchaseID": "cs_test_d80igabYd9EI2n3hgGwPQFce",
+        "priceTotal": 21834,
+        "currencyCode": "JPY",
+    }
+    assert line["productListItems"][0]["SKU"] == "price_YR0g7WduYR0Lmroztl4NopnC"
+    assert mapped("reviews", "prv_x00bON4Kx0Nbt4o7vJYIjcu8")["eventType"] in (
+        "stripe.review.opened",
+        "stripe.review.closed",
+    )
+    assert {mapped("reviews", r["id"])["eventType"] for r in records("reviews")} == {
+        f"stripe.review.{'opened' if r['open'] else 'closed'}" for r in records("reviews")
+    }
+    # a shipping rate is a lookup record; its amount lands only with its own (nested) currency
+    rate = mapped("shipping_rates", "shr_vC0QqTrMvCRitPZH3KGA7I2j")["_acme"]["stripe"]
+    assert (rate["amount"], rate["currency"]) == (3559, "eur")
+    assert mapped("setup_attempts", "setatt_Sq0EnUtVSrblpk2y6izAJuOa")["identityMap"][NS][0]["primary"] is True
