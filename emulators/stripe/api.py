@@ -16,7 +16,7 @@ from emulators.stripe.errors import ApiError, missing
 from emulators.stripe.events import matching_types
 from emulators.stripe.expansion import ANY, check_path, expand
 from emulators.stripe.generator import EVENT_RETENTION, RESOURCES
-from emulators.stripe.query import ListQuery, parse_query
+from emulators.stripe.query import ListQuery, cursor_page, parse_query
 from emulators.stripe.sequence import Obj, Sequence
 from emulators.stripe.state import Emulator
 
@@ -191,16 +191,7 @@ class AccountApi:
 
     def _child_page(self, items: list[Obj], query: ListQuery, object_name: str, url: str) -> bytes:
         """One page of a child list held in full (a parent's lines or items), in the list's order."""
-        ids = [item["id"] for item in items]
-        start, stop = 0, len(items)
-        if query.starting_after is not None:
-            start = _child_position(ids, query.starting_after, object_name, "starting_after") + 1
-        if query.ending_before is not None:
-            stop = _child_position(ids, query.ending_before, object_name, "ending_before")
-            start = max(0, stop - query.limit)
-            page, has_more = items[start:stop], start > 0
-        else:
-            page, has_more = items[start : start + query.limit], start + query.limit < stop
+        page, has_more = cursor_page(items, query, object_name)
         page = [self._expanded(item, object_name, query.expand, is_list=True) for item in page]
         return _list_json(page, has_more, url)
 
@@ -429,13 +420,6 @@ def _filter_value(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value
-
-
-def _child_position(ids: list[str], object_id: str, object_name: str, param: str) -> int:
-    try:
-        return ids.index(object_id)
-    except ValueError:
-        raise missing(object_name, object_id, param=param, status=400) from None
 
 
 def _list_bytes(parts: list[bytes], has_more: bool, url: str) -> bytes:

@@ -14,7 +14,7 @@ from typing import Any
 from emulators.stripe.errors import ApiError, missing
 from emulators.stripe.generator import PLATFORM_ACCOUNT
 from emulators.stripe.objects_connect import persons
-from emulators.stripe.query import ListQuery, parse_query
+from emulators.stripe.query import ListQuery, cursor_page, parse_query
 from emulators.stripe.state import Emulator
 
 Obj = dict[str, Any]
@@ -77,26 +77,10 @@ def _page(objects: list[Obj], query: ListQuery, url: str, object_name: str) -> b
     """One page of ``objects`` (newest first), with ``created`` bounds and Stripe's cursors."""
     for op, value in query.created.items():
         objects = [o for o in objects if _created_matches(int(o.get("created") or 0), op, value)]
-    ids = [o["id"] for o in objects]
-    start, stop = 0, len(objects)
-    if query.starting_after is not None:
-        start = _position(ids, query.starting_after, object_name, "starting_after") + 1
-    if query.ending_before is not None:
-        stop = _position(ids, query.ending_before, object_name, "ending_before")
-        start = max(0, stop - query.limit)
-        page, has_more = objects[start:stop], start > 0
-    else:
-        page, has_more = objects[start : start + query.limit], start + query.limit < stop
+    page, has_more = cursor_page(objects, query, object_name)
     return json.dumps({"object": "list", "data": page, "has_more": has_more, "url": url}).encode()
 
 
 def _created_matches(created: int, op: str, value: int) -> bool:
     return {"gt": created > value, "gte": created >= value, "lt": created < value, "lte": created <= value,
             "eq": created == value}[op]  # fmt: skip
-
-
-def _position(ids: list[str], object_id: str, object_name: str, param: str) -> int:
-    try:
-        return ids.index(object_id)
-    except ValueError:
-        raise missing(object_name, object_id, param=param, status=400) from None

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from emulators.stripe.errors import ApiError, invalid_param, unknown_parameter
+from emulators.stripe.errors import ApiError, invalid_param, missing, unknown_parameter
 
 _ARRAY = re.compile(r"^(expand|types)\[(\d*)\]$")
 _CREATED = re.compile(r"^created\[(gt|gte|lt|lte)\]$")
@@ -76,3 +76,24 @@ def parse_query(raw: str, *, filters: frozenset[str], paged: bool = True, create
     if query.types and "type" in query.filters:
         raise ApiError(400, "You may only specify one of these parameters: type, types.", param="types")
     return query
+
+
+def cursor_page(items: list, query: ListQuery, object_name: str) -> tuple[list, bool]:
+    """One page of a list held in full, in its order, by Stripe's ``starting_after`` / ``ending_before`` cursors:
+    the page and ``has_more``. A cursor that names no item of the list is Stripe's 400 for that parameter."""
+    ids = [item["id"] for item in items]
+    start, stop = 0, len(items)
+    if query.starting_after is not None:
+        start = _cursor_position(ids, query.starting_after, object_name, "starting_after") + 1
+    if query.ending_before is not None:
+        stop = _cursor_position(ids, query.ending_before, object_name, "ending_before")
+        start = max(0, stop - query.limit)
+        return items[start:stop], start > 0
+    return items[start : start + query.limit], start + query.limit < stop
+
+
+def _cursor_position(ids: list[str], object_id: str, object_name: str, param: str) -> int:
+    try:
+        return ids.index(object_id)
+    except ValueError:
+        raise missing(object_name, object_id, param=param, status=400) from None
