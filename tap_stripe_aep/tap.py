@@ -9,6 +9,7 @@ import math
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -21,6 +22,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_stripe_aep.client import StripeClient
+from tap_stripe_aep.continuous import Phase, PollClock, RecentlyEmitted
 from tap_stripe_aep.errors import (
     ConfigError,
     ConnectAccountsError,
@@ -116,7 +118,8 @@ class TapStripeAEP(Tap):
             th.ArrayType(th.StringType),
             description="Connect accounts (acct_...) to read with the Stripe-Account header, each its own state "
             'partition; ["*"]: every connected account of the platform, listed from /v1/accounts at the start '
-            "of each run (new accounts are picked up on the next run). Default: the key's own account.",
+            "of each run (new accounts are picked up on the next run, or the next poll in continuous mode). "
+            "Default: the key's own account.",
         ),
         th.Property(
             "stripe_context",
@@ -143,6 +146,13 @@ class TapStripeAEP(Tap):
             "interrupted run (and of memory: a window's objects are sorted before they are emitted). Default: "
             "sized per list from its density, about 1,000 objects a window.",
         ),
+        th.Property(
+            "poll_interval_seconds",
+            th.NumberType,
+            description="Continuous mode: after history and the catch-up, read /v1/events again every this many "
+            "seconds and emit the changes and a STATE after each poll, until SIGTERM or SIGINT (then the poll in "
+            "hand finishes, a last STATE is written and the tap exits 0). Default: none, one run then exit.",
+        ),
     ).to_dict()
 
     # Set by the command line (``invoke``): the process is the tap's own, so a stop signal may end it. A tap
@@ -156,6 +166,11 @@ class TapStripeAEP(Tap):
         self.signal_gate = SignalGate(self.stop_on_signal)
         self._sync_started = False
         self._stopping = False
+        self._phase = Phase.CATCH_UP
+        self._stop_after_poll: int | None = None
+        self._poll_clock: PollClock | None = None
+        # Continuous mode only: changes emitted lately, so that the next poll's overlap does not repeat them.
+        self.recently_emitted: RecentlyEmitted | None = None
         super().__init__(*args, **kwargs)
         if isinstance(self.message_writer, FastSingerWriter):
             self.message_writer.gate = self.signal_gate
@@ -179,8 +194,47 @@ class TapStripeAEP(Tap):
             sys.exit(1)
 
     def sync_all(self) -> None:
+        """One run; in continuous mode (``poll_interval_seconds``) then a poll every N seconds until stopped.
+
+        Each poll is the SDK's ``sync_all`` again (``continuous.py`` says why), after what a single run may assume
+        fixed is refreshed (:meth:`_start_poll`).
+        """
         self._sync_started = True
+        interval = self.poll_interval_seconds
+        if interval is not None:
+            self.recently_emitted = RecentlyEmitted()
+            self._poll_clock = PollClock(interval)
         super().sync_all()
+        if self._poll_clock is None:
+            return
+        self.logger.info("Continuous mode: history and catch-up done; polling Stripe every %s s", interval)
+        elapsed = 0.0
+        while self._stop_after_poll is None:
+            self._phase = Phase.WAITING
+            if not self._poll_clock.wait(elapsed):
+                break
+            started = time.monotonic()
+            self._phase = Phase.POLLING
+            self._start_poll()
+            super().sync_all()
+            elapsed = time.monotonic() - started
+        self._phase = Phase.WAITING
+        self._state_writer.write_state(self.state)  # the last STATE, whatever the SDK wrote before it
+        self.logger.info(
+            "tap-stripe-aep stopped by %s after its last poll; the last STATE line covers every record written",
+            signal_name(self._stop_after_poll or 15),
+        )
+
+    @property
+    def poll_interval_seconds(self) -> float | None:
+        configured = self.config.get("poll_interval_seconds")
+        return float(configured) if configured else None
+
+    def _start_poll(self) -> None:
+        """What one run reads once and a poll must read again: Stripe's clock, new connected accounts."""
+        self._stripe_now.clear()
+        if list(self.config.get("account_ids") or []) == [ALL_ACCOUNTS]:
+            self._add_new_connected_accounts()
 
     # --- stop signals --------------------------------------------------------------------------------------
 
@@ -200,6 +254,16 @@ class TapStripeAEP(Tap):
         not waited for (``os._exit``): they only read, and a Stripe request can take seconds to retry.
         """
         code = self.exit_code_on_signal(signum)
+        if self._poll_clock is not None and not self._stopping:
+            if self._phase is Phase.POLLING and self._stop_after_poll is None:
+                # Finish the poll in hand (seconds): its records and STATE go out, then the loop ends.
+                self._stop_after_poll = signum
+                self.logger.info("%s received: finishing the poll in hand, then stopping", signal_name(signum))
+                return
+            if self._phase is Phase.WAITING:
+                self._stop_after_poll = signum
+                self._poll_clock.wake()  # sync_all writes the last STATE and returns: exit 0
+                return
         if self._stopping:  # a second signal while the first is handled (stdout blocked?): stop at once
             os._exit(code)
         self._stopping = True
@@ -211,19 +275,24 @@ class TapStripeAEP(Tap):
             except OSError:
                 outcome = "stdout is closed, so the last STATE line written stands"
         self.logger.error(
-            "tap-stripe-aep interrupted by %s: %s; exit %d so the run counts as failed and is retried",
+            "tap-stripe-aep interrupted by %s: %s; exit %d %s",
             signal_name(signum),
             outcome,
             code,
+            "(continuous mode: a stop is its normal end; a restart resumes from that STATE)"
+            if code == 0
+            else "so the run counts as failed and is retried",
         )
         _exit_now(code)
 
     def exit_code_on_signal(self, signum: int) -> int:
         """130 for SIGINT, 143 for SIGTERM: a batch run that did not finish fails, so that a scheduler retries it.
 
-        Hook for continuous mode (``poll_interval_seconds`` in the interface, a later issue): it runs until it is
-        stopped, so there a signal between two polls is the normal end and this returns 0 after its last STATE.
+        Continuous mode runs until it is stopped, so there a signal is the normal end: 0, after the last STATE
+        (also during the first history read: its STATE is a resume point, and a service manager restarts it).
         """
+        if self.poll_interval_seconds is not None:
+            return 0
         return exit_code_for(signum)
 
     def discover_streams(self) -> list[StripeStream]:
@@ -312,6 +381,26 @@ class TapStripeAEP(Tap):
         ordered = sorted(accounts, key=lambda a: (int(a.get("created") or 0), str(a["id"])))
         self.logger.info('account_ids ["*"]: %d connected accounts', len(ordered))
         return [str(account["id"]) for account in ordered]
+
+    def _add_new_connected_accounts(self) -> None:
+        """Continuous mode, ``account_ids: ["*"]``: accounts connected since the list was read join the next poll.
+
+        ``/v1/accounts`` lists newest first, so one page normally reaches an account already known; each new
+        account is a new partition whose history is read like any first run's.
+        """
+        known = set(self._connected_accounts)
+        new: list[dict[str, Any]] = []
+        for page in self.stripe_client.list_pages(
+            "/v1/accounts", stream="accounts", permission="rak_connected_account_read"
+        ):
+            data = page.get("data") or []
+            new.extend(a for a in data if str(a["id"]) not in known)
+            if any(str(a["id"]) in known for a in data):
+                break
+        for account in sorted(new, key=lambda a: (int(a.get("created") or 0), str(a["id"]))):
+            self._accounts[str(account["id"])] = account
+            self._connected_accounts.append(str(account["id"]))
+            self.logger.info('account_ids ["*"]: account %s connected since the start; reading it', account["id"])
 
     def stripe_now(self, account: str) -> int:
         """Stripe's current time for ``account``, learned once per run.
@@ -410,7 +499,7 @@ def config_problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems.append(
             ("stripe_context", f"must be an account id or a path of ids (acct_.../acct_...), got {context!r}")
         )
-    for setting in ("max_requests_per_second", "max_concurrency", "backfill_window_days"):
+    for setting in ("max_requests_per_second", "max_concurrency", "backfill_window_days", "poll_interval_seconds"):
         value = config.get(setting)
         # The SDK reads a config file's decimals as Decimal (12.5 in tap.json arrives as Decimal('12.5')).
         if value is not None and (

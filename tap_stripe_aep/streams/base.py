@@ -67,6 +67,7 @@ class StripeStream(Stream):
         self.primary_keys = [*self.entry.key_properties, "account_id"]
         self._tap_ref = tap
         self._converter = TimestampConverter.from_schema(self.schema)
+        self._schema_sent = False
 
     # --- SDK hooks -------------------------------------------------------------------------------------
 
@@ -142,6 +143,9 @@ class StripeStream(Stream):
             source = self.entry.update_source
             reads_events = source in (UpdateSource.EVENTS, UpdateSource.PARENT_EVENTS)
             if reads_events and events_reach(since, now):
+                recent = self._tap_ref.recently_emitted
+                if recent is not None:  # continuous mode: what no read from here on can list again
+                    recent.forget_before(self._partition_key, since - EVENT_LAG_SECONDS)
                 seen = yield from self._emit_changes(since - EVENT_LAG_SECONDS, now + 1)
                 seen |= yield from self._emit_created_since(since - EVENT_LAG_SECONDS, now + 1, seen)
                 yield from self._emit_rereads(since - EVENT_LAG_SECONDS, now + 1, seen)
@@ -288,11 +292,16 @@ class StripeStream(Stream):
         )
         if deletions_only:
             changes = [change for change in changes if change.deleted]
+        changed_ids = {str(change.obj["id"]) for change in changes}
+        recent = self._tap_ref.recently_emitted
+        if recent is not None:  # continuous mode: a change the previous poll emitted is not emitted again
+            key, now = self._partition_key, until - 1
+            changes = [c for c in changes if recent.first_time(key, c.event_id, c.created, now=now)]
         self.logger.info(
             "Stream '%s', account %s: %d objects changed since %s", self.name, self._account, len(changes), _iso(since)
         )
         yield from self._emit_changed_objects(changes)
-        return {str(change.obj["id"]) for change in changes}
+        return changed_ids
 
     def _emit_created_since(self, since: int, until: int, seen: set[str]) -> Generator[dict, None, set[str]]:
         """Objects created in ``[since, until)`` that no event announced; returns their ids.
@@ -322,8 +331,13 @@ class StripeStream(Stream):
                 _iso(since),
             )
         new.sort(key=lambda o: (created_of(o), o["id"]))
+        found = {str(obj["id"]) for obj in new}
+        recent = self._tap_ref.recently_emitted
+        if recent is not None:
+            key = self._partition_key
+            new = [o for o in new if recent.first_time(key, f"created:{o['id']}", created_of(o), now=until - 1)]
         yield from self._emit_window_objects(new)
-        return {str(obj["id"]) for obj in new}
+        return found
 
     def _emit_rereads(self, since: int, until: int, seen: set[str]) -> Iterator[dict]:
         """Objects of this stream that changed with another object (``reread_when_changed``), no event of theirs.
@@ -348,11 +362,18 @@ class StripeStream(Stream):
         parents = [str(c.obj["id"]) for c in changes if not c.deleted]
         by_parent = self._pool.map(self._list_filtered, [(list_filter, parent) for parent in parents])
         emitted = 0
+        recent = self._tap_ref.recently_emitted
         for change, objects in zip([c for c in changes if not c.deleted], by_parent, strict=True):
             for obj in objects:
                 if str(obj["id"]) in seen:
                     continue
                 seen.add(str(obj["id"]))
+                reread = f"{obj['id']}@{change.event_id}"
+                repeated = recent is not None and not recent.first_time(
+                    self._partition_key, reread, change.created, now=until - 1
+                )
+                if repeated:
+                    continue
                 emitted += 1
                 yield self.make_record(obj, updated=change.created, is_deleted=False)
         self.logger.info(
@@ -407,6 +428,18 @@ class StripeStream(Stream):
             yield self.make_record(obj, updated=change.created, is_deleted=change.deleted)
 
     # --- helpers -----------------------------------------------------------------------------------------
+
+    @property
+    def _partition_key(self) -> tuple[str, str]:
+        return (self.name, self._account)
+
+    def _write_schema_message(self) -> None:
+        """One SCHEMA per stream and process: in continuous mode each poll syncs the stream again, and its schema
+        never changes while the process runs (a target keeps a stream's schema until a new one arrives)."""
+        if self._schema_sent:
+            return
+        super()._write_schema_message()
+        self._schema_sent = True
 
     @property
     def client(self) -> StripeClient:
