@@ -8,11 +8,13 @@ offending line. This one names the line number and shows only its start. Lines a
 from __future__ import annotations
 
 import json
+import typing as t
 
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from target_aep.json_lines import decode_line
+from target_aep.state_lag import lines_until_deadlines
 
 
 class MalformedInputError(InvalidInputLine):
@@ -25,6 +27,16 @@ class AEPMessageReader(SingerReader):
     def __init__(self) -> None:
         super().__init__()
         self.line_number = 0
+        # Set by the target (``max_state_lag_seconds``): input is then read so that a deadline passes even
+        # while no line arrives (see ``target_aep.state_lag``).
+        self.seconds_to_deadline: t.Callable[[], float | None] | None = None
+        self.on_deadline: t.Callable[[], None] = lambda: None
+
+    def process_lines(self, file_input: t.IO[str] | None, callbacks: dict[str, t.Callable[[dict], None]]) -> t.Any:
+        source = file_input or self.default_input
+        if self.seconds_to_deadline is not None:
+            source = lines_until_deadlines(source, self.seconds_to_deadline, self.on_deadline)  # type: ignore[assignment]
+        return super().process_lines(source, callbacks)
 
     def deserialize_json(self, line: str) -> dict:
         self.line_number += 1

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+
+# Latencies kept for percentiles: a uniform sample of this many (reservoir sampling), whatever the run's length.
+LATENCY_SAMPLE_SIZE = 4096
 
 
 @dataclass
@@ -31,7 +35,38 @@ class RunReport:
 
     streams: dict[str, StreamCounts] = field(default_factory=lambda: defaultdict(StreamCounts))
     stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    # Continuous use: seconds from a live change's ``updated`` to AEP's confirmation of its record. A uniform
+    # sample of at most LATENCY_SAMPLE_SIZE values (memory stays flat over hours); ``latency_count`` and
+    # ``latency_max`` are over every value.
+    latencies: list[float] = field(default_factory=list)
+    latency_count: int = 0
+    latency_max: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _sampler: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
+
+    def record_latency(self, seconds: float) -> None:
+        """Count one landed live change's latency (reservoir sampling: each value kept with equal chance)."""
+        with self._lock:
+            self.latency_count += 1
+            self.latency_max = max(self.latency_max, seconds)
+            if len(self.latencies) < LATENCY_SAMPLE_SIZE:
+                self.latencies.append(seconds)
+                return
+            slot = self._sampler.randrange(self.latency_count)
+            if slot < LATENCY_SAMPLE_SIZE:
+                self.latencies[slot] = seconds
+
+    def latency_percentiles(self) -> dict[str, float] | None:
+        """p50, p95 (from the sample) and max (exact) of the latencies, or None when none was recorded."""
+        with self._lock:
+            ordered = sorted(self.latencies)
+            if not ordered:
+                return None
+            return {
+                "p50": ordered[int(0.50 * (len(ordered) - 1))],
+                "p95": ordered[int(0.95 * (len(ordered) - 1))],
+                "max": self.latency_max,
+            }
 
     def add(self, stream: str, *, landed: int = 0, skipped: int = 0, in_failed_batches: int = 0) -> None:
         """Thread-safe count update (sinks deliver from parallel drain threads)."""
@@ -107,6 +142,13 @@ class RunReport:
             )
             for name, c in sorted(self.streams.items())
         ]
+        latency = self.latency_percentiles()
+        if latency is not None:
+            lines.append(
+                f"latency of {self.latency_count} live changes, Stripe to AEP confirmation: "
+                f"p50 {latency['p50']:.1f} s, "
+                f"p95 {latency['p95']:.1f} s, max {latency['max']:.1f} s"
+            )
         stages = self.stage_totals()
         if stages:
             lines.append(

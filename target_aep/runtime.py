@@ -46,6 +46,8 @@ class TargetRuntime:
     def __init__(self, config: t.Mapping[str, t.Any]) -> None:
         self.config = config
         self.report = RunReport()
+        # Records changed after this instant are live changes: their latency to AEP goes into the report.
+        self.started_iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.dead_letters = DeadLetterFile(config.get("dead_letter_path") or "target-aep-rejected.jsonl", self.secrets)
         self.dead_letters.check_writable()  # before any request: see DeadLetterFile.check_writable
         self.deliveries = DeliveryQueue()

@@ -124,6 +124,14 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="How long to wait for a batch to reach success or failed before failing the run",
     ),
     th.Property("request_timeout_seconds", th.NumberType, default=60, description="Timeout of one HTTP request"),
+    th.Property(
+        "max_state_lag_seconds",
+        th.NumberType,
+        description="Longest a received STATE waits before the records before it are delivered, confirmed by AEP "
+        "and the STATE written (delivery starts at half of it, even while no input arrives: continuous mode). "
+        "Default: 5 in streaming mode; 600 in batch mode (delivery every 5 minutes, as the SDK drains, keeping "
+        "AEP batches large)",
+    ),
 ).to_dict()
 
 
@@ -170,6 +178,9 @@ def semantic_errors(config: t.Mapping[str, t.Any]) -> list[str]:
         parsed = urllib.parse.urlparse(str(value))
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             errors.append(f"{name} must be an http(s) URL such as https://host, not {value!r}")
+    lag = config.get("max_state_lag_seconds")
+    if lag is not None and (not _is_number(lag) or lag <= 0):
+        errors.append(f"max_state_lag_seconds must be a positive number of seconds, not {lag!r}")
     share = config.get("max_rejected_share", 1.0)
     if not _is_number(share) or not 0 <= share <= 1:
         errors.append(f"max_rejected_share must be a number from 0 to 1, not {share!r}")

@@ -13,6 +13,7 @@ Memory stays bounded: records are held as serialized JSON lines, and a sink repo
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time
 import typing as t
@@ -45,6 +46,7 @@ class AEPSink(BatchSink):
         self._buffered_bytes = 0
         self._in_flight: Future[None] | None = None
         self._stage_seconds = self.runtime.report.stage_counter()  # this sink's records, on the reading thread
+        self._live_since = self.runtime.started_iso
 
     # -- SDK hooks we turn off on purpose
 
@@ -141,7 +143,11 @@ class AEPSink(BatchSink):
             key = record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names))
             context.setdefault("record_keys", []).append(key)
         stage_seconds["serialization"] += time.perf_counter() - validated
-        context.setdefault("lines", []).append(line)
+        lines = context.setdefault("lines", [])
+        updated = record.get("updated")
+        if isinstance(updated, str) and updated >= self._live_since:  # a change made while the pipeline ran
+            context.setdefault("live_changes", []).append((len(lines), updated))
+        lines.append(line)
         self._buffered_bytes += len(line)
 
     def _record_id(self, record: dict) -> object:
@@ -165,14 +171,19 @@ class AEPSink(BatchSink):
         lines: list[bytes] = context.pop("lines", [])
         originals: list[dict] = context.pop("originals", [])
         record_keys: list[object] = context.pop("record_keys", [])
+        live_changes: list[tuple[int, str]] = context.pop("live_changes", [])
         self._buffered_bytes = 0
         if not lines:
             return
         if self._in_flight is not None:
             self._in_flight.result()
-        self._in_flight = self.runtime.deliveries.submit(lambda: self._deliver(lines, originals, record_keys))
+        self._in_flight = self.runtime.deliveries.submit(
+            lambda: self._deliver(lines, originals, record_keys, live_changes)
+        )
 
-    def _deliver(self, lines: list[bytes], originals: list[dict], record_keys: list[object]) -> None:
+    def _deliver(
+        self, lines: list[bytes], originals: list[dict], record_keys: list[object], live_changes: list[tuple[int, str]]
+    ) -> None:
         """Send one batch and return once AEP accepted it (batch ``success`` or every message answered)."""
         destination = self.destination
         if destination.output_path is not None:
@@ -186,6 +197,7 @@ class AEPSink(BatchSink):
             batch_id = self.runtime.send_batch(self.stream_name, dataset, lines, record_ids)
             self.logger.info("Batch %s: %d records landed in dataset %s", batch_id, len(lines), dataset.dataset_id)
             self.runtime.report.add(self.stream_name, landed=len(lines))
+            self._record_latencies(live_changes, refused=set())
             return
         rejections = self.runtime.send_streaming(dataset, lines)
         for rejection in rejections:
@@ -194,6 +206,18 @@ class AEPSink(BatchSink):
                 [f"streaming ingestion refused it (HTTP {rejection.status}): {rejection.message}"],
             )
         self.runtime.report.add(self.stream_name, landed=len(lines) - len(rejections))
+        self._record_latencies(live_changes, refused={r.index for r in rejections})
+
+    def _record_latencies(self, live_changes: list[tuple[int, str]], refused: set[int]) -> None:
+        """Seconds from each landed live change's ``updated`` to now, when AEP confirmed it (``RunReport``)."""
+        if not live_changes:
+            return
+        accepted_at = time.time()
+        report = self.runtime.report
+        for index, updated in live_changes:
+            if index not in refused:
+                changed_at = datetime.datetime.fromisoformat(updated).timestamp()
+                report.record_latency(max(0.0, accepted_at - changed_at))
 
 
 class RecordIds(Sequence[object]):

@@ -22,6 +22,7 @@ from target_aep.reader import AEPMessageReader
 from target_aep.runtime import TargetRuntime
 from target_aep.settings import CONFIG_SCHEMA, semantic_errors
 from target_aep.sinks import AEPSink, SkippedStreamSink
+from target_aep.state_lag import StateLag, default_lag_seconds
 from target_aep.xdm import MappingConfigError
 
 if t.TYPE_CHECKING:
@@ -82,6 +83,12 @@ class TargetAEP(Target):
         self._runtime_lock = threading.Lock()
         self._started = time.perf_counter()
         self._input_ended = False
+        streaming = self.config.get("ingestion_mode", "batch") == "streaming" and not self.config.get("output_dir")
+        lag = self.config.get("max_state_lag_seconds")
+        self.state_lag = StateLag(float(lag) if lag else default_lag_seconds(streaming))
+        if isinstance(self.message_reader, AEPMessageReader):
+            self.message_reader.seconds_to_deadline = self.state_lag.seconds_to_flush
+            self.message_reader.on_deadline = self._flush_state_on_time
 
     @property
     def runtime(self) -> TargetRuntime:
@@ -143,7 +150,10 @@ class TargetAEP(Target):
         return SkippedStreamSink
 
     def _process_state_message(self, message_dict: dict) -> None:
+        before = self._latest_state
         super()._process_state_message(message_dict)
+        if self._latest_state is not before:  # a new STATE (the SDK ignores one equal to the last)
+            self.state_lag.state_received()
         # The bookmark a stream with no destination keeps is the one from the last STATE before its records.
         self.runtime.undelivered.saw_state(self._latest_state)
 
@@ -172,6 +182,19 @@ class TargetAEP(Target):
         if safe_state is not None:
             with self.stop_on_signal.writing_state():
                 super()._write_state_message(safe_state)
+        waited = self.state_lag.state_written()
+        if waited is not None and waited > self.state_lag.lag_seconds:
+            self.logger.warning(
+                "a STATE was written %.1f s after it arrived, over max_state_lag_seconds (%s): AEP took that long "
+                "to confirm the records before it",
+                waited,
+                self.state_lag.lag_seconds,
+            )
+
+    def _flush_state_on_time(self) -> None:
+        """A STATE has waited half of ``max_state_lag_seconds``: deliver everything, confirm, write it
+        (``state_lag.py`` explains why the target does this itself instead of waiting for the SDK's drain)."""
+        self.drain_all()
 
     def _state_past_delivered_records_only(self, state: dict) -> dict | None:
         """The STATE to write, or None: never one that passes a record that was not delivered.

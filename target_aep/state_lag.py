@@ -1,0 +1,108 @@
+"""``max_state_lag_seconds``: a received STATE is delivered, confirmed and written within a bounded time.
+
+The SDK writes STATE only at the end of ``drain_all``, which it calls when a sink is full, at the end of input,
+or when a *record* arrives more than 5 minutes (``_MAX_RECORD_AGE_IN_MINUTES``) after the last full drain. A
+continuous tap writes a few records and a STATE, then nothing until its next poll: the target sits blocked on
+stdin, no record arrives to trigger the age check, and the STATE waits for the next burst, or forever.
+
+So the target reads its input through :func:`lines_until_deadlines`: a thread reads stdin in chunks (the SDK's
+message handling stays in the main thread, where it always was) and the main thread waits for the next chunk
+only until the pending STATE's flush point, then drains all sinks itself (``Target.drain_all``: deliver, wait for
+AEP's acceptance, write the STATE), exactly what the SDK does on its own schedule.
+
+The flush point is half the lag after the STATE arrived: the other half is left for AEP to confirm what was sent
+(a streaming request answers in well under a second; a batch takes AEP minutes to process). A STATE written
+later than the lag anyway (AEP slow to confirm) is logged as a warning with how long it took.
+"""
+
+from __future__ import annotations
+
+import codecs
+import queue
+import threading
+import time
+import typing as t
+
+STREAMING_DEFAULT_SECONDS = 5.0
+# Batch mode: the SDK's own 5-minute drain interval as the flush point (half the lag), so batch runs keep their
+# large batches (every drain is one AEP batch per stream, each processed by AEP for a minute or more).
+BATCH_DEFAULT_SECONDS = 600.0
+FLUSH_SHARE = 0.5
+CHUNK_BYTES = 1 << 16
+
+
+def default_lag_seconds(streaming: bool) -> float:
+    return STREAMING_DEFAULT_SECONDS if streaming else BATCH_DEFAULT_SECONDS
+
+
+class StateLag:
+    """When the oldest STATE not yet written arrived, and when it must be flushed."""
+
+    def __init__(self, lag_seconds: float) -> None:
+        self.lag_seconds = lag_seconds
+        self._pending_since: float | None = None
+
+    def state_received(self) -> None:
+        if self._pending_since is None:
+            self._pending_since = time.monotonic()
+
+    def seconds_to_flush(self) -> float | None:
+        """Seconds until the pending STATE must be flushed (<= 0: now), or None when no STATE is pending."""
+        if self._pending_since is None:
+            return None
+        return self._pending_since + self.lag_seconds * FLUSH_SHARE - time.monotonic()
+
+    def state_written(self) -> float | None:
+        """The written STATE's wait since it arrived (seconds), or None if none was pending."""
+        since, self._pending_since = self._pending_since, None
+        return None if since is None else time.monotonic() - since
+
+
+def lines_until_deadlines(
+    source: t.IO[str],
+    seconds_to_deadline: t.Callable[[], float | None],
+    on_deadline: t.Callable[[], None],
+) -> t.Iterator[str]:
+    """The lines of ``source``; ``on_deadline()`` is called (between two lines, in this thread) whenever
+    ``seconds_to_deadline()`` reaches 0, whether lines keep arriving or the input is idle."""
+    chunks: queue.Queue[str | BaseException | None] = queue.Queue(maxsize=16)
+    threading.Thread(target=_pump, args=(source, chunks), name="stdin-reader", daemon=True).start()
+    partial = ""
+    while True:
+        wait = seconds_to_deadline()
+        try:
+            chunk = chunks.get(timeout=max(0.0, wait)) if wait is not None else chunks.get()
+        except queue.Empty:
+            on_deadline()
+            continue
+        if chunk is None:
+            break
+        if isinstance(chunk, BaseException):
+            raise chunk
+        lines = (partial + chunk).split("\n")
+        partial = lines.pop()
+        for line in lines:
+            yield line + "\n"
+            wait = seconds_to_deadline()
+            if wait is not None and wait <= 0:
+                on_deadline()
+    if partial:
+        yield partial
+
+
+def _pump(source: t.IO[str], chunks: queue.Queue[str | BaseException | None]) -> None:
+    """Read ``source`` in chunks as they arrive (a pipe answers with what it has) into ``chunks``; None at EOF."""
+    try:
+        binary = getattr(source, "buffer", None)
+        if binary is not None and hasattr(binary, "read1"):
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            while data := binary.read1(CHUNK_BYTES):
+                chunks.put(decoder.decode(data))
+            chunks.put(decoder.decode(b"", final=True))
+        else:
+            for line in source:
+                chunks.put(line)
+    except BaseException as error:  # raised again in the main thread, which ends the run
+        chunks.put(error)
+        return
+    chunks.put(None)
