@@ -1,10 +1,15 @@
-"""End-to-end backfill benchmark: Stripe emulator -> tap-stripe-aep | target-aep -> AEP emulator (batch mode).
+"""Whole-pipe benchmark: Stripe emulator -> tap-stripe-aep | target-aep -> AEP emulator (batch mode), at live pace.
 
-``python -m bench pipeline`` or ``python -m bench.bench_pipeline [--customers N] [--latency-ms 200]
-[--rate-limit 90]``. Both emulators run as their own processes; the tap and the target run as the real CLIs joined
-by a pipe, as on a shell. Prints objects/s from Stripe to landed-in-AEP, wall time, each program's peak RSS, and
-what that rate means for a 10-million-object history. On a 2-core machine the four processes share two cores, so
-the figure is a floor for a machine where the tap and the target each have a core of their own.
+``python -m bench pipeline`` runs the issue 10 set: both data shapes (the even one, and a growing one whose density
+doubles every 90 days with two bursty days) at 100 requests/s and 200 ms a request, Stripe's live mode. For each,
+the tap is first run alone (its RECORD lines counted with ``grep -c``, which costs it nothing), then the tap and the
+target as the real CLIs joined by a pipe, as on a shell, on the same emulator data. The pipe's objects/s landed in
+AEP against the tap's own objects/s says whether the target is the bottleneck: at 100% the pipe goes as fast as the
+tap can read Stripe.
+
+``python -m bench.bench_pipeline [--customers N] [--latency-ms 200] [--rate-limit 100] [--growth-doubling-days D]
+[--burst-days B]`` runs one case. On a 2-core machine the four processes share two cores, so the figures are a
+floor for a machine where the tap and the target each have a core of their own.
 """
 
 from __future__ import annotations
@@ -24,47 +29,70 @@ from scripts.generate_plugin_files import EMULATOR_DATASETS
 
 BIN = Path(sys.executable).parent
 KEY = "sk_test_emulator_0000000000000000"
+GROWING = {"growth_doubling_days": 90, "burst_days": 2}
+# `python -m bench pipeline`: (label, customers, shape)
+SUITE = (("even", 12000, {}), ("growing", 12000, GROWING))
 
 
 def main(argv: list[str]) -> None:
+    if not argv:
+        for label, customers, shape in SUITE:
+            print(f"-- whole pipe, {label} shape, {customers:,} customers, 200 ms a request, 100 req/s", flush=True)
+            run_case(customers, 200, 100.0, shape)
+        return
     parser = argparse.ArgumentParser(prog="bench_pipeline", description=__doc__)
-    parser.add_argument("--customers", type=int, default=6000, help="emulator size (about 17 objects each)")
+    parser.add_argument("--customers", type=int, default=12000, help="emulator size (about 17 objects each)")
     parser.add_argument("--latency-ms", type=int, default=200)
-    parser.add_argument("--rate-limit", type=float, default=90, help="requests/s (Stripe live mode allows 100)")
+    parser.add_argument("--rate-limit", type=float, default=100, help="requests/s (Stripe live mode allows 100)")
+    parser.add_argument("--growth-doubling-days", type=float, default=0, help="0: the even shape")
+    parser.add_argument("--burst-days", type=int, default=0)
     args = parser.parse_args(argv)
+    shape = {"growth_doubling_days": args.growth_doubling_days, "burst_days": args.burst_days}
+    run_case(args.customers, args.latency_ms, args.rate_limit, {k: v for k, v in shape.items() if v})
 
+
+def run_case(customers: int, latency_ms: int, rate: float, shape: dict[str, float]) -> None:
+    """The tap alone, then the pipe, on one emulator's data; prints both rates and their ratio."""
     with (
-        tempfile.TemporaryDirectory() as tmp,
-        stripe_emulator(customers=args.customers, latency_ms=args.latency_ms, rate_limit=args.rate_limit) as stripe,
-        aep_emulator(store=Path(tmp) / "store", sandbox_preset="stripe") as aep,
+        tempfile.TemporaryDirectory() as tmp_name,
+        stripe_emulator(customers=customers, latency_ms=latency_ms, rate_limit=rate, **shape) as stripe,
+        aep_emulator(store=Path(tmp_name) / "store", sandbox_preset="stripe") as aep,
     ):
-        tap_config, target_config = Path(tmp) / "tap.json", Path(tmp) / "target.json"
-        tap_config.write_text(
-            json.dumps({"api_key": KEY, "api_url": stripe.url, "max_requests_per_second": args.rate_limit})
+        tmp = Path(tmp_name)
+        tap_config, target_config = tmp / "tap.json", tmp / "target.json"
+        tap_config.write_text(json.dumps({"api_key": KEY, "api_url": stripe.url, "max_requests_per_second": rate}))
+        target_config.write_text(json.dumps(_target_config(aep.url, tmp)))
+        tap = f"/usr/bin/time -f 'tap peak RSS %M KB' {BIN}/tap-stripe-aep --config {tap_config}"
+
+        alone_wall, alone = _timed(f'set -o pipefail; {tap} 2>{tmp}/tap-alone.log | grep -c \'^{{"type":"RECORD"\'')
+        tap_records = int(alone.stdout.strip() or 0)
+        target = f"/usr/bin/time -f 'target peak RSS %M KB' {BIN}/target-aep --config {target_config}"
+        pipe_wall, pipe = _timed(
+            f"set -o pipefail; {tap} 2>{tmp}/tap.log | {target} 2>{tmp}/target.log >{tmp}/state.jsonl"
         )
-        target_config.write_text(json.dumps(_target_config(aep.url, Path(tmp))))
-        command = (
-            "set -o pipefail; "
-            f"/usr/bin/time -f 'tap peak RSS %M KB' {BIN}/tap-stripe-aep --config {tap_config} 2>{tmp}/tap.log "
-            f"| /usr/bin/time -f 'target peak RSS %M KB' {BIN}/target-aep --config {target_config} "
-            f"2>{tmp}/target.log >{tmp}/state.jsonl"
-        )
-        started = time.monotonic()
-        done = subprocess.run(["bash", "-c", command], cwd=REPO_ROOT, check=False)
-        wall = time.monotonic() - started
         landed = {ds: len(_get(f"{aep.url}/_emulator/landed/{ds}")) for ds in set(EMULATOR_DATASETS.values())}
-        peaks = [line for name in ("tap", "target") for line in _tail(Path(tmp) / f"{name}.log") if "peak RSS" in line]
+        peaks = [line for name in ("tap", "target") for line in _tail(tmp / f"{name}.log") if "peak RSS" in line]
 
     total = sum(landed.values())
-    rate = total / wall
-    print(f"pipeline exit code   {done.returncode}")
-    print(f"objects landed       {total:,}  {landed}")
-    print(f"wall time            {wall:.1f} s")
-    ceiling = 100 * args.rate_limit
-    print(f"objects/s            {rate:,.0f}  (Stripe's ceiling at {args.rate_limit:g} req/s: {ceiling:,.0f})")
-    print(f"10 M objects         {10_000_000 / rate / 3600:.1f} h at this rate")
+    tap_rate, pipe_rate = tap_records / alone_wall, total / pipe_wall
+    print(
+        f"  tap alone        exit {alone.returncode}, {tap_records:,} records in {alone_wall:.1f} s: "
+        f"{tap_rate:,.0f} objects/s"
+    )
+    print(
+        f"  tap | target     exit {pipe.returncode}, {total:,} landed in {pipe_wall:.1f} s: {pipe_rate:,.0f} objects/s"
+        f" ({pipe_rate / max(tap_rate, 1):.0%} of the tap alone; Stripe's ceiling {100 * rate:,.0f})"
+    )
+    print(f"  landed per dataset {landed}")
+    print(f"  10 M objects     {10_000_000 / max(pipe_rate, 1) / 3600:.1f} h at this rate")
     for line in peaks:
-        print(line)
+        print(f"  {line}")
+
+
+def _timed(command: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    started = time.monotonic()
+    done = subprocess.run(["bash", "-c", command], cwd=REPO_ROOT, check=False, capture_output=True, text=True)
+    return time.monotonic() - started, done
 
 
 def _target_config(aep_url: str, tmp: Path) -> dict[str, object]:
