@@ -76,7 +76,7 @@ class InletTraffic:
 
     inlet_id: str
     dataset_id: str
-    requests: int = 0
+    deliveries: int = 0  # batches of records handed to the inlet (each one or more requests)
     sent: int = 0
     accepted: int = 0
     refused: int = 0
@@ -177,7 +177,7 @@ class RunReport:
             traffic = self.inlets.get(stream)
             if traffic is None:
                 traffic = self.inlets[stream] = InletTraffic(inlet_id, dataset_id)
-            traffic.requests += 1
+            traffic.deliveries += 1
             traffic.sent += sent
             traffic.accepted += sent - refused
             traffic.refused += refused

@@ -245,14 +245,14 @@ def _streaming(inlets: list[dict[str, t.Any]]) -> str:
         f'<tr class="inlet-row" data-stream="{_e(i["stream"])}"><td>{_e(i["stream"])}</td>'
         f'<td class="ids">{_e(i["inlet_id"])}</td><td class="ids">{_e(i["dataset_id"])}</td>'
         + "".join(
-            f'<td class="n" data-count="{k}">{_n(i[k])}</td>' for k in ("requests", "sent", "accepted", "refused")
+            f'<td class="n" data-count="{k}">{_n(i[k])}</td>' for k in ("deliveries", "sent", "accepted", "refused")
         )
         + "</tr>"
         for i in inlets
     )
     return (
         '<h2>Streaming</h2><table id="streaming"><tr><th>stream</th><th>inlet</th><th>dataset</th>'
-        '<th class="n">requests</th><th class="n">messages sent</th><th class="n">accepted</th>'
+        '<th class="n">deliveries</th><th class="n">messages sent</th><th class="n">accepted</th>'
         f'<th class="n">refused</th></tr>{body}</table>'
     )
 
