@@ -35,6 +35,12 @@ class ThroughputSamples:
         self._points: list[ThroughputPoint] = [ThroughputPoint(0.0, 0, 0)]
         self._lock = threading.RLock()  # re-entrant: the stop-signal handler may sample on the main thread
 
+    def count_from(self, started: float) -> None:
+        """Measure time from ``started`` (a ``time.monotonic()`` value): the process's start rather than the first
+        message's, so that a run waiting on its tap shows the wait."""
+        with self._lock:
+            self.started = started
+
     def sample(self, received: int, landed: int, now: float | None = None) -> None:
         seconds = (time.monotonic() if now is None else now) - self.started
         with self._lock:

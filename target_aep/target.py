@@ -87,6 +87,7 @@ class TargetAEP(Target):
         self._runtime_lock = threading.Lock()
         self._started = time.perf_counter()
         self._started_epoch = time.time()
+        self._started_monotonic = time.monotonic()
         self._input_ended = False
         self._input_done: float | None = None
         self._confirmed: float | None = None
@@ -97,6 +98,7 @@ class TargetAEP(Target):
         with self._runtime_lock:
             if self._runtime is None:
                 self._runtime = TargetRuntime(self.config)
+                self._runtime.report.throughput.count_from(self._started_monotonic)
             return self._runtime
 
     @classmethod
