@@ -191,9 +191,10 @@ def throughput_svg(rates: list[list[float]], width: int = 860, height: int = 240
             previous = row[0]
         return " ".join(points)
 
+    decimals = 0 if peak >= 10 else 1
     grid = "".join(
         f'<line x1="{left}" x2="{width - right}" y1="{y(peak * f):.1f}" y2="{y(peak * f):.1f}" stroke="#eceff3"/>'
-        f'<text x="{left - 6}" y="{y(peak * f) + 4:.1f}" text-anchor="end">{peak * f:,.{0 if peak >= 10 else 1}f}</text>'
+        f'<text x="{left - 6}" y="{y(peak * f) + 4:.1f}" text-anchor="end">{peak * f:,.{decimals}f}</text>'
         for f in (0, 0.5, 1)
     )
     ticks = "".join(
@@ -211,7 +212,8 @@ def throughput_svg(rates: list[list[float]], width: int = 860, height: int = 240
         f'<text x="{left + 22}" y="{top + 7}">received/s</text>'
         f'<rect x="{left + 98}" y="{top + 2}" width="10" height="3" fill="#16a34a"/>'
         f'<text x="{left + 112}" y="{top + 7}">landed/s</text>'
-        f'<text x="{left + plot_w / 2:.0f}" y="{height - 2}" text-anchor="middle">seconds since the target started</text>'
+        f'<text x="{left + plot_w / 2:.0f}" y="{height - 2}" text-anchor="middle">'
+        "seconds since the target started</text>"
         "</svg>"
     )
 
