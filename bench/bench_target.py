@@ -85,6 +85,7 @@ def main(argv: list[str]) -> None:
                 "streaming_url": emulator.url,
                 "datasets": {s: {"dataset_id": dataset_for(s)} for s in streams},
                 "dead_letter_path": str(tmp_dir / "rejected.jsonl"),
+                "report_path": str(tmp_dir / "report.html"),
                 "batch_max_records": args.batch_max_records,
             }
             config_path = tmp_dir / "config.json"

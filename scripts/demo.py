@@ -8,11 +8,13 @@
 4. apply updates, deletions and creations in the Stripe emulator, and run again: only the changes travel;
 5. set-up again: nothing to do;
 6. print, per stream, records read in each run; per dataset, records landed and rejected; where rejects are;
-   the time taken. Both emulators are stopped on the way out, whatever happens.
+   the time taken; where each run's report is (the target's HTML run report and its JSON, kept per run).
+   Both emulators are stopped on the way out, whatever happens.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
@@ -53,6 +55,7 @@ def main() -> int:
         dataset_names = _dataset_names(pipeline)
         print("demo: run 1: meltano run tap-stripe-aep target-aep (full history)")
         first = _checked(pipeline.run(full_refresh=True), "first run")
+        reports = [_keep_report(pipeline, 1)]
         landed_after_first = {ds: len(pipeline.landed(ds)) for ds in dataset_names}
 
         touched = pipeline.mutate(**CHANGES)
@@ -60,12 +63,14 @@ def main() -> int:
         print(f"demo: the Stripe emulator applied {changed} changes {CHANGES}")
         print("demo: run 2: meltano run tap-stripe-aep target-aep (incremental, from Meltano's saved state)")
         second = _checked(pipeline.run(), "second run")
+        reports.append(_keep_report(pipeline, 2))
         landed_total = {ds: len(pipeline.landed(ds)) for ds in dataset_names}
         rejected = Counter(entry.get("stream", "?") for entry in pipeline.rejected())
         print("demo: meltano invoke target-aep:setup --apply (again: the sandbox is ready)")
         _print_setup(pipeline, "second set-up")
 
         _print_summary(first, second, landed_after_first, landed_total, rejected, pipeline, dataset_names)
+        _print_reports(reports)
     print(f"\ndemo: done in {time.monotonic() - started:.0f} s; both emulators stopped.")
     return 0
 
@@ -122,6 +127,25 @@ def _print_summary(
     print(f"\nRejected records (with their reasons): {where}")
     print(f"What landed, as JSON lines per dataset: {pipeline.store}")
     print(f"Run 1 took {first.seconds:.0f} s, run 2 took {second.seconds:.0f} s.")
+
+
+def _keep_report(pipeline: LocalPipeline, run: int) -> Path:
+    """Keep the run report the target wrote for this run (the next run writes the same path)."""
+    kept = pipeline.report_path.with_name(f"run-{run}-report.html")
+    shutil.copyfile(pipeline.report_path, kept)
+    shutil.copyfile(pipeline.report_path.with_suffix(".json"), kept.with_suffix(".json"))
+    return kept
+
+
+def _print_reports(reports: list[Path]) -> None:
+    print("\nRun reports (open in a browser; the same figures as JSON beside each)")
+    for number, path in enumerate(reports, start=1):
+        document = json.loads(path.with_suffix(".json").read_text())
+        totals = document["totals"]
+        print(
+            f"  run {number}: {path}  ({document['run']['outcome']['status']}: received {totals['received']}, "
+            f"landed {totals['landed']}, repaired {totals['repaired']}, rejected {totals['rejected']})"
+        )
 
 
 def _count_ids(touched: object) -> int:

@@ -59,6 +59,7 @@ class LocalPipeline:
         self.workdir = workdir
         self.store = workdir / "aep-store"
         self.dead_letter_path = workdir / "target-aep-rejected.jsonl"
+        self.report_path = workdir / "target-aep-report.html"  # the target's run report (and .json beside it)
         self.datasets: dict[str, dict[str, str]] | None = None  # set by setup(); else meltano.yml's own
         self._stack = ExitStack()
         self.stripe: EmulatorProcess = stripe_emulator(seed=seed, customers=customers, **stripe_options)
@@ -85,6 +86,7 @@ class LocalPipeline:
             TARGET_AEP_PLATFORM_URL=self.aep.url,
             TARGET_AEP_STREAMING_URL=self.aep.url,
             TARGET_AEP_DEAD_LETTER_PATH=str(self.dead_letter_path),
+            TARGET_AEP_REPORT_PATH=str(self.report_path),
         )
         if self.datasets is not None:
             env["TARGET_AEP_DATASETS"] = json.dumps(self.datasets)

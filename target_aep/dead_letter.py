@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import threading
 import typing as t
 from pathlib import Path
+
+from target_aep.writable import write_problem
 
 
 class DeadLetterPathError(RuntimeError):
@@ -28,20 +29,7 @@ class DeadLetterFile:
         """Fail now if rejects could not be written later, without creating the file (it appears on the first
         reject): a reject that cannot be recorded mid-run would stop the run after records were already sent."""
         path = self.path
-        problem = ""
-        if path.is_dir():
-            problem = "it is a directory"
-        elif path.exists():
-            if not os.access(path, os.W_OK):
-                problem = "the file is not writable"
-        else:
-            ancestor = path.parent
-            while not ancestor.exists() and ancestor != ancestor.parent:
-                ancestor = ancestor.parent
-            if not ancestor.is_dir():
-                problem = f"{ancestor} is not a directory"
-            elif not os.access(ancestor, os.W_OK | os.X_OK):
-                problem = f"directory {ancestor} is not writable"
+        problem = write_problem(path)
         if problem:
             raise DeadLetterPathError(
                 f"dead_letter_path {path} cannot be written ({problem}); rejected records would have nowhere "

@@ -18,7 +18,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 
 class StopOnSignal:
@@ -27,8 +27,9 @@ class StopOnSignal:
     Signal handlers run in the main thread, which is also the one that writes STATE lines: a flag is enough.
     """
 
-    def __init__(self, logger: logging.Logger) -> None:
+    def __init__(self, logger: logging.Logger, before_exit: Callable[[int], None] | None = None) -> None:
         self.logger = logger
+        self.before_exit = before_exit  # called with the exit code: the run report tells of the interruption
         self._writing_state = False
         self._held: int | None = None
 
@@ -58,6 +59,9 @@ class StopOnSignal:
             _signal_name(signum),
             code,
         )
+        if self.before_exit is not None:
+            with contextlib.suppress(Exception):  # the process ends with its exit code whatever happens here
+                self.before_exit(code)
         with contextlib.suppress(Exception):
             logging.shutdown()
         for stream in (sys.stdout, sys.stderr):

@@ -48,10 +48,11 @@ def trace_refused_rows(
         for index, row in match_lines(reader.failed_rows(failed.batch_id), lines):
             record_id = record_ids[index] if index is not None else None
             untraced += index is None
+            reasons = _reasons(failed.batch_id, row)
             dead_letters.reject(
                 stream,
                 row.row if row.row is not None else row.sent_text,
-                _reasons(failed.batch_id, row),
+                reasons,
                 record_id,
                 details={
                     "batch_id": failed.batch_id,
@@ -59,7 +60,7 @@ def trace_refused_rows(
                     "aep_errors": [{"code": e.code, "message": e.message} for e in row.errors],
                 },
             )
-            report.reject_by_aep(stream)
+            report.reject_by_aep(stream, _reason_kind(row), record_id)
             refused += 1
     except RowErrorsUnavailableError as exc:
         so_far = f" ({refused} rows already written to {dead_letters.path})" if refused else ""
@@ -69,6 +70,13 @@ def trace_refused_rows(
         )
         return
     failed.rows_verdict = _verdict(refused, untraced, len(lines), str(dead_letters.path))
+
+
+def _reason_kind(row: FailedRow) -> str:
+    """The report's tally of a refused row: AEP's first code and message, without the batch id."""
+    if not row.errors:
+        return "rejected by AEP (no reason given)"
+    return f"rejected by AEP: {row.errors[0].code}: {row.errors[0].message}"
 
 
 def _reasons(batch_id: str, row: FailedRow) -> list[str]:

@@ -23,6 +23,7 @@ from target_aep.dead_letter import DeadLetterFile
 from target_aep.delivery_queue import DeliveryQueue
 from target_aep.refused_rows import trace_refused_rows
 from target_aep.report import RunReport
+from target_aep.run_report_files import check_report_paths
 from target_aep.undelivered import UndeliveredStreams
 from target_aep.xdm import XdmMapper, build_mapper
 
@@ -50,6 +51,9 @@ class TargetRuntime:
         self.started_iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.dead_letters = DeadLetterFile(config.get("dead_letter_path") or "target-aep-rejected.jsonl", self.secrets)
         self.dead_letters.check_writable()  # before any request: see DeadLetterFile.check_writable
+        self.report_path: str | None = config.get("report_path") or None
+        check_report_paths(self.report_path)  # before any request, like the dead-letter file
+        self.report.start_sampling()
         self.deliveries = DeliveryQueue()
         self.undelivered = UndeliveredStreams()
         self._lock = threading.Lock()
@@ -264,8 +268,9 @@ class TargetRuntime:
             files.append(b"\n".join(current) + b"\n")
         started = time.perf_counter()
         try:
-            return self._batch.ingest(dataset.dataset_id, files)
+            batch_id = self._batch.ingest(dataset.dataset_id, files)
         except BatchFailedError as failed:
+            self.report.record_batch(stream, dataset.dataset_id, failed.batch_id, len(lines), failed.status)
             trace_refused_rows(
                 failed,
                 stream=stream,
@@ -278,6 +283,14 @@ class TargetRuntime:
             raise
         finally:
             self.report.add_seconds("http", time.perf_counter() - started)
+        self.report.record_batch(stream, dataset.dataset_id, batch_id, len(lines), "success")
+        return batch_id
+
+    def batch_timings(self) -> tuple[float, float]:
+        """Seconds spent uploading batches and waiting for AEP to process them, over the run."""
+        if self._batch is None:
+            return 0.0, 0.0
+        return self._batch.timings.upload_seconds, self._batch.timings.processing_seconds
 
     def envelope(self, dataset: DatasetTarget, xdm: dict) -> bytes:
         self.gateway  # noqa: B018
@@ -295,5 +308,6 @@ class TargetRuntime:
             self.report.add_seconds("http", time.perf_counter() - started)
 
     def close(self) -> None:
+        self.report.stop_sampling()
         self.deliveries.shutdown()
         self.dead_letters.close()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from singer_sdk import typing as th
 
+from target_aep.run_report_files import DEFAULT_REPORT_PATH
 from target_aep.runtime import DEFAULT_SCOPES
 from target_aep.sinks import DEFAULT_BATCH_MAX_BYTES, DEFAULT_BATCH_MAX_RECORDS
 
@@ -79,6 +80,14 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.StringType,
         default="target-aep-rejected.jsonl",
         description="JSON lines of rejected records, each with its stream, id and reasons (appended to)",
+    ),
+    th.Property(
+        "report_path",
+        th.StringType,
+        default=DEFAULT_REPORT_PATH,
+        description="The run report, written at the end of every run (also a failed or interrupted one): a "
+        "self-contained HTML page with counts per stream and dataset, rejects and repairs by reason, time per stage, "
+        "throughput, AEP batches; the same figures as JSON beside it (same path, .json)",
     ),
     th.Property(
         "output_dir",

@@ -89,6 +89,10 @@ class AEPSink(BatchSink):
         # The XDM class (profile, event, record) follows the dataset's schema, not the stream name.
         self.mapper = self.runtime.mapper(self.stream_name, destination.schema)
         self.validator = XdmValidator.for_schema(destination.schema)
+        self.runtime.report.land_in(
+            self.stream_name,
+            str(destination.output_path) if destination.output_path else destination.dataset.dataset_id,  # type: ignore[union-attr]
+        )
         self._key_names = tuple(self.key_properties) or ("id",)
         self.logger.info(
             "Stream '%s' -> %s as %s (%s)",
@@ -157,8 +161,9 @@ class AEPSink(BatchSink):
         return record.get(self.key_properties[0] if self.key_properties else "id")
 
     def _reject(self, record: dict, reasons: list[str]) -> None:
-        self.runtime.dead_letters.reject(self.stream_name, record, reasons, self._record_id(record))
-        self.runtime.report.reject(self.stream_name, reasons[0])
+        record_id = self._record_id(record)
+        self.runtime.dead_letters.reject(self.stream_name, record, reasons, record_id)
+        self.runtime.report.count_reject(self.stream_name, reasons[0], record_id)
 
     # -- per batch
 
@@ -206,6 +211,9 @@ class AEPSink(BatchSink):
                 [f"streaming ingestion refused it (HTTP {rejection.status}): {rejection.message}"],
             )
         self.runtime.report.add(self.stream_name, landed=len(lines) - len(rejections))
+        self.runtime.report.record_streaming(
+            self.stream_name, dataset.dataset_id, dataset.inlet_id or "", sent=len(lines), refused=len(rejections)
+        )
         self._record_latencies(live_changes, refused={r.index for r in rejections})
 
     def _record_latencies(self, live_changes: list[tuple[int, str]], refused: set[int]) -> None:

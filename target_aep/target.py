@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 import typing as t
+from dataclasses import replace
 from types import FrameType
 
 from singer_sdk import Target
@@ -19,6 +20,8 @@ from target_aep.aep.errors import AEPError
 from target_aep.dead_letter import DeadLetterPathError
 from target_aep.interruption import StopOnSignal
 from target_aep.reader import AEPMessageReader
+from target_aep.run_report_files import ReportPathError, write_report_files
+from target_aep.run_report_json import RunFacts, RunOutcome, build_document
 from target_aep.runtime import TargetRuntime
 from target_aep.settings import CONFIG_SCHEMA, semantic_errors
 from target_aep.sinks import AEPSink, SkippedStreamSink
@@ -44,6 +47,7 @@ class UnsupportedMessageError(RuntimeError):
 EXPECTED_FAILURES = (
     AEPError,
     DeadLetterPathError,
+    ReportPathError,
     InvalidInputLine,
     MappingConfigError,
     RecordsWithoutSchemaException,
@@ -77,12 +81,17 @@ class TargetAEP(Target):
     _owns_process = False
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        self.stop_on_signal = StopOnSignal(self.logger)  # before super().__init__, which installs the handlers
-        super().__init__(*args, **kwargs)
+        # Before super().__init__, which installs the handlers.
+        self.stop_on_signal = StopOnSignal(self.logger, before_exit=self._report_interruption)
         self._runtime: TargetRuntime | None = None
+        super().__init__(*args, **kwargs)
         self._runtime_lock = threading.Lock()
         self._started = time.perf_counter()
+        self._started_epoch = time.time()
+        self._started_monotonic = time.monotonic()
         self._input_ended = False
+        self._input_done: float | None = None
+        self._confirmed: float | None = None
         streaming = self.config.get("ingestion_mode", "batch") == "streaming" and not self.config.get("output_dir")
         lag = self.config.get("max_state_lag_seconds")
         self.state_lag = StateLag(float(lag) if lag else default_lag_seconds(streaming))
@@ -96,6 +105,7 @@ class TargetAEP(Target):
         with self._runtime_lock:
             if self._runtime is None:
                 self._runtime = TargetRuntime(self.config)
+                self._runtime.report.throughput.count_from(self._started_monotonic)
             return self._runtime
 
     @classmethod
@@ -128,6 +138,59 @@ class TargetAEP(Target):
             print(about_text(cls._get_about_info()))  # the SDK prints --about the same way
             return
         super().print_about(output_format)
+
+    def listen(self, file_input: t.IO[str] | None = None) -> None:
+        """The whole run; whichever way it ends, the run report says so (``write_run_report``)."""
+        try:
+            super().listen(file_input)
+        except BaseException as exc:
+            self.write_run_report(outcome_of(exc))
+            raise
+        self.write_run_report(RunOutcome.succeeded())
+
+    def write_run_report(self, outcome: RunOutcome) -> None:
+        """Write the HTML report and its JSON at ``report_path``; a run that never started (no runtime) has none.
+
+        Writing it must not change how the run ends: a report that cannot be written is one error line.
+        """
+        runtime = self._runtime
+        if runtime is None:
+            return
+        message = outcome.message
+        for secret in runtime.secrets():
+            message = message.replace(secret, "***")
+        upload, processing = runtime.batch_timings()
+        facts = RunFacts(
+            mode="output_dir" if runtime.output_dir is not None else "streaming" if runtime.streaming else "batch",
+            sandbox=str(self.config.get("sandbox_name") or "prod"),
+            started_at=self._started_epoch,
+            finished_at=time.time(),
+            dead_letter_path=str(runtime.dead_letters.path),
+            repairs_path=self.config.get("repairs_path") or None,
+            input_seconds=None if self._input_done is None else self._input_done - self._started,
+            confirm_seconds=(
+                None if self._input_done is None or self._confirmed is None else self._confirmed - self._input_done
+            ),
+            batch_upload_seconds=upload,
+            batch_processing_seconds=processing,
+        )
+        try:
+            document = build_document(runtime.report, replace(outcome, message=message), facts)
+            path = write_report_files(runtime.report_path, document)
+        except Exception as exc:
+            self.logger.error("The run report could not be written: %s: %s", type(exc).__name__, exc)
+            return
+        self.logger.info("Run report (%s, exit status %d): %s", outcome.status, outcome.exit_code, path)
+
+    def _report_interruption(self, exit_code: int) -> None:
+        self.write_run_report(
+            RunOutcome(
+                "interrupted",
+                exit_code,
+                "stopped by a signal: deliveries not yet confirmed were abandoned and no STATE line covers them "
+                "(the next run sends them again)",
+            )
+        )
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """SIGINT / SIGTERM: exit 130 / 143 now, writing no STATE (the SDK drains, then exits 0)."""
@@ -246,11 +309,12 @@ class TargetAEP(Target):
     def process_endofpipe(self) -> None:
         """Drain and confirm every delivery (then the SDK writes state), enforce ``max_rejected_share``, report."""
         runtime = self.runtime
-        input_done = time.perf_counter()
+        input_done = self._input_done = time.perf_counter()
         self._input_ended = True
         try:
             super().process_endofpipe()
             runtime.deliveries.wait_all()  # also when the input had no STATE message
+            self._confirmed = time.perf_counter()
             self._enforce_every_stream_delivered()
             self._enforce_rejected_share()
         finally:
@@ -306,6 +370,18 @@ class TargetAEP(Target):
                 runtime.report.rejected_by_aep,
                 runtime.dead_letters.path,
             )
+
+
+def outcome_of(exc: BaseException) -> RunOutcome:
+    """How a run that raised ``exc`` ends: the exit status ``invoke`` (or Python) gives it, and why."""
+    if isinstance(exc, KeyboardInterrupt):
+        return RunOutcome("interrupted", 130, "interrupted (KeyboardInterrupt)")
+    if isinstance(exc, SystemExit):
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        return RunOutcome("succeeded" if code == 0 else "failed", code, "" if code == 0 else str(exc.code))
+    if isinstance(exc, EXPECTED_FAILURES):
+        return RunOutcome("failed", 1, str(exc))
+    return RunOutcome("failed", 1, f"unexpected error {type(exc).__name__}: {exc} (traceback in the log)")
 
 
 if __name__ == "__main__":

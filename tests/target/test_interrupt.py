@@ -88,6 +88,14 @@ def test_signal_exits_non_zero_at_once_without_state(
     assert "Traceback" not in log_text
     stopped = [line for line in log_text.splitlines() if "interrupted by" in line]
     assert len(stopped) == 1 and f"target-aep interrupted by {signum.name}" in stopped[0], log_text[-2000:]
+    # The run report tells the truth: interrupted, with the exit status the caller saw, nothing counted as landed
+    # that AEP had not confirmed.
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["run"]["outcome"]["status"] == "interrupted"
+    assert report["run"]["outcome"]["exit_code"] == exit_code
+    assert report["totals"]["landed"] == 0
+    assert report["totals"]["not_confirmed"] == report["totals"]["received"] > 0
+    assert 'id="outcome-status">Interrupted<' in (tmp_path / "report.html").read_text()
 
 
 def _feed(stdin: t.IO[str], text: str, close: bool) -> None:

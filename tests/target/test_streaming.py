@@ -11,6 +11,7 @@ from tests.target.conftest import (
     AEP,
     ALL_STREAMS,
     CLIENT_SECRET,
+    INLET_ID,
     SCHEMA_FILE_BY_DATASET,
     dataset_for,
     datasets_setting,
@@ -40,6 +41,14 @@ def test_streaming_lands_every_stream_and_survives_429(aep: AEP, tmp_path: Path)
         landed = aep.landed(dataset_id)[before[dataset_id] :]
         assert sorted(r["_acme"]["stripe"]["id"] for r in landed) == sorted(ids)
     assert "HTTP 429" in run.stderr
+    # The run report names the inlet and counts what each dataset accepted through it.
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["run"]["mode"] == "streaming" and report["batches"]["total"] == 0
+    accepted = {d: 0 for d in SCHEMA_FILE_BY_DATASET}
+    for traffic in report["streaming"]:
+        assert traffic["inlet_id"] == INLET_ID and traffic["refused"] == 0
+        accepted[traffic["dataset_id"]] += traffic["accepted"]
+    assert accepted == {d: len(ids) for d, ids in expected.items()}
     assert CLIENT_SECRET not in run.stderr + run.stdout
 
 
@@ -63,6 +72,7 @@ def test_secrets_never_reach_output_state_or_dead_letters(aep: AEP, tmp_path: Pa
     )
     run = run_target(config, singer_text("stripe_invalid_records.singer"), tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
-    everything = run.stdout + run.stderr + (tmp_path / "rejected.jsonl").read_text()
+    reports = (tmp_path / "report.html").read_text() + (tmp_path / "report.json").read_text()
+    everything = run.stdout + run.stderr + (tmp_path / "rejected.jsonl").read_text() + reports
     assert CLIENT_SECRET not in everything
     assert "Bearer" not in everything and "access_token" not in everything
