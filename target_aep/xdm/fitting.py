@@ -71,6 +71,9 @@ def _object_fitter(node: SchemaNode) -> Fitter:
     # key -> (the exact type that fits as is, or None; the child's fitter)
     children = {key: (child.plain_type, fitter_for(child)) for key, child in node.properties.items()}
     required = node.required
+    # `{"primary": true}` alone (an e-mail or phone whose value was dropped) says nothing: drop it too. Both
+    # checks are decided here, once per node, since most objects have neither a `primary` key nor requirements.
+    may_be_primary_only = "primary" in children
 
     def fit_object(value: Any, path: str, on_drop: DropHandler) -> Any:
         if value is None:
@@ -92,10 +95,12 @@ def _object_fitter(node: SchemaNode) -> Fitter:
             result = child[1](sub, f"{path}.{key}", on_drop)
             if result is not DROP:
                 fitted[key] = result
-        # `{"primary": true}` alone (an e-mail or phone whose value was dropped) says nothing: drop it too.
-        if not fitted or fitted.keys() == {"primary"} or any(req not in fitted for req in required):
-            if fitted:
-                on_drop(path)
+        if not fitted:
+            return DROP
+        if (may_be_primary_only and fitted.keys() == {"primary"}) or (
+            required and any(req not in fitted for req in required)
+        ):
+            on_drop(path)
             return DROP
         return fitted
 

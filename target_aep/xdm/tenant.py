@@ -6,7 +6,9 @@ from typing import Any
 
 from target_aep.xdm.currency import currency_code
 from target_aep.xdm.rules import FieldRule
+from target_aep.xdm.schema_tree import SchemaNode
 from target_aep.xdm.stripe_fields import TENANT_SOURCES, object_type, stripe_details
+from target_aep.xdm.tenant_compiled import TenantBlock, tenant_block_for_stream
 
 
 class AmountWithoutCurrencyError(ValueError):
@@ -54,4 +56,13 @@ def tenant_rule(tenant_key: str, stream_name: str, xdm_class: str) -> FieldRule:
             details["metadata"] = bounded_metadata(metadata, budget, unplaced)
         return details
 
-    return FieldRule(f"{tenant_key}.stripe", produce, tuple(sorted(set(TENANT_SOURCES.values()))), dict(TENANT_SOURCES))
+    def compile_fitted(node: SchemaNode, path: str) -> TenantBlock | None:
+        return tenant_block_for_stream(node, path, stream_name, budget) if node.kind == "object" else None
+
+    return FieldRule(
+        f"{tenant_key}.stripe",
+        produce,
+        tuple(sorted(set(TENANT_SOURCES.values()))),
+        dict(TENANT_SOURCES),
+        compile_fitted=compile_fitted,
+    )
