@@ -88,6 +88,12 @@ class AEPSink(BatchSink):
         self.mapper = self.runtime.mapper(self.stream_name, destination.schema)
         self.validator = XdmValidator.for_schema(destination.schema)
         self._key_names = tuple(self.key_properties) or ("id",)
+        # Read once, not per record: the settings do not change during a run.
+        self._counts = self.runtime.report.streams[self.stream_name]
+        self._streaming = self.runtime.streaming and destination.dataset is not None
+        # Records reach `process_record` as the tap sent them (no `_sdc_*` metadata added): what lets
+        # `record_dispatch` skip the SDK's generic per-record steps.
+        self.plain_records = not self.include_sdc_metadata_properties
         self.logger.info(
             "Stream '%s' -> %s as %s (%s)",
             self.stream_name,
@@ -100,8 +106,7 @@ class AEPSink(BatchSink):
 
     def process_record(self, record: dict, context: dict) -> None:
         """Map, validate and serialize one record; a bad one goes to the dead-letter file."""
-        report = self.runtime.report
-        report.streams[self.stream_name].received += 1
+        self._counts.received += 1
         missing = [key for key in self.key_properties if record.get(key) is None]
         if missing:
             self._reject(record, [f"missing key property {', '.join(missing)}"])
@@ -127,9 +132,8 @@ class AEPSink(BatchSink):
         if errors:
             self._reject(record, [f"XDM validation: {error}" for error in errors])
             return
-        dataset = self.destination.dataset
-        if self.runtime.streaming and dataset is not None:
-            line = self.runtime.envelope(dataset, xdm)
+        if self._streaming:
+            line = self.runtime.envelope(self.destination.dataset, xdm)  # type: ignore[arg-type]
             if len(line) > REQUEST_MAX_BYTES:
                 self._reject(record, [f"streaming message of {len(line)} bytes is over DCS's 1 MB limit"])
                 return

@@ -19,6 +19,7 @@ from target_aep.aep.errors import AEPError
 from target_aep.dead_letter import DeadLetterPathError
 from target_aep.interruption import StopOnSignal
 from target_aep.reader import AEPMessageReader
+from target_aep.record_dispatch import dispatch_record
 from target_aep.runtime import TargetRuntime
 from target_aep.settings import CONFIG_SCHEMA, semantic_errors
 from target_aep.sinks import AEPSink, SkippedStreamSink
@@ -211,7 +212,8 @@ class TargetAEP(Target):
         (``AEPSink.process_batch`` first waits for the stream's previous one). The run stops there; its report is
         logged first, as at the end of input, so what was counted (rows rejected by AEP too) is not lost."""
         try:
-            super()._process_record_message(message_dict)
+            if not dispatch_record(self, message_dict):  # the common case without the SDK's generic steps
+                super()._process_record_message(message_dict)
         except AEPError:
             runtime = self.runtime
             with contextlib.suppress(Exception):  # the failure raised below is the one that ends the run
