@@ -133,6 +133,7 @@ def bench_mode(mode: str, records: int, batch_max_records: int) -> None:
             config = {
                 **base,
                 "output_dir": str(out),
+                "tenant_id": "acme",
                 "local_schemas": {d: str(REPO / "xdm" / f) for d, f in SCHEMA_FILE_BY_DATASET.items()},
             }
             code, stderr, wall, rss = run_target(config, input_path, tmp_dir)

@@ -41,12 +41,12 @@ def dispatch_record(target: Target, message_dict: dict) -> bool:
         return False
     if stream_map.flattening_options and stream_map.flattening_enabled:
         return False
-    sink = target._sinks_active.get(stream)  # noqa: SLF001 - the SDK's own look-up (`get_sink` without a schema)
+    sink = target._sinks_active.get(stream)
     if type(sink) is not AEPSink or not sink.plain_records:
         return False
     # The SDK copies the record for each map because several maps may change it; with the one identity map the
     # decoded message is ours alone, so the copy is skipped.
-    context = sink._get_context(record)  # noqa: SLF001
+    context = sink._get_context(record)
     for key in _SDC_KEYS:  # `_remove_sdc_metadata_from_record`
         record.pop(key, None)
     sink.tally_record_read()
@@ -57,5 +57,5 @@ def dispatch_record(target: Target, message_dict: dict) -> bool:
             "Target sink for '%s' is full. Current size is '%s'. Draining...", sink.stream_name, sink.current_size
         )
         target.drain_one(sink)
-    target._handle_max_record_age()  # noqa: SLF001
+    target._handle_max_record_age()
     return True
