@@ -66,8 +66,9 @@ def write_input(path: Path, total: int) -> int:
     return count
 
 
-def run_target(config: dict, input_path: Path, tmp_dir: Path) -> tuple[int, str, float, float]:
-    """Run the target CLI on ``input_path``: (exit code, stderr, wall seconds, its own peak RSS in MB).
+def run_target(config: dict, input_path: Path, tmp_dir: Path) -> tuple[int, str, float, float, float]:
+    """Run the target CLI on ``input_path``: (exit code, stderr, wall seconds, its own peak RSS in MB, its CPU
+    seconds).
 
     ``os.wait4`` gives this child's own resource usage, so each run's peak RSS is its own (``RUSAGE_CHILDREN``
     would keep the largest of every run so far)."""
@@ -86,10 +87,13 @@ def run_target(config: dict, input_path: Path, tmp_dir: Path) -> tuple[int, str,
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    return process.returncode, stderr_path.read_text(), wall, usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    return process.returncode, stderr_path.read_text(), wall, usage.ru_maxrss / 1024, cpu
 
 
-def report(mode: str, written: int, landed: int, rejected: int, stderr: str, wall: float, rss: float) -> None:
+def report(
+    mode: str, written: int, landed: int, rejected: int, stderr: str, wall: float, rss: float, cpu: float
+) -> None:
     stages = {}
     match = STAGE_LINE.search(stderr)
     if match:
@@ -98,6 +102,8 @@ def report(mode: str, written: int, landed: int, rejected: int, stderr: str, wal
             stages[name] = float(seconds)
     print(f"-- {mode}: records in: {written}, landed: {landed}, rejected: {rejected}")
     print(f"wall time: {wall:.1f} s, {written / wall:,.0f} records/s, target peak RSS: {rss:.0f} MB")
+    # On a shared machine the wall rate follows the other processes' load; the target's own CPU time does less.
+    print(f"target CPU time: {cpu:.1f} s, {written / cpu:,.0f} records per CPU second")
     # mapping, validation and serialization run on the reading thread; http is summed over the delivery threads
     # and includes AEP's batch processing while polling, so it can overlap the others.
     total = sum(stages.values()) or 1.0
@@ -136,7 +142,7 @@ def bench_mode(mode: str, records: int, batch_max_records: int) -> None:
                 "tenant_id": "acme",
                 "local_schemas": {d: str(REPO / "xdm" / f) for d, f in SCHEMA_FILE_BY_DATASET.items()},
             }
-            code, stderr, wall, rss = run_target(config, input_path, tmp_dir)
+            code, stderr, wall, rss, cpu = run_target(config, input_path, tmp_dir)
             landed = sum(sum(1 for _ in path.open("rb")) for path in out.glob("*.jsonl")) if out.exists() else 0
         else:
             with aep_emulator(store=tmp_dir / "store", sandbox_preset="stripe") as emulator:
@@ -149,14 +155,14 @@ def bench_mode(mode: str, records: int, batch_max_records: int) -> None:
                     "platform_url": emulator.url,
                     "streaming_url": emulator.url,
                 }
-                code, stderr, wall, rss = run_target(config, input_path, tmp_dir)
+                code, stderr, wall, rss, cpu = run_target(config, input_path, tmp_dir)
                 landed = sum(len(read_landed(tmp_dir / "store", d)) for d in SCHEMA_FILE_BY_DATASET)
         if code != 0:
             print(stderr[-3000:])
             raise SystemExit(f"target exited {code}")
         rejected_path = tmp_dir / "rejected.jsonl"
         rejected = sum(1 for _ in rejected_path.open()) if rejected_path.exists() else 0
-    report(mode, written, landed, rejected, stderr, wall, rss)
+    report(mode, written, landed, rejected, stderr, wall, rss, cpu)
 
 
 def main(argv: list[str]) -> None:

@@ -50,6 +50,7 @@ class TargetRuntime:
         self.dead_letters.check_writable()  # before any request: see DeadLetterFile.check_writable
         self.deliveries = DeliveryQueue()
         self.undelivered = UndeliveredStreams()
+        self.buffering_sinks: list[t.Any] = []  # every AEPSink of the run: they share one buffer budget (sinks.py)
         self._lock = threading.Lock()
         self._file_locks: dict[Path, threading.Lock] = {}
         self._tenant_id: str | None = config.get("tenant_id") or None

@@ -8,7 +8,10 @@ and dead-lettered), and ``TargetAEP._write_state_message`` waits for every queue
 failed batch raises there (or at the stream's next batch), which ends the run before any STATE line covers it.
 
 Memory stays bounded: records are held as serialized JSON lines, and a sink reports itself full at
-``batch_max_records`` records or ``batch_max_bytes`` bytes, which makes the SDK drain it.
+``batch_max_records`` records or ``batch_max_bytes`` bytes, which makes the SDK drain it. Those bounds are per
+stream, and a tap sends dozens of streams: with 50,000 records allowed in each, a long run held over a million
+lines at once and its memory grew with the input. So the streams also share ``TOTAL_BUFFER_BYTES``: past it, the
+stream being written is drained as soon as it holds its fair share of that budget (``_over_shared_budget``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ if t.TYPE_CHECKING:
 
 DEFAULT_BATCH_MAX_RECORDS = 50_000
 DEFAULT_BATCH_MAX_BYTES = 32 * 1024 * 1024
+# Serialized lines held by all streams together before the fullest are drained early (see the module docstring).
+TOTAL_BUFFER_BYTES = 48 * 1024 * 1024
+_BUDGET_CHECK_STEP = 512 * 1024  # a stream sums everyone's buffers only each time it grew by this much
 
 
 class AEPSink(BatchSink):
@@ -43,6 +49,7 @@ class AEPSink(BatchSink):
         super().__init__(target=target, stream_name=stream_name, schema=schema, key_properties=key_properties)
         self.max_bytes = int(self.config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
         self._buffered_bytes = 0
+        self._next_budget_check = _BUDGET_CHECK_STEP
         self._in_flight: Future[None] | None = None
         self._stage_seconds = self.runtime.report.stage_counter()  # this sink's records, on the reading thread
 
@@ -76,7 +83,20 @@ class AEPSink(BatchSink):
 
     @property
     def is_full(self) -> bool:
-        return self.current_size >= self.max_size or self._buffered_bytes >= self.max_bytes
+        if self.current_size >= self.max_size or self._buffered_bytes >= self.max_bytes:
+            return True
+        return self._buffered_bytes >= self._next_budget_check and self._over_shared_budget()
+
+    def _over_shared_budget(self) -> bool:
+        """Past ``TOTAL_BUFFER_BYTES`` over every stream, a stream holding at least its fair share drains now."""
+        self._next_budget_check = self._buffered_bytes + _BUDGET_CHECK_STEP
+        # Read without a lock: a drain thread may be resetting a count, which at worst delays a drain by one check.
+        held = [sink._buffered_bytes for sink in self.runtime.buffering_sinks]
+        total = sum(held)
+        if total < TOTAL_BUFFER_BYTES:
+            return False
+        holding = sum(1 for size in held if size)
+        return self._buffered_bytes >= TOTAL_BUFFER_BYTES // max(holding, 1)
 
     def setup(self) -> None:
         """Resolve the dataset and its schema, build the mapper and the validator (fails before sending)."""
@@ -94,6 +114,7 @@ class AEPSink(BatchSink):
         # Records reach `process_record` as the tap sent them (no `_sdc_*` metadata added): what lets
         # `record_dispatch` skip the SDK's generic per-record steps.
         self.plain_records = not self.include_sdc_metadata_properties
+        self.runtime.buffering_sinks.append(self)
         self.logger.info(
             "Stream '%s' -> %s as %s (%s)",
             self.stream_name,
@@ -170,6 +191,7 @@ class AEPSink(BatchSink):
         originals: list[dict] = context.pop("originals", [])
         record_keys: list[object] = context.pop("record_keys", [])
         self._buffered_bytes = 0
+        self._next_budget_check = _BUDGET_CHECK_STEP
         if not lines:
             return
         if self._in_flight is not None:
