@@ -76,6 +76,7 @@ def _target_config(aep_url: str, tmp: Path) -> dict[str, object]:
         "platform_url": aep_url,
         "streaming_url": aep_url,
         "dead_letter_path": str(tmp / "rejected.jsonl"),
+        "repairs_path": str(tmp / "repairs.jsonl"),
         "datasets": {stream: {"dataset_id": dataset_id} for stream, dataset_id in EMULATOR_DATASETS.items()},
     }
 

@@ -132,6 +132,7 @@ def bench_mode(mode: str, records: int, batch_max_records: int) -> None:
         base = {
             "datasets": {s: {"dataset_id": dataset_for(s)} for s in streams},
             "dead_letter_path": str(tmp_dir / "rejected.jsonl"),
+            "repairs_path": str(tmp_dir / "repairs.jsonl"),
             "batch_max_records": batch_max_records,
         }
         if mode == "output_dir":

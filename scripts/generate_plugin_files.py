@@ -256,6 +256,7 @@ LOCAL_ENVIRONMENT: dict[str, Any] = {
                         "streaming_url": "http://127.0.0.1:12112",
                         "ingestion_mode": "batch",
                         "dead_letter_path": ".demo/target-aep-rejected.jsonl",
+                        "repairs_path": ".demo/target-aep-repairs.jsonl",
                         "datasets": {
                             stream: {"dataset_id": ds, "inlet_id": EMULATOR_INLET}
                             for stream, ds in EMULATOR_DATASETS.items()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import typing as t
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -26,10 +27,27 @@ class StreamCounts:
 
 
 @dataclass
+class ReasonTally:
+    """How often one reason occurred in one stream, with the first few record ids as examples."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)  # at most MAX_EXAMPLES record ids
+
+    MAX_EXAMPLES: t.ClassVar[int] = 5
+
+    def add(self, record_id: str) -> None:
+        self.count += 1
+        if len(self.examples) < self.MAX_EXAMPLES:
+            self.examples.append(record_id)
+
+
+@dataclass
 class RunReport:
     """Counts per stream and seconds per stage (``mapping``, ``validation``, ``serialization``, ``http``)."""
 
     streams: dict[str, StreamCounts] = field(default_factory=lambda: defaultdict(StreamCounts))
+    # stream -> reason -> tally of the values the target left out or altered (each also in the repairs file)
+    repairs: dict[str, dict[str, ReasonTally]] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -53,6 +71,14 @@ class RunReport:
             counts.rejected += 1
             if counts.first_reject_reason is None:
                 counts.first_reject_reason = reason
+
+    def count_repair(self, stream: str, reason: str, record_id: str) -> None:
+        """Count one repaired value of ``stream`` under its reason (the sink calls it on the reading thread)."""
+        with self._lock:
+            tally = self.repairs.setdefault(stream, {}).get(reason)
+            if tally is None:
+                tally = self.repairs[stream][reason] = ReasonTally()
+            tally.add(record_id)
 
     _stage_counters: list[dict[str, float]] = field(default_factory=list, repr=False)
 
@@ -107,6 +133,13 @@ class RunReport:
             )
             for name, c in sorted(self.streams.items())
         ]
+        for name, reasons in sorted(self.repairs.items()):
+            total = sum(tally.count for tally in reasons.values())
+            by_reason = "; ".join(
+                f"{reason} ({tally.count}, e.g. {', '.join(tally.examples)})"
+                for reason, tally in sorted(reasons.items(), key=lambda item: -item[1].count)
+            )
+            lines.append(f"stream {name}: {total} values repaired to fit the schema: {by_reason}")
         stages = self.stage_totals()
         if stages:
             lines.append(

@@ -22,6 +22,7 @@ from target_aep.aep.streaming import StreamingIngestion, StreamingRejection
 from target_aep.dead_letter import DeadLetterFile
 from target_aep.delivery_queue import DeliveryQueue
 from target_aep.refused_rows import trace_refused_rows
+from target_aep.repairs_file import RepairsFile
 from target_aep.report import RunReport
 from target_aep.undelivered import UndeliveredStreams
 from target_aep.xdm import XdmMapper, build_mapper
@@ -48,6 +49,8 @@ class TargetRuntime:
         self.report = RunReport()
         self.dead_letters = DeadLetterFile(config.get("dead_letter_path") or "target-aep-rejected.jsonl", self.secrets)
         self.dead_letters.check_writable()  # before any request: see DeadLetterFile.check_writable
+        self.repairs = RepairsFile(config.get("repairs_path") or "target-aep-repairs.jsonl", self.secrets)
+        self.repairs.check_writable()
         self.deliveries = DeliveryQueue()
         self.undelivered = UndeliveredStreams()
         self.buffering_sinks: list[t.Any] = []  # every AEPSink of the run: they share one buffer budget (sinks.py)
@@ -296,3 +299,4 @@ class TargetRuntime:
     def close(self) -> None:
         self.deliveries.shutdown()
         self.dead_letters.close()
+        self.repairs.close()

@@ -81,6 +81,13 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="JSON lines of rejected records, each with its stream, id and reasons (appended to)",
     ),
     th.Property(
+        "repairs_path",
+        th.StringType,
+        default="target-aep-repairs.jsonl",
+        description="JSON lines, one per value left out or altered to fit the schema: stream, id, field (Stripe "
+        "and XDM), what was done (dropped, truncated, converted), why, and the record's _id (appended to)",
+    ),
+    th.Property(
         "output_dir",
         th.StringType,
         description="Write XDM JSON lines here, one file per dataset rewritten by each run, instead of sending "

@@ -106,6 +106,7 @@ class AEPSink(BatchSink):
         self.destination: Destination = destination
         # The XDM class (profile, event, record) follows the dataset's schema, not the stream name.
         self.mapper = self.runtime.mapper(self.stream_name, destination.schema)
+        self._repair_log = self.mapper.repairs
         self.validator = XdmValidator.for_schema(destination.schema)
         self._key_names = tuple(self.key_properties) or ("id",)
         # Read once, not per record: the settings do not change during a run.
@@ -142,6 +143,7 @@ class AEPSink(BatchSink):
         try:
             xdm = self.mapper.map(record)
         except Exception as exc:  # a mapping bug on one record must not stop the stream
+            self.mapper.take_repairs()  # the record is dead-lettered whole: its repairs are moot
             self._reject(record, [f"mapping error: {type(exc).__name__}: {exc}"])
             return
         mapped = time.perf_counter()
@@ -151,11 +153,13 @@ class AEPSink(BatchSink):
         stage_seconds["mapping"] += mapped - started
         stage_seconds["validation"] += validated - mapped
         if errors:
+            self.mapper.take_repairs()
             self._reject(record, [f"XDM validation: {error}" for error in errors])
             return
         if self._streaming:
             line = self.runtime.envelope(self.destination.dataset, xdm)  # type: ignore[arg-type]
             if len(line) > REQUEST_MAX_BYTES:
+                self.mapper.take_repairs()
                 self._reject(record, [f"streaming message of {len(line)} bytes is over DCS's 1 MB limit"])
                 return
             context.setdefault("originals", []).append(record)
@@ -166,8 +170,19 @@ class AEPSink(BatchSink):
             key = record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names))
             context.setdefault("record_keys", []).append(key)
         stage_seconds["serialization"] += time.perf_counter() - validated
+        if self._repair_log.pending:  # only a record the mapping had to change pays for this
+            self._trace_repairs(record, xdm)
         context.setdefault("lines", []).append(line)
         self._buffered_bytes += len(line)
+
+    def _trace_repairs(self, record: dict, xdm: dict) -> None:
+        """Each value the mapping left out or altered: a line in the repairs file and a count by reason."""
+        repairs = self.mapper.take_repairs()
+        record_id = self._record_id(record)
+        self.runtime.repairs.trace(self.stream_name, record_id, xdm.get("_id"), repairs)
+        shown = str(record_id)
+        for repair in repairs:
+            self.runtime.report.count_repair(self.stream_name, repair.reason, shown)
 
     def _record_id(self, record: dict) -> object:
         """The record's Stripe id, or its whole key when the key has several properties (id and account)."""

@@ -170,6 +170,7 @@ class TargetAEP(Target):
             self._enforce_every_stream_delivered()
             self._enforce_rejected_share()
         safe_state = self._state_past_delivered_records_only(state)
+        self.runtime.repairs.flush()  # every repair of the records this STATE covers is on disk first
         if safe_state is not None:
             with self.stop_on_signal.writing_state():
                 super()._write_state_message(safe_state)

@@ -33,6 +33,7 @@ def test_target_accepts_decimal_settings_from_a_config_file(tmp_path: Path) -> N
                 "poll_timeout_seconds": 90.5,
                 "request_timeout_seconds": 12.5,
                 "dead_letter_path": str(tmp_path / "rejected.jsonl"),
+                "repairs_path": str(tmp_path / "repairs.jsonl"),
             }
         )
     )

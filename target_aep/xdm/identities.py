@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from target_aep.xdm.repairs import RepairLog
 
 # Fixed namespace for every `_id` this target produces (uuid5 of the project's URL namespace name).
 XDM_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/tap-stripe-aep/target-aep/xdm-id")
@@ -46,6 +49,12 @@ def event_id(stream_name: str, record: dict[str, Any]) -> str:
 def object_id(stream_name: str, record: dict[str, Any]) -> str:
     """`_id` of a profile or record: one per Stripe object."""
     return xdm_uuid5(f"{stream_name}/{record.get('account_id') or ''}/{record.get('id') or ''}")
+
+
+def note_unusable_email(repairs: RepairLog, email: Any, identities: dict[str, Any] | None) -> None:
+    """An e-mail the record holds that `identity_map` could not use as an identity (no `@`, inner spaces)."""
+    if isinstance(email, str) and email.strip() and not (identities and "Email" in identities):
+        repairs.dropped("email", "identityMap.Email", "not a valid email address")
 
 
 def identity_map(namespace: str, customer: str | None, email: Any = None) -> dict[str, list[dict[str, Any]]] | None:

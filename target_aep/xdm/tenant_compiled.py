@@ -17,10 +17,11 @@ from typing import Any
 
 from target_aep.xdm import stripe_fields as sf
 from target_aep.xdm.currency import currency_code
-from target_aep.xdm.fitting import DROP, DropHandler, fitter_for
+from target_aep.xdm.fitting import DROP, INCOMPLETE, NO_PLACE, DropHandler, fitter_for
+from target_aep.xdm.repairs import DROPPED, RepairLog
 from target_aep.xdm.schema_tree import SchemaNode
 
-TenantBlock = Callable[[dict[str, Any], set[str], DropHandler], Any]
+TenantBlock = Callable[[dict[str, Any], RepairLog, DropHandler], Any]
 
 
 def _value_at(path: str) -> str:
@@ -57,7 +58,11 @@ def _name_source(obj_type: str) -> str:
         name = "x = _name(record, OBJ_TYPE)\n"
     else:
         name = "x = get('name') or get('nickname')\n"
-    return name + "if not (type(x) is str and 0 < len(x) <= 256):\n    x = _truncate(x, 256)\n"
+    return name + (
+        "if not (type(x) is str and 0 < len(x) <= 256):\n"
+        "    _note_cut(repairs, 'name', PATH + '.name', x, 256)\n"
+        "    x = _truncate(x, 256)\n"
+    )
 
 
 def _field_sources(obj_type: str) -> dict[str, str]:
@@ -122,6 +127,8 @@ def _field_sources(obj_type: str) -> dict[str, str]:
             "description": (
                 "x = get('description') or get('memo')\n"
                 "if not (type(x) is str and 0 < len(x) <= DESCRIPTION_LIMIT):\n"
+                "    _note_cut(repairs, 'description' if get('description') else 'memo', PATH + '.description',\n"
+                "              x, DESCRIPTION_LIMIT)\n"
                 "    x = _truncate(x)\n"
             ),
             "name": _name_source(obj_type),
@@ -138,12 +145,15 @@ def _indent(text: str, spaces: int) -> str:
 def compile_tenant_block(node: SchemaNode, path: str, obj_type: str, budget: int) -> TenantBlock:
     """`_{tenant}.stripe` for records of `obj_type`, fitted to `node` (an object node): the fitted dict or DROP.
 
-    Same result, same `on_drop` calls and same `unplaced` entries as `fit_value(tenant_rule's produce(...))`.
+    Same result, same `on_drop` calls and same repairs as `fit_value(tenant_rule's produce(...))`.
     """
     assert node.kind == "object"
     sources = _field_sources(obj_type)
     namespace: dict[str, Any] = {
         "DROP": DROP,
+        "DROPPED": DROPPED,
+        "NO_PLACE": NO_PLACE,
+        "INCOMPLETE": INCOMPLETE,
         "OBJ_TYPE": obj_type,
         "BUDGET": budget,
         "PATH": path,
@@ -156,10 +166,11 @@ def compile_tenant_block(node: SchemaNode, path: str, obj_type: str, budget: int
         "_currency_code": currency_code,
     }
     # Imported here: tenant.py imports the compiler for its rule (the readable produce stays there).
-    from target_aep.xdm.tenant import AmountWithoutCurrencyError, bounded_metadata
+    from target_aep.xdm.tenant import AmountWithoutCurrencyError, bounded_metadata, note_cut
 
     namespace["_AmountError"] = AmountWithoutCurrencyError
     namespace["_bounded_metadata"] = bounded_metadata
+    namespace["_note_cut"] = note_cut
     names = list(sources)
     body = ["get = record.get\n"]
     for name in names:
@@ -172,7 +183,7 @@ def compile_tenant_block(node: SchemaNode, path: str, obj_type: str, budget: int
         f"        f'amount {{{amount}!r}} without a valid ISO 4217 currency (currency: {{f_currency!r}})'\n"
         "    )\n"
         "if f_metadata:\n"
-        "    f_metadata = _bounded_metadata(f_metadata, BUDGET, unplaced)\n"
+        "    f_metadata = _bounded_metadata(f_metadata, BUDGET, repairs, PATH + '.metadata')\n"
         "out = {}\n"
     )
     for name in names:
@@ -180,7 +191,7 @@ def compile_tenant_block(node: SchemaNode, path: str, obj_type: str, budget: int
         var = f"f_{name}"
         key_path = f"{path}.{name}"
         if child is None:
-            body.append(f"if {var} is not None:\n    on_drop({key_path!r})\n")
+            body.append(f"if {var} is not None:\n    on_drop({key_path!r}, DROPPED, NO_PLACE)\n")
             continue
         fit = f"fit_{name}"
         namespace[fit] = fitter_for(child)
@@ -193,12 +204,12 @@ def compile_tenant_block(node: SchemaNode, path: str, obj_type: str, budget: int
         body.append(f"if {var} is not None:\n" + _indent(code, 4))
     body.append("if not out:\n    return DROP\n")
     if "primary" in node.properties:
-        body.append("if out.keys() == {'primary'}:\n    on_drop(PATH)\n    return DROP\n")
+        body.append("if out.keys() == {'primary'}:\n    on_drop(PATH, DROPPED, INCOMPLETE)\n    return DROP\n")
     if node.required:
         missing = " or ".join(f"{req!r} not in out" for req in node.required)
-        body.append(f"if {missing}:\n    on_drop(PATH)\n    return DROP\n")
+        body.append(f"if {missing}:\n    on_drop(PATH, DROPPED, INCOMPLETE)\n    return DROP\n")
     body.append("return out\n")
-    source = "def tenant_block(record, unplaced, on_drop):\n" + _indent("".join(body), 4)
+    source = "def tenant_block(record, repairs, on_drop):\n" + _indent("".join(body), 4)
     exec(compile(source, f"<tenant block {obj_type}>", "exec"), namespace)  # our own generated source
     block: TenantBlock = namespace["tenant_block"]
     block.source = source  # type: ignore[attr-defined]  # for a reader debugging a difference
@@ -210,13 +221,13 @@ def tenant_block_for_stream(node: SchemaNode, path: str, stream_name: str, budge
     records share one type; an event stream or a hand-made record may bring another)."""
     compiled: dict[str, TenantBlock] = {}
 
-    def block(record: dict[str, Any], unplaced: set[str], on_drop: DropHandler) -> Any:
+    def block(record: dict[str, Any], repairs: RepairLog, on_drop: DropHandler) -> Any:
         obj_type = record.get("object")
         if type(obj_type) is not str or not obj_type:
             obj_type = sf.object_type(record, stream_name)
         fn = compiled.get(obj_type)
         if fn is None:
             fn = compiled[obj_type] = compile_tenant_block(node, path, obj_type, budget)
-        return fn(record, unplaced, on_drop)
+        return fn(record, repairs, on_drop)
 
     return block

@@ -46,6 +46,7 @@ def _write_configs(stripe: EmulatorProcess, aep: EmulatorProcess, workdir: Path)
                 "platform_url": aep.url,
                 "streaming_url": aep.url,
                 "dead_letter_path": str(workdir / "rejected.jsonl"),
+                "repairs_path": str(workdir / "repairs.jsonl"),
                 "datasets": {"customers": {"dataset_id": CUSTOMERS_DATASET}},
             }
         )

@@ -64,6 +64,7 @@ class AEP:
             "platform_url": self.url,
             "streaming_url": self.url,
             "dead_letter_path": str(tmp_path / "rejected.jsonl"),
+            "repairs_path": str(tmp_path / "repairs.jsonl"),
             "request_timeout_seconds": 10,
             "poll_timeout_seconds": 30,
         }

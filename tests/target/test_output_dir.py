@@ -37,6 +37,7 @@ def test_output_dir_writes_valid_xdm_per_dataset_without_credentials(tmp_path: P
         "datasets": datasets_setting(streams),
         "local_schemas": LOCAL_SCHEMAS,
         "dead_letter_path": str(tmp_path / "rejected.jsonl"),
+        "repairs_path": str(tmp_path / "repairs.jsonl"),
         "skip_streams_without_dataset": True,
     }
     run = run_target(config, singer_text(ALL_STREAMS), tmp_path)
@@ -71,6 +72,7 @@ STANDARD_CONFIG = {
     "tenant_id": "acme",
     "local_schemas": {"*": str(XDM_DIR / "stripe-catalog-record.schema.json")},
     "dead_letter_path": str(SUITE_DIR / "rejected.jsonl"),
+    "repairs_path": str(SUITE_DIR / "repairs.jsonl"),
 }
 StandardTargetTests = get_target_test_class(
     TargetAEP, config=STANDARD_CONFIG, suite_config=SuiteConfig(max_records_limit=100)
