@@ -105,6 +105,7 @@ def _target_config(aep_url: str, tmp: Path) -> dict[str, object]:
         "streaming_url": aep_url,
         "dead_letter_path": str(tmp / "rejected.jsonl"),
         "report_path": str(tmp / "report.html"),
+        "repairs_path": str(tmp / "repairs.jsonl"),
         "datasets": {stream: {"dataset_id": dataset_id} for stream, dataset_id in EMULATOR_DATASETS.items()},
     }
 

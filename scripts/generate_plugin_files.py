@@ -257,6 +257,7 @@ LOCAL_ENVIRONMENT: dict[str, Any] = {
                         "ingestion_mode": "batch",
                         "dead_letter_path": ".demo/target-aep-rejected.jsonl",
                         "report_path": ".demo/target-aep-report.html",
+                        "repairs_path": ".demo/target-aep-repairs.jsonl",
                         "datasets": {
                             stream: {"dataset_id": ds, "inlet_id": EMULATOR_INLET}
                             for stream, ds in EMULATOR_DATASETS.items()

@@ -87,6 +87,7 @@ class LocalPipeline:
             TARGET_AEP_STREAMING_URL=self.aep.url,
             TARGET_AEP_DEAD_LETTER_PATH=str(self.dead_letter_path),
             TARGET_AEP_REPORT_PATH=str(self.report_path),
+            TARGET_AEP_REPAIRS_PATH=str(self.workdir / "target-aep-repairs.jsonl"),
         )
         if self.datasets is not None:
             env["TARGET_AEP_DATASETS"] = json.dumps(self.datasets)

@@ -18,6 +18,11 @@ class DeadLetterPathError(RuntimeError):
 class DeadLetterFile:
     """Appends rejected records to ``path`` (opened on the first rejection); thread-safe; scrubs secrets."""
 
+    # What `check_writable` names: the setting, and what would be lost (the repairs file reuses both the check
+    # and the writing, see target_aep/repairs_file.py).
+    setting = "dead_letter_path"
+    consequence = "rejected records would have nowhere to go"
+
     def __init__(self, path: str | Path, secrets: t.Callable[[], t.Iterable[str]]) -> None:
         self.path = Path(path)
         self._secrets = secrets
@@ -32,8 +37,7 @@ class DeadLetterFile:
         problem = write_problem(path)
         if problem:
             raise DeadLetterPathError(
-                f"dead_letter_path {path} cannot be written ({problem}); rejected records would have nowhere "
-                "to go, so nothing was sent"
+                f"{self.setting} {path} cannot be written ({problem}); {self.consequence}, so nothing was sent"
             )
 
     def reject(
@@ -58,6 +62,10 @@ class DeadLetterFile:
             "time": datetime.datetime.now(datetime.UTC).isoformat(),
             **(details or {}),
         }
+        self._write(entry, flush=True)
+
+    def _write(self, entry: t.Mapping[str, t.Any], *, flush: bool) -> None:
+        """Append one entry as a JSON line, secrets scrubbed; opens the file on the first entry."""
         line = json.dumps(entry, default=str, ensure_ascii=False)
         for secret in self._secrets():
             if secret and secret in line:
@@ -67,8 +75,14 @@ class DeadLetterFile:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._file = self.path.open("a", encoding="utf-8")
             self._file.write(line + "\n")
-            self._file.flush()
+            if flush:
+                self._file.flush()
             self.count += 1
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.flush()
 
     def close(self) -> None:
         with self._lock:

@@ -275,6 +275,13 @@ class RunReport:
             )
             for name, c in sorted(self.streams.items())
         ]
+        for name, reasons in sorted(self.repairs.items()):
+            total = sum(tally.count for tally in reasons.values())
+            by_reason = "; ".join(
+                f"{reason} ({tally.count}, e.g. {', '.join(tally.examples)})"
+                for reason, tally in sorted(reasons.items(), key=lambda item: -item[1].count)
+            )
+            lines.append(f"stream {name}: {total} values repaired to fit the schema: {by_reason}")
         if len(self.latencies):
             p50, p95 = self.latencies.percentile(0.50), self.latencies.percentile(0.95)
             lines.append(

@@ -22,6 +22,7 @@ from target_aep.aep.streaming import StreamingIngestion, StreamingRejection
 from target_aep.dead_letter import DeadLetterFile
 from target_aep.delivery_queue import DeliveryQueue
 from target_aep.refused_rows import trace_refused_rows
+from target_aep.repairs_file import RepairsFile
 from target_aep.report import RunReport
 from target_aep.run_report_files import check_report_paths
 from target_aep.undelivered import UndeliveredStreams
@@ -54,8 +55,11 @@ class TargetRuntime:
         self.report_path: str | None = config.get("report_path") or None
         check_report_paths(self.report_path)  # before any request, like the dead-letter file
         self.report.start_sampling()
+        self.repairs = RepairsFile(config.get("repairs_path") or "target-aep-repairs.jsonl", self.secrets)
+        self.repairs.check_writable()
         self.deliveries = DeliveryQueue()
         self.undelivered = UndeliveredStreams()
+        self.buffering_sinks: list[t.Any] = []  # every AEPSink of the run: they share one buffer budget (sinks.py)
         self._lock = threading.Lock()
         self._file_locks: dict[Path, threading.Lock] = {}
         self._tenant_id: str | None = config.get("tenant_id") or None
@@ -311,3 +315,4 @@ class TargetRuntime:
         self.report.stop_sampling()
         self.deliveries.shutdown()
         self.dead_letters.close()
+        self.repairs.close()

@@ -82,6 +82,13 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="JSON lines of rejected records, each with its stream, id and reasons (appended to)",
     ),
     th.Property(
+        "repairs_path",
+        th.StringType,
+        default="target-aep-repairs.jsonl",
+        description="JSON lines, one per value left out or altered to fit the schema: stream, id, field (Stripe "
+        "and XDM), what was done (dropped, truncated, converted), why, and the record's _id (appended to)",
+    ),
+    th.Property(
         "report_path",
         th.StringType,
         default=DEFAULT_REPORT_PATH,

@@ -8,7 +8,10 @@ and dead-lettered), and ``TargetAEP._write_state_message`` waits for every queue
 failed batch raises there (or at the stream's next batch), which ends the run before any STATE line covers it.
 
 Memory stays bounded: records are held as serialized JSON lines, and a sink reports itself full at
-``batch_max_records`` records or ``batch_max_bytes`` bytes, which makes the SDK drain it.
+``batch_max_records`` records or ``batch_max_bytes`` bytes, which makes the SDK drain it. Those bounds are per
+stream, and a tap sends dozens of streams: with 50,000 records allowed in each, a long run held over a million
+lines at once and its memory grew with the input. So the streams also share ``TOTAL_BUFFER_BYTES``: past it, the
+stream being written is drained as soon as it holds its fair share of that budget (``_over_shared_budget``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ if t.TYPE_CHECKING:
 
 DEFAULT_BATCH_MAX_RECORDS = 50_000
 DEFAULT_BATCH_MAX_BYTES = 32 * 1024 * 1024
+# Serialized lines held by all streams together before the fullest are drained early (see the module docstring).
+TOTAL_BUFFER_BYTES = 48 * 1024 * 1024
+_BUDGET_CHECK_STEP = 512 * 1024  # a stream sums everyone's buffers only each time it grew by this much
 
 
 class AEPSink(BatchSink):
@@ -44,6 +50,7 @@ class AEPSink(BatchSink):
         super().__init__(target=target, stream_name=stream_name, schema=schema, key_properties=key_properties)
         self.max_bytes = int(self.config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
         self._buffered_bytes = 0
+        self._next_budget_check = _BUDGET_CHECK_STEP
         self._in_flight: Future[None] | None = None
         self._stage_seconds = self.runtime.report.stage_counter()  # this sink's records, on the reading thread
         self._live_since = self.runtime.started_iso
@@ -78,7 +85,20 @@ class AEPSink(BatchSink):
 
     @property
     def is_full(self) -> bool:
-        return self.current_size >= self.max_size or self._buffered_bytes >= self.max_bytes
+        if self.current_size >= self.max_size or self._buffered_bytes >= self.max_bytes:
+            return True
+        return self._buffered_bytes >= self._next_budget_check and self._over_shared_budget()
+
+    def _over_shared_budget(self) -> bool:
+        """Past ``TOTAL_BUFFER_BYTES`` over every stream, a stream holding at least its fair share drains now."""
+        self._next_budget_check = self._buffered_bytes + _BUDGET_CHECK_STEP
+        # Read without a lock: a drain thread may be resetting a count, which at worst delays a drain by one check.
+        held = [sink._buffered_bytes for sink in self.runtime.buffering_sinks]
+        total = sum(held)
+        if total < TOTAL_BUFFER_BYTES:
+            return False
+        holding = sum(1 for size in held if size)
+        return self._buffered_bytes >= TOTAL_BUFFER_BYTES // max(holding, 1)
 
     def setup(self) -> None:
         """Resolve the dataset and its schema, build the mapper and the validator (fails before sending)."""
@@ -88,12 +108,20 @@ class AEPSink(BatchSink):
         self.destination: Destination = destination
         # The XDM class (profile, event, record) follows the dataset's schema, not the stream name.
         self.mapper = self.runtime.mapper(self.stream_name, destination.schema)
+        self._repair_log = self.mapper.repairs
         self.validator = XdmValidator.for_schema(destination.schema)
         self.runtime.report.land_in(
             self.stream_name,
             str(destination.output_path) if destination.output_path else destination.dataset.dataset_id,  # type: ignore[union-attr]
         )
         self._key_names = tuple(self.key_properties) or ("id",)
+        # Read once, not per record: the settings do not change during a run.
+        self._counts = self.runtime.report.streams[self.stream_name]
+        self._streaming = self.runtime.streaming and destination.dataset is not None
+        # Records reach `process_record` as the tap sent them (no `_sdc_*` metadata added): what lets
+        # `record_dispatch` skip the SDK's generic per-record steps.
+        self.plain_records = not self.include_sdc_metadata_properties
+        self.runtime.buffering_sinks.append(self)
         self.logger.info(
             "Stream '%s' -> %s as %s (%s)",
             self.stream_name,
@@ -106,8 +134,7 @@ class AEPSink(BatchSink):
 
     def process_record(self, record: dict, context: dict) -> None:
         """Map, validate and serialize one record; a bad one goes to the dead-letter file."""
-        report = self.runtime.report
-        report.streams[self.stream_name].received += 1
+        self._counts.received += 1
         missing = [key for key in self.key_properties if record.get(key) is None]
         if missing:
             self._reject(record, [f"missing key property {', '.join(missing)}"])
@@ -122,6 +149,7 @@ class AEPSink(BatchSink):
         try:
             xdm = self.mapper.map(record)
         except Exception as exc:  # a mapping bug on one record must not stop the stream
+            self.mapper.take_repairs()  # the record is dead-lettered whole: its repairs are moot
             self._reject(record, [f"mapping error: {type(exc).__name__}: {exc}"])
             return
         mapped = time.perf_counter()
@@ -131,12 +159,13 @@ class AEPSink(BatchSink):
         stage_seconds["mapping"] += mapped - started
         stage_seconds["validation"] += validated - mapped
         if errors:
+            self.mapper.take_repairs()
             self._reject(record, [f"XDM validation: {error}" for error in errors])
             return
-        dataset = self.destination.dataset
-        if self.runtime.streaming and dataset is not None:
-            line = self.runtime.envelope(dataset, xdm)
+        if self._streaming:
+            line = self.runtime.envelope(self.destination.dataset, xdm)  # type: ignore[arg-type]
             if len(line) > REQUEST_MAX_BYTES:
+                self.mapper.take_repairs()
                 self._reject(record, [f"streaming message of {len(line)} bytes is over DCS's 1 MB limit"])
                 return
             context.setdefault("originals", []).append(record)
@@ -147,12 +176,23 @@ class AEPSink(BatchSink):
             key = record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names))
             context.setdefault("record_keys", []).append(key)
         stage_seconds["serialization"] += time.perf_counter() - validated
+        if self._repair_log.pending:  # only a record the mapping had to change pays for this
+            self._trace_repairs(record, xdm)
         lines = context.setdefault("lines", [])
         updated = record.get("updated")
         if isinstance(updated, str) and updated >= self._live_since:  # a change made while the pipeline ran
             context.setdefault("live_changes", []).append((len(lines), updated))
         lines.append(line)
         self._buffered_bytes += len(line)
+
+    def _trace_repairs(self, record: dict, xdm: dict) -> None:
+        """Each value the mapping left out or altered: a line in the repairs file and a count by reason."""
+        repairs = self.mapper.take_repairs()
+        record_id = self._record_id(record)
+        self.runtime.repairs.trace(self.stream_name, record_id, xdm.get("_id"), repairs)
+        shown = str(record_id)
+        for repair in repairs:
+            self.runtime.report.count_repair(self.stream_name, repair.reason, shown)
 
     def _record_id(self, record: dict) -> object:
         """The record's Stripe id, or its whole key when the key has several properties (id and account)."""
@@ -178,6 +218,7 @@ class AEPSink(BatchSink):
         record_keys: list[object] = context.pop("record_keys", [])
         live_changes: list[tuple[int, str]] = context.pop("live_changes", [])
         self._buffered_bytes = 0
+        self._next_budget_check = _BUDGET_CHECK_STEP
         if not lines:
             return
         if self._in_flight is not None:

@@ -20,6 +20,7 @@ from target_aep.aep.errors import AEPError
 from target_aep.dead_letter import DeadLetterPathError
 from target_aep.interruption import StopOnSignal
 from target_aep.reader import AEPMessageReader
+from target_aep.record_dispatch import dispatch_record
 from target_aep.run_report_files import ReportPathError, write_report_files
 from target_aep.run_report_json import RunFacts, RunOutcome, build_document
 from target_aep.runtime import TargetRuntime
@@ -242,6 +243,7 @@ class TargetAEP(Target):
             self._enforce_every_stream_delivered()
             self._enforce_rejected_share()
         safe_state = self._state_past_delivered_records_only(state)
+        self.runtime.repairs.flush()  # every repair of the records this STATE covers is on disk first
         if safe_state is not None:
             with self.stop_on_signal.writing_state():
                 super()._write_state_message(safe_state)
@@ -297,7 +299,8 @@ class TargetAEP(Target):
         (``AEPSink.process_batch`` first waits for the stream's previous one). The run stops there; its report is
         logged first, as at the end of input, so what was counted (rows rejected by AEP too) is not lost."""
         try:
-            super()._process_record_message(message_dict)
+            if not dispatch_record(self, message_dict):  # the common case without the SDK's generic steps
+                super()._process_record_message(message_dict)
         except AEPError:
             runtime = self.runtime
             with contextlib.suppress(Exception):  # the failure raised below is the one that ends the run

@@ -34,6 +34,7 @@ def test_target_accepts_decimal_settings_from_a_config_file(tmp_path: Path) -> N
                 "request_timeout_seconds": 12.5,
                 "dead_letter_path": str(tmp_path / "rejected.jsonl"),
                 "report_path": str(tmp_path / "report.html"),
+                "repairs_path": str(tmp_path / "repairs.jsonl"),
             }
         )
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from target_aep.xdm.currency import currency_code, is_iso_4217, minor_to_major
+from target_aep.xdm.repairs import TRUNCATED, RepairLog
 from target_aep.xdm.stripe_fields import get_path, ref_id, truncate
 
 MAX_PRODUCT_LIST_ITEMS = 50  # an invoice can have hundreds of lines; events should stay near 10 KB
@@ -421,7 +422,9 @@ def line_money(line: dict[str, Any], currency: Any) -> tuple[Any, Any, str]:
     return amount, currency, ""
 
 
-def product_item(line: dict[str, Any], currency: Any) -> dict[str, Any] | None:
+def product_item(
+    line: dict[str, Any], currency: Any, repairs: RepairLog | None = None, source: str = "lines"
+) -> dict[str, Any] | None:
     """One invoice line, invoice item or subscription item -> an XDM product list item.
 
     SKU is the price id (what was sold), else the product id, else the line's own id.
@@ -437,6 +440,9 @@ def product_item(line: dict[str, Any], currency: Any) -> dict[str, Any] | None:
     amount, currency, _ = line_money(line, currency)
     quantity = line.get("quantity")
     name = line.get("description") or (price.get("nickname") if isinstance(price, dict) else None)
+    if repairs is not None and isinstance(name, str) and len(name) > 256:
+        field = f"{source}[].{'description' if line.get('description') else 'price.nickname'}"
+        repairs.altered(field, "productListItems[].name", TRUNCATED, "over-long text cut to 256 characters")
     item = {
         "SKU": sku,
         "name": truncate(name, 256),
@@ -454,7 +460,7 @@ def _list_data(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def product_list_items(stream_name: str, record: dict[str, Any], unplaced: set[str]) -> list[dict[str, Any]] | None:
+def product_list_items(stream_name: str, record: dict[str, Any], repairs: RepairLog) -> list[dict[str, Any]] | None:
     """`productListItems` for objects that have lines; over `MAX_PRODUCT_LIST_ITEMS` the rest is reported."""
     if stream_name == "invoices":
         lines, source = _list_data(record.get("lines")), "lines"
@@ -467,9 +473,13 @@ def product_list_items(stream_name: str, record: dict[str, Any], unplaced: set[s
     else:
         return None
     if len(lines) > MAX_PRODUCT_LIST_ITEMS:
-        unplaced.add(f"{source}[{MAX_PRODUCT_LIST_ITEMS}:]")
+        repairs.dropped(
+            f"{source}[{MAX_PRODUCT_LIST_ITEMS}:]",
+            f"productListItems[{MAX_PRODUCT_LIST_ITEMS}:]",
+            f"more than {MAX_PRODUCT_LIST_ITEMS} product list items (the event size guardrail)",
+        )
         lines = lines[:MAX_PRODUCT_LIST_ITEMS]
-    items = [product_item(line, record.get("currency")) for line in lines if isinstance(line, dict)]
+    items = [product_item(line, record.get("currency"), repairs, source) for line in lines if isinstance(line, dict)]
     return [item for item in items if item] or None
 
 

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from target_aep.xdm.commerce import ORDER_BUILDERS, product_list_items
+from target_aep.xdm.currency import currency_code
 from target_aep.xdm.event_types import commerce_measure
-from target_aep.xdm.identities import event_id, identity_map
+from target_aep.xdm.identities import event_id, identity_map, note_unusable_email
+from target_aep.xdm.repairs import RepairLog
 from target_aep.xdm.rules import FieldRule, computed
 from target_aep.xdm.schema_tree import SchemaTree
-from target_aep.xdm.stripe_fields import customer_id, get_path, object_type
+from target_aep.xdm.stripe_fields import customer_id, object_type
 from target_aep.xdm.tenant import tenant_rule
 
 EventTypeChooser = Callable[[dict[str, Any]], str]
@@ -19,9 +21,15 @@ EventTypeChooser = Callable[[dict[str, Any]], str]
 _EMAIL_PATHS = ("receipt_email", "billing_details.email", "customer_email", "customer_details.email", "email")
 
 
+_EMAIL_STEPS = tuple((path.split(".")) for path in _EMAIL_PATHS)
+
+
 def record_email(record: dict[str, Any]) -> str | None:
-    for path in _EMAIL_PATHS:
-        value = get_path(record, path)
+    """The first e-mail found at `_EMAIL_PATHS` (as `get_path` reads each; run for every event, so inlined)."""
+    for first, *rest in _EMAIL_STEPS:
+        value = record.get(first)
+        for part in rest:
+            value = value.get(part) if isinstance(value, dict) else None
         if isinstance(value, str) and value:
             return value
     return None
@@ -50,20 +58,31 @@ def event_rules(
             block["cart"] = {"cartID": record.get("id")}
         return block or None
 
-    def identities(record: dict[str, Any]) -> Any:
+    def identities(record: dict[str, Any], repairs: RepairLog) -> Any:
         customer = customer_id(record, object_type(record, stream_name))
-        return identity_map(identity_namespace, customer, record_email(record))
+        email = record_email(record)
+        identities = identity_map(identity_namespace, customer, email)
+        note_unusable_email(repairs, email, identities)
+        return identities
+
+    def commerce_fields(record: dict[str, Any], repairs: RepairLog) -> dict[str, Any] | None:
+        block = commerce(record)
+        currency = record.get("currency")
+        if block and "order" in block and currency and currency_code(currency) is None:
+            # Records whose amounts need it are dead-lettered before mapping; here no amount depends on it.
+            repairs.dropped("currency", "commerce.order.currencyCode", "not an ISO 4217 currency code")
+        return block
 
     return [
         computed("_id", ("id", "updated", "is_deleted"), lambda r: event_id(stream_name, r)),
         computed("timestamp", ("updated", "created"), event_timestamp),
         computed("eventType", ("status", "is_deleted"), choose_event_type),
         computed("producedBy", (), lambda _r: "system"),
-        computed("identityMap", ("customer", "receipt_email"), identities),
-        computed("commerce", ("amount", "currency", "payment_intent", "invoice"), commerce),
+        FieldRule("identityMap", identities, ("customer", "receipt_email")),
+        FieldRule("commerce", commerce_fields, ("amount", "currency", "payment_intent", "invoice")),
         FieldRule(
             "productListItems",
-            lambda r, unplaced: product_list_items(stream_name, r, unplaced),
+            lambda r, repairs: product_list_items(stream_name, r, repairs),
             ("lines", "items", "price"),
         ),
         tenant_rule(tree.tenant_key, stream_name, "experienceevent"),

@@ -3,8 +3,9 @@
 Platform rejects unknown keys, wrong types, pattern and format mismatches and out-of-range numbers. The
 mapper builds values from Stripe data it does not control (a customer's free-text state, a metadata value
 that is a number, an amount beyond XDM `long`), so every value passes through `fit_value` first: unknown
-keys and unfixable values are dropped and reported through `on_drop(xdm_path)`; harmless mismatches are
-coerced (numbers and booleans into string fields, over-long strings truncated).
+keys and unfixable values are dropped and reported through `on_drop(xdm_path, "dropped", reason)`; harmless
+mismatches are coerced (numbers and booleans into string fields, over-long strings truncated) and reported the same
+way with the action `converted` or `truncated`, so every repair is traced (`repairs.py`).
 
 Every record passes through this for every rule, so each schema node is compiled once into a `Fitter`
 closure (`fitter_for`) that knows its kind and constraints: no per-value dispatch on the node's kind, and the
@@ -21,12 +22,34 @@ from typing import Any
 
 import jsonschema_rs
 
+from target_aep.xdm.repairs import CONVERTED, DROPPED, TRUNCATED
 from target_aep.xdm.schema_tree import SchemaNode
+
+NO_PLACE = "a field with no place in the dataset's schema"
+INCOMPLETE = "incomplete once its invalid parts were left out"
+
+
+def _wrong_type(expected: str, value: Any) -> str:
+    return f"not {expected} (a {type(value).__name__})"
+
+
+def _cut(max_length: int) -> str:
+    return f"over-long text cut to {max_length} characters (the schema's maxLength)"
+
+
+def _format_reason(fmt: str) -> str:
+    return f"not a valid {fmt}"
+
+
+def _range_reason(node: SchemaNode) -> str:
+    return f"out of the schema's range [{node.minimum}, {node.maximum}]"
+
 
 DROP: Any = object()  # a value that must not be written
 
-DropHandler = Callable[[str], None]
-# fitter(value, path, on_drop) -> the fitted value, or DROP (after on_drop(path) when something was lost)
+# on_drop(xdm_path, action, reason): a value was dropped, truncated or converted to fit (see repairs.py)
+DropHandler = Callable[[str, str, str], None]
+# fitter(value, path, on_drop) -> the fitted value, or DROP (after on_drop(path, ...) when something was lost)
 Fitter = Callable[[Any, str, DropHandler], Any]
 
 
@@ -71,12 +94,15 @@ def _object_fitter(node: SchemaNode) -> Fitter:
     # key -> (the exact type that fits as is, or None; the child's fitter)
     children = {key: (child.plain_type, fitter_for(child)) for key, child in node.properties.items()}
     required = node.required
+    # `{"primary": true}` alone (an e-mail or phone whose value was dropped) says nothing: drop it too. Both
+    # checks are decided here, once per node, since most objects have neither a `primary` key nor requirements.
+    may_be_primary_only = "primary" in children
 
     def fit_object(value: Any, path: str, on_drop: DropHandler) -> Any:
         if value is None:
             return DROP
         if not isinstance(value, dict):
-            on_drop(path)
+            on_drop(path, DROPPED, _wrong_type("an object", value))
             return DROP
         fitted: dict[str, Any] = {}
         for key, sub in value.items():
@@ -84,7 +110,7 @@ def _object_fitter(node: SchemaNode) -> Fitter:
                 continue
             child = children.get(key)
             if child is None:
-                on_drop(f"{path}.{key}")
+                on_drop(f"{path}.{key}", DROPPED, NO_PLACE)
                 continue
             if type(sub) is child[0]:  # an unconstrained leaf of the right type
                 fitted[key] = sub
@@ -92,10 +118,12 @@ def _object_fitter(node: SchemaNode) -> Fitter:
             result = child[1](sub, f"{path}.{key}", on_drop)
             if result is not DROP:
                 fitted[key] = result
-        # `{"primary": true}` alone (an e-mail or phone whose value was dropped) says nothing: drop it too.
-        if not fitted or fitted.keys() == {"primary"} or any(req not in fitted for req in required):
-            if fitted:
-                on_drop(path)
+        if not fitted:
+            return DROP
+        if (may_be_primary_only and fitted.keys() == {"primary"}) or (
+            required and any(req not in fitted for req in required)
+        ):
+            on_drop(path, DROPPED, INCOMPLETE)
             return DROP
         return fitted
 
@@ -111,7 +139,7 @@ def _map_fitter(node: SchemaNode) -> Fitter:
         if value is None:
             return DROP
         if not isinstance(value, dict):
-            on_drop(path)
+            on_drop(path, DROPPED, _wrong_type("an object", value))
             return DROP
         fitted = {}
         for key, sub in value.items():
@@ -134,7 +162,7 @@ def _array_fitter(node: SchemaNode) -> Fitter:
         if value is None:
             return DROP
         if not isinstance(value, list):
-            on_drop(path)
+            on_drop(path, DROPPED, _wrong_type("a list", value))
             return DROP
         item_path = f"{path}[]"
         kept = [item for item in (fit_item(item, item_path, on_drop) for item in value) if item is not DROP]
@@ -164,12 +192,13 @@ def _scalar_fitter(node: SchemaNode) -> Fitter:
                 return DROP if value is None else _fit_scalar(value, node, path, on_drop)
             if max_length is not None and len(value) > max_length:
                 value = value[:max_length]
+                on_drop(path, TRUNCATED, _cut(max_length))
             if (
                 (search is not None and search(value) is None)
                 or (check is not None and not check(value))
                 or (enum is not None and value not in enum)
             ):
-                on_drop(path)
+                on_drop(path, DROPPED, _string_reason(node, value))
                 return DROP
             return value
 
@@ -184,11 +213,22 @@ def _scalar_fitter(node: SchemaNode) -> Fitter:
             or (maximum is not None and value > maximum)
             or (enum is not None and value not in enum)
         ):
-            on_drop(path)
+            on_drop(path, DROPPED, "not one of the schema's values" if enum is not None else _range_reason(node))
             return DROP
         return value
 
     return fit_number
+
+
+def _string_reason(node: SchemaNode, text: str) -> str:
+    """Why a string does not fit `node`: the first failing check, in the order `_fit_scalar` applies them."""
+    if node.pattern is not None and node.pattern.search(text) is None:
+        return f"does not match the schema's pattern {node.pattern.pattern}"
+    if node.fmt is not None and not format_check(node.fmt)(text):
+        return _format_reason(node.fmt)
+    if node.enum is not None and text not in node.enum:
+        return "not one of the schema's values"
+    return _range_reason(node)
 
 
 def _fit_scalar(value: Any, node: SchemaNode, path: str, on_drop: DropHandler) -> Any:
@@ -197,35 +237,38 @@ def _fit_scalar(value: Any, node: SchemaNode, path: str, on_drop: DropHandler) -
         if isinstance(value, (dict, list)) and not value:
             return DROP
         text = value if isinstance(value, str) else _as_string(value)
+        if text is not value:
+            on_drop(path, CONVERTED, f"a {type(value).__name__} written as text")
         if node.max_length is not None and len(text) > node.max_length:
             text = text[: node.max_length]
+            on_drop(path, TRUNCATED, _cut(node.max_length))
         if node.pattern is not None and node.pattern.search(text) is None:
-            on_drop(path)
+            on_drop(path, DROPPED, _string_reason(node, text))
             return DROP
         if node.fmt is not None and not format_check(node.fmt)(text):
-            on_drop(path)
+            on_drop(path, DROPPED, _string_reason(node, text))
             return DROP
         value = text
     elif kind == "integer":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            on_drop(path)
+            on_drop(path, DROPPED, _wrong_type("an integer", value))
             return DROP
         if isinstance(value, float):
             if not value.is_integer():
-                on_drop(path)
+                on_drop(path, DROPPED, _wrong_type("an integer", value))
                 return DROP
-            value = int(value)
+            value = int(value)  # 5.0 -> 5: the same number, nothing to report
     elif kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            on_drop(path)
+            on_drop(path, DROPPED, _wrong_type("a number", value))
             return DROP
     elif kind == "boolean" and not isinstance(value, bool):
-        on_drop(path)
+        on_drop(path, DROPPED, _wrong_type("a boolean", value))
         return DROP
     if (node.minimum is not None and value < node.minimum) or (node.maximum is not None and value > node.maximum):
-        on_drop(path)
+        on_drop(path, DROPPED, _range_reason(node))
         return DROP
     if node.enum is not None and value not in node.enum:
-        on_drop(path)
+        on_drop(path, DROPPED, "not one of the schema's values")
         return DROP
     return value

@@ -12,21 +12,23 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from target_aep.xdm.repairs import RepairLog
 
 # Fixed namespace for every `_id` this target produces (uuid5 of the project's URL namespace name).
 XDM_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/tap-stripe-aep/target-aep/xdm-id")
 _NAMESPACE_BYTES = XDM_ID_NAMESPACE.bytes
+_VARIANT = {f"{nibble:x}": f"{(nibble & 0x3) | 0x8:x}" for nibble in range(16)}  # hex digit -> with bits 10
 
 
 def xdm_uuid5(name: str) -> str:
     """`str(uuid.uuid5(XDM_ID_NAMESPACE, name))`, computed directly (one `_id` per record: `uuid.UUID`'s
     constructor and checks cost more than the hash). A test compares the two on many names."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8"), usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # RFC 4122: version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122: variant bits 10
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8"), usedforsecurity=False).hexdigest()
+    # RFC 4122: the version nibble (13th hex digit) is 5; the variant bits (top two of the 17th) are 10.
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def event_id(stream_name: str, record: dict[str, Any]) -> str:
@@ -46,6 +48,12 @@ def event_id(stream_name: str, record: dict[str, Any]) -> str:
 def object_id(stream_name: str, record: dict[str, Any]) -> str:
     """`_id` of a profile or record: one per Stripe object."""
     return xdm_uuid5(f"{stream_name}/{record.get('account_id') or ''}/{record.get('id') or ''}")
+
+
+def note_unusable_email(repairs: RepairLog, email: Any, identities: dict[str, Any] | None) -> None:
+    """An e-mail the record holds that `identity_map` could not use as an identity (no `@`, inner spaces)."""
+    if isinstance(email, str) and email.strip() and not (identities and "Email" in identities):
+        repairs.dropped("email", "identityMap.Email", "not a valid email address")
 
 
 def identity_map(namespace: str, customer: str | None, email: Any = None) -> dict[str, list[dict[str, Any]]] | None:

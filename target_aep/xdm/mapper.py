@@ -14,10 +14,11 @@ from typing import Any
 
 from target_aep.xdm.event_types import default_event_type, record_state
 from target_aep.xdm.events import event_rules
-from target_aep.xdm.fitting import DROP, fitter_for
+from target_aep.xdm.fitting import DROP, NO_PLACE, DropHandler, fitter_for
 from target_aep.xdm.overrides import StreamOverride, parse_override
 from target_aep.xdm.profile import customer_profile_rules, generic_profile_rules
 from target_aep.xdm.records import record_rules
+from target_aep.xdm.repairs import DROPPED, Repair, RepairLog
 from target_aep.xdm.rules import FieldRule
 from target_aep.xdm.schema_tree import SchemaNode, SchemaTree, XdmClass
 
@@ -27,7 +28,7 @@ class _CompiledRule:
     rule: FieldRule
     keys: tuple[str, ...]
     node: SchemaNode
-    on_drop: Callable[[str], None]
+    on_drop: DropHandler
 
     def plan(self) -> tuple[Any, ...]:
         """What `XdmMapper.map` needs per record, as one flat tuple (no attribute look-ups on the hot path)."""
@@ -47,53 +48,71 @@ def _under(path: str, prefix: str) -> bool:
 
 
 class XdmMapper:
-    """Maps one stream's Stripe records to XDM for one dataset schema. Build with `build_mapper`."""
+    """Maps one stream's Stripe records to XDM for one dataset schema. Build with `build_mapper`.
 
-    def __init__(self, stream_name: str, tree: SchemaTree, rules: list[FieldRule], exclude: list[str]) -> None:
+    Two forms of `map` give the same output: the readable `reference_map` (the loop below, the specification)
+    and, unless `reference` is set, a function generated once per stream and schema (`_compile_map`): the
+    rules unrolled into straight-line code, the nesting of each target path written out, and rules that offer
+    one (the tenant block) producing their value already fitted to their schema node. The mapping is most of
+    the target's time per record; tests/target/test_compiled_mapping.py keeps the two forms equal byte for byte.
+    """
+
+    def __init__(
+        self,
+        stream_name: str,
+        tree: SchemaTree,
+        rules: list[FieldRule],
+        exclude: list[str],
+        *,
+        reference: bool = False,
+    ) -> None:
         self.stream_name = stream_name
         self.tree = tree
         self.xdm_class: XdmClass = tree.xdm_class
-        self._unplaced: set[str] = set()
+        # What the mapping left out or altered: per record (`take_repairs`) and, for the run, the fields unplaced.
+        self.repairs = RepairLog()
         self._compiled: list[_CompiledRule] = []
-        # Sources whose target the schema lacks: reported when a record actually carries them.
-        self._homeless_sources: list[str] = []
+        # Sources whose target the schema lacks: reported for each record that actually carries them.
+        self._homeless: list[tuple[str, str, str]] = []  # (Stripe field, its top-level key, the missing XDM path)
         self._exclude_after: list[tuple[str, ...]] = []
         for rule in rules:
             if any(_under(rule.target, excluded) for excluded in exclude):
                 continue
             node = tree.node_at(rule.target)
             if node is None:
-                self._homeless_sources.extend(rule.sources)
+                self._homeless.extend((source, source.split(".", 1)[0], rule.target) for source in rule.sources)
                 continue
             self._compiled.append(_CompiledRule(rule, tuple(rule.target.split(".")), node, self._drop_handler(rule)))
         for excluded in exclude:
             if any(_under(excluded, rule.target) and excluded != rule.target for rule in rules):
                 self._exclude_after.append(tuple(excluded.split(".")))
         self._plans = [compiled.plan() for compiled in self._compiled]
-        self._homeless_roots = [(source, source.split(".", 1)[0]) for source in self._homeless_sources]
+        self.map: Callable[[dict[str, Any]], dict[str, Any]] = self.reference_map if reference else self._compile_map()
 
-    def _drop_handler(self, rule: FieldRule) -> Callable[[str], None]:
+    def _drop_handler(self, rule: FieldRule) -> DropHandler:
         prefix_len = len(rule.target) + 1
-        unplaced = self._unplaced
+        log = self.repairs
 
-        def on_drop(path: str) -> None:
+        def on_drop(path: str, action: str, reason: str) -> None:
+            fields: tuple[str, ...] = rule.sources or (path,)
             if rule.source_of is not None:
                 key = path[prefix_len:].split(".", 1)[0].split("[", 1)[0]
                 source = rule.source_of.get(key)
                 if source is not None:
                     rest = path[prefix_len + len(key) :]
-                    unplaced.add(source + rest if rest.startswith(".") and key == "metadata" else source)
-                    return
-            unplaced.update(rule.sources or (path,))
+                    fields = (source + rest if rest.startswith(".") and key == "metadata" else source,)
+            log.pending.append(Repair(", ".join(fields), path, action, reason))
+            if action == DROPPED:
+                log.unplaced.update(fields)
 
         return on_drop
 
-    def map(self, record: dict[str, Any]) -> dict[str, Any]:
+    def reference_map(self, record: dict[str, Any]) -> dict[str, Any]:
         """One Stripe record (tap conventions) -> one XDM record that fits the dataset's schema."""
         out: dict[str, Any] = {}
-        unplaced = self._unplaced
+        repairs = self.repairs
         for produce, plain_type, fit, target_path, on_drop, parents, last in self._plans:
-            value = produce(record, unplaced)
+            value = produce(record, repairs)
             if value is None:
                 continue
             if type(value) is not plain_type:  # an unconstrained leaf of the right type fits as is
@@ -109,14 +128,80 @@ class XdmMapper:
             target[last] = value
         for keys in self._exclude_after:
             _pop_path(out, keys)
-        for source, root in self._homeless_roots:
-            if record.get(root) is not None and source not in unplaced:
-                unplaced.add(source)
+        for source, root, target_path in self._homeless:
+            if record.get(root) is not None:
+                repairs.dropped(source, target_path, NO_PLACE)
         return out
+
+    def _compile_map(self) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """`reference_map` as one generated function for this stream and schema (same output, same reports)."""
+        namespace: dict[str, Any] = {
+            "DROP": DROP,
+            "repairs": self.repairs,
+            "_pop_path": _pop_path,
+            "EXCLUDE_AFTER": self._exclude_after,
+            "HOMELESS": self._homeless,
+            "NO_PLACE": NO_PLACE,
+        }
+        body = ["out = {}\n"]
+        for index, compiled in enumerate(self._compiled):
+            rule, node = compiled.rule, compiled.node
+            namespace[f"on_drop_{index}"] = compiled.on_drop
+            fitted = rule.compile_fitted(node, rule.target) if rule.compile_fitted is not None else None
+            if fitted is not None:
+                namespace[f"fitted_{index}"] = fitted
+                body.append(f"v = fitted_{index}(record, repairs, on_drop_{index})\n")
+                body.append("if v is not None and v is not DROP:\n")
+            else:
+                if rule.compute is not None:
+                    namespace[f"compute_{index}"] = rule.compute
+                    body.append(f"v = compute_{index}(record)\n")
+                else:
+                    namespace[f"produce_{index}"] = rule.produce
+                    body.append(f"v = produce_{index}(record, repairs)\n")
+                namespace[f"fit_{index}"] = fitter_for(node)
+                namespace[f"T_{index}"] = node.plain_type
+                body.append(
+                    "if v is not None:\n"
+                    f"    if type(v) is not T_{index}:\n"
+                    f"        v = fit_{index}(v, {rule.target!r}, on_drop_{index})\n"
+                    "if v is not None and v is not DROP:\n"
+                )
+            body.extend(_placement(compiled.keys))
+        if self._exclude_after:
+            body.append("for keys in EXCLUDE_AFTER:\n    _pop_path(out, keys)\n")
+        if self._homeless:
+            body.append(
+                "for source, root, target_path in HOMELESS:\n"
+                "    if record.get(root) is not None:\n"
+                "        repairs.dropped(source, target_path, NO_PLACE)\n"
+            )
+        body.append("return out\n")
+        source = "def map_record(record):\n" + "".join("    " + line for line in "".join(body).splitlines(True))
+        exec(compile(source, f"<mapping of {self.stream_name}>", "exec"), namespace)  # our own generated source (above)
+        self.map_source = source  # for a reader debugging a difference
+        return namespace["map_record"]  # type: ignore[no-any-return]
 
     def unplaced_fields(self) -> set[str]:
         """Stripe fields seen so far that found no place in the dataset's schema (report once per run)."""
-        return set(self._unplaced)
+        return set(self.repairs.unplaced)
+
+    def take_repairs(self) -> list[Repair]:
+        """What the last `map` call left out of or altered in its record (and forget it)."""
+        return self.repairs.take()
+
+
+def _placement(keys: tuple[str, ...]) -> list[str]:
+    """Source lines (inside an `if`) writing `v` at `keys` in `out`, creating missing parents as `map` does."""
+    lines = []
+    parent = "out"
+    for depth, key in enumerate(keys[:-1]):
+        child = f"p{depth}"
+        lines.append(f"    {child} = {parent}.get({key!r})\n")
+        lines.append(f"    if not isinstance({child}, dict):\n        {child} = {parent}[{key!r}] = {{}}\n")
+        parent = child
+    lines.append(f"    {parent}[{keys[-1]!r}] = v\n")
+    return lines
 
 
 def _pop_path(out: dict[str, Any], keys: tuple[str, ...]) -> None:
@@ -154,11 +239,13 @@ def build_mapper(
     tenant_id: str,
     identity_namespace: str = "StripeCustomerId",
     override: dict[str, Any] | None = None,
+    reference: bool = False,
 ) -> XdmMapper:
     """Compile the mapping of `stream_name` into the dataset whose `xed-full` schema is `schema`.
 
     `override` is this stream's entry of the target's `mappings` setting; it is checked against the schema
-    here and raises `MappingConfigError` naming the setting (`mappings.charges.fields.x`).
+    here and raises `MappingConfigError` naming the setting (`mappings.charges.fields.x`). `reference` keeps
+    the readable `reference_map` as `map` (the comparison test's specification).
     """
     tree = SchemaTree(schema, tenant_id=tenant_id)
     parsed = parse_override(stream_name, override, tree) if override is not None else None
@@ -176,4 +263,4 @@ def build_mapper(
         overridden = {rule.target for rule in parsed.rules}
         rules = [rule for rule in rules if rule.target not in overridden] + parsed.rules
         exclude = parsed.exclude
-    return XdmMapper(stream_name, tree, rules, exclude)
+    return XdmMapper(stream_name, tree, rules, exclude, reference=reference)

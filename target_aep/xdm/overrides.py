@@ -111,7 +111,7 @@ def _source_rule(setting: str, target: str, spec: Any) -> FieldRule:
                 f"{setting}.transform: unknown transform {spec['transform']!r}; known: {', '.join(sorted(TRANSFORMS))}"
             )
 
-    def produce(record: dict[str, Any], _unplaced: set[str]) -> Any:
+    def produce(record: dict[str, Any], _repairs: Any) -> Any:
         value = get_path(record, source)
         return transform(value, record) if transform is not None and value is not None else value
 

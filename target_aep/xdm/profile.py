@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from target_aep.xdm.identities import identity_map, object_id
+from target_aep.xdm.identities import identity_map, note_unusable_email, object_id
+from target_aep.xdm.repairs import RepairLog
 from target_aep.xdm.rules import FieldRule, computed
 from target_aep.xdm.schema_tree import SchemaTree
 from target_aep.xdm.stripe_fields import customer_id, get_path, object_type
@@ -80,16 +81,24 @@ def _phone(path: str) -> Any:
     return produce
 
 
+def _identities(namespace: str, customer: Any) -> Any:
+    """`identityMap` of a profile: the customer (`customer(record)`) and its e-mail, an unusable one reported."""
+
+    def produce(record: dict[str, Any], repairs: RepairLog) -> Any:
+        email = record.get("email")
+        identities = identity_map(namespace, customer(record), email)
+        note_unusable_email(repairs, email, identities)
+        return identities
+
+    return produce
+
+
 def customer_profile_rules(tree: SchemaTree, stream_name: str, identity_namespace: str) -> list[FieldRule]:
     """Rules for a Stripe customer in an Individual Profile dataset."""
     phone_target = next((p for p in ("mobilePhone", "homePhone") if tree.has(p)), "mobilePhone")
     return [
         computed("_id", ("id",), lambda r: object_id(stream_name, r)),
-        computed(
-            "identityMap",
-            ("id", "email"),
-            lambda r: identity_map(identity_namespace, r.get("id"), r.get("email")),
-        ),
+        FieldRule("identityMap", _identities(identity_namespace, lambda r: r.get("id")), ("id", "email")),
         computed("person.name", ("name",), person_name),
         computed("personalEmail", ("email",), _email),
         computed(phone_target, ("phone",), _phone("phone")),
@@ -105,10 +114,10 @@ def generic_profile_rules(tree: SchemaTree, stream_name: str, identity_namespace
     """Any other stream sent to a profile dataset: the owning customer's identity and the tenant block."""
     return [
         computed("_id", ("id",), lambda r: object_id(stream_name, r)),
-        computed(
+        FieldRule(
             "identityMap",
+            _identities(identity_namespace, lambda r: customer_id(r, object_type(r, stream_name))),
             ("customer",),
-            lambda r: identity_map(identity_namespace, customer_id(r, object_type(r, stream_name)), r.get("email")),
         ),
         tenant_rule(tree.tenant_key, stream_name, "profile"),
     ]

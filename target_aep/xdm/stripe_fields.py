@@ -181,6 +181,8 @@ _CURRENCY_FIELDS: dict[str, str] = {
 
 def get_path(record: dict[str, Any], path: str) -> Any:
     """Value at a dotted Stripe path (`billing_details.address.city`), or None; digits index lists."""
+    if type(record) is dict and "." not in path:  # most calls name a top-level field: one look-up
+        return record.get(path)
     value: Any = record
     for part in path.split("."):
         if isinstance(value, dict):

@@ -47,6 +47,7 @@ def _write_configs(stripe: EmulatorProcess, aep: EmulatorProcess, workdir: Path)
                 "streaming_url": aep.url,
                 "dead_letter_path": str(workdir / "rejected.jsonl"),
                 "report_path": str(workdir / "report.html"),
+                "repairs_path": str(workdir / "repairs.jsonl"),
                 "datasets": {"customers": {"dataset_id": CUSTOMERS_DATASET}},
             }
         )

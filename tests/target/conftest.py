@@ -120,6 +120,7 @@ class AEP:
             "streaming_url": self.url,
             "dead_letter_path": str(tmp_path / "rejected.jsonl"),
             "report_path": str(tmp_path / "report.html"),
+            "repairs_path": str(tmp_path / "repairs.jsonl"),
             "request_timeout_seconds": 10,
             "poll_timeout_seconds": 30,
         }

@@ -38,6 +38,7 @@ def test_output_dir_writes_valid_xdm_per_dataset_without_credentials(tmp_path: P
         "local_schemas": LOCAL_SCHEMAS,
         "dead_letter_path": str(tmp_path / "rejected.jsonl"),
         "report_path": str(tmp_path / "report.html"),
+        "repairs_path": str(tmp_path / "repairs.jsonl"),
         "skip_streams_without_dataset": True,
     }
     run = run_target(config, singer_text(ALL_STREAMS), tmp_path)
@@ -73,6 +74,7 @@ STANDARD_CONFIG = {
     "local_schemas": {"*": str(XDM_DIR / "stripe-catalog-record.schema.json")},
     "dead_letter_path": str(SUITE_DIR / "rejected.jsonl"),
     "report_path": str(SUITE_DIR / "report.html"),
+    "repairs_path": str(SUITE_DIR / "repairs.jsonl"),
 }
 StandardTargetTests = get_target_test_class(
     TargetAEP, config=STANDARD_CONFIG, suite_config=SuiteConfig(max_records_limit=100)
