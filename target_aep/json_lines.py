@@ -48,6 +48,20 @@ def decode_line(line: str) -> Any:
         return json.loads(line)
 
 
+def decode_line_bytes(data: bytes) -> Any:
+    """`json.loads(data.decode("utf-8"))`, faster: the input reader's form, which never builds a `str` of the line.
+
+    Raises `UnicodeDecodeError` for bytes that are not UTF-8 (as reading stdin as text did) and
+    `json.JSONDecodeError` exactly where `json.loads` does.
+    """
+    if _LONG_DIGIT_RUN in data.translate(_DIGITS_TO_ZERO):
+        return json.loads(data.decode("utf-8"))
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:  # json decides: its result or its error (invalid UTF-8 fails in `decode`)
+        return json.loads(data.decode("utf-8"))
+
+
 def encode_line(value: Any) -> bytes:
     """`json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()`, faster, same bytes."""
     if type(value) is not dict and type(value) is not list:

@@ -17,7 +17,6 @@ later than the lag anyway (AEP slow to confirm) is logged as a warning with how 
 
 from __future__ import annotations
 
-import codecs
 import queue
 import threading
 import time
@@ -62,12 +61,17 @@ def lines_until_deadlines(
     source: t.IO[str],
     seconds_to_deadline: t.Callable[[], float | None],
     on_deadline: t.Callable[[], None],
-) -> t.Iterator[str]:
-    """The lines of ``source``; ``on_deadline()`` is called (between two lines, in this thread) whenever
-    ``seconds_to_deadline()`` reaches 0, whether lines keep arriving or the input is idle."""
-    chunks: queue.Queue[str | BaseException | None] = queue.Queue(maxsize=16)
+) -> t.Iterator[bytes | str]:
+    """The lines of ``source``, without their line end; ``on_deadline()`` is called (between two lines, in this
+    thread) whenever ``seconds_to_deadline()`` reaches 0, whether lines keep arriving or the input is idle.
+
+    A source with a binary buffer (stdin, a file) gives ``bytes`` lines: split from the chunks as read, never
+    decoded to ``str`` here, because the JSON decoder takes bytes (decoding every line to text and encoding it
+    back was a cost per record). Any other text source (a ``StringIO``) gives its ``str`` lines.
+    """
+    chunks: queue.Queue[bytes | str | BaseException | None] = queue.Queue(maxsize=16)
     threading.Thread(target=_pump, args=(source, chunks), name="stdin-reader", daemon=True).start()
-    partial = ""
+    partial = b""
     while True:
         wait = seconds_to_deadline()
         try:
@@ -77,12 +81,16 @@ def lines_until_deadlines(
             continue
         if chunk is None:
             break
-        if isinstance(chunk, BaseException):
+        if type(chunk) is str:  # one line of a text source
+            yield chunk.rstrip("\n")
+            lines: list[bytes] = []
+        elif isinstance(chunk, BaseException):
             raise chunk
-        lines = (partial + chunk).split("\n")
-        partial = lines.pop()
+        else:
+            lines = (partial + chunk).split(b"\n")  # type: ignore[operator]
+            partial = lines.pop()
         for line in lines:
-            yield line + "\n"
+            yield line
             wait = seconds_to_deadline()
             if wait is not None and wait <= 0:
                 on_deadline()
@@ -90,15 +98,13 @@ def lines_until_deadlines(
         yield partial
 
 
-def _pump(source: t.IO[str], chunks: queue.Queue[str | BaseException | None]) -> None:
+def _pump(source: t.IO[str], chunks: queue.Queue[bytes | str | BaseException | None]) -> None:
     """Read ``source`` in chunks as they arrive (a pipe answers with what it has) into ``chunks``; None at EOF."""
     try:
         binary = getattr(source, "buffer", None)
         if binary is not None and hasattr(binary, "read1"):
-            decoder = codecs.getincrementaldecoder("utf-8")()
             while data := binary.read1(CHUNK_BYTES):
-                chunks.put(decoder.decode(data))
-            chunks.put(decoder.decode(b"", final=True))
+                chunks.put(data)
         else:
             for line in source:
                 chunks.put(line)

@@ -18,6 +18,7 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 from target_aep.about_text import about_text
 from target_aep.aep.errors import AEPError
 from target_aep.dead_letter import DeadLetterPathError
+from target_aep.gc_policy import fewer_collections
 from target_aep.interruption import StopOnSignal
 from target_aep.reader import AEPMessageReader
 from target_aep.record_dispatch import dispatch_record
@@ -143,7 +144,8 @@ class TargetAEP(Target):
     def listen(self, file_input: t.IO[str] | None = None) -> None:
         """The whole run; whichever way it ends, the run report says so (``write_run_report``)."""
         try:
-            super().listen(file_input)
+            with fewer_collections():
+                super().listen(file_input)
         except BaseException as exc:
             self.write_run_report(outcome_of(exc))
             raise

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from target_aep.json_lines import decode_line, encode_line
+from target_aep.json_lines import decode_line, decode_line_bytes, encode_line
 
 
 def _stdlib(value: Any) -> bytes:
@@ -55,6 +55,7 @@ def test_encode_and_decode_match_the_standard_library_on_random_values() -> None
         if isinstance(expected, bytes):
             text = expected.decode()
             assert repr(decode_line(text)) == repr(json.loads(text)), text
+            assert repr(decode_line_bytes(expected)) == repr(json.loads(text)), text
 
 
 @pytest.mark.parametrize(
@@ -63,3 +64,11 @@ def test_encode_and_decode_match_the_standard_library_on_random_values() -> None
 )
 def test_decode_edge_cases_behave_like_json_loads(line: str) -> None:
     assert repr(_outcome(decode_line, line)) == repr(_outcome(json.loads, line))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b"NaN", b"[1e400]", b'{"a": 123456789012345678901234567890}', b'"\\ud800"', b"{bad", b"", b'{"a": "\xff"}'],
+)
+def test_decode_of_bytes_behaves_like_json_loads_of_their_utf8_text(line: bytes) -> None:
+    assert repr(_outcome(decode_line_bytes, line)) == repr(_outcome(lambda b: json.loads(b.decode("utf-8")), line))

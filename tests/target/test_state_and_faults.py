@@ -150,6 +150,30 @@ def test_malformed_json_fails_before_sending(aep: AEP, tmp_path: Path) -> None:
     assert aep.landed_counts() == before
 
 
+def test_input_that_is_not_utf8_fails_with_one_clear_line(aep: AEP, tmp_path: Path) -> None:
+    """Input is read as bytes; a line that is not UTF-8 is named, as a malformed JSON line is, not a traceback."""
+    before = aep.landed_counts()
+    config = aep.config(tmp_path, datasets=datasets_setting(["customers"]))
+    lines = singer_text("malformed_json.singer").encode().splitlines()
+    lines[-1] = b'{"type": "STATE", "value": {"customers": "caf\xe9"}}'  # Latin-1, not UTF-8
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    run = subprocess.run(
+        [sys.executable, "-m", "target_aep.target", "--config", str(config_path)],
+        input=b"\n".join(lines) + b"\n",
+        capture_output=True,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
+    stderr = run.stderr.decode()
+    assert run.returncode == 1
+    assert f"input line {len(lines)} is not UTF-8 text (byte 46: invalid continuation byte)" in stderr
+    assert "Traceback" not in stderr
+    assert run.stdout == b""  # no STATE
+    assert aep.landed_counts() == before
+
+
 def test_record_before_schema_fails_clearly(aep: AEP, tmp_path: Path) -> None:
     config = aep.config(tmp_path, datasets=datasets_setting(["customers"]))
     run = run_target(config, singer_text("record_before_schema.singer"), tmp_path)
