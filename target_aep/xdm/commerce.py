@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from target_aep.xdm.currency import currency_code, is_iso_4217, minor_to_major
+from target_aep.xdm.currency import AmountWithoutCurrencyError, currency_code, is_iso_4217, minor_to_major
 from target_aep.xdm.repairs import TRUNCATED, RepairLog
 from target_aep.xdm.stripe_fields import get_path, ref_id, truncate
 
@@ -47,8 +47,20 @@ def _sum_money(record: dict[str, Any], list_field: str) -> float | int | None:
     return minor_to_major(total, record.get("currency")) if total else None
 
 
+# The order fields that hold money: each needs the order's `currencyCode`.
+_ORDER_MONEY = ("priceTotal", "taxAmount", "discountAmount", "refundTotal", "payments", "refunds")
+
+
 def _order(record: dict[str, Any], **fields: Any) -> dict[str, Any] | None:
     order = {key: value for key, value in fields.items() if value is not None and value != []}
+    if "currencyCode" not in order and any(key in order for key in _ORDER_MONEY):
+        # `unconvertible_amount` dead-letters the usual cases before mapping (an `amount` field); this catches an
+        # amount it does not look at (a checkout session's `total_details` without `amount_total`): money never
+        # lands without its currency, whatever field it came from.
+        held = ", ".join(key for key in _ORDER_MONEY if key in order)
+        raise AmountWithoutCurrencyError(
+            f"{held} without a valid ISO 4217 currency (currency: {record.get('currency')!r})"
+        )
     return order or None
 
 

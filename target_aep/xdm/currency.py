@@ -86,4 +86,8 @@ def currency_code(currency: str | None) -> str | None:
     if not currency or not isinstance(currency, str):
         return None
     code = currency.upper()
-    return code if len(code) == 3 and code.isascii() and code.isalpha() else None
+    return code if code in ISO_4217_CODES else None  # `xyz` is three letters, not a currency: no unit, no code
+
+
+class AmountWithoutCurrencyError(ValueError):
+    """A record holds an amount but no valid currency: it is dead-lettered, never landed without one."""

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from target_aep.xdm.currency import currency_code
+from target_aep.xdm.currency import AmountWithoutCurrencyError, currency_code
 from target_aep.xdm.repairs import CONVERTED, TRUNCATED, RepairLog
 from target_aep.xdm.rules import FieldRule
 from target_aep.xdm.schema_tree import SchemaNode
 from target_aep.xdm.stripe_fields import DESCRIPTION_LIMIT, TENANT_SOURCES, object_type, stripe_details
 from target_aep.xdm.stripe_fields import _name as name_of
 from target_aep.xdm.tenant_compiled import TenantBlock, tenant_block_for_stream
-
-
-class AmountWithoutCurrencyError(ValueError):
-    """A record holds an amount but no valid currency: it is dead-lettered, never landed without one."""
-
 
 # Stripe caps metadata at 50 keys of 500 characters: up to ~27 KB, beyond the 10 KB event guardrail.
 METADATA_BUDGET = {"experienceevent": 4_000, "profile": 40_000, "record": 40_000}

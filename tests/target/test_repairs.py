@@ -99,3 +99,45 @@ def test_an_unwritable_repairs_path_fails_before_anything_is_sent(aep: AEP, tmp_
     assert run.returncode == 1
     assert "repairs_path" in run.stderr and "cannot be written" in run.stderr and "Traceback" not in run.stderr
     assert aep.landed_counts() == before
+
+
+def test_three_letters_that_are_no_currency_are_traced_and_money_without_one_is_dead_lettered(
+    aep: AEP, tmp_path: Path
+) -> None:
+    """`xyz` looks like a code but is no ISO 4217 currency: never landed as `XYZ`.
+
+    A subscription with no amount of its own lands without `currencyCode`, and its repairs line says why; a
+    checkout session whose only amounts are in `total_details` (no `amount_total`) is dead-lettered, since its
+    discount would land in an unknown unit.
+    """
+    subscription = {**_sample("subscriptions"), "id": "sub_not_iso", "currency": "xyz"}
+    subscription["items"] = {"object": "list", "data": [], "has_more": False}
+    session = {**_sample("checkout_sessions"), "id": "cs_not_iso", "currency": "xyz", "amount_total": None}
+    session.pop("amount_subtotal", None)
+    messages = [schema_message("subscriptions"), schema_message("checkout_sessions")]
+    messages += [
+        {"type": "RECORD", "stream": "subscriptions", "record": subscription},
+        {"type": "RECORD", "stream": "checkout_sessions", "record": session},
+        {"type": "STATE", "value": {"n": 2}},
+    ]
+    datasets = {"subscriptions": {"dataset_id": EVENTS}, "checkout_sessions": {"dataset_id": EVENTS}}
+    run = run_target(aep.config(tmp_path, datasets=datasets), "".join(json.dumps(m) + "\n" for m in messages), tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.states == [{"n": 2}]
+
+    landed = {r["_acme"]["stripe"]["id"]: r for r in aep.landed(EVENTS)}
+    assert "cs_not_iso" not in landed
+    order = landed["sub_not_iso"]["commerce"]["order"]
+    assert "currencyCode" not in order and order["purchaseID"] == "sub_not_iso"
+    repairs = [json.loads(line) for line in (tmp_path / "repairs.jsonl").read_text().splitlines()]
+    assert {
+        "stream": "subscriptions",
+        "id": "sub_not_iso",
+        "field": {"stripe": "currency", "xdm": "commerce.order.currencyCode"},
+        "action": "dropped",
+        "reason": "not an ISO 4217 currency code",
+        "_id": landed["sub_not_iso"]["_id"],
+    } in repairs
+    (dead,) = [json.loads(line) for line in (tmp_path / "rejected.jsonl").read_text().splitlines()]
+    assert dead["record"]["id"] == "cs_not_iso"
+    assert "discountAmount without a valid ISO 4217 currency (currency: 'xyz')" in " ".join(dead["reasons"])
