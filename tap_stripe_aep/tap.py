@@ -10,7 +10,6 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from functools import cached_property
 from types import FrameType
@@ -31,6 +30,7 @@ from tap_stripe_aep.errors import (
 from tap_stripe_aep.interruption import SignalGate, exit_code_for, signal_name
 from tap_stripe_aep.prefetch import Prefetcher
 from tap_stripe_aep.rate_limit import shared_bucket
+from tap_stripe_aep.request_pool import RequestPool
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION
 from tap_stripe_aep.streams import (
     billing,
@@ -63,8 +63,8 @@ ASSUMED_REQUEST_SECONDS = 0.4  # what a Stripe list page of 100 may take; the po
 # Partitions read ahead of the one being emitted: at least this many, and one more per this many requests/s.
 # A partition's read is a chain of dependent round trips (first page, split, pages of each sub-range) that keeps
 # only ~15 requests/s busy at 200 ms a request, so a live key (90/s) needs about six partitions in flight.
-MIN_PREFETCH_PARTITIONS = 2
-REQUESTS_PER_SECOND_PER_PARTITION = 15.0
+MIN_PREFETCH_PARTITIONS = 4
+REQUESTS_PER_SECOND_PER_PARTITION = 10.0
 STRIPE_EPOCH = 1293840000  # 2011-01-01: no Stripe object is older
 
 STREAM_TYPES: list[type[StripeStream]] = [
@@ -331,9 +331,9 @@ class TapStripeAEP(Tap):
         return self._stripe_now[account]
 
     @cached_property
-    def pool(self) -> ThreadPoolExecutor:
-        """The one bounded pool every Stripe request of the run is made from."""
-        return ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="stripe")
+    def pool(self) -> RequestPool:
+        """The one bounded pool every Stripe request of the run is made from (the emitted partition first)."""
+        return RequestPool(self.max_concurrency)
 
     @cached_property
     def prefetcher(self) -> Prefetcher:
