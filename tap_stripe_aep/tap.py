@@ -61,8 +61,9 @@ LIVE_MODE_RATE = 90.0
 MIN_CONCURRENCY = 8
 ASSUMED_REQUEST_SECONDS = 0.4  # what a Stripe list page of 100 may take; the pool is sized to keep up
 # Partitions read ahead of the one being emitted: at least this many, and one more per this many requests/s.
-# A partition's read is a chain of dependent round trips (first page, split, pages of each sub-range) that keeps
-# only ~15 requests/s busy at 200 ms a request, so a live key (90/s) needs about six partitions in flight.
+# A partition's read is chains of dependent round trips (full pages by cursor, each sub-range ending in one short
+# page) that keep ~10 requests/s busy at 200 ms a request; the request pool serves the partition being emitted
+# first (``request_pool.py``), so partitions read ahead only use what it leaves.
 MIN_PREFETCH_PARTITIONS = 4
 REQUESTS_PER_SECOND_PER_PARTITION = 10.0
 STRIPE_EPOCH = 1293840000  # 2011-01-01: no Stripe object is older
