@@ -142,7 +142,8 @@ class TapStripeAEP(Tap):
             th.NumberType,
             description="Width of the created windows a history read is cut into: the unit of resumption after an "
             "interrupted run (and of memory: a window's objects are sorted before they are emitted). Default: "
-            "sized per list from its density, about 1,000 objects a window.",
+            "cut by what each page reveals (a range ends on its first short page; a full page splits the rest by its "
+            "own density), so sparse years cost one request and dense days are split.",
         ),
     ).to_dict()
 
