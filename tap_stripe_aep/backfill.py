@@ -189,6 +189,7 @@ def read_history(
     order = len(ranges)
     in_flight: dict[Future[dict[str, Any]], _Range] = {}
     held = 0
+    front_chains = max(2, max_in_flight // 2)
 
     def enqueue(part: _Range) -> None:
         nonlocal order
@@ -197,9 +198,12 @@ def read_history(
 
     try:
         while ranges:
+            # Over the memory bound, only the ranges that block handing back next may be read: the oldest
+            # ``front_chains`` unfinished ones. One alone is a single chain of dependent pages (5 requests/s at
+            # 200 ms), which starved the partition being emitted; a few keep its share of the budget busy.
+            front = {id(r) for r in ranges[:front_chains]} if held >= max_held else None
             while queue and len(in_flight) < max_in_flight:
-                # Over the memory bound, only the range that blocks handing back may be read.
-                if held >= max_held and queue[0][2] is not ranges[0]:
+                if front is not None and id(queue[0][2]) not in front:
                     break
                 part = heapq.heappop(queue)[2]
                 in_flight[executor.submit(fetch, part.gte, part.lt, part.after)] = part
@@ -217,13 +221,17 @@ def read_history(
                         enqueue(part)
                     for new in new_parts:
                         enqueue(new)
-            # Hand back every finished range at the front; an empty one is folded into the next finished one.
-            while ranges and ranges[0].done:
-                finished = ranges.pop(0)
-                if not finished.objects and ranges and ranges[0].done:
-                    continue
-                held -= len(finished.objects)
-                yield finished.lt, sorted(finished.objects.values(), key=_created_then_id)
+            # Hand back the finished ranges at the front as one batch: a reader read ahead buffers a few
+            # batches only (``prefetch.py``), so many small ones would stall it while its budget sits idle.
+            if ranges and ranges[0].done:
+                batch: list[StripeObject] = []
+                done_through = ranges[0].lt
+                while ranges and ranges[0].done:
+                    finished = ranges.pop(0)
+                    batch.extend(sorted(finished.objects.values(), key=_created_then_id))
+                    done_through = finished.lt
+                held -= len(batch)
+                yield done_through, batch
     finally:
         for future in in_flight:
             future.cancel()
