@@ -39,6 +39,8 @@ PAGES_PER_SEGMENT = 4  # a split aims at sub-ranges of about this many pages: fe
 MAX_SPLIT = 16
 PAGES_PER_PART = 10  # read_history: split only into sub-ranges of about this many pages (each ends in one short page)
 MAX_PARTS = 32  # read_history: sub-ranges a page splits the rest of its range into, at most
+FAR_EXTRAPOLATION = 8  # read_history: a page that saw under 1/8 of what is left of its range splits it into ...
+FAR_SPLIT_PARTS = 4  # ... at most this many parts (each splits again by its own pages)
 MAX_HELD_OBJECTS = 10000  # read_history: objects held (read, not yet handed back) before only the oldest is read
 
 
@@ -249,8 +251,14 @@ def _absorb(part: _Range, page: dict[str, Any]) -> list[_Range]:
     seen_from = part.read_down_to if part.read_down_to is not None else part.lt
     part.read_down_to = oldest
     remaining = oldest + 1 - part.gte  # seconds still unread (second ``oldest`` may hold more objects)
-    estimate = len(data) * remaining / max(1, seen_from - oldest)
+    seen = max(1, seen_from - oldest)
+    estimate = len(data) * remaining / seen
     parts = min(MAX_PARTS, remaining, int(estimate // (PAGE_SIZE * PAGES_PER_PART)))
+    if seen * FAR_EXTRAPOLATION < remaining:
+        # The page saw a sliver of the range: its density says little about the older part (on a growing
+        # account the newest page is the densest, so parts sized from it came back almost empty, one short
+        # page each). Cut a few wide parts instead; each splits again by what its own first page shows.
+        parts = min(parts, FAR_SPLIT_PARTS)
     if parts < 2 or oldest + 1 >= part.lt:
         part.after = str(data[-1]["id"])  # a few pages left (or one crowded second): read on by cursor
         return []
