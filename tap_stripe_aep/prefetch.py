@@ -30,6 +30,7 @@ class Prefetcher:
     def __init__(self, max_buffered: int = 4) -> None:
         self.max_buffered = max_buffered
         self._queues: dict[Hashable, queue.Queue[Any]] = {}
+        self._reading: set[Hashable] = set()  # producers still running (reading, or waiting to buffer)
         self._lock = threading.Lock()
 
     def start(self, key: Hashable, produce: Callable[[], Iterator[Any]]) -> None:
@@ -39,8 +40,21 @@ class Prefetcher:
                 return
             buffer: queue.Queue[Any] = queue.Queue(self.max_buffered)
             self._queues[key] = buffer
-        thread = threading.Thread(target=_run, args=(produce, buffer), name=f"prefetch-{key}", daemon=True)
-        thread.start()
+            self._reading.add(key)
+
+        def run() -> None:
+            try:
+                _run(produce, buffer)
+            finally:
+                with self._lock:
+                    self._reading.discard(key)
+
+        threading.Thread(target=run, name=f"prefetch-{key}", daemon=True).start()
+
+    def reading(self, key: Hashable) -> bool:
+        """Whether the producer for ``key`` is still running (a finished one holds only its buffer)."""
+        with self._lock:
+            return key in self._reading
 
     def take(self, key: Hashable) -> Iterator[Any] | None:
         """The items of the producer started for ``key`` (errors re-raised here), or None if there is none."""

@@ -4,8 +4,10 @@ Histories are read ahead of the SDK (``prefetch.py``): several partitions' reade
 with a first-come pool the partition being emitted queued behind the ones read ahead (measured at 90
 requests/s: ~9 s of the SDK thread waiting on its own stream). Here each reader submits into its own *lane*;
 a free worker takes the oldest task of a preferred lane (the partition being emitted, and direct submissions,
-which the SDK thread itself waits on), else the oldest task of any lane. The rate limit itself stays one token
-bucket (``rate_limit.py``): the pool decides which request takes the next token, not how many there are.
+which the SDK thread itself waits on), else the oldest task of the lane opened first: the partitions read ahead
+are opened in the order the SDK syncs them, so the budget goes to where the SDK thread will wait next. The rate
+limit itself stays one token bucket (``rate_limit.py``): the pool decides which request takes the next token,
+not how many there are.
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ class RequestPool(Executor):
     # --- lanes -----------------------------------------------------------------------------------------------
 
     def lane(self, key: Hashable) -> Lane:
-        """An executor whose tasks queue in lane ``key`` (one partition's history read)."""
+        """An executor whose tasks queue in lane ``key`` (one partition's history read), ranked by opening."""
+        with self._ready:
+            self._lanes.setdefault(key, deque())
         return Lane(self, key)
 
     def prefer(self, key: Hashable) -> None:
@@ -78,18 +82,21 @@ class RequestPool(Executor):
     # --- workers ---------------------------------------------------------------------------------------------
 
     def _next_task(self) -> tuple[Future[Any], Callable[[], Any]] | None:
-        """The oldest task of a preferred lane, else the oldest task of any lane (caller holds the lock)."""
-        best: tuple[int, Hashable] | None = None
-        best_preferred = False
+        """The oldest task of a preferred lane, else of the first lane opened (caller holds the lock)."""
+        # Lanes are created in the order the SDK will sync their partitions (readers start in that order), so
+        # the first non-empty lane is the partition the SDK thread will wait on soonest.
+        chosen: deque[tuple[int, Future[Any], Callable[[], Any]]] | None = None
         for key, lane in self._lanes.items():
             if not lane:
                 continue
-            preferred = key in self._preferred
-            if best is None or (preferred, -lane[0][0]) > (best_preferred, -best[0]):
-                best, best_preferred = (lane[0][0], key), preferred
-        if best is None:
+            if key in self._preferred:
+                chosen = lane
+                break
+            if chosen is None:
+                chosen = lane
+        if chosen is None:
             return None
-        _, future, call = self._lanes[best[1]].popleft()
+        _, future, call = chosen.popleft()
         return future, call
 
     def _work(self) -> None:

@@ -200,6 +200,7 @@ class StripeStream(Stream):
                 yield from self._emit_window_objects(objects)
                 state["backfill_done_through"] = window_end
                 self._flush_state()
+                self._tap_ref.prefetch_after(self.name, account)  # reads ahead that ended meanwhile are replaced
         finally:
             pool.forget(key)
 
