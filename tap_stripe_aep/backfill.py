@@ -1,5 +1,18 @@
-"""Reading a list's history fast: ``created`` windows fetched concurrently, handed back oldest first.
+"""Reading a list's history fast: ``created`` ranges fetched concurrently, handed back oldest first.
 
+:func:`read_history` reads a list's history by what each page reveals, not by a density guessed up front:
+
+- a page without ``has_more`` says "this range is done": no further request is spent on it;
+- a full page with ``has_more`` says "split here": every object newer than the page's oldest is now known (the
+  list is newest first), so that part of the range is done, and only the rest is still to read. The rest is
+  read on by cursor when the page's density says it holds a few pages, else cut into sub-ranges sized from
+  that density, read in parallel, each of which again splits by what its own pages show.
+
+A growing account (most objects in recent months, a bursty day) is read with the same few requests per
+object as an even one: a sparse old range costs one short page, a dense day is split where it is dense. A
+range never needs a second look, so no request goes to a range already known empty.
+
+:func:`read_windows` is the older fixed-window reader, still used for the event log (``change_feed.py``).
 History ``[start, end)`` is cut into windows. A window is the unit of resumption: the caller emits a window's
 objects only when the whole window is read, then records in state that history up to ``window.end`` is done.
 Inside a window the reading adapts to density: when the first page of a range says ``has_more``, the rest of
@@ -24,7 +37,11 @@ PageFetcher = Callable[[int, int, str | None], dict[str, Any]]
 PAGE_SIZE = 100
 PAGES_PER_SEGMENT = 4  # a split aims at sub-ranges of about this many pages: few half-empty pages
 MAX_SPLIT = 16
-PROBE_SLICES = 8
+PAGES_PER_PART = 10  # read_history: split only into sub-ranges of about this many pages (each ends in one short page)
+MAX_PARTS = 32  # read_history: sub-ranges a page splits the rest of its range into, at most
+FAR_EXTRAPOLATION = 8  # read_history: a page that saw under 1/8 of what is left of its range splits it into ...
+FAR_SPLIT_PARTS = 4  # ... at most this many parts (each splits again by its own pages)
+MAX_HELD_OBJECTS = 10000  # read_history: objects held (read, not yet handed back) before only the oldest is read
 
 
 @dataclass(frozen=True, order=True)
@@ -42,25 +59,6 @@ def plan_windows(start: int, end: int, window_seconds: int) -> list[Window]:
     count = max(1, math.ceil((end - start) / window_seconds))
     step = math.ceil((end - start) / count)
     return [Window(s, min(s + step, end)) for s in range(start, end, step)]
-
-
-def find_history_start(fetch: PageFetcher, executor: Executor, start: int, end: int) -> int | None:
-    """The start of the oldest ``created`` slice holding an object in ``[start, end)``, or None if empty.
-
-    Probes ``PROBE_SLICES`` slices at once (one object each) and narrows into the oldest non-empty one until
-    a slice is at most 1/32 of the remaining history, so at most ~3% of the planned windows are empty.
-    """
-    lo, hi = start, end
-    while True:
-        width = max(1, math.ceil((hi - lo) / PROBE_SLICES))
-        slices = [(s, min(s + width, hi)) for s in range(lo, hi, width)]
-        futures = [executor.submit(fetch, a, b, None) for a, b in slices]
-        first = next(((a, b) for (a, b), f in zip(slices, futures, strict=True) if f.result().get("data")), None)
-        if first is None:
-            return None
-        lo, hi = first
-        if (hi - lo) * 32 <= end - lo or hi - lo <= 3600:
-            return lo
 
 
 @dataclass(order=True)
@@ -153,6 +151,124 @@ def _absorb_page(
             return
     heapq.heappush(queue, _Segment(segment.window_index, segment.gte, segment.lt, data[-1]["id"]))
     window.pending += 1
+
+
+@dataclass(eq=False)
+class _Range:
+    """``gte <= created < lt``; read newest first, page after page, until done or split."""
+
+    gte: int
+    lt: int
+    objects: dict[str, StripeObject] = field(default_factory=dict)
+    after: str | None = None  # cursor of the next page
+    read_down_to: int | None = None  # the oldest ``created`` read so far (the previous page's last)
+    done: bool = False
+
+
+def read_history(
+    start: int,
+    end: int,
+    fetch: PageFetcher,
+    executor: Executor,
+    *,
+    max_in_flight: int,
+    window_seconds: int | None = None,
+    max_held: int = MAX_HELD_OBJECTS,
+) -> Iterator[tuple[int, list[StripeObject]]]:
+    """Yield ``(done through, objects sorted by (created, id))`` for consecutive ranges of ``[start, end)``.
+
+    Every object of ``[start, end)`` is handed back exactly once, oldest ranges first; after a batch, history
+    up to ``done through`` is complete. ``window_seconds`` (the ``backfill_window_days`` setting) cuts the
+    history into windows of at most that width first. At most ``max_in_flight`` pages are requested at once;
+    once ``max_held`` objects are held, only the oldest unfinished range is read, so memory stays bounded.
+    """
+    if end <= start:
+        return
+    bounds = plan_windows(start, end, window_seconds) if window_seconds else [Window(start, end)]
+    ranges = [_Range(w.start, w.end) for w in bounds]  # consecutive, oldest first; the front is handed back
+    queue: list[tuple[int, int, _Range]] = [(r.gte, i, r) for i, r in enumerate(ranges)]
+    heapq.heapify(queue)
+    order = len(ranges)
+    in_flight: dict[Future[dict[str, Any]], _Range] = {}
+    held = 0
+    front_chains = max(2, max_in_flight // 2)
+
+    def enqueue(part: _Range) -> None:
+        nonlocal order
+        order += 1
+        heapq.heappush(queue, (part.gte, order, part))
+
+    try:
+        while ranges:
+            # Over the memory bound, only the ranges that block handing back next may be read: the oldest
+            # ``front_chains`` unfinished ones. One alone is a single chain of dependent pages (5 requests/s at
+            # 200 ms), which starved the partition being emitted; a few keep its share of the budget busy.
+            front = {id(r) for r in ranges[:front_chains]} if held >= max_held else None
+            while queue and len(in_flight) < max_in_flight:
+                if front is not None and id(queue[0][2]) not in front:
+                    break
+                part = heapq.heappop(queue)[2]
+                in_flight[executor.submit(fetch, part.gte, part.lt, part.after)] = part
+            if in_flight:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    part = in_flight.pop(future)
+                    before = len(part.objects)
+                    new_parts = _absorb(part, future.result())
+                    held += len(part.objects) - before
+                    if part.done:
+                        index = ranges.index(part)
+                        ranges[index:index] = new_parts  # older than what is left of ``part``
+                    else:
+                        enqueue(part)
+                    for new in new_parts:
+                        enqueue(new)
+            # Hand back the finished ranges at the front as one batch: a reader read ahead buffers a few
+            # batches only (``prefetch.py``), so many small ones would stall it while its budget sits idle.
+            if ranges and ranges[0].done:
+                batch: list[StripeObject] = []
+                done_through = ranges[0].lt
+                while ranges and ranges[0].done:
+                    finished = ranges.pop(0)
+                    batch.extend(sorted(finished.objects.values(), key=_created_then_id))
+                    done_through = finished.lt
+                held -= len(batch)
+                yield done_through, batch
+    finally:
+        for future in in_flight:
+            future.cancel()
+
+
+def _absorb(part: _Range, page: dict[str, Any]) -> list[_Range]:
+    """Take one page into ``part``; return the older sub-ranges it was split into (none if it reads on)."""
+    data = page.get("data") or []
+    for obj in data:
+        part.objects[obj["id"]] = obj
+    if not page.get("has_more") or not data:
+        part.done = True
+        return []
+    oldest = created_of(data[-1])
+    seen_from = part.read_down_to if part.read_down_to is not None else part.lt
+    part.read_down_to = oldest
+    remaining = oldest + 1 - part.gte  # seconds still unread (second ``oldest`` may hold more objects)
+    seen = max(1, seen_from - oldest)
+    estimate = len(data) * remaining / seen
+    parts = min(MAX_PARTS, remaining, int(estimate // (PAGE_SIZE * PAGES_PER_PART)))
+    if seen * FAR_EXTRAPOLATION < remaining:
+        # The page saw a sliver of the range: its density says little about the older part (on a growing
+        # account the newest page is the densest, so parts sized from it came back almost empty, one short
+        # page each). Cut a few wide parts instead; each splits again by what its own first page shows.
+        parts = min(parts, FAR_SPLIT_PARTS)
+    if parts < 2 or oldest + 1 >= part.lt:
+        part.after = str(data[-1]["id"])  # a few pages left (or one crowded second): read on by cursor
+        return []
+    # Everything newer than ``oldest`` is known: ``part`` keeps that and is done. Second ``oldest`` and older
+    # go to the sub-ranges (the objects of second ``oldest`` already read are read again there, so no object
+    # is handed back twice).
+    part.objects = {k: o for k, o in part.objects.items() if created_of(o) > oldest}
+    part.gte, part.after, part.done = oldest + 1, None, True
+    step = math.ceil(remaining / parts)
+    return [_Range(gte, min(gte + step, oldest + 1)) for gte in range(part.gte - remaining, oldest + 1, step)]
 
 
 def created_of(obj: StripeObject) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
@@ -30,7 +31,32 @@ class Prefetcher:
     def __init__(self, max_buffered: int = 4) -> None:
         self.max_buffered = max_buffered
         self._queues: dict[Hashable, queue.Queue[Any]] = {}
+        self._reading: set[Hashable] = set()  # producers still running (reading, or waiting to buffer)
+        self._taken: set[Hashable] = set()
+        self._plan: deque[tuple[Hashable, Callable[[], Iterator[Any]]]] = deque()
+        self._ahead = 0
         self._lock = threading.Lock()
+
+    def read_ahead(self, plan: list[tuple[Hashable, Callable[[], Iterator[Any]]]], running: int) -> None:
+        """Keep ``running`` producers of ``plan`` (in its order) reading; start the next as soon as one ends.
+
+        A producer that ends (a small list, after one request) is replaced from its own thread, not when the
+        SDK thread next gets here: during a large stream that could be seconds of idle request budget.
+        """
+        with self._lock:
+            self._plan = deque(plan)
+            self._ahead = running
+        self._top_up()
+
+    def _top_up(self) -> None:
+        while True:
+            with self._lock:
+                if not self._plan or len(self._reading - self._taken) >= self._ahead:
+                    return
+                key, produce = self._plan.popleft()
+                if key in self._queues or key in self._taken:
+                    continue
+            self.start(key, produce)
 
     def start(self, key: Hashable, produce: Callable[[], Iterator[Any]]) -> None:
         """Start ``produce()`` in a background thread unless a producer for ``key`` exists already."""
@@ -39,13 +65,23 @@ class Prefetcher:
                 return
             buffer: queue.Queue[Any] = queue.Queue(self.max_buffered)
             self._queues[key] = buffer
-        thread = threading.Thread(target=_run, args=(produce, buffer), name=f"prefetch-{key}", daemon=True)
-        thread.start()
+            self._reading.add(key)
+
+        def run() -> None:
+            try:
+                _run(produce, buffer)
+            finally:
+                with self._lock:
+                    self._reading.discard(key)
+                self._top_up()
+
+        threading.Thread(target=run, name=f"prefetch-{key}", daemon=True).start()
 
     def take(self, key: Hashable) -> Iterator[Any] | None:
         """The items of the producer started for ``key`` (errors re-raised here), or None if there is none."""
         with self._lock:
             buffer = self._queues.pop(key, None)
+            self._taken.add(key)
         return None if buffer is None else _drain(buffer)
 
 

@@ -8,6 +8,7 @@ import time
 
 from emulators.launch import serve_until_stopped
 from emulators.stripe.server import StripeServer
+from emulators.stripe.shape import Shape
 from emulators.stripe.state import Emulator, Knobs
 
 
@@ -36,6 +37,15 @@ def main(argv: list[str] | None = None) -> None:
         default="",
         help="products every account lacks, comma separated (Issuing,Connect): their lists answer Stripe's error",
     )
+    parser.add_argument(
+        "--growth-doubling-days",
+        type=float,
+        default=0.0,
+        help="a growing account: object density doubles every this many days (90: every quarter); 0 = even",
+    )
+    parser.add_argument(
+        "--burst-days", type=int, default=0, help="bursty days (0-4), each holding 3%% of every growing list"
+    )
     parser.add_argument("--now", type=int, default=None, help="the emulator's start time (Unix seconds)")
     args = parser.parse_args(argv)
 
@@ -48,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         api_version=_pinned_api_version(),
         knobs=Knobs(latency_ms=args.latency_ms, rate_limit=args.rate_limit, fault_rate=args.fault_rate),
         now=args.now,
+        shape=Shape(growth_doubling_days=args.growth_doubling_days, burst_days=args.burst_days),
     )
     disabled = {p.strip() for p in args.disabled_products.split(",") if p.strip()}
     if disabled:

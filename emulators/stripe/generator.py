@@ -27,6 +27,7 @@ from emulators.stripe import (
 )
 from emulators.stripe.ids import IdCodec, Rng, mix64, stable_hash
 from emulators.stripe.sequence import Obj, Sequence, count_at
+from emulators.stripe.shape import Shape
 
 DAY = 86_400
 EVENT_RETENTION = 30 * DAY
@@ -98,8 +99,11 @@ def _clamp(value: int, low: int, high: int) -> int:
 class AccountData:
     """Every resource of one account, as lazily built :class:`Sequence` objects."""
 
-    def __init__(self, *, seed: int, customers: int, account: str, anchor: int, history_days: int) -> None:
+    def __init__(
+        self, *, seed: int, customers: int, account: str, anchor: int, history_days: int, shape: Shape | None = None
+    ) -> None:
         self.seed = seed
+        self.shape = shape or Shape()
         self.account = account
         self.is_platform = account == PLATFORM_ACCOUNT
         self.salt = stable_hash(seed, account)
@@ -202,6 +206,13 @@ class AccountData:
             # strictly inside slot i, so created never decreases with the index
             jitter = (mix64(salt + i) % 900) / 1000.0
             return start + int((i + jitter) * step)
+
+        if not catalog and not self.shape.is_even:
+            # A growing account with bursty days: the same slots, moved along the shape's timeline.
+            timeline, slots = self.shape.timeline(start, end), max(1, count)
+
+            def created_at(i: int) -> int:  # the even layout above stays the default
+                return timeline((i + (mix64(salt + i) % 900) / 1000.0) / slots)
 
         self._add(name, count, created_at, build, suffix_len)
 

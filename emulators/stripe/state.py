@@ -9,6 +9,7 @@ from typing import Any
 
 from emulators.stripe.events import EventLog
 from emulators.stripe.generator import DAY, PLATFORM_ACCOUNT, AccountData
+from emulators.stripe.shape import Shape
 
 API_KEY = "sk_test_emulator_0000000000000000"
 RESTRICTED_KEY = "rk_test_emulator_limited000000000"
@@ -66,8 +67,10 @@ class Emulator:
         api_version: str,
         knobs: Knobs,
         now: int | None = None,
+        shape: Shape | None = None,
     ) -> None:
         self.seed = seed
+        self.shape = shape or Shape()
         self.clock = Clock(now)
         self.knobs = knobs
         self.stats = Stats()
@@ -89,7 +92,12 @@ class Emulator:
         connected = [a for a in accounts if a and a != PLATFORM_ACCOUNT]
         for account in [PLATFORM_ACCOUNT, *connected]:
             data = AccountData(
-                seed=seed, customers=customers, account=account, anchor=self.clock.anchor, history_days=history_days
+                seed=seed,
+                customers=customers,
+                account=account,
+                anchor=self.clock.anchor,
+                history_days=history_days,
+                shape=self.shape,
             )
             data.destinations = connected
             self.data[account] = data
@@ -103,6 +111,7 @@ class Emulator:
             account=account,
             anchor=self.clock.anchor,
             history_days=self._history_days,
+            shape=self.shape,
         )
         data.destinations = [a for a in self.data if a != PLATFORM_ACCOUNT]
         self.data[account] = data

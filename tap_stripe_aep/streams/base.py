@@ -27,7 +27,7 @@ from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
-from tap_stripe_aep.backfill import created_of, find_history_start, plan_windows, read_windows
+from tap_stripe_aep.backfill import created_of, read_history
 from tap_stripe_aep.change_feed import EVENT_LAG_SECONDS, EVENT_RETENTION_SECONDS, Change, events_reach, latest_changes
 from tap_stripe_aep.errors import StripeRequestError, TapStripeError
 from tap_stripe_aep.record_conventions import TimestampConverter, finalize_record
@@ -40,8 +40,6 @@ if TYPE_CHECKING:
     from tap_stripe_aep.tap import TapStripeAEP
 
 StripeObject = dict[str, Any]
-OBJECTS_PER_WINDOW = 1000
-PROBE_ABOVE_WINDOWS = 64
 DAY = 24 * 3600
 SDK_SYNC_FAILED = "An unhandled error occurred while syncing"
 
@@ -198,11 +196,17 @@ class StripeStream(Stream):
         prefetcher.start(key, lambda: self.history_batches(account, start, end))
         batches = prefetcher.take(key)
         assert batches is not None, "a producer was just started for this key"
+        pool = self._tap_ref.pool
+        pool.prefer(key)  # the SDK thread waits on this partition now: its requests go first
         self._tap_ref.prefetch_after(self.name, account)
-        for window_end, objects in batches:
-            yield from self._emit_window_objects(objects)
-            state["backfill_done_through"] = window_end
-            self._flush_state()
+        try:
+            for window_end, objects in batches:
+                yield from self._emit_window_objects(objects)
+                state["backfill_done_through"] = window_end
+                self._flush_state()
+                self._tap_ref.prefetch_after(self.name, account)  # reads ahead that ended meanwhile are replaced
+        finally:
+            pool.forget(key)
 
     def planned_history(self, account: str) -> tuple[int, int] | None:
         """``(start, end)`` of the history read this partition's sync will begin with, if it begins with one.
@@ -232,30 +236,18 @@ class StripeStream(Stream):
             yield end, self._whole_list_between(path, params, account, start, end)
             return
         fetch = self._page_fetcher(path, params, account)
-        # One page for the whole range first: small lists end here with a single request.
-        first = fetch(start, end, None)
-        data = first.get("data") or []
-        if not first.get("has_more") or not data:
-            yield end, sorted(data, key=lambda o: (created_of(o), o["id"]))
-            return
-        # Size windows from the density of the newest page: about OBJECTS_PER_WINDOW objects each (the unit of
-        # resumption, and of memory), or backfill_window_days when set.
-        density = len(data) / max(1, end - created_of(data[-1]))
-        if (end - start) * density / OBJECTS_PER_WINDOW > PROBE_ABOVE_WINDOWS:
-            # A long, mostly empty past (an old account, a young list): find where the list begins first.
-            start = find_history_start(fetch, self._pool, start, end) or start
-        width = self._tap_ref.backfill_window_seconds or max(3600, int(OBJECTS_PER_WINDOW / density))
-        windows = plan_windows(start, end, width)
-        self.logger.info(
-            "Stream '%s', account %s: reading history %s .. %s in %d windows",
-            self.name,
-            account,
-            _iso(start),
-            _iso(end),
-            len(windows),
+        # Ranges cut by what each page reveals (``backfill.read_history``), in this partition's lane of the
+        # request pool: preferred while the SDK thread waits on this partition, behind it while read ahead.
+        lane = self._tap_ref.pool.lane((self.name, account, start, end))
+        batches = read_history(
+            start,
+            end,
+            fetch,
+            lane,
+            max_in_flight=self._tap_ref.max_concurrency,
+            window_seconds=self._tap_ref.backfill_window_seconds,
         )
-        for window, objects in read_windows(windows, fetch, self._pool, max_in_flight=self._tap_ref.max_concurrency):
-            yield window.end, objects
+        yield from batches
 
     def _whole_list_between(
         self, path: str, params: dict[str, Any], account: str, start: int, end: int
