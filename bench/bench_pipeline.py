@@ -1,7 +1,8 @@
 """Whole-pipe benchmark: Stripe emulator -> tap-stripe-aep | target-aep -> AEP emulator (batch mode), at live pace.
 
 ``python -m bench pipeline`` runs the issue 10 set: both data shapes (the even one, and a growing one whose density
-doubles every 90 days with two bursty days) at 100 requests/s and 200 ms a request, Stripe's live mode. For each,
+doubles every 90 days with two bursty days) at 100 requests/s and 200 ms a request
+(Stripe's live mode), the 22 streams of the tap benchmark. For each,
 the tap is first run alone (its RECORD lines counted with ``grep -c``, which costs it nothing), then the tap and the
 target as the real CLIs joined by a pipe, as on a shell, on the same emulator data. The pipe's objects/s landed in
 AEP against the tap's own objects/s says whether the target is the bottleneck: at 100% the pipe goes as fast as the
@@ -24,24 +25,29 @@ from pathlib import Path
 
 import requests
 
+from bench.bench_tap import CLASSIC_STREAMS
 from emulators.launch import REPO_ROOT, aep_emulator, stripe_emulator
 from scripts.generate_plugin_files import EMULATOR_DATASETS
+from tests.tap.tap_runner import catalog_selecting
 
 BIN = Path(sys.executable).parent
 KEY = "sk_test_emulator_0000000000000000"
 GROWING = {"growth_doubling_days": 90, "burst_days": 2}
 # `python -m bench pipeline`: (label, customers, shape)
-SUITE = (("even", 12000, {}), ("growing", 12000, GROWING))
+SUITE = (("even", 9000, {}), ("growing", 9000, GROWING))
 
 
 def main(argv: list[str]) -> None:
     if not argv:
         for label, customers, shape in SUITE:
-            print(f"-- whole pipe, {label} shape, {customers:,} customers, 200 ms a request, 100 req/s", flush=True)
+            print(
+                f"-- whole pipe, {label} shape, {customers:,} customers, 200 ms a request, 100 req/s, 22 streams",
+                flush=True,
+            )
             run_case(customers, 200, 100.0, shape)
         return
     parser = argparse.ArgumentParser(prog="bench_pipeline", description=__doc__)
-    parser.add_argument("--customers", type=int, default=12000, help="emulator size (about 17 objects each)")
+    parser.add_argument("--customers", type=int, default=9000, help="emulator size (about 17 objects each)")
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--rate-limit", type=float, default=100, help="requests/s (Stripe live mode allows 100)")
     parser.add_argument("--growth-doubling-days", type=float, default=0, help="0: the even shape")
@@ -62,7 +68,9 @@ def run_case(customers: int, latency_ms: int, rate: float, shape: dict[str, floa
         tap_config, target_config = tmp / "tap.json", tmp / "target.json"
         tap_config.write_text(json.dumps({"api_key": KEY, "api_url": stripe.url, "max_requests_per_second": rate}))
         target_config.write_text(json.dumps(_target_config(aep.url, tmp)))
-        tap = f"/usr/bin/time -f 'tap peak RSS %M KB' {BIN}/tap-stripe-aep --config {tap_config}"
+        catalog = tmp / "catalog.json"  # the 22 streams of the tap benchmark, so the figures compare
+        catalog.write_text(json.dumps(catalog_selecting(CLASSIC_STREAMS)))
+        tap = f"/usr/bin/time -f 'tap peak RSS %M KB' {BIN}/tap-stripe-aep --config {tap_config} --catalog {catalog}"
 
         alone_wall, alone = _timed(f'set -o pipefail; {tap} 2>{tmp}/tap-alone.log | grep -c \'^{{"type":"RECORD"\'')
         tap_records = int(alone.stdout.strip() or 0)
