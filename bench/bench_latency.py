@@ -22,8 +22,10 @@ from pathlib import Path
 
 import requests
 
+from bench.bench_pipeline import emulator_target_config
 from emulators.launch import REPO_ROOT, aep_emulator, stripe_emulator
 from scripts.generate_plugin_files import EMULATOR_DATASETS
+from tests.tap.tap_runner import catalog_selecting
 
 BIN = Path(sys.executable).parent
 KEY = "sk_test_emulator_0000000000000000"
@@ -46,26 +48,14 @@ def main(argv: list[str]) -> None:
     ):
         work = Path(tmp)
         catalog = work / "catalog.json"
-        catalog.write_text(json.dumps(_catalog(STREAMS)))
+        catalog.write_text(json.dumps(catalog_selecting(STREAMS)))
         (work / "tap.json").write_text(
             json.dumps({"api_key": KEY, "api_url": stripe.url, "poll_interval_seconds": args.poll})
         )
         datasets = {s: {"dataset_id": EMULATOR_DATASETS[s], "inlet_id": INLET} for s in STREAMS}
-        (work / "target.json").write_text(
-            json.dumps(
-                {
-                    "client_id": "emulator-client-id",
-                    "client_secret": "emulator-client-secret",
-                    "org_id": "EMULATOR0000000000000001@AdobeOrg",
-                    "ims_url": aep.url,
-                    "platform_url": aep.url,
-                    "streaming_url": aep.url,
-                    "ingestion_mode": "streaming",
-                    "dead_letter_path": str(work / "rejected.jsonl"),
-                    "datasets": datasets,
-                }
-            )
-        )
+        # Every file the target writes (dead letters, repairs, report) goes to the temporary folder, not the repo.
+        target_config = emulator_target_config(aep.url, work) | {"ingestion_mode": "streaming", "datasets": datasets}
+        (work / "target.json").write_text(json.dumps(target_config))
         with (work / "tap.log").open("w") as tap_log, (work / "target.log").open("w") as target_log:
             tap = subprocess.Popen(
                 [f"{BIN}/tap-stripe-aep", "--config", str(work / "tap.json"), "--catalog", str(catalog)],
@@ -99,17 +89,6 @@ def main(argv: list[str]) -> None:
             print(f"latency Stripe change -> AEP acceptance: p50 {p50:.1f} s, p95 {p95:.1f} s, max {found[-1]:.1f} s")
         report = [line for line in (work / "target.log").read_text().splitlines() if "live changes" in line]
         print(f"target's own report: {report[-1].split('| ')[-1] if report else 'none'}")
-
-
-def _catalog(streams: list[str]) -> dict:
-    from tap_stripe_aep.tap import TapStripeAEP
-
-    catalog = TapStripeAEP(config={"api_key": KEY}, validate_config=False, setup_mapper=False).catalog_dict
-    for entry in catalog["streams"]:
-        for metadata in entry["metadata"]:
-            if metadata["breadcrumb"] == []:
-                metadata["metadata"]["selected"] = entry["tap_stream_id"] in streams
-    return catalog
 
 
 def _wait_until_caught_up(tap_log: Path, timeout: float = 300) -> None:

@@ -67,7 +67,7 @@ def run_case(customers: int, latency_ms: int, rate: float, shape: dict[str, floa
         tmp = Path(tmp_name)
         tap_config, target_config = tmp / "tap.json", tmp / "target.json"
         tap_config.write_text(json.dumps({"api_key": KEY, "api_url": stripe.url, "max_requests_per_second": rate}))
-        target_config.write_text(json.dumps(_target_config(aep.url, tmp)))
+        target_config.write_text(json.dumps(emulator_target_config(aep.url, tmp)))
         catalog = tmp / "catalog.json"  # the 22 streams of the tap benchmark, so the figures compare
         catalog.write_text(json.dumps(catalog_selecting(CLASSIC_STREAMS)))
         tap = f"/usr/bin/time -f 'tap peak RSS %M KB' {BIN}/tap-stripe-aep --config {tap_config} --catalog {catalog}"
@@ -103,7 +103,8 @@ def _timed(command: str) -> tuple[float, subprocess.CompletedProcess[str]]:
     return time.monotonic() - started, done
 
 
-def _target_config(aep_url: str, tmp: Path) -> dict[str, object]:
+def emulator_target_config(aep_url: str, tmp: Path) -> dict[str, object]:
+    """target-aep's config against the AEP emulator, every file it writes kept in ``tmp`` (not the repository)."""
     return {
         "client_id": "emulator-client-id",
         "client_secret": "emulator-client-secret",
