@@ -8,7 +8,7 @@ from typing import Any
 from target_aep.xdm.commerce import ORDER_BUILDERS, product_list_items
 from target_aep.xdm.currency import currency_code
 from target_aep.xdm.event_types import commerce_measure
-from target_aep.xdm.identities import event_id, identity_map, note_unusable_email
+from target_aep.xdm.identities import event_id, identity_map, identity_map_rule, note_unusable_email, xdm_id_rule
 from target_aep.xdm.repairs import RepairLog
 from target_aep.xdm.rules import FieldRule, computed
 from target_aep.xdm.schema_tree import SchemaTree
@@ -74,11 +74,11 @@ def event_rules(
         return block
 
     return [
-        computed("_id", ("id", "updated", "is_deleted"), lambda r: event_id(stream_name, r)),
+        xdm_id_rule(("id", "updated", "is_deleted"), lambda r: event_id(stream_name, r)),
         computed("timestamp", ("updated", "created"), event_timestamp),
         computed("eventType", ("status", "is_deleted"), choose_event_type),
         computed("producedBy", (), lambda _r: "system"),
-        FieldRule("identityMap", identities, ("customer", "receipt_email")),
+        identity_map_rule(identity_namespace, identities, ("customer", "receipt_email")),
         FieldRule("commerce", commerce_fields, ("amount", "currency", "payment_intent", "invoice")),
         FieldRule(
             "productListItems",

@@ -46,6 +46,7 @@ def _range_reason(node: SchemaNode) -> str:
 
 
 DROP: Any = object()  # a value that must not be written
+FIT_CACHE_SIZE = 4096  # strings remembered per schema leaf as fitting unchanged (see `_scalar_fitter`)
 
 # on_drop(xdm_path, action, reason): a value was dropped, truncated or converted to fit (see repairs.py)
 DropHandler = Callable[[str, str, str], None]
@@ -186,13 +187,22 @@ def _scalar_fitter(node: SchemaNode) -> Fitter:
         max_length = node.max_length
         search = node.pattern.search if node.pattern is not None else None
         check = format_check(node.fmt) if node.fmt is not None else None
+        # Strings already seen to fit as they are. Fitting a string is a pure function of the string, and the
+        # same few values come back on every record (an `eventType`, `producedBy`, a currency code, a day's
+        # timestamps), so a set look-up replaces the pattern and format checks (a format check is a call into
+        # jsonschema_rs, about a microsecond). Bounded: emptied when full.
+        fits: set[str] = set()
 
         def fit_string(value: Any, path: str, on_drop: DropHandler) -> Any:
             if type(value) is not str:
                 return DROP if value is None else _fit_scalar(value, node, path, on_drop)
+            if value in fits:
+                return value
+            whole = True
             if max_length is not None and len(value) > max_length:
                 value = value[:max_length]
                 on_drop(path, TRUNCATED, _cut(max_length))
+                whole = False
             if (
                 (search is not None and search(value) is None)
                 or (check is not None and not check(value))
@@ -200,6 +210,10 @@ def _scalar_fitter(node: SchemaNode) -> Fitter:
             ):
                 on_drop(path, DROPPED, _string_reason(node, value))
                 return DROP
+            if whole:
+                if len(fits) >= FIT_CACHE_SIZE:
+                    fits.clear()
+                fits.add(value)
             return value
 
         return fit_string

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from target_aep.xdm.rules import FieldRule, FittedProducer
 
 if TYPE_CHECKING:
     from target_aep.xdm.repairs import RepairLog
+    from target_aep.xdm.schema_tree import SchemaNode
 
 # Fixed namespace for every `_id` this target produces (uuid5 of the project's URL namespace name).
 XDM_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/tap-stripe-aep/target-aep/xdm-id")
@@ -75,3 +79,81 @@ def identity_map(namespace: str, customer: str | None, email: Any = None) -> dic
             }
         ]
     return identities or None
+
+
+_A_UUID = "00000000-0000-5000-8000-000000000000"
+
+
+def uuid_fits_as_is(node: SchemaNode) -> bool:
+    """Whether every UUID string fits `node` unchanged, so fitting an `_id` can be skipped: decided once per
+    schema from the node's constraints (a UUID is 36 characters, and always a valid `uri-reference`).
+    Any pattern or enum, a shorter `maxLength` or another format: not proven, the value is fitted as usual."""
+    from target_aep.xdm.fitting import format_check  # fitting imports nothing from here; kept local all the same
+
+    return (
+        node.kind == "string"
+        and node.pattern is None
+        and node.enum is None
+        and (node.max_length is None or node.max_length >= len(_A_UUID))
+        and node.fmt in (None, "uri-reference")
+        and (node.fmt is None or format_check(node.fmt)(_A_UUID))
+    )
+
+
+def xdm_id_rule(sources: tuple[str, ...], make_id: Callable[[dict[str, Any]], str]) -> FieldRule:
+    """The `_id` rule: `make_id(record)`, a UUID (`xdm_uuid5`), written without fitting where the schema's `_id`
+    accepts any UUID as is (`uuid_fits_as_is`); `XdmValidator` still checks every record."""
+
+    def compile_fitted(node: SchemaNode, _path: str) -> FittedProducer | None:
+        if not uuid_fits_as_is(node):
+            return None
+        return lambda record, _repairs, _on_drop: make_id(record)
+
+    return FieldRule("_id", lambda record, _repairs: make_id(record), sources, compute=make_id,
+                     compile_fitted=compile_fitted)  # fmt: skip
+
+
+def identity_map_fits_as_is(node: SchemaNode, namespace: str) -> bool:
+    """Whether every `identity_map(namespace, ...)` whose ids are strings fits `node` unchanged: the node is a
+    map of arrays of identity objects whose `id` is any string, and a sample with both entries comes out of
+    fitting equal, with nothing reported. Decided once per schema; anything else is fitted as usual."""
+    from target_aep.xdm.fitting import fitter_for
+
+    items = node.values.values if node.kind == "map" and node.values is not None else None
+    if items is None or items.kind != "object" or set(items.required) - {"id", "primary", "authenticatedState"}:
+        return False
+    id_node = items.properties.get("id")
+    if id_node is None or id_node.plain_type is not str:
+        return False
+    sample = identity_map(namespace, "cus_sample", "someone@example.com")
+    reported: list[str] = []
+    fitted = fitter_for(node)(sample, "identityMap", lambda path, *_: reported.append(path))
+    return fitted == sample and not reported
+
+
+def identity_map_rule(
+    namespace: str, produce: Callable[[dict[str, Any], RepairLog], Any], sources: tuple[str, ...]
+) -> FieldRule:
+    """The `identityMap` rule: `produce` builds it with `identity_map`; where the schema takes such a map as is
+    (`identity_map_fits_as_is`) only the customer id's type is checked per record (an e-mail id is always a
+    string; a customer id read from a malformed record may not be, and is then fitted as usual)."""
+
+    def compile_fitted(node: SchemaNode, path: str) -> FittedProducer | None:
+        if not identity_map_fits_as_is(node, namespace):
+            return None
+        from target_aep.xdm.fitting import fitter_for
+
+        fit = fitter_for(node)
+
+        def fitted(record: dict[str, Any], repairs: RepairLog, on_drop: Callable[[str, str, str], None]) -> Any:
+            identities = produce(record, repairs)
+            if identities is None:
+                return None
+            customer = identities.get(namespace)
+            if customer is not None and type(customer[0]["id"]) is not str:
+                return fit(identities, path, on_drop)
+            return identities
+
+        return fitted
+
+    return FieldRule("identityMap", produce, sources, compile_fitted=compile_fitted)

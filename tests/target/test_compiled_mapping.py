@@ -112,3 +112,21 @@ def test_the_comparison_sees_a_one_byte_difference(monkeypatch: pytest.MonkeyPat
     mapper = build_mapper("products", SCHEMAS["stripe-catalog-record"], tenant_id="acme")
     record = {**SAMPLES["products"][0], "name": "n" * 300}
     assert _outcome(mapper, record, True) != _outcome(mapper, record, False)
+
+
+def test_values_proven_to_fit_are_fitted_as_usual_where_the_schema_is_stricter() -> None:
+    """`_id` and `identityMap` skip fitting only where the schema takes any of them as is: a schema whose `_id`
+    is at most 20 characters and whose identity ids must start with `cus_` gets them fitted (and reported) as the
+    reference mapping does."""
+    schema = copy.deepcopy(SCHEMAS["stripe-commerce-event"])
+    schema["properties"]["_id"]["maxLength"] = 20
+    identity = schema["properties"]["identityMap"]["additionalProperties"]["items"]["properties"]["id"]
+    identity["pattern"] = "^cus_"
+    fast = build_mapper("charges", schema, tenant_id="acme")
+    reference = build_mapper("charges", schema, tenant_id="acme", reference=True)
+    record = {**SAMPLES["charges"][0], "receipt_email": "someone@example.com"}
+    got, expected = _outcome(fast, record, True), _outcome(reference, record, False)
+    assert got == expected
+    xdm = json.loads(got[1])
+    assert len(xdm["_id"]) == 20 and "id" not in xdm["identityMap"]["Email"][0]
+    assert {repair.xdm_path for repair in got[2]} >= {"_id", "identityMap.Email[].id"}
