@@ -80,5 +80,5 @@ def test_a_uuid_with_an_e_before_a_dash_stays_on_the_fast_encoder() -> None:
     from target_aep.json_lines import _MAY_DIFFER
 
     assert _MAY_DIFFER.search(b'{"_id":"ac30437e-400a-5d87-9e+1-000000000000","n":[1,2.5]}') is None
-    for line in (b'{"a":1e-7}', b'{"a":[1,-2.5e+20]}', b'{"a":[0.00005]}', b'{"a":null}', b'[1E5]'):
+    for line in (b'{"a":1e-7}', b'{"a":[1,-2.5e+20]}', b'{"a":[0.00005]}', b'{"a":null}', b"[1E5]"):
         assert _MAY_DIFFER.search(line) is not None, line
