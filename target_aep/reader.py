@@ -37,6 +37,7 @@ class AEPMessageReader(SingerReader):
         # while no line arrives (see ``target_aep.state_lag``).
         self.seconds_to_deadline: t.Callable[[], float | None] | None = None
         self.on_deadline: t.Callable[[], None] = lambda: None
+        self.current_line: bytes | None = None  # the byte line of the RECORD being handled (see process_lines)
 
     def process_lines(self, file_input: t.IO[str] | None, callbacks: dict[str, t.Callable[[dict], None]]) -> t.Any:
         """The SDK's loop (``GenericSingerReader.process_lines``: decode, require ``type``, call back by type,
@@ -50,7 +51,11 @@ class AEPMessageReader(SingerReader):
             message = self.deserialize_json(line)  # type: ignore[arg-type]
             message_type = message.get("type")
             if message_type == "RECORD" and on_record is not None:
+                # The line as read, for a mapping worker to decode again (`mapping_workers`): only while its
+                # RECORD is being handled.
+                self.current_line = line if type(line) is bytes else None
                 on_record(message)
+                self.current_line = None
                 records += 1
                 continue
             self.assert_line_requires(message, requires={"type"})

@@ -16,15 +16,11 @@ import typing as t
 
 from singer_sdk.mapper import SameRecordTransform
 
+from target_aep.mapping_workers import SDC_KEYS
 from target_aep.sinks import AEPSink
 
 if t.TYPE_CHECKING:
     from singer_sdk import Target
-
-_SDC_KEYS = (
-    "_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at", "_sdc_deleted_at", "_sdc_sequence",
-    "_sdc_table_version",
-)  # fmt: skip
 
 
 def dispatch_record(target: Target, message_dict: dict) -> bool:
@@ -47,10 +43,12 @@ def dispatch_record(target: Target, message_dict: dict) -> bool:
     # The SDK copies the record for each map because several maps may change it; with the one identity map the
     # decoded message is ours alone, so the copy is skipped.
     context = sink._get_context(record)
-    for key in _SDC_KEYS:  # `_remove_sdc_metadata_from_record`
+    for key in SDC_KEYS:  # `_remove_sdc_metadata_from_record`
         record.pop(key, None)
     sink.tally_record_read()
-    sink.process_record(record, context)
+    # The record is its input line's, unchanged but for the `_sdc_*` keys (which a worker removes the same way):
+    # with `mapping_workers`, the line is what travels to a worker.
+    sink.accept_record(record, context, getattr(target.message_reader, "current_line", None))
     sink.record_counter_metric.increment()
     if sink.is_full:
         target.logger.info(

@@ -21,12 +21,13 @@ from target_aep.aep.row_errors import RowErrorReader
 from target_aep.aep.streaming import StreamingIngestion, StreamingRejection
 from target_aep.dead_letter import DeadLetterFile
 from target_aep.delivery_queue import DeliveryQueue
+from target_aep.mapping_workers import MapperArgs
 from target_aep.refused_rows import trace_refused_rows
 from target_aep.repairs_file import RepairsFile
 from target_aep.report import RunReport
 from target_aep.run_report_files import check_report_paths
 from target_aep.undelivered import UndeliveredStreams
-from target_aep.xdm import XdmMapper, build_mapper
+from target_aep.xdm import XdmMapper
 
 ANY_STREAM = "*"  # a local_schemas key that applies to every stream without its own entry
 DEFAULT_SCOPES = "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session"
@@ -214,15 +215,19 @@ class TargetRuntime:
             if name in overrides:
                 self.mapper(name, dataset.schema)
 
-    def mapper(self, stream: str, schema: dict) -> XdmMapper:
-        """The stream's XDM mapper for a dataset schema, with its ``mappings`` override (checked here)."""
-        return build_mapper(
+    def mapper_args(self, stream: str, schema: dict) -> MapperArgs:
+        """What builds the stream's XDM mapper for a dataset schema (also in a mapping worker)."""
+        return MapperArgs(
             stream,
             schema,
             tenant_id=self.tenant_id(),
             identity_namespace=self.config.get("customer_identity_namespace") or "StripeCustomerId",
             override=(self.config.get("mappings") or {}).get(stream),
         )
+
+    def mapper(self, stream: str, schema: dict) -> XdmMapper:
+        """The stream's XDM mapper for a dataset schema, with its ``mappings`` override (checked here)."""
+        return self.mapper_args(stream, schema).build_mapper()
 
     def _dataset_target(self, stream: str, entry: dict) -> DatasetTarget:
         self.gateway  # noqa: B018 - builds the clients

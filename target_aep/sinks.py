@@ -26,13 +26,15 @@ from concurrent.futures import Future
 from singer_sdk.sinks import BatchSink
 
 from target_aep.aep.streaming import REQUEST_MAX_BYTES
-from target_aep.json_lines import encode_line
+from target_aep.mapping_workers import map_one
 from target_aep.xdm import XdmValidator
 from target_aep.xdm.commerce import unconvertible_amount
 
 if t.TYPE_CHECKING:
+    from target_aep.mapping_workers import MappingPool, Outcome
     from target_aep.runtime import Destination, TargetRuntime
     from target_aep.target import TargetAEP
+    from target_aep.xdm.repairs import Repair
 
 DEFAULT_BATCH_MAX_RECORDS = 50_000
 DEFAULT_BATCH_MAX_BYTES = 32 * 1024 * 1024
@@ -52,7 +54,9 @@ class AEPSink(BatchSink):
         self._buffered_bytes = 0
         self._next_budget_check = _BUDGET_CHECK_STEP
         self._in_flight: Future[None] | None = None
-        self._stage_seconds = self.runtime.report.stage_counter()  # this sink's records, on the reading thread
+        # This sink's records' stage timings (`mapping_workers` adds the workers' to it).
+        self.stage_seconds = self.runtime.report.stage_counter()
+        self._pool: MappingPool | None = target.mapping_pool
         self._live_since = self.runtime.started_iso
 
     # -- SDK hooks we turn off on purpose
@@ -107,6 +111,7 @@ class AEPSink(BatchSink):
         assert destination is not None  # streams without a destination get a SkippedStreamSink
         self.destination: Destination = destination
         # The XDM class (profile, event, record) follows the dataset's schema, not the stream name.
+        self.mapper_args = self.runtime.mapper_args(self.stream_name, destination.schema)
         self.mapper = self.runtime.mapper(self.stream_name, destination.schema)
         self._repair_log = self.mapper.repairs
         self.validator = XdmValidator.for_schema(destination.schema)
@@ -118,6 +123,8 @@ class AEPSink(BatchSink):
         # Read once, not per record: the settings do not change during a run.
         self._counts = self.runtime.report.streams[self.stream_name]
         self._streaming = self.runtime.streaming and destination.dataset is not None
+        if self._streaming:  # streaming is about latency, and its envelope needs the XDM object: mapped here
+            self._pool = None
         # Records reach `process_record` as the tap sent them (no `_sdc_*` metadata added): what lets
         # `record_dispatch` skip the SDK's generic per-record steps.
         self.plain_records = not self.include_sdc_metadata_properties
@@ -134,50 +141,79 @@ class AEPSink(BatchSink):
 
     def process_record(self, record: dict, context: dict) -> None:
         """Map, validate and serialize one record; a bad one goes to the dead-letter file."""
+        self.accept_record(record, context, None)
+
+    def accept_record(self, record: dict, context: dict, raw_line: bytes | None) -> None:
+        """`process_record`, given the input line the record was decoded from when it is exactly that line's
+        record (`record_dispatch`): with `mapping_workers`, such a record is mapped in a worker and completed
+        in input order (`complete_record`)."""
         self._counts.received += 1
         missing = [key for key in self.key_properties if record.get(key) is None]
-        if missing:
-            self._reject(record, [f"missing key property {', '.join(missing)}"])
-            return
-        started = time.perf_counter()
         # Money never lands without a valid currency: an amount in an unknown unit cannot be converted, and
         # landing it (or dropping only the currency) would count revenue in an unknown unit.
-        money_problem = unconvertible_amount(self.stream_name, record)
-        if money_problem is not None:
-            self._reject(record, [money_problem])
+        reasons = (
+            [f"missing key property {', '.join(missing)}"]
+            if missing
+            else [problem]
+            if (problem := unconvertible_amount(self.stream_name, record)) is not None
+            else None
+        )
+        pool = self._pool
+        if pool is not None:
+            if raw_line is not None:
+                pool.submit(self, record, context, raw_line, reasons)
+                return
+            pool.complete_all()  # a record mapped here comes after every record before it
+        if reasons is not None:
+            self.reject(record, reasons)
             return
+        if not self._streaming:
+            self.complete_record(record, context, map_one(self.mapper, self.validator, record, self.stage_seconds))
+            return
+        started = time.perf_counter()
         try:
             xdm = self.mapper.map(record)
         except Exception as exc:  # a mapping bug on one record must not stop the stream
             self.mapper.take_repairs()  # the record is dead-lettered whole: its repairs are moot
-            self._reject(record, [f"mapping error: {type(exc).__name__}: {exc}"])
+            self.reject(record, [f"mapping error: {type(exc).__name__}: {exc}"])
             return
         mapped = time.perf_counter()
         errors = self.validator.errors(xdm)
         validated = time.perf_counter()
-        stage_seconds = self._stage_seconds
+        stage_seconds = self.stage_seconds
         stage_seconds["mapping"] += mapped - started
         stage_seconds["validation"] += validated - mapped
         if errors:
             self.mapper.take_repairs()
-            self._reject(record, [f"XDM validation: {error}" for error in errors])
+            self.reject(record, [f"XDM validation: {error}" for error in errors])
             return
-        if self._streaming:
-            line = self.runtime.envelope(self.destination.dataset, xdm)  # type: ignore[arg-type]
-            if len(line) > REQUEST_MAX_BYTES:
-                self.mapper.take_repairs()
-                self._reject(record, [f"streaming message of {len(line)} bytes is over DCS's 1 MB limit"])
-                return
-            context.setdefault("originals", []).append(record)
-        else:
-            line = encode_line(xdm)
-            # Only the key travels beside the line: enough to name the record if AEP refuses its row.
-            names = self._key_names
-            key = record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names))
-            context.setdefault("record_keys", []).append(key)
+        line = self.runtime.envelope(self.destination.dataset, xdm)  # type: ignore[arg-type]
+        if len(line) > REQUEST_MAX_BYTES:
+            self.mapper.take_repairs()
+            self.reject(record, [f"streaming message of {len(line)} bytes is over DCS's 1 MB limit"])
+            return
+        context.setdefault("originals", []).append(record)
         stage_seconds["serialization"] += time.perf_counter() - validated
         if self._repair_log.pending:  # only a record the mapping had to change pays for this
-            self._trace_repairs(record, xdm)
+            self._trace_repairs(record, xdm.get("_id"), self.mapper.take_repairs())
+        self._keep_line(record, context, line)
+
+    def complete_record(self, record: dict, context: dict, outcome: Outcome) -> None:
+        """Keep a record's XDM line for its batch (or reject it) once mapped (`mapping_workers.map_one`): here
+        or in a worker, whose records are completed in input order."""
+        line, reasons, xdm_id, repairs = outcome
+        if line is None:
+            self.reject(record, reasons)  # type: ignore[arg-type]
+            return
+        # Only the key travels beside the line: enough to name the record if AEP refuses its row.
+        names = self._key_names
+        key = record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names))
+        context.setdefault("record_keys", []).append(key)
+        if repairs:
+            self._trace_repairs(record, xdm_id, repairs)
+        self._keep_line(record, context, line)
+
+    def _keep_line(self, record: dict, context: dict, line: bytes) -> None:
         lines = context.setdefault("lines", [])
         updated = record.get("updated")
         if isinstance(updated, str) and updated >= self._live_since:  # a change made while the pipeline ran
@@ -185,11 +221,10 @@ class AEPSink(BatchSink):
         lines.append(line)
         self._buffered_bytes += len(line)
 
-    def _trace_repairs(self, record: dict, xdm: dict) -> None:
+    def _trace_repairs(self, record: dict, xdm_id: t.Any, repairs: list[Repair]) -> None:
         """Each value the mapping left out or altered: a line in the repairs file and a count by reason."""
-        repairs = self.mapper.take_repairs()
         record_id = self._record_id(record)
-        self.runtime.repairs.trace(self.stream_name, record_id, xdm.get("_id"), repairs)
+        self.runtime.repairs.trace(self.stream_name, record_id, xdm_id, repairs)
         shown = str(record_id)
         for repair in repairs:
             self.runtime.report.count_repair(self.stream_name, repair.reason, shown)
@@ -200,7 +235,7 @@ class AEPSink(BatchSink):
             return {k: record.get(k) for k in self.key_properties}
         return record.get(self.key_properties[0] if self.key_properties else "id")
 
-    def _reject(self, record: dict, reasons: list[str]) -> None:
+    def reject(self, record: dict, reasons: list[str]) -> None:
         record_id = self._record_id(record)
         self.runtime.dead_letters.reject(self.stream_name, record, reasons, record_id)
         self.runtime.report.count_reject(self.stream_name, reasons[0], record_id)
@@ -213,6 +248,8 @@ class AEPSink(BatchSink):
         The stream's previous delivery must have succeeded first: this keeps a stream's batches in order and
         surfaces a failed batch before more records of the stream are sent.
         """
+        if self._pool is not None:
+            self._pool.complete_all()  # every record submitted so far is in its batch before it is delivered
         lines: list[bytes] = context.pop("lines", [])
         originals: list[dict] = context.pop("originals", [])
         record_keys: list[object] = context.pop("record_keys", [])
@@ -247,7 +284,7 @@ class AEPSink(BatchSink):
             return
         rejections = self.runtime.send_streaming(dataset, lines)
         for rejection in rejections:
-            self._reject(
+            self.reject(
                 originals[rejection.index],
                 [f"streaming ingestion refused it (HTTP {rejection.status}): {rejection.message}"],
             )

@@ -20,6 +20,7 @@ from target_aep.aep.errors import AEPError
 from target_aep.dead_letter import DeadLetterPathError
 from target_aep.gc_policy import fewer_collections
 from target_aep.interruption import StopOnSignal
+from target_aep.mapping_workers import MappingPool, MappingWorkerError, default_worker_count
 from target_aep.reader import AEPMessageReader
 from target_aep.record_dispatch import dispatch_record
 from target_aep.run_report_files import ReportPathError, write_report_files
@@ -52,6 +53,7 @@ EXPECTED_FAILURES = (
     ReportPathError,
     InvalidInputLine,
     MappingConfigError,
+    MappingWorkerError,
     RecordsWithoutSchemaException,
     RejectedShareExceededError,
     UndeliveredRecordsError,
@@ -86,6 +88,7 @@ class TargetAEP(Target):
         # Before super().__init__, which installs the handlers.
         self.stop_on_signal = StopOnSignal(self.logger, before_exit=self._report_interruption)
         self._runtime: TargetRuntime | None = None
+        self.mapping_pool: MappingPool | None = None  # set for the run by `listen` (see `_mapping_workers`)
         super().__init__(*args, **kwargs)
         self._runtime_lock = threading.Lock()
         self._started = time.perf_counter()
@@ -143,13 +146,37 @@ class TargetAEP(Target):
 
     def listen(self, file_input: t.IO[str] | None = None) -> None:
         """The whole run; whichever way it ends, the run report says so (``write_run_report``)."""
+        workers = self._mapping_workers()
+        # Forked here, before any thread of the run starts (`mapping_workers`).
+        self.mapping_pool = MappingPool(workers) if workers else None
         try:
             with fewer_collections():
                 super().listen(file_input)
         except BaseException as exc:
             self.write_run_report(outcome_of(exc))
             raise
+        finally:
+            pool = self.mapping_pool
+            if pool is not None:
+                pool.close()
+                self.logger.info(
+                    "mapping: %d records in %d worker process(es), %d in the main process",
+                    pool.mapped_by_workers,
+                    workers,
+                    pool.mapped_here,
+                )
         self.write_run_report(RunOutcome.succeeded())
+
+    def _mapping_workers(self) -> int:
+        """Worker processes for the mapping: ``mapping_workers``, else one per core beside this one. None in
+        streaming mode (latency, not throughput; its envelopes are built from the XDM object) and for a target
+        built inside another program (it does not own the process: no child processes of its own)."""
+        if not self._owns_process or (
+            self.config.get("ingestion_mode", "batch") == "streaming" and not self.config.get("output_dir")
+        ):
+            return 0
+        setting = self.config.get("mapping_workers")
+        return default_worker_count() if setting is None else int(setting)
 
     def write_run_report(self, outcome: RunOutcome) -> None:
         """Write the HTML report and its JSON at ``report_path``; a run that never started (no runtime) has none.

@@ -1,0 +1,342 @@
+"""`mapping_workers`: records mapped, validated and serialized in worker processes, landed in input order.
+
+Mapping is per record and pure, and it is most of the target's CPU; one process uses one core. With workers, the
+main process still reads and decodes every line and does every step with an effect (counts, dead letters,
+repairs, batches, STATE) in input order, as without them; what it hands out is the CPU-bound middle:
+
+- RECORD lines whose record reached the sink as the tap sent it (`record_dispatch`'s fast path) are collected in
+  chunks of `CHUNK_RECORDS` *raw line bytes* (nothing to serialize: a worker decodes the line again with the
+  same decoder) and sent to a worker over a pipe. A worker maps, validates and encodes each record with the same
+  mapper and validator the sink would use (`map_one`, built in the worker from the same arguments) and sends back
+  per record the XDM line or the reasons to reject it, with the repairs and the fields left unplaced.
+- Chunks complete strictly in submission order (`_complete_head`): each record's outcome goes through the
+  sink's own completion (`AEPSink.complete_record`), so `_id`s, line order, dead-letter and repairs lines are
+  those of a run without workers. Records the sink rejects before mapping (a missing key, money without a
+  currency) take their place in the same queue, so dead-letter lines keep their order too.
+- When every worker already holds `IN_FLIGHT_PER_WORKER` chunks, the main process maps the chunk itself instead
+  of waiting: on two cores the main process's own work (reading, decoding, delivering) is about a third of a
+  worker's, and this balances the two without a tuning knob.
+- State semantics are unchanged: a sink's `process_batch` (and so every drain, hence every STATE line) first
+  completes everything submitted (`complete_all`), under a lock because the SDK may drain sinks in threads.
+- A worker that dies (killed, out of memory) or fails outside a record's mapping ends the run with
+  `MappingWorkerError` before any STATE covers its records. Workers ignore SIGINT: on Ctrl-C the main process
+  exits 130 (`interruption.py`) and each worker, seeing its pipe close, exits too.
+
+Workers are forked when the run starts (`TargetAEP.listen`), before any thread of the run exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import multiprocessing
+import os
+import pickle
+import queue
+import signal
+import threading
+import time
+import traceback
+import typing as t
+from collections import deque
+from dataclasses import dataclass, field
+
+from target_aep.json_lines import decode_line_bytes, encode_line
+from target_aep.xdm import XdmValidator, build_mapper
+
+if t.TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from target_aep.sinks import AEPSink
+    from target_aep.xdm import XdmMapper
+    from target_aep.xdm.repairs import Repair
+
+CHUNK_RECORDS = 256
+IN_FLIGHT_PER_WORKER = 2
+# Keys the SDK removes from a record before the sink sees it (`record_dispatch`); the worker decodes the raw line.
+SDC_KEYS = (
+    "_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at", "_sdc_deleted_at", "_sdc_sequence",
+    "_sdc_table_version",
+)  # fmt: skip
+
+# One record's outcome: (XDM line, None, its `_id` if repaired, repairs or None) or (None, reasons, None, None).
+Outcome = tuple[bytes | None, list[str] | None, t.Any, "list[Repair] | None"]
+Stages = dict[str, float]
+
+
+class MappingWorkerError(RuntimeError):
+    """A mapping worker process stopped: the run ends before any STATE covers the records it held."""
+
+
+def default_worker_count() -> int:
+    """`mapping_workers` when not set: one per core beside the main process's (0 on one core)."""
+    return max(0, (os.cpu_count() or 1) - 1)
+
+
+def map_one(mapper: XdmMapper, validator: XdmValidator, record: dict, stages: Stages) -> Outcome:
+    """Map, validate and serialize one record, as `AEPSink.process_record` does in the main process."""
+    started = time.perf_counter()
+    try:
+        xdm = mapper.map(record)
+    except Exception as exc:  # a mapping bug on one record must not stop the stream: it is dead-lettered
+        mapper.take_repairs()
+        return None, [f"mapping error: {type(exc).__name__}: {exc}"], None, None
+    mapped = time.perf_counter()
+    errors = validator.errors(xdm)
+    validated = time.perf_counter()
+    stages["mapping"] += mapped - started
+    stages["validation"] += validated - mapped
+    if errors:
+        mapper.take_repairs()
+        return None, [f"XDM validation: {error}" for error in errors], None, None
+    line = encode_line(xdm)
+    stages["serialization"] += time.perf_counter() - validated
+    if mapper.repairs.pending:
+        return line, None, xdm.get("_id"), mapper.take_repairs()
+    return line, None, None, None
+
+
+@dataclass(frozen=True)
+class MapperArgs:
+    """What builds a stream's mapper (`TargetRuntime.mapper`): sent once to each worker that maps the stream."""
+
+    stream: str
+    schema: dict
+    tenant_id: str
+    identity_namespace: str
+    override: dict | None
+
+    def build_mapper(self) -> XdmMapper:
+        return build_mapper(
+            self.stream,
+            self.schema,
+            tenant_id=self.tenant_id,
+            identity_namespace=self.identity_namespace,
+            override=self.override,
+        )
+
+
+def _worker_main(conn: Connection, inherited: list[Connection]) -> None:
+    """A worker: chunks of (stream key, raw line) in, outcomes out, until its pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle (see the docstring)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for other in inherited:  # the main process's ends: held here, they would keep a pipe from ever closing
+        other.close()
+    gc.freeze()
+    gc.set_threshold(50_000, 10, 10)  # as `gc_policy` in the main process: records die by reference counting
+    # Chunks are read by a thread as they come: the main process may be sending the next chunk while this one
+    # sends its reply, and with both pipes full each would wait for the other for ever.
+    chunks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    threading.Thread(target=_read_chunks, args=(conn, chunks), daemon=True).start()
+    streams: dict[int, tuple[XdmMapper, XdmValidator, set[str]]] = {}
+    while True:
+        message = chunks.get()
+        if message is None:  # the main process closed its end: the run is over (or was stopped)
+            return
+        try:
+            new_streams, items = pickle.loads(message)
+            for key, args in new_streams:
+                mapper, validator = args.build_mapper(), XdmValidator.for_schema(args.schema)
+                streams[key] = (mapper, validator, set())
+            outcomes: list[Outcome] = []
+            stages: dict[int, Stages] = {}
+            for key, raw in items:
+                mapper, validator, _ = streams[key]
+                record = decode_line_bytes(raw)["record"]
+                for sdc in SDC_KEYS:
+                    record.pop(sdc, None)
+                stream_stages = stages.get(key)
+                if stream_stages is None:
+                    stream_stages = stages[key] = {"mapping": 0.0, "validation": 0.0, "serialization": 0.0}
+                outcomes.append(map_one(mapper, validator, record, stream_stages))
+            unplaced = {}
+            for key in stages:
+                mapper, _, reported = streams[key]
+                if len(mapper.repairs.unplaced) != len(reported):
+                    unplaced[key] = mapper.repairs.unplaced - reported
+                    reported |= unplaced[key]
+            reply = pickle.dumps(("ok", outcomes, stages, unplaced), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # not a record's mapping (those are outcomes): the run cannot go on without this chunk
+            with contextlib.suppress(OSError):
+                conn.send_bytes(pickle.dumps(("error", traceback.format_exc(), None, None)))
+            return
+        try:
+            conn.send_bytes(reply)
+        except OSError:  # the main process is gone (stopped by a signal, or failed): nothing left to map for
+            return
+
+
+def _read_chunks(conn: Connection, chunks: queue.SimpleQueue[bytes | None]) -> None:
+    try:
+        while True:
+            chunks.put(conn.recv_bytes())
+    except (EOFError, OSError):
+        chunks.put(None)
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+    in_flight: int = 0
+    known: set[int] = field(default_factory=set)
+
+
+@dataclass
+class _Chunk:
+    # (sink, record, context, reasons to reject it before mapping or None) in input order
+    entries: list[tuple[AEPSink, dict, dict, list[str] | None]] = field(default_factory=list)
+    lines: list[tuple[int, bytes]] = field(default_factory=list)  # (stream key, raw line) of those to map
+    worker: _Worker | None = None
+    outcomes: list[Outcome] | None = None  # set when mapped by the main process
+
+
+class MappingPool:
+    """The workers of one run and the chunks on their way (see the module docstring)."""
+
+    def __init__(self, workers: int) -> None:
+        context = multiprocessing.get_context("fork")
+        pipes = [context.Pipe() for _ in range(workers)]
+        parent_ends = [parent for parent, _ in pipes]
+        self._workers: list[_Worker] = []
+        for parent, child in pipes:
+            process = context.Process(
+                target=_worker_main, args=(child, parent_ends), name="target-aep-mapping", daemon=True
+            )
+            process.start()
+            child.close()
+            self._workers.append(_Worker(process, parent))
+        self._keys: dict[AEPSink, int] = {}
+        self._args: list[MapperArgs] = []
+        self._sinks: list[AEPSink] = []
+        self._current = _Chunk()
+        self._queue: deque[_Chunk] = deque()
+        self._lock = threading.RLock()
+        self._next_worker = 0
+        self.mapped_by_workers = 0  # records, for the end-of-run log line
+        self.mapped_here = 0
+
+    @property
+    def pending(self) -> bool:
+        """Records submitted and not yet completed."""
+        return bool(self._queue or self._current.entries)
+
+    def submit(self, sink: AEPSink, record: dict, context: dict, raw_line: bytes | None, reasons: list[str] | None):
+        """Queue one record: `raw_line` to be mapped, or `reasons` to reject it (in its place in the order)."""
+        chunk = self._current
+        chunk.entries.append((sink, record, context, reasons))
+        if reasons is None:
+            key = self._keys.get(sink)
+            if key is None:
+                key = self._keys[sink] = len(self._args)
+                self._args.append(sink.mapper_args)
+                self._sinks.append(sink)
+            chunk.lines.append((key, raw_line))  # type: ignore[arg-type]
+        if len(chunk.entries) >= CHUNK_RECORDS:
+            with self._lock:
+                self._dispatch()
+
+    def complete_all(self) -> None:
+        """Complete every record submitted so far, in order (before a drain, hence before any STATE)."""
+        with self._lock:
+            if self._current.entries:
+                self._map_here(self._current)
+                self._queue.append(self._current)
+                self._current = _Chunk()
+            while self._queue:
+                self._complete_head()
+
+    def _dispatch(self) -> None:
+        chunk, self._current = self._current, _Chunk()
+        while self._queue and self._head_ready():
+            self._complete_head()
+        worker = self._free_worker() if chunk.lines else None
+        if worker is None:
+            self._map_here(chunk)  # every worker is busy: the main process takes this one (see the docstring)
+        else:
+            new = [(key, self._args[key]) for key, _ in chunk.lines if key not in worker.known]
+            new = list(dict(new).items())
+            worker.known.update(key for key, _ in new)
+            self._send(worker, pickle.dumps((new, chunk.lines), protocol=pickle.HIGHEST_PROTOCOL))
+            worker.in_flight += 1
+            chunk.worker = worker
+            self.mapped_by_workers += len(chunk.lines)
+        self._queue.append(chunk)
+        while len(self._queue) > len(self._workers) * IN_FLIGHT_PER_WORKER + 2:  # bounded memory
+            self._complete_head()
+
+    def _free_worker(self) -> _Worker | None:
+        for offset in range(len(self._workers)):
+            worker = self._workers[(self._next_worker + offset) % len(self._workers)]
+            if worker.in_flight < IN_FLIGHT_PER_WORKER:
+                self._next_worker = (self._next_worker + offset + 1) % len(self._workers)
+                return worker
+        return None
+
+    def _head_ready(self) -> bool:
+        head = self._queue[0]
+        return head.worker is None or head.worker.conn.poll()
+
+    def _map_here(self, chunk: _Chunk) -> None:
+        outcomes = []
+        for sink, record, _, reasons in chunk.entries:
+            if reasons is None:
+                outcomes.append(map_one(sink.mapper, sink.validator, record, sink.stage_seconds))
+        chunk.outcomes = outcomes
+        self.mapped_here += len(outcomes)
+
+    def _complete_head(self) -> None:
+        chunk = self._queue.popleft()
+        outcomes = chunk.outcomes
+        if outcomes is None:
+            assert chunk.worker is not None
+            outcomes = self._receive(chunk.worker)
+        results = iter(outcomes)
+        for sink, record, context, reasons in chunk.entries:
+            if reasons is not None:
+                sink.reject(record, reasons)
+            else:
+                sink.complete_record(record, context, next(results))
+
+    def _receive(self, worker: _Worker) -> list[Outcome]:
+        try:
+            status, outcomes, stages, unplaced = pickle.loads(worker.conn.recv_bytes())
+        except (EOFError, OSError):
+            raise MappingWorkerError(self._stopped(worker)) from None
+        if status != "ok":
+            raise MappingWorkerError(f"a mapping worker failed: {outcomes.strip().splitlines()[-1]}")
+        worker.in_flight -= 1
+        for key, seconds in stages.items():
+            stage_seconds = self._sinks[key].stage_seconds
+            for name, value in seconds.items():
+                stage_seconds[name] += value
+        for key, fields in unplaced.items():
+            self._sinks[key].mapper.repairs.unplaced.update(fields)
+        return outcomes  # type: ignore[no-any-return]
+
+    def _send(self, worker: _Worker, message: bytes) -> None:
+        try:
+            worker.conn.send_bytes(message)
+        except OSError:
+            raise MappingWorkerError(self._stopped(worker)) from None
+
+    @staticmethod
+    def _stopped(worker: _Worker) -> str:
+        worker.process.join(timeout=1)
+        code = worker.process.exitcode
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        return (
+            f"mapping worker process {worker.process.pid} stopped ({how}) with records in hand; no STATE was "
+            "written past them (set mapping_workers to 0 to map in the main process)"
+        )
+
+    def close(self) -> None:
+        """Close the pipes (each worker then exits) and reap the workers."""
+        for worker in self._workers:
+            with contextlib.suppress(OSError):
+                worker.conn.close()
+        for worker in self._workers:
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
