@@ -4,8 +4,10 @@
 ``python -m bench target`` (or ``make bench``) runs both; ``python -m bench.bench_target --rss-flatness`` adds
 1,000,000 records in each mode to check that peak RSS stays flat (a few minutes). Records are the sample records
 of every stream (``tests/data_files/stripe_records``) repeated with new ids and perturbed amounts and times, written
-as one Singer file, then piped to the target CLI. Prints records/s, wall time, the target's peak RSS, and the share
-of time in mapping, validation, serialization and HTTP (from the target's own end-of-run stage timers).
+as one Singer file, then piped to the target CLI. Prints records/s, wall time, CPU time and peak RSS of the target
+with its mapping workers (`--mapping-workers N` sets them; default: the target's own), how many records the workers
+mapped, and the share of time in mapping, validation, serialization and HTTP (the target's end-of-run stage timers;
+with workers, summed over every process).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -34,6 +37,10 @@ from tests.target.conftest import (  # noqa: E402
 from tests.target.write_singer_files import sample_records, schema_message  # noqa: E402
 
 STAGE_LINE = re.compile(r"time by stage: (.*)$", re.MULTILINE)
+WORKERS_LINE = re.compile(
+    r"mapping: (\d+) records in (\d+) worker process\(es\), (\d+) in the main process \(CPU: main process ([\d.]+) s, "
+    r"workers ([\d.]+) s\)"
+)
 PHASE_LINE = re.compile(r"input read in ([\d.]+) s; every delivery confirmed ([\d.]+) s after")
 
 
@@ -67,12 +74,15 @@ def write_input(path: Path, total: int) -> int:
 
 
 def run_target(config: dict, input_path: Path, tmp_dir: Path) -> tuple[int, str, float, float, float]:
-    """Run the target CLI on ``input_path``: (exit code, stderr, wall seconds, its own peak RSS in MB, its CPU
-    seconds).
+    """Run the target CLI on ``input_path``: (exit code, stderr, wall seconds, peak RSS in MB of the target and its
+    mapping workers together, CPU seconds of them all).
 
-    ``os.wait4`` gives this child's own resource usage (``RUSAGE_CHILDREN`` would keep the largest of every run so
-    far). Linux folds the parent's peak RSS into a child's at ``exec``, so this process must stay small: it counts
-    landed lines instead of loading them (``landed_lines``); loading 100,000 records made the next run show 323 MB.
+    ``os.wait4`` gives this child's own resource usage with that of the children it reaped (its mapping workers,
+    joined at the end of the run): the CPU time of them all. Its ``ru_maxrss`` is the largest single process, not
+    their sum, so the tree's resident memory is sampled from /proc while it runs (``TreeMemory``); each worker's
+    pages shared with the main process since the fork are counted twice, so the sum errs high. (``RUSAGE_CHILDREN``
+    would keep the largest of every run so far; Linux folds the parent's peak RSS into a child's at ``exec``, so
+    this process must stay small: it counts landed lines instead of loading them, ``landed_lines``.)
     """
     config_path = tmp_dir / "config.json"
     config_path.write_text(json.dumps(config))
@@ -86,11 +96,47 @@ def run_target(config: dict, input_path: Path, tmp_dir: Path) -> tuple[int, str,
             stderr=stderr,
             cwd=REPO,
         )
+        memory = TreeMemory(process.pid)
+        memory.start()
         _, status, usage = os.wait4(process.pid, 0)
+        memory.stop()
         process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     cpu = usage.ru_utime + usage.ru_stime
-    return process.returncode, stderr_path.read_text(), wall, usage.ru_maxrss / 1024, cpu
+    peak_mb = max(memory.peak_kb, usage.ru_maxrss) / 1024
+    return process.returncode, stderr_path.read_text(), wall, peak_mb, cpu
+
+
+class TreeMemory(threading.Thread):
+    """The largest sum of resident memory of a process and its children, sampled every 50 ms from /proc."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kb = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(0.05):
+            try:
+                children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+            except OSError:
+                return
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(int(pid)) for pid in [self.pid, *map(int, children)]))
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def landed_lines(directory: Path) -> int:
@@ -113,9 +159,14 @@ def report(
             name, seconds, _ = part.split(" ")
             stages[name] = float(seconds)
     print(f"-- {mode}: records in: {written}, landed: {landed}, rejected: {rejected}")
-    print(f"wall time: {wall:.1f} s, {written / wall:,.0f} records/s, target peak RSS: {rss:.0f} MB")
+    workers = WORKERS_LINE.search(stderr)
+    if workers:
+        in_workers, count, here, main_cpu, workers_cpu = workers.groups()
+        print(f"mapping: {in_workers} records in {count} worker process(es), {here} in the main process; CPU: main "
+              f"process {main_cpu} s, workers {workers_cpu} s")  # fmt: skip
+    print(f"wall time: {wall:.1f} s, {written / wall:,.0f} records/s, peak RSS (target + workers): {rss:.0f} MB")
     # On a shared machine the wall rate follows the other processes' load; the target's own CPU time does less.
-    print(f"target CPU time: {cpu:.1f} s, {written / cpu:,.0f} records per CPU second")
+    print(f"CPU time (target + workers): {cpu:.1f} s, {written / cpu:,.0f} records per CPU second")
     # mapping, validation and serialization run on the reading thread; http is summed over the delivery threads
     # and includes AEP's batch processing while polling, so it can overlap the others.
     total = sum(stages.values()) or 1.0
@@ -132,7 +183,7 @@ def report(
         print(f"last deliveries confirmed {tail:.2f} s after the end of input; start-up {wall - read - tail:.2f} s")
 
 
-def bench_mode(mode: str, records: int, batch_max_records: int) -> None:
+def bench_mode(mode: str, records: int, batch_max_records: int, workers: int | None = None) -> None:
     """One run of ``records`` records in ``mode`` (``batch``: to the AEP emulator; ``output_dir``: local files)."""
     with tempfile.TemporaryDirectory(prefix="bench-target-") as tmp:
         tmp_dir = Path(tmp)
@@ -146,6 +197,8 @@ def bench_mode(mode: str, records: int, batch_max_records: int) -> None:
             "report_path": str(tmp_dir / "report.html"),
             "batch_max_records": batch_max_records,
         }
+        if workers is not None:
+            base["mapping_workers"] = workers
         if mode == "output_dir":
             out = tmp_dir / "out"
             config = {
@@ -182,6 +235,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--batch-max-records", type=int, default=50_000)
     parser.add_argument("--mode", choices=("batch", "output_dir", "both"), default="both")
+    parser.add_argument("--mapping-workers", type=int, help="the target's mapping_workers (default: its own)")
     parser.add_argument(
         "--rss-flatness",
         action="store_true",
@@ -190,9 +244,9 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     modes = ("batch", "output_dir") if args.mode == "both" else (args.mode,)
     for mode in modes:
-        bench_mode(mode, args.records, args.batch_max_records)
+        bench_mode(mode, args.records, args.batch_max_records, args.mapping_workers)
         if args.rss_flatness:
-            bench_mode(mode, 1_000_000, args.batch_max_records)
+            bench_mode(mode, 1_000_000, args.batch_max_records, args.mapping_workers)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ Workers are forked when the run starts (`TargetAEP.listen`), before any thread o
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import multiprocessing
 import os
@@ -52,7 +53,8 @@ if t.TYPE_CHECKING:
     from target_aep.xdm.repairs import Repair
 
 CHUNK_RECORDS = 256
-IN_FLIGHT_PER_WORKER = 2
+PIPE_BYTES = 1 << 20
+IN_FLIGHT_PER_WORKER = 4
 # Keys the SDK removes from a record before the sink sees it (`record_dispatch`); the worker decodes the raw line.
 SDC_KEYS = (
     "_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at", "_sdc_deleted_at", "_sdc_sequence",
@@ -116,7 +118,7 @@ class MapperArgs:
         )
 
 
-def _worker_main(conn: Connection, inherited: list[Connection]) -> None:
+def _worker_main(chunks_in: Connection, outcomes_out: Connection, inherited: list[Connection]) -> None:
     """A worker: chunks of (stream key, raw line) in, outcomes out, until its pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle (see the docstring)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -127,7 +129,7 @@ def _worker_main(conn: Connection, inherited: list[Connection]) -> None:
     # Chunks are read by a thread as they come: the main process may be sending the next chunk while this one
     # sends its reply, and with both pipes full each would wait for the other for ever.
     chunks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-    threading.Thread(target=_read_chunks, args=(conn, chunks), daemon=True).start()
+    threading.Thread(target=_read_chunks, args=(chunks_in, chunks), daemon=True).start()
     streams: dict[int, tuple[XdmMapper, XdmValidator, set[str]]] = {}
     while True:
         message = chunks.get()
@@ -158,10 +160,10 @@ def _worker_main(conn: Connection, inherited: list[Connection]) -> None:
             reply = pickle.dumps(("ok", outcomes, stages, unplaced), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # not a record's mapping (those are outcomes): the run cannot go on without this chunk
             with contextlib.suppress(OSError):
-                conn.send_bytes(pickle.dumps(("error", traceback.format_exc(), None, None)))
+                outcomes_out.send_bytes(pickle.dumps(("error", traceback.format_exc(), None, None)))
             return
         try:
-            conn.send_bytes(reply)
+            outcomes_out.send_bytes(reply)
         except OSError:  # the main process is gone (stopped by a signal, or failed): nothing left to map for
             return
 
@@ -174,10 +176,22 @@ def _read_chunks(conn: Connection, chunks: queue.SimpleQueue[bytes | None]) -> N
         chunks.put(None)
 
 
+def _pipe(context: t.Any) -> tuple[Connection, Connection]:
+    """A one-way pipe (reading end, writing end) holding `PIPE_BYTES`: a chunk (about 1 KB a record) or its
+    outcomes are written whole without waiting for the reader. With the default 64 KB, the main process waited
+    for the worker's reading thread to get the GIL (up to 5 ms) on every chunk, and a worker with its outcomes
+    written waited for the main process to read them instead of mapping the next chunk."""
+    reader, writer = context.Pipe(duplex=False)
+    with contextlib.suppress(OSError):  # not Linux, or over /proc/sys/fs/pipe-max-size: the default size
+        fcntl.fcntl(writer.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    return reader, writer
+
+
 @dataclass
 class _Worker:
     process: multiprocessing.process.BaseProcess
-    conn: Connection
+    chunks_out: Connection
+    outcomes_in: Connection
     in_flight: int = 0
     known: set[int] = field(default_factory=set)
 
@@ -196,16 +210,20 @@ class MappingPool:
 
     def __init__(self, workers: int) -> None:
         context = multiprocessing.get_context("fork")
-        pipes = [context.Pipe() for _ in range(workers)]
-        parent_ends = [parent for parent, _ in pipes]
+        pipes = [(_pipe(context), _pipe(context)) for _ in range(workers)]
+        main_ends = [end for (_, chunks_out), (outcomes_in, _) in pipes for end in (chunks_out, outcomes_in)]
         self._workers: list[_Worker] = []
-        for parent, child in pipes:
+        for (chunks_in, chunks_out), (outcomes_in, outcomes_out) in pipes:
             process = context.Process(
-                target=_worker_main, args=(child, parent_ends), name="target-aep-mapping", daemon=True
+                target=_worker_main,
+                args=(chunks_in, outcomes_out, main_ends),
+                name="target-aep-mapping",
+                daemon=True,
             )
             process.start()
-            child.close()
-            self._workers.append(_Worker(process, parent))
+            chunks_in.close()
+            outcomes_out.close()
+            self._workers.append(_Worker(process, chunks_out, outcomes_in))
         self._keys: dict[AEPSink, int] = {}
         self._args: list[MapperArgs] = []
         self._sinks: list[AEPSink] = []
@@ -275,7 +293,7 @@ class MappingPool:
 
     def _head_ready(self) -> bool:
         head = self._queue[0]
-        return head.worker is None or head.worker.conn.poll()
+        return head.worker is None or head.worker.outcomes_in.poll()
 
     def _map_here(self, chunk: _Chunk) -> None:
         outcomes = []
@@ -300,7 +318,7 @@ class MappingPool:
 
     def _receive(self, worker: _Worker) -> list[Outcome]:
         try:
-            status, outcomes, stages, unplaced = pickle.loads(worker.conn.recv_bytes())
+            status, outcomes, stages, unplaced = pickle.loads(worker.outcomes_in.recv_bytes())
         except (EOFError, OSError):
             raise MappingWorkerError(self._stopped(worker)) from None
         if status != "ok":
@@ -316,7 +334,7 @@ class MappingPool:
 
     def _send(self, worker: _Worker, message: bytes) -> None:
         try:
-            worker.conn.send_bytes(message)
+            worker.chunks_out.send_bytes(message)
         except OSError:
             raise MappingWorkerError(self._stopped(worker)) from None
 
@@ -333,8 +351,9 @@ class MappingPool:
     def close(self) -> None:
         """Close the pipes (each worker then exits) and reap the workers."""
         for worker in self._workers:
-            with contextlib.suppress(OSError):
-                worker.conn.close()
+            for end in (worker.chunks_out, worker.outcomes_in):
+                with contextlib.suppress(OSError):
+                    end.close()
         for worker in self._workers:
             worker.process.join(timeout=5)
             if worker.process.is_alive():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import resource
 import sys
 import threading
 import time
@@ -159,11 +160,15 @@ class TargetAEP(Target):
             pool = self.mapping_pool
             if pool is not None:
                 pool.close()
+                main, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
                 self.logger.info(
-                    "mapping: %d records in %d worker process(es), %d in the main process",
+                    "mapping: %d records in %d worker process(es), %d in the main process (CPU: main process %.1f s, "
+                    "workers %.1f s)",
                     pool.mapped_by_workers,
                     workers,
                     pool.mapped_here,
+                    main.ru_utime + main.ru_stime,
+                    children.ru_utime + children.ru_stime,
                 )
         self.write_run_report(RunOutcome.succeeded())
 
