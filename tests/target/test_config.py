@@ -51,6 +51,8 @@ def test_good_config_passes() -> None:
         ({"ims_url": "ftp://ims"}, "ims_url"),
         ({"max_rejected_share": 1.5}, "max_rejected_share"),
         ({"batch_max_records": 0}, "batch_max_records"),
+        ({"mapping_workers": -1}, "mapping_workers"),
+        ({"mapping_workers": 500}, "mapping_workers"),
     ],
 )
 def test_bad_config_names_the_setting(change: dict, setting: str) -> None:
