@@ -37,6 +37,7 @@ from tests.target.conftest import (  # noqa: E402
 from tests.target.write_singer_files import sample_records, schema_message  # noqa: E402
 
 STAGE_LINE = re.compile(r"time by stage: (.*)$", re.MULTILINE)
+Memory = tuple[float, float]  # peak RSS, peak PSS (MB)
 WORKERS_LINE = re.compile(
     r"mapping: (\d+) records in (\d+) worker process\(es\), (\d+) in the main process \(CPU: main process ([\d.]+) s, "
     r"workers ([\d.]+) s\)"
@@ -73,9 +74,9 @@ def write_input(path: Path, total: int) -> int:
     return count
 
 
-def run_target(config: dict, input_path: Path, tmp_dir: Path) -> tuple[int, str, float, float, float]:
-    """Run the target CLI on ``input_path``: (exit code, stderr, wall seconds, peak RSS in MB of the target and its
-    mapping workers together, CPU seconds of them all).
+def run_target(config: dict, input_path: Path, tmp_dir: Path) -> tuple[int, str, float, Memory, float]:
+    """Run the target CLI on ``input_path``: (exit code, stderr, wall seconds, (peak RSS, peak PSS) in MB of the
+    target and its mapping workers together, CPU seconds of them all).
 
     ``os.wait4`` gives this child's own resource usage with that of the children it reaped (its mapping workers,
     joined at the end of the run): the CPU time of them all. Its ``ru_maxrss`` is the largest single process, not
@@ -104,16 +105,19 @@ def run_target(config: dict, input_path: Path, tmp_dir: Path) -> tuple[int, str,
     wall = time.perf_counter() - started
     cpu = usage.ru_utime + usage.ru_stime
     peak_mb = max(memory.peak_kb, usage.ru_maxrss) / 1024
-    return process.returncode, stderr_path.read_text(), wall, peak_mb, cpu
+    return process.returncode, stderr_path.read_text(), wall, (peak_mb, memory.peak_pss_kb / 1024), cpu
 
 
 class TreeMemory(threading.Thread):
-    """The largest sum of resident memory of a process and its children, sampled every 50 ms from /proc."""
+    """The largest sums of resident memory of a process and its children, sampled every 50 ms from /proc: RSS
+    (pages a worker shares with the main process since the fork counted in each) and PSS (shared pages divided
+    between the processes sharing them: what the tree holds)."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.peak_kb = 0
+        self.peak_pss_kb = 0
         self._stop_event = threading.Event()
 
     def run(self) -> None:
@@ -122,17 +126,19 @@ class TreeMemory(threading.Thread):
                 children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
             except OSError:
                 return
-            self.peak_kb = max(self.peak_kb, sum(_rss_kb(int(pid)) for pid in [self.pid, *map(int, children)]))
+            pids = [self.pid, *map(int, children)]
+            self.peak_kb = max(self.peak_kb, sum(_memory_kb(pid, "status", "VmRSS:") for pid in pids))
+            self.peak_pss_kb = max(self.peak_pss_kb, sum(_memory_kb(pid, "smaps_rollup", "Pss:") for pid in pids))
 
     def stop(self) -> None:
         self._stop_event.set()
         self.join()
 
 
-def _rss_kb(pid: int) -> int:
+def _memory_kb(pid: int, file: str, key: str) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+            if line.startswith(key):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -156,7 +162,14 @@ def landed_lines(directory: Path) -> int:
 
 
 def report(
-    mode: str, written: int, landed: int, rejected: int, stderr: str, wall: float, rss: float, cpu: float
+    mode: str,
+    written: int,
+    landed: int,
+    rejected: int,
+    stderr: str,
+    wall: float,
+    memory: tuple[float, float],
+    cpu: float,
 ) -> None:
     stages = {}
     match = STAGE_LINE.search(stderr)
@@ -170,7 +183,9 @@ def report(
         in_workers, count, here, main_cpu, workers_cpu = workers.groups()
         print(f"mapping: {in_workers} records in {count} worker process(es), {here} in the main process; CPU: main "
               f"process {main_cpu} s, workers {workers_cpu} s")  # fmt: skip
-    print(f"wall time: {wall:.1f} s, {written / wall:,.0f} records/s, peak RSS (target + workers): {rss:.0f} MB")
+    rss, pss = memory
+    print(f"wall time: {wall:.1f} s, {written / wall:,.0f} records/s")
+    print(f"peak memory (target + workers): RSS {rss:.0f} MB, PSS {pss:.0f} MB")
     # On a shared machine the wall rate follows the other processes' load; the target's own CPU time does less.
     print(f"CPU time (target + workers): {cpu:.1f} s, {written / cpu:,.0f} records per CPU second")
     # mapping, validation and serialization run on the reading thread; http is summed over the delivery threads
@@ -214,7 +229,7 @@ def bench_mode(mode: str, records: int, batch_max_records: int, workers: int | N
                 "tenant_id": "acme",
                 "local_schemas": {d: str(REPO / "xdm" / f) for d, f in SCHEMA_FILE_BY_DATASET.items()},
             }
-            code, stderr, wall, rss, cpu = run_target(config, input_path, tmp_dir)
+            code, stderr, wall, memory, cpu = run_target(config, input_path, tmp_dir)
             landed = landed_lines(out)
         else:
             with aep_emulator(store=tmp_dir / "store", sandbox_preset="stripe") as emulator:
@@ -230,7 +245,7 @@ def bench_mode(mode: str, records: int, batch_max_records: int, workers: int | N
                 # The emulator shares the machine's cores: its CPU for this run is part of the batch mode's cost.
                 emulator_pid = emulator._proc.pid  # type: ignore[union-attr]  # launch.py offers no pid of its own
                 emulator_cpu = -process_cpu_seconds(emulator_pid)
-                code, stderr, wall, rss, cpu = run_target(config, input_path, tmp_dir)
+                code, stderr, wall, memory, cpu = run_target(config, input_path, tmp_dir)
                 emulator_cpu += process_cpu_seconds(emulator_pid)
                 landed = landed_lines(tmp_dir / "store")
         if code != 0:
@@ -238,7 +253,7 @@ def bench_mode(mode: str, records: int, batch_max_records: int, workers: int | N
             raise SystemExit(f"target exited {code}")
         rejected_path = tmp_dir / "rejected.jsonl"
         rejected = sum(1 for _ in rejected_path.open()) if rejected_path.exists() else 0
-    report(mode, written, landed, rejected, stderr, wall, rss, cpu)
+    report(mode, written, landed, rejected, stderr, wall, memory, cpu)
     if mode == "batch":
         print(f"AEP emulator CPU time: {emulator_cpu:.1f} s ({1e6 * emulator_cpu / written:.0f} us a record)")
 
