@@ -28,6 +28,7 @@ from tap_stripe_aep.errors import (
     StripeRetriesExhaustedError,
     key_hint,
 )
+from tap_stripe_aep.exact_json import decode_page
 from tap_stripe_aep.rate_limit import TokenBucket
 
 PAGE_SIZE = 100
@@ -111,7 +112,7 @@ class StripeClient:
             self.requests_made += 1
             try:
                 response = self._session.get(url, params=params, headers=headers, timeout=TIMEOUT_SECONDS)
-                body_text = response.text
+                body = response.content  # the whole body is read here: a connection dropped mid-body is retried
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last_problem = f"connection failed ({type(exc).__name__})"
                 self._sleep_before_retry(attempt, path, last_problem)
@@ -120,7 +121,7 @@ class StripeClient:
             status = response.status_code
             if status == 200:
                 try:
-                    return json.loads(body_text)  # type: ignore[no-any-return]
+                    return decode_page(body, response.encoding)
                 except ValueError:
                     # A body cut off by a dropped connection: safe to read again.
                     last_problem = "truncated response body"
@@ -133,7 +134,7 @@ class StripeClient:
                     self.limiter.penalize()
                 self._sleep_before_retry(attempt, path, last_problem, response.headers.get("Retry-After"))
                 continue
-            raise self._error_for(status, body_text, path, stream, permission)
+            raise self._error_for(status, response.text, path, stream, permission)
         raise StripeRetriesExhaustedError(
             f"GET {url} still failing after {MAX_ATTEMPTS} attempts (last: {last_problem}); "
             "check the network and api_url, or Stripe's status page, then rerun"

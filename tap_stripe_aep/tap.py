@@ -29,6 +29,7 @@ from tap_stripe_aep.errors import (
     StripeRequestError,
     TapStripeError,
 )
+from tap_stripe_aep.gc_policy import fewer_collections
 from tap_stripe_aep.interruption import SignalGate, exit_code_for, signal_name
 from tap_stripe_aep.prefetch import Prefetcher
 from tap_stripe_aep.rate_limit import shared_bucket
@@ -206,6 +207,10 @@ class TapStripeAEP(Tap):
         if interval is not None:
             self.recently_emitted = RecentlyEmitted()
             self._poll_clock = PollClock(interval)
+        with fewer_collections():
+            self._sync_all_polls(interval)
+
+    def _sync_all_polls(self, interval: float | None) -> None:
         super().sync_all()
         if self._poll_clock is None:
             return

@@ -1,30 +1,23 @@
-"""A cheaper Singer message writer: stdlib C JSON encoding, and stdout flushed only at STATE messages.
+"""A cheaper Singer message writer: lines encoded to bytes once, written to stdout's binary buffer, flushed only at
+STATE (and other non-RECORD) messages.
 
 The SDK's writer encodes with ``simplejson`` (Decimal support the tap does not need: Stripe amounts are
-integers) and flushes after every line. Flushing at each STATE keeps the one promise that matters: when a STATE
-line is out, every record before it is out too. Each write is wrapped by the tap's :class:`SignalGate`, so a stop
-signal never lands in the middle of a message (see ``interruption.py``).
+integers), writes text and flushes after every line. Here RECORD lines come ready-made from the stream's record
+path (:meth:`write_record_line`, encoded by ``exact_json.record_line``) and every other message is encoded by the
+stdlib; both give the bytes the stdlib encoder always gave. Flushing at each STATE keeps the one promise that
+matters: when a STATE line is out, every record before it is out too. Each write is wrapped by the tap's
+:class:`SignalGate`, so a stop signal never lands in the middle of a message (see ``interruption.py``).
 """
 
 from __future__ import annotations
 
-import datetime
-import json
 import sys
-from typing import Any
 
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 from singer_sdk.singerlib.messages import Message, SingerMessageType
 
+from tap_stripe_aep.exact_json import message_line, record_line
 from tap_stripe_aep.interruption import SignalGate
-
-_encode = json.JSONEncoder(separators=(",", ":"), default=lambda o: _default(o)).encode
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    return str(value)
 
 
 class FastSingerWriter(SimpleSingerWriter):
@@ -35,15 +28,31 @@ class FastSingerWriter(SimpleSingerWriter):
         self.gate = SignalGate()  # the tap replaces it with its own, which knows how to stop
 
     def serialize_message(self, message: Message) -> str:
-        return _encode(message.to_dict())
+        return message_line(message.to_dict()).decode()[:-1]
 
     def write_message(self, message: Message) -> None:
-        line = _encode(message.to_dict()) + "\n"
+        if message.type == SingerMessageType.RECORD:
+            self._write(record_line(message.to_dict()), flush=False)
+        else:
+            self._write(message_line(message.to_dict()), flush=True)
+
+    def write_record_line(self, line: bytes) -> None:
+        """Write one RECORD line already encoded (``exact_json.record_line``), without flushing."""
+        self._write(line, flush=False)
+
+    def _write(self, line: bytes, *, flush: bool) -> None:
         gate = self.gate
         gate.writing = True
         try:
-            sys.stdout.write(line)
-            if message.type != SingerMessageType.RECORD:
-                sys.stdout.flush()
+            out = sys.stdout  # looked up each time: a test or an embedding may have replaced it
+            binary = getattr(out, "buffer", None)
+            if binary is None:  # a text-only stream (io.StringIO): same characters, as text
+                out.write(line.decode())
+            else:
+                if flush:
+                    out.flush()  # anything written as text before (nothing, normally) goes out first
+                binary.write(line)
+            if flush:
+                out.flush()  # TextIOWrapper.flush also flushes its binary buffer
         finally:
             gate.message_written()

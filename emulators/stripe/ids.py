@@ -62,6 +62,26 @@ class Rng:
         return "".join(out)
 
 
+def _suffix(seed: int, length: int) -> str:
+    """``Rng(seed).text(length)`` with ``Rng.next`` (splitmix64) inlined: the same characters."""
+    state = ((seed & MASK64) + 0x9E3779B97F4A7C15) & MASK64  # Rng.text draws once before its loop
+    x = (state + 0x9E3779B97F4A7C15) & MASK64  # Rng.next is mix64(state), and mix64 adds the constant again
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
+    x ^= x >> 31
+    out = []
+    for _ in range(length):
+        if x < 62:
+            state = (state + 0x9E3779B97F4A7C15) & MASK64
+            x = (state + 0x9E3779B97F4A7C15) & MASK64
+            x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+            x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
+            x ^= x >> 31
+        x, r = divmod(x, 62)
+        out.append(ALPHABET[r])
+    return "".join(out)
+
+
 def base62(n: int, width: int) -> str:
     chars = []
     for _ in range(width):
@@ -84,10 +104,18 @@ class IdCodec:
         self._offset = salt % (62**7)
 
     def make(self, index: int) -> str:
-        head = self._head + base62(index + self._offset, INDEX_WIDTH)
+        # ``self._head + base62(index + offset, 8) + Rng(seed).text(suffix_len)`` computed inline: an object
+        # makes three or four ids (its own and those it refers to), through the helpers a fifth of its build.
+        n = index + self._offset
+        digits = []
+        for _ in range(INDEX_WIDTH):
+            n, r = divmod(n, 62)
+            digits.append(ALPHABET[r])
+        digits.reverse()
+        head = self._head + "".join(digits)
         if not self.suffix_len:
             return head
-        return head + Rng(self.salt ^ (index * 0x9E3779B1)).text(self.suffix_len)
+        return head + _suffix(self.salt ^ (index * 0x9E3779B1), self.suffix_len)
 
     def index(self, object_id: str) -> int | None:
         """The index ``object_id`` encodes, or None when it is not an id this codec made."""

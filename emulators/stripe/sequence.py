@@ -15,13 +15,40 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
+
 from emulators.stripe.ids import IdCodec
 
 Obj = dict[str, Any]
 _CACHE_LIMIT = 300_000
 
 
+# Subclasses, dataclasses and datetimes go to json, which writes them its own way (orjson raises for them here).
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
 def encode(obj: Obj) -> bytes:
+    """``json.dumps(obj, separators=(",", ":"))`` as bytes, by orjson whenever that gives the same bytes.
+
+    A backfill reads each object once, so encoding it the first time is a good part of what serving it costs
+    (~15 µs an object with json, ~5 with orjson and the checks below). The two write the same bytes for strings,
+    integers, booleans, null, lists and dicts, except that orjson writes non-ASCII as UTF-8 (json: ``\\uXXXX``),
+    leaves DEL unescaped, writes NaN as null (no generated object holds one), and writes floats below 1e-4 as
+    ``0.00001`` or ``2.5e-7`` (json: ``1e-05``, ``2.5e-07``). A line where any of that may have happened (and
+    anything orjson refuses, such as integers beyond 64 bits) is json's. The emulator keeps its own copy of this
+    rule rather than importing the tap's (``tap_stripe_aep.exact_json``): a test double sharing the code under
+    test could not catch its mistakes.
+    """
+    try:
+        data = orjson.dumps(obj, option=_ORJSON_OPTIONS)
+    except TypeError:
+        return _json_encode(obj)
+    if data.isascii() and b"\x7f" not in data and b"e-" not in data and b"0.0000" not in data:
+        return data
+    return _json_encode(obj)
+
+
+def _json_encode(obj: Obj) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
@@ -48,6 +75,7 @@ class Sequence:
         self.overrides: dict[int, Obj] = {}
         self.deleted: set[int] = set()
         self._encoded: dict[int, bytes] = {}
+        self._created_list: list[int] | None = None  # ``created`` of every generated object, once a bisect needs it
         self.lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -110,7 +138,18 @@ class Sequence:
     def bound(self, created: int, *, right: bool) -> int:
         """bisect over ``created``: the first index with created > (right) or >= (left) the value."""
         fn = bisect.bisect_right if right else bisect.bisect_left
+        if not self.extras_created:
+            # The same probes as bisecting ``range(len(self))`` by ``self.created``, on a list of the generated
+            # objects' times made once: building an object picks the ones it refers to by time (about one bisect
+            # an object, 14 µs through the key function, a fifth of a first read).
+            return fn(self._generated_created(), created)
         return fn(range(len(self)), created, key=self.created)
+
+    def _generated_created(self) -> list[int]:
+        times = self._created_list
+        if times is None:  # two threads may both build it: the same list, either one kept
+            times = self._created_list = [self._created_at(index) for index in range(self.base_count)]
+        return times
 
     def live_desc(self) -> Iterator[int]:
         """Every live index, newest first."""

@@ -31,6 +31,7 @@ from tap_stripe_aep.backfill import created_of, read_history
 from tap_stripe_aep.change_feed import EVENT_LAG_SECONDS, EVENT_RETENTION_SECONDS, Change, events_reach, latest_changes
 from tap_stripe_aep.errors import StripeRequestError, TapStripeError
 from tap_stripe_aep.record_conventions import TimestampConverter, finalize_record
+from tap_stripe_aep.record_path import FastRecordPath
 from tap_stripe_aep.schemas import load_schema
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION, UpdateSource, stream_named
 from tap_stripe_aep.stream_catalog import StripeStream as CatalogEntry
@@ -44,8 +45,11 @@ DAY = 24 * 3600
 SDK_SYNC_FAILED = "An unhandled error occurred while syncing"
 
 
-class StripeStream(Stream):
-    """A Stripe list read as one incremental stream, partitioned by account."""
+class StripeStream(FastRecordPath, Stream):
+    """A Stripe list read as one incremental stream, partitioned by account.
+
+    ``FastRecordPath`` (``record_path.py``) skips the SDK's per-record steps that are identities for this tap.
+    """
 
     primary_keys: ClassVar[list[str]] = ["id", "account_id"]  # type: ignore[misc]
     replication_key = "updated"
@@ -92,6 +96,7 @@ class StripeStream(Stream):
         state = self.get_context_state(context)
         self._account = account
         self._partition_state = state
+        self.remember_partition_state(context, state)
         before = copy.deepcopy(state)
         try:
             yield from self._read_partition(state)

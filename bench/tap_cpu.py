@@ -1,0 +1,118 @@
+"""CPU per object of the tap and of the Stripe emulator, for one backfill (issue 10, session 3).
+
+``python -m bench.tap_cpu [--customers 6000] [--latency-ms 0] [--rate-limit 0] [--streams classic]
+[--profile-tap FILE]`` starts a Stripe emulator, runs the tap's CLI once against it and prints, next to objects/s,
+the CPU seconds (user + sys) each process spent per 1,000 objects: the tap's from its own rusage (``wait4``), the
+emulator's from ``/proc/<pid>/stat`` before and after the run (so its data generation at start-up is not counted).
+Wall time is noisy on a shared machine; CPU per object is the figure that says whether a change helped.
+
+``--profile-tap FILE`` runs the tap under ``cProfile`` (its SDK thread only, wall time); ``--yappi FILE`` under
+yappi (CPU time of every thread; install it into the venv for the measurement, it is no dependency).
+Not part of ``make bench``: a measurement tool, named without the ``bench_`` prefix on purpose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from emulators.launch import REPO_ROOT, stripe_emulator
+
+KEY = "sk_test_emulator_0000000000000000"
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# Counts RECORD lines without decoding them, so the reader costs the tap nothing it would not cost a target.
+_COUNTER = 'import sys\nn=0\nfor line in sys.stdin.buffer:\n    n+=line.startswith(b\'{"type":"RECORD"\')\nprint(n)'
+
+# The tap's CLI under yappi's CPU clock, all threads (cProfile sees only the SDK thread, in wall time).
+_UNDER_YAPPI = """
+import runpy, sys, yappi
+out = sys.argv[1]
+sys.argv = ["tap_stripe_aep.tap", *sys.argv[2:]]
+yappi.set_clock_type("cpu")
+yappi.start(builtins=True)
+try:
+    runpy.run_module("tap_stripe_aep.tap", run_name="__main__", alter_sys=True)
+finally:
+    yappi.stop()
+    yappi.get_func_stats().save(out, type="pstat")
+"""
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """user + sys CPU seconds of a live process (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime (fields 14 and 15 of stat)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.tap_cpu", description=__doc__)
+    parser.add_argument("--customers", type=int, default=6000)
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--rate-limit", type=float, default=0)
+    parser.add_argument("--growth-doubling-days", type=float, default=0)
+    parser.add_argument("--burst-days", type=int, default=0)
+    parser.add_argument("--streams", default="classic", help="classic (the 22 of bench_tap) or all")
+    parser.add_argument("--profile-tap", help="run the tap under cProfile and write its stats to this file")
+    parser.add_argument(
+        "--yappi", help="profile the tap's CPU time in every thread with yappi (pip install it) into this pstats file"
+    )
+    parser.add_argument("--runs", type=int, default=1, help="tap runs against the same emulator (a fresh tap each)")
+    args = parser.parse_args(argv)
+    from bench.bench_tap import CLASSIC_STREAMS
+    from tests.tap.tap_runner import catalog_selecting
+
+    streams = None if args.streams == "all" else CLASSIC_STREAMS
+    shape = {"growth_doubling_days": args.growth_doubling_days or None, "burst_days": args.burst_days or None}
+    with (
+        stripe_emulator(
+            customers=args.customers, latency_ms=args.latency_ms, rate_limit=args.rate_limit, **shape
+        ) as emulator,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        assert emulator._proc is not None
+        emulator_pid = emulator._proc.pid
+        config = Path(tmp) / "config.json"
+        config.write_text(
+            json.dumps({"api_key": KEY, "api_url": emulator.url, "max_requests_per_second": args.rate_limit or 10_000})
+        )
+        catalog = Path(tmp) / "catalog.json"
+        catalog.write_text(json.dumps(catalog_selecting(streams)))
+        command = [sys.executable]
+        if args.yappi:
+            command += ["-c", _UNDER_YAPPI, args.yappi]
+        elif args.profile_tap:
+            command += ["-m", "cProfile", "-o", args.profile_tap, "-m", "tap_stripe_aep.tap"]
+        else:
+            command += ["-m", "tap_stripe_aep.tap"]
+        command += ["--config", str(config), "--catalog", str(catalog)]
+        for run in range(args.runs):
+            emulator_before = process_cpu_seconds(emulator_pid)
+            started = time.monotonic()
+            tap = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
+            counter = subprocess.run(
+                [sys.executable, "-c", _COUNTER], stdin=tap.stdout, capture_output=True, text=True, check=True
+            )
+            _, status, usage = os.wait4(tap.pid, 0)
+            wall = time.monotonic() - started
+            emulator_cpu = process_cpu_seconds(emulator_pid) - emulator_before
+            objects = int(counter.stdout.strip() or 0)
+            tap_cpu = usage.ru_utime + usage.ru_stime
+            per_k = 1000 / max(1, objects)
+            print(
+                f"run {run + 1}: exit {os.waitstatus_to_exitcode(status)}, {objects:,} objects in {wall:.1f} s "
+                f"= {objects / wall:,.0f}/s; tap CPU {tap_cpu:.1f} s ({usage.ru_utime:.1f} user + "
+                f"{usage.ru_stime:.1f} sys) = {tap_cpu * per_k * 1000:.0f} ms per 1,000 objects; emulator CPU "
+                f"{emulator_cpu:.1f} s = {emulator_cpu * per_k * 1000:.0f} ms per 1,000 objects; "
+                f"tap peak RSS {usage.ru_maxrss / 1024:.0f} MB",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
