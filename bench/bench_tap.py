@@ -89,13 +89,14 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--max-concurrency", type=int, help="default: the tap's own (sized from the rate)")
     parser.add_argument("--incremental-changes", type=float, default=0, help="share of objects to change, rerun")
     parser.add_argument("--tap-log", help="write the tap's log (stderr) to this file")
+    parser.add_argument("--trace", help="append a trace of the tap to this file (bench/tap_trace.py)")
     args = parser.parse_args(argv)
     shape = {"growth_doubling_days": args.growth_doubling_days or None, "burst_days": args.burst_days or None}
     streams = _streams(args.streams)
     with stripe_emulator(
         customers=args.customers, latency_ms=args.latency_ms, rate_limit=args.rate_limit, **shape
     ) as emulator:
-        result = run_tap(emulator.url, args.rate_limit, streams, args.max_concurrency, args.tap_log)
+        result = run_tap(emulator.url, args.rate_limit, streams, args.max_concurrency, args.tap_log, trace=args.trace)
         _report("backfill", result, args.rate_limit)
         if args.incremental_changes:
             changed = change_objects(emulator.url, result.records, args.incremental_changes)
@@ -134,6 +135,8 @@ def run_tap(
     max_concurrency: int | None,
     tap_log: str | None,
     state: dict | None = None,
+    *,
+    trace: str | None = None,
 ) -> Result:
     """One run of the tap's CLI against ``url``: records, wall time, the emulator's request count, peak RSS."""
     from tests.tap.tap_runner import catalog_selecting
@@ -150,6 +153,8 @@ def run_tap(
         }
         config.write_text(json.dumps(settings))
         args = [sys.executable, "-m", "tap_stripe_aep.tap", "--config", str(config)]
+        if trace:
+            args[1:3] = ["-m", "bench.tap_trace", str(Path(trace).resolve()), "2", "--"]
         catalog = Path(tmp) / "catalog.json"
         catalog.write_text(json.dumps(catalog_selecting(streams)))
         args += ["--catalog", str(catalog)]

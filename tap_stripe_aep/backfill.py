@@ -30,6 +30,8 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from tap_stripe_aep.read_budget import PAGE_OBJECTS, ReaderShare
+
 StripeObject = dict[str, Any]
 # fetch_page(created_gte, created_lt, starting_after) -> a Stripe list page
 PageFetcher = Callable[[int, int, str | None], dict[str, Any]]
@@ -174,13 +176,20 @@ def read_history(
     max_in_flight: int,
     window_seconds: int | None = None,
     max_held: int = MAX_HELD_OBJECTS,
+    budget: ReaderShare | None = None,
+    emitted: Callable[[], bool] = lambda: True,
 ) -> Iterator[tuple[int, list[StripeObject]]]:
     """Yield ``(done through, objects sorted by (created, id))`` for consecutive ranges of ``[start, end)``.
 
     Every object of ``[start, end)`` is handed back exactly once, oldest ranges first; after a batch, history
     up to ``done through`` is complete. ``window_seconds`` (the ``backfill_window_days`` setting) cuts the
     history into windows of at most that width first. At most ``max_in_flight`` pages are requested at once;
-    once ``max_held`` objects are held, only the oldest unfinished range is read, so memory stays bounded.
+    once ``max_held`` objects are held, only the oldest unfinished ranges are read, so memory stays bounded.
+
+    ``budget`` is this reader's share of what every reader of the run holds until it is emitted
+    (``read_budget.py``): a page requested reserves a page, an object read counts until the consumer gives it
+    back after writing it. A read ahead (``emitted()`` false) requests nothing while the reads ahead together
+    hold the budget; the partition being emitted reads only its front ranges while over its own allowance.
     """
     if end <= start:
         return
@@ -198,24 +207,41 @@ def read_history(
         order += 1
         heapq.heappush(queue, (part.gte, order, part))
 
-    try:
-        while ranges:
-            # Over the memory bound, only the ranges that block handing back next may be read: the oldest
+    def may_request(part: _Range) -> bool:
+        if budget is not None:
+            if not emitted():
+                if not budget.has_room_for_a_page():
+                    return False  # read ahead over the run's budget: wait until records written free room
+            elif not budget.has_room_as_emitted():
+                # Emitted and over its own allowance: records wait to be written (at 100 requests/s writing is
+                # the slower side). Only the range that blocks the next batch is read (it never waits on itself).
+                return part is ranges[0]
+        if held >= max_held:
+            # Over a memory bound, only the ranges that block handing back next may be read: the oldest
             # ``front_chains`` unfinished ones. One alone is a single chain of dependent pages (5 requests/s at
             # 200 ms), which starved the partition being emitted; a few keep its share of the budget busy.
-            front = {id(r) for r in ranges[:front_chains]} if held >= max_held else None
-            while queue and len(in_flight) < max_in_flight:
-                if front is not None and id(queue[0][2]) not in front:
-                    break
+            return any(part is r for r in ranges[:front_chains])
+        return True
+
+    try:
+        while ranges:
+            while queue and len(in_flight) < max_in_flight and may_request(queue[0][2]):
                 part = heapq.heappop(queue)[2]
                 in_flight[executor.submit(fetch, part.gte, part.lt, part.after)] = part
+                if budget is not None:
+                    budget.take(PAGE_OBJECTS)
+            if not in_flight and queue and budget is not None:
+                budget.wait_for_room(0.05)  # a read ahead over the run's budget (or not yet emitted): look again
             if in_flight:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
                     part = in_flight.pop(future)
-                    before = len(part.objects)
-                    new_parts = _absorb(part, future.result())
+                    before, page = len(part.objects), future.result()
+                    new_parts = _absorb(part, page)
                     held += len(part.objects) - before
+                    if budget is not None:
+                        budget.weigh(page.get("data") or [])
+                        budget.take(len(part.objects) - before - PAGE_OBJECTS)
                     if part.done:
                         index = ranges.index(part)
                         ranges[index:index] = new_parts  # older than what is left of ``part``

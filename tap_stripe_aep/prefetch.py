@@ -77,6 +77,12 @@ class Prefetcher:
 
         threading.Thread(target=run, name=f"prefetch-{key}", daemon=True).start()
 
+    def buffered(self) -> dict[Hashable, list[Any]]:
+        """What each read ahead not yet taken has buffered (a snapshot, for measurement and tests)."""
+        with self._lock:
+            queues = list(self._queues.items())
+        return {key: [i for i in list(b.queue) if i is not _DONE and not isinstance(i, _Failure)] for key, b in queues}
+
     def take(self, key: Hashable) -> Iterator[Any] | None:
         """The items of the producer started for ``key`` (errors re-raised here), or None if there is none."""
         with self._lock:

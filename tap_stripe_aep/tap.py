@@ -33,6 +33,7 @@ from tap_stripe_aep.gc_policy import fewer_collections
 from tap_stripe_aep.interruption import SignalGate, exit_code_for, signal_name
 from tap_stripe_aep.prefetch import Prefetcher
 from tap_stripe_aep.rate_limit import shared_bucket
+from tap_stripe_aep.read_budget import ReadBudget
 from tap_stripe_aep.request_pool import RequestPool
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION
 from tap_stripe_aep.streams import (
@@ -68,6 +69,10 @@ ASSUMED_REQUEST_SECONDS = 0.4  # what a Stripe list page of 100 may take; the po
 # page) that keep ~10 requests/s busy at 200 ms a request; the request pool serves the partition being emitted
 # first (``request_pool.py``), so partitions read ahead only use what it leaves.
 MIN_PREFETCH_PARTITIONS = 4
+# History read ahead and not yet written, all partitions together, in bytes of Stripe's JSON (``read_budget.py``):
+# decoded into Python about 4 times that (~100 MB); 16,000 charges, 6 s of reading at 25 requests/s. The partition
+# being emitted may hold half as much again.
+READ_AHEAD_BYTES = 24 * 2**20
 REQUESTS_PER_SECOND_PER_PARTITION = 10.0
 STRIPE_EPOCH = 1293840000  # 2011-01-01: no Stripe object is older
 
@@ -430,6 +435,11 @@ class TapStripeAEP(Tap):
     def pool(self) -> RequestPool:
         """The one bounded pool every Stripe request of the run is made from (the emitted partition first)."""
         return RequestPool(self.max_concurrency)
+
+    @cached_property
+    def read_budget(self) -> ReadBudget:
+        """What every history read of the run holds together until written (bounds peak memory)."""
+        return ReadBudget(READ_AHEAD_BYTES)
 
     @cached_property
     def prefetcher(self) -> Prefetcher:

@@ -204,14 +204,18 @@ class StripeStream(FastRecordPath, Stream):
         pool = self._tap_ref.pool
         pool.prefer(key)  # the SDK thread waits on this partition now: its requests go first
         self._tap_ref.prefetch_after(self.name, account)
+        budget = self._tap_ref.read_budget
+        share = budget.emitting(key)  # its reads no longer wait for the reads ahead to be written
         try:
             for window_end, objects in batches:
                 yield from self._emit_window_objects(objects)
+                share.give_back(len(objects))  # written: room for the reads ahead (``read_budget.py``)
                 state["backfill_done_through"] = window_end
                 self._flush_state()
                 self._tap_ref.prefetch_after(self.name, account)  # reads ahead that ended meanwhile are replaced
         finally:
             pool.forget(key)
+            budget.forget(key)
 
     def planned_history(self, account: str) -> tuple[int, int] | None:
         """``(start, end)`` of the history read this partition's sync will begin with, if it begins with one.
@@ -237,13 +241,21 @@ class StripeStream(FastRecordPath, Stream):
         Only reads: safe to run ahead of the SDK in another thread.
         """
         path, params = self.history_list()
+        key = (self.name, account, start, end)
+        share = self._tap_ref.read_budget.reader(key)
+        pool = self._tap_ref.pool
         if not self.entry_of_history().created_filter:
-            yield end, self._whole_list_between(path, params, account, start, end)
+            while not pool.is_preferred(key) and not share.has_room_for_a_page():
+                share.wait_for_room(0.05)  # read ahead: only once the reads ahead have room
+            whole = self._whole_list_between(path, params, account, start, end)
+            share.weigh(whole)
+            share.take(len(whole))  # held until emitted, like every history object
+            yield end, whole
             return
         fetch = self._page_fetcher(path, params, account)
         # Ranges cut by what each page reveals (``backfill.read_history``), in this partition's lane of the
         # request pool: preferred while the SDK thread waits on this partition, behind it while read ahead.
-        lane = self._tap_ref.pool.lane((self.name, account, start, end))
+        lane = pool.lane(key)
         batches = read_history(
             start,
             end,
@@ -251,6 +263,8 @@ class StripeStream(FastRecordPath, Stream):
             lane,
             max_in_flight=self._tap_ref.max_concurrency,
             window_seconds=self._tap_ref.backfill_window_seconds,
+            budget=share,
+            emitted=lambda: pool.is_preferred(key),
         )
         yield from batches
 

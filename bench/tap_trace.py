@@ -1,0 +1,169 @@
+"""Run the tap's CLI traced: every N seconds RSS, what the reads ahead hold, top allocations; requests per second.
+
+``python -m bench.tap_trace OUT SECONDS -- <tap arguments>`` (``bench_tap --trace OUT`` runs it).
+Each tick appends to ``OUT``: the process's RSS, per partition read ahead the batches buffered and the objects in
+them, and (with ``TRACEMALLOC=1``, several times slower) the 12 largest allocation sites since start. With
+``TRACE_REQUESTS=1``, at exit: per second of the run, the requests sent (tokens taken), the requests in flight on
+average and the streams they were for: where the rate limit sat idle. Issue 10's memory defect (RSS growing with
+the history at 100 requests/s) was found with it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import os
+import sys
+import threading
+import time
+import tracemalloc
+from typing import Any
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks")
+    ] + [("keepcost", ctypes.c_size_t)]
+
+
+def _malloc() -> str:
+    """glibc's heap (in use, free inside it, mmapped blocks) and Python's allocated blocks: where RSS sits."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+        info = libc.mallinfo2()
+    except (OSError, AttributeError):
+        return f"    python blocks {sys.getallocatedblocks():,}"
+    mb = 2**20
+    return (
+        f"    malloc in use {info.uordblks / mb:.0f} MB, free in heap {info.fordblks / mb:.0f} MB, "
+        f"mmapped {info.hblkhd / mb:.0f} MB; python blocks {sys.getallocatedblocks():,}"
+    )
+
+
+def _tap() -> Any:
+    from tap_stripe_aep.tap import TapStripeAEP
+
+    for obj in gc.get_objects():
+        if isinstance(obj, TapStripeAEP):
+            return obj
+    return None
+
+
+def _read_ahead(tap: Any) -> list[str]:
+    prefetcher = tap.__dict__.get("prefetcher")
+    if prefetcher is None:
+        return []
+    lines = []
+    for key, items in prefetcher.buffered().items():
+        objects = sum(len(objects) for _, objects in items)
+        lines.append(f"    read ahead {key[0]} {key[1]}: {len(items)} batches, {objects} objects")
+    budget = getattr(tap, "__dict__", {}).get("read_budget")
+    if budget is not None:
+        lines.append(f"    read budget: {budget}")
+    return lines
+
+
+def _open_ranges() -> str:
+    """Objects held in the history readers' unfinished and unreturned ranges (a walk of every live object)."""
+    from tap_stripe_aep.backfill import _Range
+
+    ranges = [obj for obj in gc.get_objects() if isinstance(obj, _Range)]
+    return f"    open ranges: {len(ranges)}, objects in them: {sum(len(r.objects) for r in ranges)}"
+
+
+def _trace(out: str, seconds: float) -> None:
+    started = time.monotonic()
+    tap = None
+    with open(out, "a") as log:
+        while True:
+            time.sleep(seconds)
+            if tap is None:
+                tap = _tap()
+            lines = [f"t={time.monotonic() - started:.1f}s rss={_rss_mb():.0f}MB"]
+            if tap is not None:
+                lines += _read_ahead(tap)
+                lines.append(_open_ranges())
+                lines.append(_malloc())
+            if tracemalloc.is_tracing():
+                snapshot = tracemalloc.take_snapshot()
+                for stat in snapshot.statistics("lineno")[:12]:
+                    lines.append(f"    {stat.size / 2**20:7.1f} MB {stat.count:8d}  {stat.traceback[0]}")
+            log.write("\n".join(lines) + "\n")
+            log.flush()
+
+
+def _trace_requests(out: str) -> None:
+    """Record when each request took its rate-limit token and for which stream; per second at exit: where the
+    request budget went (sent, in flight, by stream) and how much of it sat idle."""
+    import atexit
+
+    from tap_stripe_aep.client import StripeClient
+    from tap_stripe_aep.rate_limit import TokenBucket
+
+    started = time.monotonic()
+    local = threading.local()
+    sent: list[tuple[float, str]] = []
+    spans: list[tuple[float, float]] = []
+    get, acquire = StripeClient.get, TokenBucket.acquire
+
+    def traced_get(self: Any, path: str, *args: Any, **kwargs: Any) -> Any:
+        local.stream = kwargs.get("stream") or path
+        begin = time.monotonic()
+        try:
+            return get(self, path, *args, **kwargs)
+        finally:
+            spans.append((begin - started, time.monotonic() - started))
+
+    def traced_acquire(self: Any) -> float:
+        waited = acquire(self)
+        sent.append((time.monotonic() - started, getattr(local, "stream", "?")))
+        return waited
+
+    StripeClient.get = traced_get  # type: ignore[method-assign]
+    TokenBucket.acquire = traced_acquire  # type: ignore[method-assign]
+
+    def report() -> None:
+        if not sent:
+            return
+        last = int(max(t for t, _ in sent)) + 1
+        per_second: list[dict[str, int]] = [{} for _ in range(last)]
+        for at, stream in sent:
+            bucket = per_second[int(at)]
+            bucket[stream] = bucket.get(stream, 0) + 1
+        with open(out, "a") as log:
+            log.write("second  sent  in-flight(avg)  by stream\n")
+            for second, streams in enumerate(per_second):
+                busy = sum(max(0.0, min(e, second + 1) - max(b, second)) for b, e in spans)
+                top = ", ".join(f"{k} {v}" for k, v in sorted(streams.items(), key=lambda kv: -kv[1])[:4])
+                log.write(f"{second:5d} {sum(streams.values()):5d} {busy:9.1f}        {top}\n")
+            log.write(f"first request at {sent[0][0]:.2f} s, last at {sent[-1][0]:.2f} s, {len(sent)} sent\n")
+
+    atexit.register(report)
+
+
+def main() -> None:
+    out, seconds = sys.argv[1], float(sys.argv[2])
+    tap_args = sys.argv[sys.argv.index("--") + 1 :]
+    if os.environ.get("TRACEMALLOC") == "1":
+        tracemalloc.start(1)
+    if os.environ.get("TRACE_REQUESTS") == "1":
+        _trace_requests(out)
+    threading.Thread(target=_trace, args=(out, seconds), daemon=True).start()
+    from tap_stripe_aep.tap import TapStripeAEP
+
+    sys.argv = ["tap-stripe-aep", *tap_args]
+    TapStripeAEP.cli()
+
+
+if __name__ == "__main__":
+    main()

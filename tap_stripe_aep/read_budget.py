@@ -1,0 +1,149 @@
+"""One bound on the history the whole tap holds: objects read from Stripe and not yet emitted, all readers together.
+
+Why one budget across readers, counted until *emission*: the partitions read ahead of the SDK (``prefetch.py``)
+each bounded only what they held while reading (``read_history``'s ``max_held``); a batch handed to the
+read-ahead buffer left that count, so a reader went on reading while its buffer filled, and a read that ended (a
+list read whole) kept all of it buffered until the SDK reached its stream. At 100 requests/s the SDK's emission,
+not the request budget, is the slower side, so nearly every selected stream was read ahead and held: peak RSS grew
+with the history (1.1 GB at 415,000 objects, issue 10). Here an object counts from the request that reads it (a
+page in flight reserves a full page) until the SDK thread has written its record, whatever buffer it waits in.
+
+The budget is in bytes, not objects: a Stripe object's size varies tenfold by type (a coupon ~300 bytes of JSON,
+an invoice with its lines ~3,400), so an object count bounded nothing when invoices were read ahead. Each reader
+weighs its objects once, by the JSON size of its first page.
+
+The reads ahead together stop requesting while the budget is spent, and resume as records are written. The
+partition the SDK thread is emitting is not counted with them (reads ahead that filled the budget would otherwise
+starve the one stream the SDK waits on: measured, 3,300 -> 1,400 objects/s at 100 requests/s) and is never
+stopped (it would wait on itself): it has an allowance of its own, as large as the budget, over which it reads
+on only the one range that blocks its next batch (its front ranges read in parallel, 20 at 100 requests/s,
+held up to 60 MB of invoices more). About two budgets are held at most, whatever the history's size.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Hashable
+from typing import Any
+
+PAGE_OBJECTS = 100  # what one page in flight reserves
+UNWEIGHED_OBJECT_BYTES = 2000  # a reader's objects weigh this until its first page is weighed
+WEIGHED_SAMPLE = 20  # objects of the first page whose JSON is measured (a few ms once per partition at most)
+
+
+class ReadBudget:
+    """Bytes (of JSON) read or reserved by pages in flight and not yet emitted; at most ``limit`` for reads ahead."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < PAGE_OBJECTS * UNWEIGHED_OBJECT_BYTES:
+            raise ValueError("a read budget below one page would never let a read ahead start")
+        self.limit = limit
+        self._used = 0
+        self._peak = 0
+        self._changed = threading.Condition()  # re-entrant: a share updates its count and the total under it
+        self._shares: dict[Hashable, ReaderShare] = {}
+        self._emitted: ReaderShare | None = None
+
+    @property
+    def used(self) -> int:
+        return self._used
+
+    @property
+    def peak(self) -> int:
+        """The most bytes held (or reserved) at once so far."""
+        return self._peak
+
+    def reader(self, key: Hashable) -> ReaderShare:
+        """The share of the reader of ``key`` (one partition's history read): the same for its producer and consumer."""
+        with self._changed:
+            share = self._shares.get(key)
+            if share is None:
+                share = self._shares[key] = ReaderShare(self)
+            return share
+
+    def emitting(self, key: Hashable) -> ReaderShare:
+        """The SDK thread emits partition ``key`` now: its share no longer counts against the reads ahead."""
+        with self._changed:
+            self._emitted = share = self.reader(key)
+            self._changed.notify_all()
+            return share
+
+    def forget(self, key: Hashable) -> None:
+        """The partition's history is emitted; anything it still counts (an aborted read) stops counting."""
+        with self._changed:
+            share = self._shares.pop(key, None)
+            if share is not None:
+                share.take(-share.objects)
+                if self._emitted is share:
+                    self._emitted = None
+
+    def _add(self, nbytes: int) -> None:
+        with self._changed:
+            self._used += nbytes
+            self._peak = max(self._peak, self._used)
+            if nbytes < 0:
+                self._changed.notify_all()
+
+    def has_room_for(self, nbytes: int) -> bool:
+        """Whether a read ahead may reserve ``nbytes`` more (what the partition being emitted holds is not counted)."""
+        emitted = self._emitted.bytes if self._emitted is not None else 0
+        return self._used - emitted + nbytes <= self.limit
+
+    def wait_for_room(self, nbytes: int, timeout: float) -> None:
+        """Return when ``nbytes`` fit, or after ``timeout`` (the caller then looks again: is it emitted now?)."""
+        with self._changed:
+            if not self.has_room_for(nbytes):
+                self._changed.wait(timeout)
+
+    def __repr__(self) -> str:
+        return (
+            f"ReadBudget({self._used / 2**20:.1f} of {self.limit / 2**20:.1f} MB held, peak {self._peak / 2**20:.1f},"
+            f" {len(self._shares)} readers)"
+        )
+
+
+class ReaderShare:
+    """One reader's part of the budget, counted in objects, weighed in bytes by the reader's first page."""
+
+    def __init__(self, budget: ReadBudget) -> None:
+        self._budget = budget
+        self.objects = 0
+        self.object_bytes = UNWEIGHED_OBJECT_BYTES
+        self._weighed = False
+
+    def weigh(self, page_objects: list[dict[str, Any]]) -> None:
+        """Set the weight of an object from the first page that has any (later pages change nothing)."""
+        if self._weighed or not page_objects:
+            return
+        sample = page_objects[:WEIGHED_SAMPLE]
+        weight = max(1, len(json.dumps(sample, separators=(",", ":"))) // len(sample))
+        with self._budget._changed:  # the SDK thread gives back while the reader thread takes
+            self._weighed = True
+            self._budget._add(self.objects * (weight - self.object_bytes))
+            self.object_bytes = weight
+
+    @property
+    def bytes(self) -> int:
+        return self.objects * self.object_bytes
+
+    def has_room_for_a_page(self) -> bool:
+        """For a read ahead: whether the reads ahead together may reserve one more page."""
+        return self._budget.has_room_for(PAGE_OBJECTS * self.object_bytes)
+
+    def has_room_as_emitted(self) -> bool:
+        """For the partition being emitted: whether it holds less than its own allowance (as much as the budget)."""
+        return self.bytes + PAGE_OBJECTS * self.object_bytes <= self._budget.limit
+
+    def wait_for_room(self, timeout: float) -> None:
+        self._budget.wait_for_room(PAGE_OBJECTS * self.object_bytes, timeout)
+
+    def take(self, objects: int) -> None:
+        """Count ``objects`` more as held (negative: fewer, e.g. a page that came back short of its reservation)."""
+        with self._budget._changed:
+            self.objects += objects
+            self._budget._add(objects * self.object_bytes)
+
+    def give_back(self, objects: int) -> None:
+        """``objects`` were emitted: room for reads ahead to go on."""
+        self.take(-objects)

@@ -1,0 +1,97 @@
+"""What the tap holds of the history is bounded by its read budget, not by the history's size (issue 10).
+
+The defect: a batch a read ahead handed to its buffer no longer counted against anything, so reads ahead went on
+until every later stream's history sat in memory (1.1 GB at 415,000 objects). Objects now count until their
+records are written.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+
+import tap_stripe_aep.tap as tap_module
+from emulators.launch import EmulatorProcess, stripe_emulator
+from tap_stripe_aep.tap import TapStripeAEP
+from tests.tap.tap_runner import Control, parse_messages, tap_config
+
+pytestmark = pytest.mark.timeout(120)
+
+BUDGET = 2**20  # 1 MB of Stripe's JSON
+PAGE = 100
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorProcess]:
+    # 2,000 customers: about 35 MB of history in the streams read ahead, 35 times the budget
+    with stripe_emulator(customers=2000, rate_limit=0) as emulator:
+        yield emulator
+
+
+def _tap(url: str, monkeypatch: pytest.MonkeyPatch, budget: int) -> TapStripeAEP:
+    monkeypatch.setattr(tap_module, "READ_AHEAD_BYTES", budget, raising=False)
+    # 25 requests/s: 4 reads ahead kept running from a plan of 8 partitions
+    return TapStripeAEP(config=tap_config(url, max_requests_per_second=25, max_concurrency=8))
+
+
+def _settled(control: Control) -> None:
+    """Wait until the tap stops requesting (the reads ahead have stopped)."""
+    seen, still_since = -1, time.monotonic()
+    while time.monotonic() - still_since < 1.5:
+        time.sleep(0.25)
+        requests = control.stats()["requests"]
+        if requests != seen:
+            seen, still_since = requests, time.monotonic()
+
+
+def test_reads_ahead_stop_at_the_budget_while_no_record_is_written(
+    emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    control = Control(emulator.url)
+    tap = _tap(emulator.url, monkeypatch, BUDGET)
+    first = next(s for s in tap.streams.values() if s.selected)
+    tap.prefetch_after(first.name, first.partition_accounts()[0])  # the SDK thread then writes nothing
+    _settled(control)
+
+    buffered = tap.prefetcher.buffered()
+    held = 0
+    slack = 0  # a reader may pass the budget by the page it had in flight when another reader filled it
+    for batches in buffered.values():
+        objects = [obj for _, batch in batches for obj in batch]
+        size = len(json.dumps(objects, separators=(",", ":")))
+        held += size
+        slack += 2 * PAGE * size // max(1, len(objects))
+    history = sum(
+        len(json.dumps(control.objects(name), separators=(",", ":")))
+        for (name, *_), _ in buffered.items()
+        if name in ("charges", "payment_intents", "invoices", "balance_transactions", "customers")
+    )
+    assert len(buffered) >= 4, f"expected several reads ahead, got {list(buffered)}"
+    assert history > 4 * (BUDGET + slack), "the history is too small for this test to say anything"
+    assert 0 < held <= BUDGET + slack, f"reads ahead hold {held:,} bytes of JSON, budget {BUDGET:,} (+{slack:,})"
+
+
+def test_a_run_on_a_budget_of_one_page_still_emits_every_object_once(
+    emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    control = Control(emulator.url)
+    streams = ["customers", "charges", "coupons", "invoice_line_items", "balance_transactions"]
+    tap = _tap(emulator.url, monkeypatch, PAGE * 2000)
+    for name, stream in tap.streams.items():
+        stream.selected = name in streams
+    tap.sync_all()
+
+    records, states = parse_messages(capsys.readouterr().out)
+    for name in ("customers", "charges", "coupons", "balance_transactions"):
+        ids = [r["id"] for r in records[name]]
+        assert len(ids) == len(set(ids)), f"{name}: duplicates"
+        assert set(ids) == {o["id"] for o in control.objects(name)}, name
+    lines = [r["id"] for r in records["invoice_line_items"]]
+    assert len(lines) == len(set(lines)) and len(lines) >= len(control.objects("invoices"))
+    bookmarks = states[-1]["bookmarks"]
+    for name in streams:
+        (partition,) = bookmarks[name]["partitions"]
+        assert "events_since" in partition and "backfill_started_at" not in partition, name
