@@ -239,7 +239,9 @@ class MappingPool:
         """Records submitted and not yet completed."""
         return bool(self._queue or self._current.entries)
 
-    def submit(self, sink: AEPSink, record: dict, context: dict, raw_line: bytes | None, reasons: list[str] | None):
+    def submit(
+        self, sink: AEPSink, record: dict, context: dict, raw_line: bytes | None, reasons: list[str] | None
+    ) -> None:
         """Queue one record: `raw_line` to be mapped, or `reasons` to reject it (in its place in the order)."""
         chunk = self._current
         chunk.entries.append((sink, record, context, reasons))
@@ -272,10 +274,9 @@ class MappingPool:
         if worker is None:
             self._map_here(chunk)  # every worker is busy: the main process takes this one (see the docstring)
         else:
-            new = [(key, self._args[key]) for key, _ in chunk.lines if key not in worker.known]
-            new = list(dict(new).items())
-            worker.known.update(key for key, _ in new)
-            self._send(worker, pickle.dumps((new, chunk.lines), protocol=pickle.HIGHEST_PROTOCOL))
+            new = {key: self._args[key] for key, _ in chunk.lines if key not in worker.known}  # its first records
+            worker.known.update(new)
+            self._send(worker, pickle.dumps((list(new.items()), chunk.lines), protocol=pickle.HIGHEST_PROTOCOL))
             worker.in_flight += 1
             chunk.worker = worker
             self.mapped_by_workers += len(chunk.lines)
