@@ -70,9 +70,14 @@ class MappingWorkerError(RuntimeError):
     """A mapping worker process stopped: the run ends before any STATE covers the records it held."""
 
 
+# Beyond this many, the main process (reading and decoding every line, about 25 µs a record against a worker's 60)
+# is the limit: more workers would only take memory (about 80 MB each).
+MAX_DEFAULT_WORKERS = 3
+
+
 def default_worker_count() -> int:
-    """`mapping_workers` when not set: one per core beside the main process's (0 on one core)."""
-    return max(0, (os.cpu_count() or 1) - 1)
+    """`mapping_workers` when not set: one per core beside the main process's (0 on one core), at most 3."""
+    return min(MAX_DEFAULT_WORKERS, max(0, (os.cpu_count() or 1) - 1))
 
 
 def map_one(mapper: XdmMapper, validator: XdmValidator, record: dict, stages: Stages) -> Outcome:
