@@ -70,9 +70,14 @@ class MappingWorkerError(RuntimeError):
     """A mapping worker process stopped: the run ends before any STATE covers the records it held."""
 
 
+# Beyond this many, the main process (reading and decoding every line, about 25 µs a record against a worker's 60)
+# is the limit: more workers would only take memory (about 80 MB each).
+MAX_DEFAULT_WORKERS = 3
+
+
 def default_worker_count() -> int:
-    """`mapping_workers` when not set: one per core beside the main process's (0 on one core)."""
-    return max(0, (os.cpu_count() or 1) - 1)
+    """`mapping_workers` when not set: one per core beside the main process's (0 on one core), at most 3."""
+    return min(MAX_DEFAULT_WORKERS, max(0, (os.cpu_count() or 1) - 1))
 
 
 def map_one(mapper: XdmMapper, validator: XdmValidator, record: dict, stages: Stages) -> Outcome:
@@ -239,7 +244,9 @@ class MappingPool:
         """Records submitted and not yet completed."""
         return bool(self._queue or self._current.entries)
 
-    def submit(self, sink: AEPSink, record: dict, context: dict, raw_line: bytes | None, reasons: list[str] | None):
+    def submit(
+        self, sink: AEPSink, record: dict, context: dict, raw_line: bytes | None, reasons: list[str] | None
+    ) -> None:
         """Queue one record: `raw_line` to be mapped, or `reasons` to reject it (in its place in the order)."""
         chunk = self._current
         chunk.entries.append((sink, record, context, reasons))
@@ -272,10 +279,9 @@ class MappingPool:
         if worker is None:
             self._map_here(chunk)  # every worker is busy: the main process takes this one (see the docstring)
         else:
-            new = [(key, self._args[key]) for key, _ in chunk.lines if key not in worker.known]
-            new = list(dict(new).items())
-            worker.known.update(key for key, _ in new)
-            self._send(worker, pickle.dumps((new, chunk.lines), protocol=pickle.HIGHEST_PROTOCOL))
+            new = {key: self._args[key] for key, _ in chunk.lines if key not in worker.known}  # its first records
+            worker.known.update(new)
+            self._send(worker, pickle.dumps((list(new.items()), chunk.lines), protocol=pickle.HIGHEST_PROTOCOL))
             worker.in_flight += 1
             chunk.worker = worker
             self.mapped_by_workers += len(chunk.lines)

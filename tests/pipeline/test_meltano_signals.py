@@ -36,6 +36,7 @@ def plugins_installed() -> bool:
 
 
 def plugin_processes(meltano: subprocess.Popen[str]) -> list[psutil.Process]:
+    """The tap's and the target's processes (not the target's mapping workers: forked from it, same command line)."""
     found = []
     for child in psutil.Process(meltano.pid).children(recursive=True):
         try:
@@ -43,7 +44,8 @@ def plugin_processes(meltano: subprocess.Popen[str]) -> list[psutil.Process]:
                 found.append(child)
         except psutil.Error:
             continue
-    return found
+    pids = {process.pid for process in found}
+    return [process for process in found if process.ppid() not in pids]
 
 
 def test_interrupted_plugins_fail_the_meltano_run(tmp_path: Path) -> None:

@@ -194,3 +194,13 @@ def _wait_gone(worker: int) -> None:
             return
         assert time.monotonic() < deadline, f"mapping worker {worker} still running"
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(1, 0), (2, 1), (4, 3), (64, 3), (None, 0)])
+def test_the_default_number_of_workers_follows_the_cores_up_to_three(
+    cores: int | None, workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from target_aep import mapping_workers
+
+    monkeypatch.setattr(mapping_workers.os, "cpu_count", lambda: cores)
+    assert mapping_workers.default_worker_count() == workers
