@@ -62,6 +62,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--yappi", help="profile the tap's CPU time in every thread with yappi (pip install it) into this pstats file"
     )
+    parser.add_argument(
+        "--max-concurrency",
+        type=int,
+        help="the tap's max_concurrency (default: its own from the rate; 16 with --rate-limit 0, where its own "
+        "would be 4,000 threads for the 10,000 requests/s configured, and their hand-offs would be what is measured)",
+    )
     parser.add_argument("--runs", type=int, default=1, help="tap runs against the same emulator (a fresh tap each)")
     args = parser.parse_args(argv)
     from bench.bench_tap import CLASSIC_STREAMS
@@ -78,9 +84,11 @@ def main(argv: list[str]) -> None:
         assert emulator._proc is not None
         emulator_pid = emulator._proc.pid
         config = Path(tmp) / "config.json"
-        config.write_text(
-            json.dumps({"api_key": KEY, "api_url": emulator.url, "max_requests_per_second": args.rate_limit or 10_000})
-        )
+        settings = {"api_key": KEY, "api_url": emulator.url, "max_requests_per_second": args.rate_limit or 10_000}
+        concurrency = args.max_concurrency or (None if args.rate_limit else 16)
+        if concurrency:
+            settings["max_concurrency"] = concurrency
+        config.write_text(json.dumps(settings))
         catalog = Path(tmp) / "catalog.json"
         catalog.write_text(json.dumps(catalog_selecting(streams)))
         command = [sys.executable]
