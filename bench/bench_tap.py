@@ -72,6 +72,7 @@ class Result:
     requests: int
     rate_limited: int
     peak_rss_mb: float
+    cpu_seconds: float
     state: dict
 
 
@@ -185,6 +186,7 @@ def run_tap(
         requests=after["requests"] - before["requests"],
         rate_limited=after["rate_limited"] - before["rate_limited"],
         peak_rss_mb=peak,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
         state=last_state,
     )
 
@@ -205,7 +207,8 @@ def _report(what: str, result: Result, rate: float) -> None:
     print(
         f"  {what}: exit {result.code}, {result.records:,} objects in {result.wall:.1f} s = {per_second:,.0f}/s"
         f"{share}, {result.requests:,} requests ({result.rate_limited} refused 429), "
-        f"{result.records / max(1, result.requests):.1f} objects a request, tap peak RSS {result.peak_rss_mb:.0f} MB",
+        f"{result.records / max(1, result.requests):.1f} objects a request, tap peak RSS {result.peak_rss_mb:.0f} MB"
+        f", tap CPU {result.cpu_seconds:.1f} s",
         flush=True,
     )
 

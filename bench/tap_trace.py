@@ -129,6 +129,31 @@ def _trace_requests(out: str) -> None:
         sent.append((time.monotonic() - started, getattr(local, "stream", "?")))
         return waited
 
+    import tap_stripe_aep.prefetch as prefetch
+
+    take = prefetch.Prefetcher.take
+    sdk_waits: list[tuple[float, float, str]] = []
+
+    def traced_take(self: Any, key: Any) -> Any:
+        """The SDK thread's waits for its partition's next batch (the time reading made writing wait)."""
+        items = take(self, key)
+        if items is None:
+            return None
+
+        def timed() -> Any:
+            while True:
+                begin = time.monotonic()
+                try:
+                    item = next(items)
+                except StopIteration:
+                    return
+                finally:
+                    sdk_waits.append((begin - started, time.monotonic() - begin, str(key[0])))
+                yield item
+
+        return timed()
+
+    prefetch.Prefetcher.take = traced_take  # type: ignore[method-assign]
     StripeClient.get = traced_get  # type: ignore[method-assign]
     TokenBucket.acquire = traced_acquire  # type: ignore[method-assign]
 
@@ -147,6 +172,15 @@ def _trace_requests(out: str) -> None:
                 top = ", ".join(f"{k} {v}" for k, v in sorted(streams.items(), key=lambda kv: -kv[1])[:4])
                 log.write(f"{second:5d} {sum(streams.values()):5d} {busy:9.1f}        {top}\n")
             log.write(f"first request at {sent[0][0]:.2f} s, last at {sent[-1][0]:.2f} s, {len(sent)} sent\n")
+            waited = sum(w for _, w, _ in sdk_waits)
+            log.write(f"SDK thread waited {waited:.1f} s for batches ({len(sdk_waits)} batches)\n")
+            by_stream: dict[str, list[float]] = {}
+            for _at, wait, stream in sdk_waits:
+                by_stream.setdefault(stream, []).append(wait)
+            for stream, waits in sorted(by_stream.items(), key=lambda sw: -sum(sw[1]))[:10]:
+                log.write(f"    {stream}: {sum(waits):.2f} s (first batch {waits[0]:.2f} s, {len(waits)} batches)\n")
+            for at, wait, stream in sorted(sdk_waits, key=lambda w: -w[1])[:10]:
+                log.write(f"    waited {wait:.2f} s from {at:.1f} s for {stream}\n")
 
     atexit.register(report)
 

@@ -246,7 +246,7 @@ class StripeStream(FastRecordPath, Stream):
         pool = self._tap_ref.pool
         if not self.entry_of_history().created_filter:
             while not pool.is_preferred(key) and not share.has_room_for_a_page():
-                share.wait_for_room(0.05)  # read ahead: only once the reads ahead have room
+                share.wait_for_writes(0.05)  # read ahead: only once the reads ahead have room
             whole = self._whole_list_between(path, params, account, start, end)
             share.weigh(whole)
             share.take(len(whole))  # held until emitted, like every history object
