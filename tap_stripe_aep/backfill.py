@@ -212,12 +212,12 @@ def read_history(
             if not emitted():
                 if not budget.has_room_for_a_page():
                     return False  # read ahead over the run's budget: wait until records written free room
-            elif budget.over_allowance():
-                # Emitted, holding its whole allowance (at 100 requests/s writing is the slower side): only the
-                # two oldest ranges, which block its next batch, are read (it never waits on itself). All
-                # ``front_chains`` of them (20 at 100 requests/s, up to ~2,000 objects each) held 60 MB of
-                # invoices' JSON more than the allowance.
+            elif budget.writer_is_busy():
+                # Emitted, and its allowance waits to be written (at 100 requests/s writing is the slower side):
+                # only the two oldest ranges, which block its next batch, are read (it never waits on itself).
                 return any(part is r for r in ranges[:2])
+            elif budget.reading_is_over(held):
+                return any(part is r for r in ranges[:front_chains])
         if held >= max_held:
             # Over a memory bound, only the ranges that block handing back next may be read: the oldest
             # ``front_chains`` unfinished ones. One alone is a single chain of dependent pages (5 requests/s at
@@ -261,6 +261,8 @@ def read_history(
                     batch.extend(sorted(finished.objects.values(), key=_created_then_id))
                     done_through = finished.lt
                 held -= len(batch)
+                if budget is not None:
+                    budget.hand_back(len(batch))
                 yield done_through, batch
     finally:
         for future in in_flight:

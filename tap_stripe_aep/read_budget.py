@@ -15,11 +15,12 @@ weighs its objects once, by the JSON size of its first page.
 The reads ahead together stop requesting while the budget is spent, and resume as records are written. The
 partition the SDK thread is emitting is not counted with them (reads ahead that filled the budget would otherwise
 starve the one stream the SDK waits on: measured, 3,300 -> 1,400 objects/s at 100 requests/s) and is never
-stopped (it would wait on itself): it has an allowance of its own, over which it reads only the ranges that block
-its next batch (as over its own ``max_held``). Stopping it instead, until the SDK thread had written part of
-what it held, made writing wait on reading (at 100 requests/s a batch takes seconds to read: 42 s of waits in
-a 68 s run against 10 s). The budget plus the allowance, and those front ranges (a few thousand objects), is
-what the tap holds at most, whatever the history's size.
+stopped (it would wait on itself). It has an allowance of its own, counted twice: while that much waits to be
+written, it reads on only its two oldest ranges (the writer is busy; stopping it outright made writing wait on
+reading: at 100 requests/s a batch takes seconds to read, 42 s of waits in a 68 s run against 10 s); while that
+much is in ranges being read, only the ranges that block its next batch. Counting both together stalled it on
+ranges read behind an unfinished oldest one (38 s of waits against 9). The budget, twice the allowance and
+those front ranges is what the tap holds at most, whatever the history's size.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ class ReaderShare:
         self._budget = budget
         self._key = key
         self.objects = 0
+        self.handed_back = 0  # of ``objects``: in batches handed back, waiting to be written
         self.object_bytes = UNWEIGHED_OBJECT_BYTES
         self._weighed = False
 
@@ -144,9 +146,18 @@ class ReaderShare:
         """For a read ahead: whether the reads ahead together may reserve one more page."""
         return self._budget.has_room_for(self._key, PAGE_OBJECTS * self.object_bytes)
 
-    def over_allowance(self) -> bool:
-        """For the partition being emitted: whether it holds its whole allowance (read, or waiting to be written)."""
-        return self.bytes >= self._budget.emitted_allowance
+    def writer_is_busy(self) -> bool:
+        """For the partition being emitted: whether its allowance is handed back, waiting to be written."""
+        return self.handed_back * self.object_bytes >= self._budget.emitted_allowance
+
+    def reading_is_over(self, objects: int) -> bool:
+        """For the partition being emitted: whether ``objects`` read, not yet handed back, pass its allowance."""
+        return objects * self.object_bytes >= self._budget.emitted_allowance
+
+    def hand_back(self, objects: int) -> None:
+        """``objects`` (counted already) are handed back: they now wait for the SDK thread to write them."""
+        with self._budget._changed:
+            self.handed_back += objects
 
     def wait_for_writes(self, timeout: float) -> None:
         """Return when records have been written (or a read came back short), or after ``timeout``."""
@@ -161,4 +172,6 @@ class ReaderShare:
 
     def give_back(self, objects: int) -> None:
         """``objects`` were written: room for reads ahead to go on."""
-        self.take(-objects)
+        with self._budget._changed:
+            self.handed_back -= objects
+            self.take(-objects)

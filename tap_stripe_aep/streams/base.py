@@ -250,6 +250,7 @@ class StripeStream(FastRecordPath, Stream):
             whole = self._whole_list_between(path, params, account, start, end)
             share.weigh(whole)
             share.take(len(whole))  # held until emitted, like every history object
+            share.hand_back(len(whole))
             yield end, whole
             return
         fetch = self._page_fetcher(path, params, account)
