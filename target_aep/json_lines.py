@@ -23,8 +23,7 @@ from typing import Any
 
 import orjson
 
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_LONG_DIGIT_RUN = b"0" * 19  # the shortest integer outside orjson's 64-bit range has 19 digits (-2**63 - 1)
+from tap_stripe_aep.exact_json import may_hold_big_integer
 
 _ENCODE_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 # Where orjson's number output can differ from json's: an exponent, a small decimal that json writes as an
@@ -41,7 +40,7 @@ def decode_line(line: str) -> Any:
         data = line.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate from the input's decoding: json's business
         return json.loads(line)
-    if _LONG_DIGIT_RUN in data.translate(_DIGITS_TO_ZERO):
+    if may_hold_big_integer(data):
         return json.loads(line)
     try:
         return orjson.loads(data)
@@ -55,7 +54,7 @@ def decode_line_bytes(data: bytes) -> Any:
     Raises `UnicodeDecodeError` for bytes that are not UTF-8 (as reading stdin as text did) and
     `json.JSONDecodeError` exactly where `json.loads` does.
     """
-    if _LONG_DIGIT_RUN in data.translate(_DIGITS_TO_ZERO):
+    if may_hold_big_integer(data):
         return json.loads(data.decode("utf-8"))
     try:
         return orjson.loads(data)

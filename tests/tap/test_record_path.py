@@ -136,7 +136,14 @@ def test_record_line_is_the_stdlib_line(value: Any) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b'{"a":1,"a":2,"b":[1.5,-0,1e-05]}', b"[NaN,Infinity]", b'["\\ud800"]', b"[18446744073709551616]", "é".encode()],
+    [
+        b'{"a":1,"a":2,"b":[1.5,-0,1e-05]}',
+        b"[NaN,Infinity]",
+        b'["\\ud800"]',
+        b"[18446744073709551616]",
+        b"[-9223372036854775809]",
+        "é".encode(),
+    ],
 )
 def test_decode_page_reads_what_json_loads_read(body: bytes) -> None:
     try:
