@@ -177,7 +177,6 @@ def read_history(
     window_seconds: int | None = None,
     max_held: int = MAX_HELD_OBJECTS,
     budget: ReaderShare | None = None,
-    emitted: Callable[[], bool] = lambda: True,
 ) -> Iterator[tuple[int, list[StripeObject]]]:
     """Yield ``(done through, objects sorted by (created, id))`` for consecutive ranges of ``[start, end)``.
 
@@ -188,7 +187,7 @@ def read_history(
 
     ``budget`` is this reader's share of what every reader of the run holds until it is emitted
     (``read_budget.py``): a page requested reserves a page, an object read counts until the consumer gives it
-    back after writing it. A read ahead (``emitted()`` false) requests nothing while the reads ahead together
+    back after writing it. A read ahead (``budget.emitted`` false) requests nothing while the reads ahead together
     hold the budget; the partition being emitted reads only its front ranges while over its own allowance.
     """
     if end <= start:
@@ -207,23 +206,28 @@ def read_history(
         order += 1
         heapq.heappush(queue, (part.gte, order, part))
 
-    def may_request(part: _Range) -> bool:
+    def front_only() -> int | None:
+        """How many of the oldest unfinished ranges may be read now (None: any; 0: none)."""
         if budget is not None:
-            if not emitted():
+            if not budget.emitted:
                 if not budget.has_room_for_a_page():
-                    return False  # read ahead over the run's budget: wait until records written free room
+                    return 0  # read ahead over the run's budget: wait until records written free room
             elif budget.writer_is_busy():
                 # Emitted, and its allowance waits to be written (at 100 requests/s writing is the slower side):
                 # only the two oldest ranges, which block its next batch, are read (it never waits on itself).
-                return any(part is r for r in ranges[:2])
+                return 2
             elif budget.reading_is_over(held):
-                return any(part is r for r in ranges[:front_chains])
+                return front_chains
         if held >= max_held:
             # Over a memory bound, only the ranges that block handing back next may be read: the oldest
             # ``front_chains`` unfinished ones. One alone is a single chain of dependent pages (5 requests/s at
             # 200 ms), which starved the partition being emitted; a few keep its share of the budget busy.
-            return any(part is r for r in ranges[:front_chains])
-        return True
+            return front_chains
+        return None
+
+    def may_request(part: _Range) -> bool:
+        front = front_only()
+        return front is None or any(part is r for r in ranges[:front])
 
     try:
         while ranges:

@@ -139,6 +139,11 @@ class ReaderShare:
             self.object_bytes = weight
 
     @property
+    def emitted(self) -> bool:
+        """Whether the SDK thread emits this reader's partition now (``ReadBudget.emitting``)."""
+        return self._budget._emitted is self
+
+    @property
     def bytes(self) -> int:
         return self.objects * self.object_bytes
 

@@ -63,11 +63,6 @@ class RequestPool(Executor):
         with self._ready:
             self._preferred.add(key)
 
-    def is_preferred(self, key: Hashable) -> bool:
-        """Whether the SDK thread waits on lane ``key`` now (its partition is being emitted)."""
-        with self._ready:
-            return key in self._preferred
-
     def forget(self, key: Hashable) -> None:
         with self._ready:
             self._preferred.discard(key)

@@ -201,11 +201,10 @@ class StripeStream(FastRecordPath, Stream):
         prefetcher.start(key, lambda: self.history_batches(account, start, end))
         batches = prefetcher.take(key)
         assert batches is not None, "a producer was just started for this key"
-        pool = self._tap_ref.pool
+        pool, budget = self._tap_ref.pool, self._tap_ref.read_budget
         pool.prefer(key)  # the SDK thread waits on this partition now: its requests go first
+        share = budget.emitting(key)  # and its reads no longer wait for the reads ahead to be written
         self._tap_ref.prefetch_after(self.name, account)
-        budget = self._tap_ref.read_budget
-        share = budget.emitting(key)  # its reads no longer wait for the reads ahead to be written
         try:
             for window_end, objects in batches:
                 yield from self._emit_window_objects(objects)
@@ -245,7 +244,7 @@ class StripeStream(FastRecordPath, Stream):
         share = self._tap_ref.read_budget.reader(key)
         pool = self._tap_ref.pool
         if not self.entry_of_history().created_filter:
-            while not pool.is_preferred(key) and not share.has_room_for_a_page():
+            while not share.emitted and not share.has_room_for_a_page():
                 share.wait_for_writes(0.05)  # read ahead: only once the reads ahead have room
             whole = self._whole_list_between(path, params, account, start, end)
             share.weigh(whole)
@@ -265,7 +264,6 @@ class StripeStream(FastRecordPath, Stream):
             max_in_flight=self._tap_ref.max_concurrency,
             window_seconds=self._tap_ref.backfill_window_seconds,
             budget=share,
-            emitted=lambda: pool.is_preferred(key),
         )
         yield from batches
 
