@@ -27,33 +27,9 @@ from pathlib import Path
 import requests
 
 from emulators.launch import REPO_ROOT, stripe_emulator
+from tests.tap.test_schemas import CLASSIC_STREAMS  # the 22 streams before issue 9, the figures' set
 
 KEY = "sk_test_emulator_0000000000000000"
-# The streams before issue 9: what the issue 10 figures (and docs/benchmarks.md's older ones) were measured on.
-CLASSIC_STREAMS = [
-    "customers",
-    "charges",
-    "payment_intents",
-    "refunds",
-    "invoices",
-    "invoice_items",
-    "invoice_line_items",
-    "subscriptions",
-    "subscription_items",
-    "products",
-    "prices",
-    "plans",
-    "coupons",
-    "promotion_codes",
-    "balance_transactions",
-    "payouts",
-    "disputes",
-    "checkout_sessions",
-    "credit_notes",
-    "setup_intents",
-    "transfers",
-    "events",
-]
 GROWING = {"growth_doubling_days": 90, "burst_days": 2}
 # `python -m bench tap`: (label, customers, rate limit, shape)
 SUITE = (
