@@ -80,22 +80,33 @@ def default_worker_count() -> int:
     return min(MAX_DEFAULT_WORKERS, max(0, (os.cpu_count() or 1) - 1))
 
 
-def map_one(mapper: XdmMapper, validator: XdmValidator, record: dict, stages: Stages) -> Outcome:
-    """Map, validate and serialize one record, as `AEPSink.process_record` does in the main process."""
+def map_validated(
+    mapper: XdmMapper, validator: XdmValidator, record: dict, stages: Stages
+) -> tuple[dict, None] | tuple[None, list[str]]:
+    """One record's XDM, validated against the dataset's schema, or the reasons to reject the record (its
+    repairs then dropped: it is dead-lettered whole). Timed into ``stages``."""
     started = time.perf_counter()
     try:
         xdm = mapper.map(record)
     except Exception as exc:  # a mapping bug on one record must not stop the stream: it is dead-lettered
         mapper.take_repairs()
-        return None, [f"mapping error: {type(exc).__name__}: {exc}"], None, None
+        return None, [f"mapping error: {type(exc).__name__}: {exc}"]
     mapped = time.perf_counter()
     errors = validator.errors(xdm)
-    validated = time.perf_counter()
     stages["mapping"] += mapped - started
-    stages["validation"] += validated - mapped
+    stages["validation"] += time.perf_counter() - mapped
     if errors:
         mapper.take_repairs()
-        return None, [f"XDM validation: {error}" for error in errors], None, None
+        return None, [f"XDM validation: {error}" for error in errors]
+    return xdm, None
+
+
+def map_one(mapper: XdmMapper, validator: XdmValidator, record: dict, stages: Stages) -> Outcome:
+    """Map, validate and serialize one record for a batch, in the main process (`AEPSink`) or in a worker."""
+    xdm, reasons = map_validated(mapper, validator, record, stages)
+    if xdm is None:
+        return None, reasons, None, None
+    validated = time.perf_counter()
     line = encode_line(xdm)
     stages["serialization"] += time.perf_counter() - validated
     if mapper.repairs.pending:

@@ -26,7 +26,7 @@ from concurrent.futures import Future
 from singer_sdk.sinks import BatchSink
 
 from target_aep.aep.streaming import REQUEST_MAX_BYTES
-from target_aep.mapping_workers import map_one
+from target_aep.mapping_workers import map_one, map_validated
 from target_aep.xdm import XdmValidator
 from target_aep.xdm.commerce import unconvertible_amount
 
@@ -170,30 +170,19 @@ class AEPSink(BatchSink):
         if not self._streaming:
             self.complete_record(record, context, map_one(self.mapper, self.validator, record, self.stage_seconds))
             return
-        started = time.perf_counter()
-        try:
-            xdm = self.mapper.map(record)
-        except Exception as exc:  # a mapping bug on one record must not stop the stream
-            self.mapper.take_repairs()  # the record is dead-lettered whole: its repairs are moot
-            self.reject(record, [f"mapping error: {type(exc).__name__}: {exc}"])
+        # Streaming: the envelope needs the XDM object, not its line.
+        xdm, reasons = map_validated(self.mapper, self.validator, record, self.stage_seconds)
+        if xdm is None:
+            self.reject(record, reasons)  # type: ignore[arg-type]
             return
-        mapped = time.perf_counter()
-        errors = self.validator.errors(xdm)
         validated = time.perf_counter()
-        stage_seconds = self.stage_seconds
-        stage_seconds["mapping"] += mapped - started
-        stage_seconds["validation"] += validated - mapped
-        if errors:
-            self.mapper.take_repairs()
-            self.reject(record, [f"XDM validation: {error}" for error in errors])
-            return
         line = self.runtime.envelope(self.destination.dataset, xdm)  # type: ignore[arg-type]
         if len(line) > REQUEST_MAX_BYTES:
             self.mapper.take_repairs()
             self.reject(record, [f"streaming message of {len(line)} bytes is over DCS's 1 MB limit"])
             return
         context.setdefault("originals", []).append(record)
-        stage_seconds["serialization"] += time.perf_counter() - validated
+        self.stage_seconds["serialization"] += time.perf_counter() - validated
         if self._repair_log.pending:  # only a record the mapping had to change pays for this
             self._trace_repairs(record, xdm.get("_id"), self.mapper.take_repairs())
         self._keep_line(record, context, line)
