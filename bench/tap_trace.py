@@ -50,13 +50,25 @@ def _malloc() -> str:
     )
 
 
+_taps: list[Any] = []
+
+
 def _tap() -> Any:
+    """The tap of this process (registered when built: ``gc.get_objects`` misses it once the tap freezes its
+    set-up, ``gc_policy.py``)."""
+    return _taps[0] if _taps else None
+
+
+def _register_taps() -> None:
     from tap_stripe_aep.tap import TapStripeAEP
 
-    for obj in gc.get_objects():
-        if isinstance(obj, TapStripeAEP):
-            return obj
-    return None
+    init = TapStripeAEP.__init__
+
+    def registered(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        _taps.append(self)
+
+    TapStripeAEP.__init__ = registered  # type: ignore[method-assign]
 
 
 def _read_ahead(tap: Any) -> list[str]:
@@ -153,6 +165,20 @@ def _trace_requests(out: str) -> None:
 
         return timed()
 
+    from tap_stripe_aep.streams.base import StripeStream
+
+    sync = StripeStream.sync
+    synced: list[tuple[float, float, str]] = []
+
+    def traced_sync(self: Any, context: Any = None) -> None:
+        """Which partition the SDK thread wrote when (the sync order, and the gaps between partitions)."""
+        begin = time.monotonic()
+        try:
+            sync(self, context)
+        finally:
+            synced.append((begin - started, time.monotonic() - started, self.name))
+
+    StripeStream.sync = traced_sync  # type: ignore[method-assign]
     prefetch.Prefetcher.take = traced_take  # type: ignore[method-assign]
     StripeClient.get = traced_get  # type: ignore[method-assign]
     TokenBucket.acquire = traced_acquire  # type: ignore[method-assign]
@@ -181,6 +207,9 @@ def _trace_requests(out: str) -> None:
                 log.write(f"    {stream}: {sum(waits):.2f} s (first batch {waits[0]:.2f} s, {len(waits)} batches)\n")
             for at, wait, stream in sorted(sdk_waits, key=lambda w: -w[1])[:10]:
                 log.write(f"    waited {wait:.2f} s from {at:.1f} s for {stream}\n")
+            log.write("partitions written (start-end s):\n")
+            for begin, end, stream in synced:
+                log.write(f"    {begin:6.1f} {end:6.1f}  {stream}\n")
 
     atexit.register(report)
 
@@ -192,6 +221,7 @@ def main() -> None:
         tracemalloc.start(1)
     if os.environ.get("TRACE_REQUESTS") == "1":
         _trace_requests(out)
+    _register_taps()
     threading.Thread(target=_trace, args=(out, seconds), daemon=True).start()
     from tap_stripe_aep.tap import TapStripeAEP
 

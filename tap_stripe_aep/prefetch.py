@@ -77,6 +77,16 @@ class Prefetcher:
 
         threading.Thread(target=run, name=f"prefetch-{key}", daemon=True).start()
 
+    def reading(self, key: Hashable) -> bool:
+        """A producer for ``key`` runs (reading, paused by the read budget, or waiting to buffer)."""
+        with self._lock:
+            return key in self._reading and key not in self._taken
+
+    def finished(self, key: Hashable) -> bool:
+        """The producer for ``key`` has ended and nobody took its items yet: all of them are buffered."""
+        with self._lock:
+            return key in self._queues and key not in self._reading
+
     def buffered(self) -> dict[Hashable, list[Any]]:
         """What each read ahead not yet taken has buffered (a snapshot, for measurement and tests)."""
         with self._lock:

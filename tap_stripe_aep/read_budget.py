@@ -67,6 +67,11 @@ class ReadBudget:
                 share = self._shares[key] = ReaderShare(self, key)
             return share
 
+    def share_of(self, key: Hashable) -> ReaderShare | None:
+        """The share of ``key``'s reader, if it has one (unlike :meth:`reader`, creates none)."""
+        with self._changed:
+            return self._shares.get(key)
+
     def plan(self, keys: list[Hashable]) -> None:
         """The partitions read ahead, in the order the SDK will sync them.
 

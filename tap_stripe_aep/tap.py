@@ -50,6 +50,7 @@ from tap_stripe_aep.streams import (
     radar,
 )
 from tap_stripe_aep.streams.base import StripeStream
+from tap_stripe_aep.sync_order import Partition, ReadsAhead, SyncOrder
 from tap_stripe_aep.writer import FastSingerWriter
 
 KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
@@ -180,6 +181,7 @@ class TapStripeAEP(Tap):
         self._phase = Phase.CATCH_UP
         self._stop_after_poll: int | None = None
         self._poll_clock: PollClock | None = None
+        self._sync_order: SyncOrder | None = None  # the partitions of the sync_all in progress
         # Continuous mode only: changes emitted lately, so that the next poll's overlap does not repeat them.
         self.recently_emitted: RecentlyEmitted | None = None
         super().__init__(*args, **kwargs)
@@ -219,7 +221,7 @@ class TapStripeAEP(Tap):
             self._sync_all_polls(interval)
 
     def _sync_all_polls(self, interval: float | None) -> None:
-        super().sync_all()
+        self._sync_partitions()
         if self._poll_clock is None:
             return
         self.logger.info("Continuous mode: history and catch-up done; polling Stripe every %s s", interval)
@@ -231,7 +233,7 @@ class TapStripeAEP(Tap):
             started = time.monotonic()
             self._phase = Phase.POLLING
             self._start_poll()
-            super().sync_all()
+            self._sync_partitions()
             elapsed = time.monotonic() - started
         self._phase = Phase.WAITING
         self._state_writer.write_state(self.state)  # the last STATE, whatever the SDK wrote before it
@@ -239,6 +241,48 @@ class TapStripeAEP(Tap):
             "tap-stripe-aep stopped by %s after its last poll; the last STATE line covers every record written",
             signal_name(self._stop_after_poll or 15),
         )
+
+    def _sync_partitions(self) -> None:
+        """The SDK's ``Tap.sync_all``, except which partition is synced next: chosen at run time (``sync_order.py``).
+
+        Each partition is synced whole by the SDK (``Stream.sync(context)``: its records, then its STATE), and a
+        stream's progress markers are finalized after its last partition, as the SDK does after a stream.
+        """
+        self._reset_state_progress_markers()
+        self._set_compatible_replication_methods()
+        if self.state:
+            self._state_writer.write_state(self.state)
+        order = self.plan_sync()
+        try:
+            self.read_ahead()  # every partition read ahead starts now, before the first is chosen
+            while order:
+                partition = order.take_next()
+                partition.stream.sync(partition.context)
+                if order.is_last_of_its_stream(partition):
+                    partition.stream.finalize_state_progress_markers()
+        finally:
+            self._sync_order = None
+        for stream in self.streams.values():
+            stream.log_sync_costs()
+
+    def plan_sync(self) -> SyncOrder:
+        """The partitions this sync will write (the SDK's selection rules), to be read ahead and chosen from."""
+        partitions: list[Partition] = []
+        for stream in self.streams.values():
+            if not stream.selected and not stream.has_selected_descendents:
+                self.logger.info("Skipping deselected stream '%s'.", stream.name)
+                continue
+            if stream.parent_stream_type:
+                continue  # synced by its parent (the SDK's rule; this tap declares no such stream)
+            assert isinstance(stream, StripeStream), f"{stream.name} is not a Stripe stream"
+            partitions += [Partition(stream, account) for account in stream.partition_accounts()]
+        self._sync_order = SyncOrder(
+            partitions,
+            _planned_read_key,
+            ReadsAhead(self.prefetcher, self.read_budget),
+            lookahead=2 * self.prefetch_partitions,
+        )
+        return self._sync_order
 
     @property
     def poll_interval_seconds(self) -> float | None:
@@ -448,33 +492,19 @@ class TapStripeAEP(Tap):
     def prefetcher(self) -> Prefetcher:
         return Prefetcher()
 
-    def prefetch_after(self, stream_name: str, account: str) -> None:
-        """Keep the history of the next partitions the SDK will sync being read (see ``prefetch.py``).
+    def read_ahead(self) -> None:
+        """Keep the history of the partitions still to sync being read (see ``prefetch.py``).
 
-        Called by the SDK thread (it reads other streams' state) when a partition starts and after each batch.
+        Called by the SDK thread (it reads other streams' state) when a run starts, when a partition starts and
+        after each batch written. ``prefetch_partitions`` reads are kept running, from a plan of twice as many
+        partitions: small lists end after one request, and counting them as read ahead left the budget idle
+        while the SDK emitted a large stream (measured: a 900-object list first read 2 s late). The plan, in the
+        catalog's order, bounds what is held read ahead; which of them is written first is ``sync_order.py``'s.
         """
-        queue: list[tuple[StripeStream, str]] = []
-        streams = [s for s in self.streams.values() if isinstance(s, StripeStream) and s.selected]
-        names = [s.name for s in streams]
-        if stream_name not in names:
+        order = self._sync_order
+        if order is None:
             return
-        here = names.index(stream_name)
-        for stream in streams[here:]:
-            accounts = stream.partition_accounts()
-            for other in accounts:
-                if stream.name == stream_name and accounts.index(other) <= accounts.index(account):
-                    continue
-                queue.append((stream, other))
-        # ``prefetch_partitions`` reads kept running, from a plan of twice as many partitions: small lists end
-        # after one request, and counting them as read ahead left the budget idle while the SDK emitted a large
-        # stream (measured: a 900-object list first read 2 s late). The plan bounds what is held read ahead.
-        plan: list[tuple[Any, Callable[[], Iterator[Any]]]] = []
-        for stream, other in queue:
-            if len(plan) >= 2 * self.prefetch_partitions:
-                break
-            planned = stream.planned_history(other)
-            if planned is not None:
-                plan.append(((stream.name, other, *planned), _history_reader(stream, other, planned)))
+        plan = [(key, _history_reader(p.stream, p.account, key[2:])) for p, key in order.planned()]
         self.read_budget.plan([key for key, _ in plan])
         self.prefetcher.read_ahead(plan, self.prefetch_partitions)
 
@@ -558,6 +588,12 @@ def _history_reader(stream: StripeStream, account: str, planned: tuple[int, int]
         return stream.history_batches(account, *planned)
 
     return read
+
+
+def _planned_read_key(partition: Partition) -> tuple[str, str, int, int] | None:
+    """The read ahead key of ``partition``'s history read (as ``StripeStream._backfill`` takes it), if any."""
+    planned = partition.stream.planned_history(partition.account)
+    return None if planned is None else (partition.stream.name, partition.account, *planned)
 
 
 def _parse_datetime(value: Any) -> datetime.datetime:

@@ -204,14 +204,14 @@ class StripeStream(FastRecordPath, Stream):
         pool, budget = self._tap_ref.pool, self._tap_ref.read_budget
         pool.prefer(key)  # the SDK thread waits on this partition now: its requests go first
         share = budget.emitting(key)  # and its reads no longer wait for the reads ahead to be written
-        self._tap_ref.prefetch_after(self.name, account)
+        self._tap_ref.read_ahead()
         try:
             for window_end, objects in batches:
                 yield from self._emit_window_objects(objects)
                 share.give_back(len(objects))  # written: room for the reads ahead (``read_budget.py``)
                 state["backfill_done_through"] = window_end
                 self._flush_state()
-                self._tap_ref.prefetch_after(self.name, account)  # reads ahead that ended meanwhile are replaced
+                self._tap_ref.read_ahead()  # reads ahead that ended meanwhile are replaced
         finally:
             pool.forget(key)
             budget.forget(key)

@@ -53,8 +53,8 @@ def test_reads_ahead_stop_at_the_budget_while_no_record_is_written(
 ) -> None:
     control = Control(emulator.url)
     tap = _tap(emulator.url, monkeypatch, BUDGET)
-    first = next(s for s in tap.streams.values() if s.selected)
-    tap.prefetch_after(first.name, first.partition_accounts()[0])  # the SDK thread then writes nothing
+    tap.plan_sync()
+    tap.read_ahead()  # the SDK thread then writes nothing
     _settled(control)
 
     buffered = tap.prefetcher.buffered()
