@@ -82,6 +82,12 @@ def _read_ahead(tap: Any) -> list[str]:
     budget = getattr(tap, "__dict__", {}).get("read_budget")
     if budget is not None:
         lines.append(f"    read budget: {budget}")
+        for key, share in list(budget._shares.items()):
+            if share.objects:
+                lines.append(
+                    f"      {key[0]}: {share.bytes / 2**20:.1f} MB held, {share.handed_back} of {share.objects} objects"
+                    f" handed back{' (emitted)' if share.emitted else ''}"
+                )
     return lines
 
 
