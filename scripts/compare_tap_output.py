@@ -12,8 +12,9 @@ What is compared: every line, in order, byte for byte, except what depends on th
 ``time_extracted`` and an ``updated`` at or after the emulator's start (payment links have no creation time, so
 they are ``updated`` at the run's "now"), and in STATE lines the values at or after the emulator's start
 (``events_since``, the end of the history read: Stripe's "now"). When the order across streams differs, the lines
-are compared per stream too (the order within a stream must be identical). Exits 1 on any difference, printing
-the first ones.
+are compared per stream too (the tap chooses which partition it writes next: the order within a stream, each
+stream's succession of bookmarks and the last STATE must be identical). Exits 1 on any difference, printing the
+first ones.
 """
 
 from __future__ import annotations
@@ -107,10 +108,26 @@ def _mask_now(value: object) -> object:
 
 
 def by_stream(lines: list[bytes]) -> dict[str, list[bytes]]:
+    """Each stream's lines in order (SCHEMA, RECORD), each stream's bookmark each time it changed, the last STATE.
+
+    The tap chooses at run time which partition it writes next (``tap_stripe_aep/sync_order.py``), so the order
+    across streams, and with it what a STATE line holds of the other streams, may differ from run to run; within
+    a stream the lines, and the succession of its bookmarks, must not.
+    """
     streams: dict[str, list[bytes]] = {}
+    last_state = b""
     for line in lines:
         message = json.loads(line)
-        streams.setdefault(message.get("stream", message["type"]), []).append(line)
+        if message["type"] != "STATE":
+            streams.setdefault(message.get("stream", message["type"]), []).append(line)
+            continue
+        last_state = line
+        for stream, bookmark in (message["value"].get("bookmarks") or {}).items():
+            mark = json.dumps(bookmark, sort_keys=True).encode()
+            states = streams.setdefault(f"{stream} (state)", [])
+            if not states or states[-1] != mark:
+                states.append(mark)
+    streams["last STATE"] = [last_state]
     return streams
 
 

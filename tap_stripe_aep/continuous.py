@@ -1,7 +1,8 @@
 """Continuous mode (``poll_interval_seconds``): after history and the catch-up, poll ``/v1/events`` until stopped.
 
-Why a poll is one more :meth:`singer_sdk.Tap.sync_all`: the SDK syncs streams one after another, each partition
-through ``Stream.get_records``, and finalizes and writes each stream's state after it. A batch run's incremental
+Why a poll is one more ``sync_all``: the SDK syncs each partition through ``Stream.get_records`` (the tap chooses
+which one next, ``sync_order.py``; in a poll every partition reads its changes, so the catalog's order), and
+finalizes and writes each stream's state after it. A batch run's incremental
 already is "changes since the bookmark, then a STATE"; running it again every N seconds gives exactly the records
 a batch run would, with the same rate limiter, retries, Connect partitions and 30-day rule, and keeps the SDK in
 charge of state (no second code path that could drift from the batch one). What a poll changes is only what a

@@ -1,12 +1,13 @@
 """Reading the next streams' history while the current one is being emitted.
 
-The SDK syncs streams one after another. Each stream's own reads are concurrent, but a stream's first page and
-the tail of its last windows leave the rate limit idle for a moment, and small lists are mostly that moment.
-A :class:`Prefetcher` runs the history reads of the next few streams in background threads, into bounded
-queues; when the SDK reaches such a stream, it takes the queue instead of starting from nothing.
+The SDK thread syncs one partition after another. Each partition's own reads are concurrent, but its first page
+and the tail of its last windows leave the rate limit idle for a moment, and small lists are mostly that moment.
+A :class:`Prefetcher` runs the history reads of the next few partitions in background threads, into bounded
+queues; when the SDK thread reaches such a partition, it takes the queue instead of starting from nothing, and
+which partition it takes next is the one whose read is furthest along (``sync_order.py``).
 
-Only reads are done ahead: records are still emitted, and state still advances, by the stream's own sync, in
-the SDK's order. A prefetched read that is never taken (the run failed first) is simply dropped.
+Only reads are done ahead: records are still emitted, and state still advances, by the partition's own sync. A
+prefetched read that is never taken (the run failed first) is simply dropped.
 """
 
 from __future__ import annotations
