@@ -211,11 +211,7 @@ def read_history(
         if budget is not None:
             if not budget.emitted:
                 if not budget.has_room_for_a_page():
-                    # Read ahead over the run's budget: wait until records written free room; except the read
-                    # ahead holding the most not handed back, which reads its two oldest ranges: with the budget
-                    # held by ranges waiting on an older one, nothing was writable and nothing read (issue 10:
-                    # seconds of idle requests and an idle writer at 100 requests/s).
-                    return 2 if budget.leads_the_reads_ahead() else 0
+                    return 0  # read ahead over the run's budget: wait until records written free room
             elif budget.writer_is_busy():
                 # Emitted, and its allowance waits to be written (at 100 requests/s writing is the slower side):
                 # only the two oldest ranges, which block its next batch, are read (it never waits on itself).

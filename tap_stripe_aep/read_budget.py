@@ -114,13 +114,6 @@ class ReadBudget:
         limit = self.limit * (ranks - self._rank.get(key, ranks - 1)) // ranks
         return self._used - emitted + nbytes <= limit
 
-    def leading_read_ahead(self) -> ReaderShare | None:
-        """The read ahead holding the most history not yet handed back: while the budget is spent, it alone reads
-        on its oldest ranges, so that what it holds becomes writable (``sync_order.py`` writes it next)."""
-        with self._changed:
-            waiting = [s for s in self._shares.values() if s is not self._emitted and s.objects > s.handed_back]
-            return max(waiting, default=None, key=lambda s: (s.objects - s.handed_back) * s.object_bytes)
-
     def __repr__(self) -> str:
         return (
             f"ReadBudget({self._used / 2**20:.1f} of {self.limit / 2**20:.1f} MB held, peak {self._peak / 2**20:.1f},"
@@ -162,10 +155,6 @@ class ReaderShare:
     def has_room_for_a_page(self) -> bool:
         """For a read ahead: whether the reads ahead together may reserve one more page."""
         return self._budget.has_room_for(self._key, PAGE_OBJECTS * self.object_bytes)
-
-    def leads_the_reads_ahead(self) -> bool:
-        """For a read ahead over the budget: whether it holds the most not yet handed back (``leading_read_ahead``)."""
-        return self._budget.leading_read_ahead() is self
 
     def writer_is_busy(self) -> bool:
         """For the partition being emitted: whether its allowance is handed back, waiting to be written."""

@@ -253,13 +253,24 @@ class TapStripeAEP(Tap):
         if self.state:
             self._state_writer.write_state(self.state)
         order = self.plan_sync()
+        started: set[str] = set()
         try:
             self.read_ahead()  # every partition read ahead starts now, before the first is chosen
             while order:
                 partition = order.take_next()
-                partition.stream.sync(partition.context)
-                if order.is_last_of_its_stream(partition):
-                    partition.stream.finalize_state_progress_markers()
+                stream = partition.stream
+                if stream.name not in started:
+                    # What ``Stream.sync()`` does once for all partitions: the signpost at the stream's level
+                    # (``StripeStream.get_replication_key_signpost`` gives none per partition), so the STATE
+                    # lines hold it where a catalog-order run puts it.
+                    started.add(stream.name)
+                    if (signpost := stream.get_replication_key_signpost(None)) is not None:
+                        stream._write_replication_key_signpost(None, signpost)
+                last = order.is_last_of_its_stream(partition)
+                stream.finalizes_the_stream = last  # after this partition, as ``Stream.sync()`` after its last one
+                stream.sync(partition.context)
+                if last:
+                    stream.finalize_state_progress_markers()  # as the SDK's ``sync_all`` after each stream
         finally:
             self._sync_order = None
         for stream in self.streams.values():

@@ -117,6 +117,29 @@ class StripeStream(FastRecordPath, Stream):
                 product,
             )
 
+    def get_replication_key_signpost(self, context: Context | None = None) -> Any:
+        """The SDK's signpost for the whole stream, none per partition.
+
+        The tap syncs one partition at a time (``Stream.sync(context)``, ``sync_order.py``), where the SDK's own
+        ``sync_all`` syncs a stream's partitions in one call, which writes the signpost once, at the stream's
+        level; ``TapStripeAEP._sync_partitions`` writes it there, so the state is the same.
+        """
+        return None if context else super().get_replication_key_signpost(context)
+
+    # Set by ``TapStripeAEP._sync_partitions`` when the partition it syncs is the stream's last of this sync.
+    finalizes_the_stream = False
+
+    def _finalize_state(self, state: dict | None = None) -> None:
+        """The SDK's, and after the stream's last partition also the stream's own state (its signpost).
+
+        ``Stream.sync()`` of all partitions finalizes the stream's state after the last partition's, before its
+        last STATE line; ``sync(context)`` of one partition does not, so this does it at the same point.
+        """
+        super()._finalize_state(state)
+        if self.finalizes_the_stream and state is not None and state is not self.stream_state:
+            self.finalizes_the_stream = False
+            super()._finalize_state(self.stream_state)
+
     @property
     def _pool(self) -> Executor:
         return self._tap_ref.pool
