@@ -472,6 +472,17 @@ def _list_data(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+_PRODUCT_LIST_STREAMS = frozenset(
+    {"invoices", "subscriptions", "invoice_items", "invoice_line_items", "subscription_items",
+     "checkout_session_line_items"}
+)  # fmt: skip
+
+
+def has_product_list(stream_name: str) -> bool:
+    """Whether `product_list_items` may give anything for records of `stream_name` (None for every other)."""
+    return stream_name in _PRODUCT_LIST_STREAMS
+
+
 def product_list_items(stream_name: str, record: dict[str, Any], repairs: RepairLog) -> list[dict[str, Any]] | None:
     """`productListItems` for objects that have lines; over `MAX_PRODUCT_LIST_ITEMS` the rest is reported."""
     if stream_name == "invoices":
