@@ -65,6 +65,8 @@ class TargetRuntime:
         self._file_locks: dict[Path, threading.Lock] = {}
         self._tenant_id: str | None = config.get("tenant_id") or None
         self._datasets_checked = False
+        # Local schema files read once each: streams sharing a file share its schema (and so its compiled tree).
+        self._local_schemas: dict[str, dict] = {}
         self._ims: IMSTokenProvider | None = None
         self._gateway: PlatformGateway | None = None
         self._catalog: Catalog | None = None
@@ -195,7 +197,9 @@ class TargetRuntime:
         schema_path = local.get(stream) or (local.get(entry["dataset_id"]) if entry else None) or local.get(ANY_STREAM)
         name = entry["dataset_id"] if entry else stream
         if schema_path:
-            schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
+            schema = self._local_schemas.get(schema_path)
+            if schema is None:
+                schema = self._local_schemas[schema_path] = json.loads(Path(schema_path).read_text(encoding="utf-8"))
             return Destination(stream, None, output_dir / f"{name}.jsonl", schema)
         if entry and self.has_credentials:
             dataset = self._dataset_target(stream, entry)

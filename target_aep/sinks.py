@@ -148,7 +148,12 @@ class AEPSink(BatchSink):
         record (`record_dispatch`): with `mapping_workers`, such a record is mapped in a worker and completed
         in input order (`complete_record`)."""
         self._counts.received += 1
-        missing = [key for key in self.key_properties if record.get(key) is None]
+        keys = self._key_names
+        missing = (
+            [key for key in self.key_properties if record.get(key) is None]
+            if len(keys) > 1 or record.get(keys[0]) is None
+            else None
+        )
         # Money never lands without a valid currency: an amount in an unknown unit cannot be converted, and
         # landing it (or dropping only the currency) would count revenue in an unknown unit.
         reasons = (

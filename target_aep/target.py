@@ -23,7 +23,7 @@ from target_aep.gc_policy import fewer_collections
 from target_aep.interruption import StopOnSignal
 from target_aep.mapping_workers import MappingPool, MappingWorkerError, default_worker_count
 from target_aep.reader import AEPMessageReader
-from target_aep.record_dispatch import dispatch_record
+from target_aep.record_dispatch import RecordDispatch
 from target_aep.run_report_files import ReportPathError, write_report_files
 from target_aep.run_report_json import RunFacts, RunOutcome, build_document
 from target_aep.runtime import TargetRuntime
@@ -91,6 +91,7 @@ class TargetAEP(Target):
         self._runtime: TargetRuntime | None = None
         self.mapping_pool: MappingPool | None = None  # set for the run by `listen` (see `_mapping_workers`)
         super().__init__(*args, **kwargs)
+        self._dispatch_record = RecordDispatch(self)
         self._runtime_lock = threading.Lock()
         self._started = time.perf_counter()
         self._started_epoch = time.time()
@@ -333,7 +334,7 @@ class TargetAEP(Target):
         (``AEPSink.process_batch`` first waits for the stream's previous one). The run stops there; its report is
         logged first, as at the end of input, so what was counted (rows rejected by AEP too) is not lost."""
         try:
-            if not dispatch_record(self, message_dict):  # the common case without the SDK's generic steps
+            if not self._dispatch_record(message_dict):  # the common case without the SDK's generic steps
                 super()._process_record_message(message_dict)
         except AEPError:
             runtime = self.runtime

@@ -264,7 +264,7 @@ def build_mapper(
     here and raises `MappingConfigError` naming the setting (`mappings.charges.fields.x`). `reference` keeps
     the readable `reference_map` as `map` (the comparison test's specification).
     """
-    tree = SchemaTree(schema, tenant_id=tenant_id)
+    tree = SchemaTree.shared(schema, tenant_id=tenant_id)
     parsed = parse_override(stream_name, override, tree) if override is not None else None
     if tree.xdm_class == "profile":
         if stream_name == "customers":
