@@ -273,12 +273,14 @@ class TargetRuntime:
         size = 0
         for line in lines:
             if current and size + len(line) + 1 > FILE_MAX_BYTES:
-                files.append(b"\n".join(current) + b"\n")
+                current.append(b"")  # the last line's end: one copy of the lines, not a join and a concatenation
+                files.append(b"\n".join(current))
                 current, size = [], 0
             current.append(line)
             size += len(line) + 1
         if current:
-            files.append(b"\n".join(current) + b"\n")
+            current.append(b"")
+            files.append(b"\n".join(current))
         started = time.perf_counter()
         try:
             batch_id = self._batch.ingest(dataset.dataset_id, files)

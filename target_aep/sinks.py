@@ -40,7 +40,9 @@ DEFAULT_BATCH_MAX_RECORDS = 50_000
 DEFAULT_BATCH_MAX_BYTES = 32 * 1024 * 1024
 # Serialized lines held by all streams together before the fullest are drained early (see the module docstring).
 TOTAL_BUFFER_BYTES = 48 * 1024 * 1024
-_BUDGET_CHECK_STEP = 512 * 1024  # a stream sums everyone's buffers only each time it grew by this much
+# A stream sums everyone's buffers only each time it grew by this much: what all streams together may hold beyond
+# the budget before one of them sees it (52 streams x 512 KB let a long run hold 26 MB more than a short one).
+_BUDGET_CHECK_STEP = 64 * 1024
 
 
 class AEPSink(BatchSink):
