@@ -21,6 +21,7 @@ from target_aep.aep.row_errors import RowErrorReader
 from target_aep.aep.streaming import StreamingIngestion, StreamingRejection
 from target_aep.dead_letter import DeadLetterFile
 from target_aep.delivery_queue import DeliveryQueue
+from target_aep.line_batch import LineBatch, batch_files
 from target_aep.mapping_workers import MapperArgs
 from target_aep.refused_rows import trace_refused_rows
 from target_aep.repairs_file import RepairsFile
@@ -254,6 +255,9 @@ class TargetRuntime:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(b"")
         with lock, path.open("ab") as handle:
+            if isinstance(lines, LineBatch):
+                lines.write_to(handle)
+                return
             for line in lines:
                 handle.write(line)
                 handle.write(b"\n")
@@ -268,19 +272,7 @@ class TargetRuntime:
         """
         self.gateway  # noqa: B018
         assert self._batch is not None and self._row_errors is not None
-        files: list[bytes] = []
-        current: list[bytes] = []
-        size = 0
-        for line in lines:
-            if current and size + len(line) + 1 > FILE_MAX_BYTES:
-                current.append(b"")  # the last line's end: one copy of the lines, not a join and a concatenation
-                files.append(b"\n".join(current))
-                current, size = [], 0
-            current.append(line)
-            size += len(line) + 1
-        if current:
-            current.append(b"")
-            files.append(b"\n".join(current))
+        files = batch_files(lines, FILE_MAX_BYTES)
         started = time.perf_counter()
         try:
             batch_id = self._batch.ingest(dataset.dataset_id, files)

@@ -26,6 +26,7 @@ from concurrent.futures import Future
 from singer_sdk.sinks import BatchSink
 
 from target_aep.aep.streaming import REQUEST_MAX_BYTES
+from target_aep.line_batch import LineBatch
 from target_aep.mapping_workers import map_one, map_validated
 from target_aep.xdm import XdmValidator
 from target_aep.xdm.commerce import unconvertible_amount
@@ -210,7 +211,9 @@ class AEPSink(BatchSink):
         self._keep_line(record, context, line)
 
     def _keep_line(self, record: dict, context: dict, line: bytes) -> None:
-        lines = context.setdefault("lines", [])
+        lines = context.get("lines")
+        if lines is None:
+            lines = context["lines"] = LineBatch()
         updated = record.get("updated")
         if isinstance(updated, str) and updated >= self._live_since:  # a change made while the pipeline ran
             context.setdefault("live_changes", []).append((len(lines), updated))
@@ -246,7 +249,7 @@ class AEPSink(BatchSink):
         """
         if self._pool is not None:
             self._pool.complete_all()  # every record submitted so far is in its batch before it is delivered
-        lines: list[bytes] = context.pop("lines", [])
+        lines: LineBatch | list[bytes] = context.pop("lines", [])
         originals: list[dict] = context.pop("originals", [])
         record_keys: list[object] = context.pop("record_keys", [])
         live_changes: list[tuple[int, str]] = context.pop("live_changes", [])
@@ -261,7 +264,11 @@ class AEPSink(BatchSink):
         )
 
     def _deliver(
-        self, lines: list[bytes], originals: list[dict], record_keys: list[object], live_changes: list[tuple[int, str]]
+        self,
+        lines: t.Sequence[bytes],
+        originals: list[dict],
+        record_keys: list[object],
+        live_changes: list[tuple[int, str]],
     ) -> None:
         """Send one batch and return once AEP accepted it (batch ``success`` or every message answered)."""
         destination = self.destination
