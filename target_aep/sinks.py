@@ -126,6 +126,8 @@ class AEPSink(BatchSink):
         # Read once, not per record: the settings do not change during a run.
         self._counts = self.runtime.report.streams[self.stream_name]
         self._streaming = self.runtime.streaming and destination.dataset is not None
+        # Batch Ingestion names a refused row's record by its key; a local file or streaming never needs them.
+        self._keeps_keys = destination.output_path is None and not self._streaming
         if self._streaming:  # streaming is about latency, and its envelope needs the XDM object: mapped here
             self._pool = None
         # Records reach `process_record` as the tap sent them (no `_sdc_*` metadata added): what lets
@@ -202,10 +204,11 @@ class AEPSink(BatchSink):
         if line is None:
             self.reject(record, reasons)  # type: ignore[arg-type]
             return
-        # Only the key travels beside the line: enough to name the record if AEP refuses its row.
-        names = self._key_names
-        key = record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names))
-        context.setdefault("record_keys", []).append(key)
+        if self._keeps_keys:
+            # Only the key travels beside the line: enough to name the record if AEP refuses its row.
+            names = self._key_names
+            key = record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names))
+            context.setdefault("record_keys", []).append(key)
         if repairs:
             self._trace_repairs(record, xdm_id, repairs)
         self._keep_line(record, context, line)
