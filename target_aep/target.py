@@ -21,6 +21,7 @@ from target_aep.aep.errors import AEPError
 from target_aep.dead_letter import DeadLetterPathError
 from target_aep.gc_policy import fewer_collections
 from target_aep.interruption import StopOnSignal
+from target_aep.malloc_policy import keep_large_buffers_on_mmap
 from target_aep.mapping_workers import MappingPool, MappingWorkerError, default_worker_count
 from target_aep.reader import AEPMessageReader
 from target_aep.record_dispatch import RecordDispatch
@@ -148,6 +149,7 @@ class TargetAEP(Target):
 
     def listen(self, file_input: t.IO[str] | None = None) -> None:
         """The whole run; whichever way it ends, the run report says so (``write_run_report``)."""
+        keep_large_buffers_on_mmap()  # batches' buffers given back when delivered (`malloc_policy`)
         workers = self._mapping_workers()
         # Forked here, before any thread of the run starts (`mapping_workers`).
         self.mapping_pool = MappingPool(workers) if workers else None
