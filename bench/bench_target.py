@@ -64,7 +64,7 @@ def write_input(path: Path, total: int, order: str = "interleaved") -> int:
 
     ``interleaved`` (the headline figure): round after round, each round one copy of every stream's samples, so
     the stream changes at almost every record. ``by-stream``: the SAME records grouped per stream, streams one
-    after another in the order the tap syncs them (the SDK syncs streams one by one and writes each whole), a
+    after another (by name: what matters is that each comes whole, as the SDK syncs streams one by one), a
     STATE message as often as in ``interleaved``: what a real tap's output gives the target.
     """
     samples = sample_records()
