@@ -9,7 +9,8 @@ AEP against the tap's own objects/s says whether the target is the bottleneck: a
 tap can read Stripe.
 
 ``python -m bench.bench_pipeline [--customers N] [--latency-ms 200] [--rate-limit 100] [--growth-doubling-days D]
-[--burst-days B]`` runs one case. On a 2-core machine the four processes share two cores, so the figures are a
+[--burst-days B] [--mapping-workers N]`` runs one case (``--mapping-workers``: the target's setting, default its
+own). On a 2-core machine the four processes share two cores, so the figures are a
 floor for a machine where the tap and the target each have a core of their own.
 """
 
@@ -52,12 +53,16 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--rate-limit", type=float, default=100, help="requests/s (Stripe live mode allows 100)")
     parser.add_argument("--growth-doubling-days", type=float, default=0, help="0: the even shape")
     parser.add_argument("--burst-days", type=int, default=0)
+    parser.add_argument("--mapping-workers", type=int, help="the target's mapping_workers (default: its own)")
     args = parser.parse_args(argv)
     shape = {"growth_doubling_days": args.growth_doubling_days, "burst_days": args.burst_days}
-    run_case(args.customers, args.latency_ms, args.rate_limit, {k: v for k, v in shape.items() if v})
+    run_case(args.customers, args.latency_ms, args.rate_limit, {k: v for k, v in shape.items() if v},
+             args.mapping_workers)  # fmt: skip
 
 
-def run_case(customers: int, latency_ms: int, rate: float, shape: dict[str, float]) -> None:
+def run_case(
+    customers: int, latency_ms: int, rate: float, shape: dict[str, float], mapping_workers: int | None = None
+) -> None:
     """The tap alone, then the pipe, on one emulator's data; prints both rates and their ratio."""
     with (
         tempfile.TemporaryDirectory() as tmp_name,
@@ -67,14 +72,19 @@ def run_case(customers: int, latency_ms: int, rate: float, shape: dict[str, floa
         tmp = Path(tmp_name)
         tap_config, target_config = tmp / "tap.json", tmp / "target.json"
         tap_config.write_text(json.dumps({"api_key": KEY, "api_url": stripe.url, "max_requests_per_second": rate}))
-        target_config.write_text(json.dumps(emulator_target_config(aep.url, tmp)))
+        settings = emulator_target_config(aep.url, tmp)
+        if mapping_workers is not None:
+            settings["mapping_workers"] = mapping_workers
+        target_config.write_text(json.dumps(settings))
         catalog = tmp / "catalog.json"  # the 22 streams of the tap benchmark, so the figures compare
         catalog.write_text(json.dumps(catalog_selecting(CLASSIC_STREAMS)))
         tap = f"/usr/bin/time -f 'tap peak RSS %M KB' {BIN}/tap-stripe-aep --config {tap_config} --catalog {catalog}"
 
         alone_wall, alone = _timed(f'set -o pipefail; {tap} 2>{tmp}/tap-alone.log | grep -c \'^{{"type":"RECORD"\'')
         tap_records = int(alone.stdout.strip() or 0)
-        target = f"/usr/bin/time -f 'target peak RSS %M KB' {BIN}/target-aep --config {target_config}"
+        # The target's CPU includes its mapping workers' (reaped children): what it takes from the shared cores.
+        measured = "/usr/bin/time -f 'target peak RSS %M KB, CPU %U s user %S s system'"
+        target = f"{measured} {BIN}/target-aep --config {target_config}"
         pipe_wall, pipe = _timed(
             f"set -o pipefail; {tap} 2>{tmp}/tap.log | {target} 2>{tmp}/target.log >{tmp}/state.jsonl"
         )

@@ -45,32 +45,67 @@ WORKERS_LINE = re.compile(
 PHASE_LINE = re.compile(r"input read in ([\d.]+) s; every delivery confirmed ([\d.]+) s after")
 
 
-def write_input(path: Path, total: int) -> int:
-    """Singer file with ``total`` records spread over every stream in proportion to a real account."""
+INPUT_ORDERS = ("interleaved", "by-stream")
+
+
+def _bench_record(record: dict, round_number: int) -> dict:
+    """Round ``round_number``'s copy of a sample record: a new id, perturbed amount and time."""
+    copy = dict(record)
+    copy["id"] = f"{record['id']}_{round_number:06d}"
+    if isinstance(copy.get("amount"), int):
+        copy["amount"] = copy["amount"] + round_number % 997
+    if isinstance(copy.get("created"), str) and len(copy["created"]) >= 19:
+        copy["created"] = f"{copy['created'][:17]}{round_number % 60:02d}Z"
+    return copy
+
+
+def write_input(path: Path, total: int, order: str = "interleaved") -> int:
+    """Singer file with ``total`` records spread over every stream in proportion to a real account.
+
+    ``interleaved`` (the headline figure): round after round, each round one copy of every stream's samples, so
+    the stream changes at almost every record. ``by-stream``: the SAME records grouped per stream, streams one
+    after another (by name: what matters is that each comes whole, as the SDK syncs streams one by one), a
+    STATE message as often as in ``interleaved``: what a real tap's output gives the target.
+    """
     samples = sample_records()
     streams = sorted(samples)
-    count = 0
+    per_round = sum(len(samples[stream]) for stream in streams)
+    state_every = 50 * per_round  # interleaved: a STATE message every 50 rounds
     with path.open("w") as out:
         for stream in streams:
             out.write(json.dumps(schema_message(stream)) + "\n")
-        round_number = 0
-        while count < total:
+        rounds, left = divmod(total, per_round)
+        if order == "interleaved":
+            count = 0
+            for round_number in range(rounds + (1 if left else 0)):
+                for stream in streams:
+                    for record in samples[stream]:
+                        if count >= total:
+                            break
+                        message = {"type": "RECORD", "stream": stream, "record": _bench_record(record, round_number)}
+                        out.write(json.dumps(message) + "\n")
+                        count += 1
+                if round_number % 50 == 0:
+                    out.write(json.dumps({"type": "STATE", "value": {"round": round_number}}) + "\n")
+            end_round = rounds + (1 if left else 0)
+        else:
+            count = 0
             for stream in streams:
-                for record in samples[stream]:
-                    if count >= total:
-                        break
-                    copy = dict(record)
-                    copy["id"] = f"{record['id']}_{round_number:06d}"
-                    if isinstance(copy.get("amount"), int):
-                        copy["amount"] = copy["amount"] + round_number % 997
-                    if isinstance(copy.get("created"), str) and len(copy["created"]) >= 19:
-                        copy["created"] = f"{copy['created'][:17]}{round_number % 60:02d}Z"
-                    out.write(json.dumps({"type": "RECORD", "stream": stream, "record": copy}) + "\n")
-                    count += 1
-            if round_number % 50 == 0:
-                out.write(json.dumps({"type": "STATE", "value": {"round": round_number}}) + "\n")
-            round_number += 1
-        out.write(json.dumps({"type": "STATE", "value": {"round": round_number, "done": True}}) + "\n")
+                # The records of this stream the interleaved order holds: every full round, and in the last,
+                # partial round the streams (sorted) before the cut and the first ones of the stream it cuts.
+                before = sum(len(samples[s]) for s in streams if s < stream)
+                in_last = min(max(left - before, 0), len(samples[stream]))
+                for round_number in range(rounds + 1):
+                    for index, record in enumerate(samples[stream]):
+                        if round_number == rounds and index >= in_last:
+                            break
+                        message = {"type": "RECORD", "stream": stream, "record": _bench_record(record, round_number)}
+                        out.write(json.dumps(message) + "\n")
+                        count += 1
+                        if count % state_every == 0:
+                            out.write(json.dumps({"type": "STATE", "value": {"records": count}}) + "\n")
+            end_round = rounds + (1 if left else 0)
+        out.write(json.dumps({"type": "STATE", "value": {"round": end_round, "done": True}}) + "\n")
     return count
 
 
@@ -204,12 +239,15 @@ def report(
         print(f"last deliveries confirmed {tail:.2f} s after the end of input; start-up {wall - read - tail:.2f} s")
 
 
-def bench_mode(mode: str, records: int, batch_max_records: int, workers: int | None = None) -> None:
-    """One run of ``records`` records in ``mode`` (``batch``: to the AEP emulator; ``output_dir``: local files)."""
+def bench_mode(
+    mode: str, records: int, batch_max_records: int, workers: int | None = None, order: str = "interleaved"
+) -> None:
+    """One run of ``records`` records in ``mode`` (``batch``: to the AEP emulator; ``output_dir``: local files),
+    fed in ``order`` (``write_input``)."""
     with tempfile.TemporaryDirectory(prefix="bench-target-") as tmp:
         tmp_dir = Path(tmp)
         input_path = tmp_dir / "input.singer"
-        written = write_input(input_path, records)
+        written = write_input(input_path, records, order)
         emulator_cpu = 0.0
         streams = sorted(sample_records())
         base = {
@@ -253,7 +291,7 @@ def bench_mode(mode: str, records: int, batch_max_records: int, workers: int | N
             raise SystemExit(f"target exited {code}")
         rejected_path = tmp_dir / "rejected.jsonl"
         rejected = sum(1 for _ in rejected_path.open()) if rejected_path.exists() else 0
-    report(mode, written, landed, rejected, stderr, wall, memory, cpu)
+    report(f"{mode} ({order})", written, landed, rejected, stderr, wall, memory, cpu)
     if mode == "batch":
         print(f"AEP emulator CPU time: {emulator_cpu:.1f} s ({1e6 * emulator_cpu / written:.0f} us a record)")
 
@@ -265,6 +303,13 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--mode", choices=("batch", "output_dir", "both"), default="both")
     parser.add_argument("--mapping-workers", type=int, help="the target's mapping_workers (default: its own)")
     parser.add_argument(
+        "--input-order",
+        choices=INPUT_ORDERS,
+        default="interleaved",
+        help="interleaved: the stream changes at almost every record (default); by-stream: the same records "
+        "grouped per stream, streams one after another, as a tap writes them",
+    )
+    parser.add_argument(
         "--rss-flatness",
         action="store_true",
         help="also run 1,000,000 records in each mode, to compare peak RSS with the 100,000-record run (minutes)",
@@ -272,9 +317,9 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     modes = ("batch", "output_dir") if args.mode == "both" else (args.mode,)
     for mode in modes:
-        bench_mode(mode, args.records, args.batch_max_records, args.mapping_workers)
+        bench_mode(mode, args.records, args.batch_max_records, args.mapping_workers, args.input_order)
         if args.rss_flatness:
-            bench_mode(mode, 1_000_000, args.batch_max_records, args.mapping_workers)
+            bench_mode(mode, 1_000_000, args.batch_max_records, args.mapping_workers, args.input_order)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,14 @@
 each stream map, the map's transform, a sink look-up, the ``_sdc_*`` metadata, the Singer-schema validation and
 timestamp parsing (``AEPSink`` turns both off), ``preprocess_record``, a debug log call. For the common case, one
 stream whose only map is the SDK's default ``SameRecordTransform`` without flattening going to an ``AEPSink``,
-those are identities, and they cost as much as a fifth of the target's time per record. ``dispatch_record`` does
+those are identities, and they cost as much as a fifth of the target's time per record. ``RecordDispatch`` does
 what remains, in the SDK's order: tally, ``process_record``, the record metric, a drain when the sink is full, the
 max-record-age check. Anything else (stream maps, another sink class, ``_sdc_*`` metadata, a malformed message)
 goes through the SDK as before.
+
+Whether a stream takes this path is decided once per (stream maps, sink) pair and remembered (a *lane*): the SDK
+replaces a stream's sink on a new SCHEMA message and its maps on a new catalog, and either replacement is seen
+by identity and decided again.
 """
 
 from __future__ import annotations
@@ -23,13 +27,8 @@ if t.TYPE_CHECKING:
     from singer_sdk import Target
 
 
-def dispatch_record(target: Target, message_dict: dict) -> bool:
-    """Hand one RECORD message to its sink as the SDK would; False (nothing done) when the SDK must do it."""
-    stream = message_dict.get("stream")
-    record = message_dict.get("record")
-    if type(record) is not dict or type(stream) is not str:
-        return False
-    maps = target.mapper.stream_maps.get(stream)
+def _plain_lane(stream: str, maps: t.Any, sink: t.Any) -> bool:
+    """Whether records of ``stream`` reach ``sink`` unchanged by the SDK's steps (see the module docstring)."""
     if maps is None or len(maps) != 1:
         return False
     stream_map = maps[0]
@@ -37,23 +36,46 @@ def dispatch_record(target: Target, message_dict: dict) -> bool:
         return False
     if stream_map.flattening_options and stream_map.flattening_enabled:
         return False
-    sink = target._sinks_active.get(stream)
-    if type(sink) is not AEPSink or not sink.plain_records:
-        return False
-    # The SDK copies the record for each map because several maps may change it; with the one identity map the
-    # decoded message is ours alone, so the copy is skipped.
-    context = sink._get_context(record)
-    for key in SDC_KEYS:  # `_remove_sdc_metadata_from_record`
-        record.pop(key, None)
-    sink.tally_record_read()
-    # The record is its input line's, unchanged but for the `_sdc_*` keys (which a worker removes the same way):
-    # with `mapping_workers`, the line is what travels to a worker.
-    sink.accept_record(record, context, getattr(target.message_reader, "current_line", None))
-    sink.record_counter_metric.increment()
-    if sink.is_full:
-        target.logger.info(
-            "Target sink for '%s' is full. Current size is '%s'. Draining...", sink.stream_name, sink.current_size
-        )
-        target.drain_one(sink)
-    target._handle_max_record_age()
-    return True
+    return type(sink) is AEPSink and sink.plain_records
+
+
+class RecordDispatch:
+    """Hands RECORD messages to their sinks as the SDK would, for streams on a plain lane."""
+
+    def __init__(self, target: Target) -> None:
+        self._target = target
+        # stream -> (its stream maps, its sink, whether they form a plain lane), checked by identity per record
+        self._lanes: dict[str, tuple[t.Any, t.Any, bool]] = {}
+
+    def __call__(self, message_dict: dict) -> bool:
+        """One RECORD message to its sink; False (nothing done) when the SDK must do it."""
+        stream = message_dict.get("stream")
+        record = message_dict.get("record")
+        if type(record) is not dict or type(stream) is not str:
+            return False
+        target = self._target
+        maps = target.mapper.stream_maps.get(stream)
+        sink = target._sinks_active.get(stream)
+        lane = self._lanes.get(stream)
+        if lane is None or lane[0] is not maps or lane[1] is not sink:
+            lane = self._lanes[stream] = (maps, sink, _plain_lane(stream, maps, sink))
+        if not lane[2]:
+            return False
+        # The SDK copies the record for each map because several maps may change it; with the one identity map the
+        # decoded message is ours alone, so the copy is skipped.
+        context = sink._get_context(record)
+        for key in SDC_KEYS:  # `_remove_sdc_metadata_from_record`, for a tap that sends them
+            if key in record:
+                del record[key]
+        sink.tally_record_read()
+        # The record is its input line's, unchanged but for the `_sdc_*` keys (which a worker removes the same way):
+        # with `mapping_workers`, the line is what travels to a worker.
+        sink.accept_record(record, context, getattr(target.message_reader, "current_line", None))
+        sink.record_counter_metric.increment()
+        if sink.is_full:
+            target.logger.info(
+                "Target sink for '%s' is full. Current size is '%s'. Draining...", sink.stream_name, sink.current_size
+            )
+            target.drain_one(sink)
+        target._handle_max_record_age()
+        return True

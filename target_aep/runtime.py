@@ -21,6 +21,7 @@ from target_aep.aep.row_errors import RowErrorReader
 from target_aep.aep.streaming import StreamingIngestion, StreamingRejection
 from target_aep.dead_letter import DeadLetterFile
 from target_aep.delivery_queue import DeliveryQueue
+from target_aep.line_batch import LineBatch, batch_files
 from target_aep.mapping_workers import MapperArgs
 from target_aep.refused_rows import trace_refused_rows
 from target_aep.repairs_file import RepairsFile
@@ -65,6 +66,8 @@ class TargetRuntime:
         self._file_locks: dict[Path, threading.Lock] = {}
         self._tenant_id: str | None = config.get("tenant_id") or None
         self._datasets_checked = False
+        # Local schema files read once each: streams sharing a file share its schema (and so its compiled tree).
+        self._local_schemas: dict[str, dict] = {}
         self._ims: IMSTokenProvider | None = None
         self._gateway: PlatformGateway | None = None
         self._catalog: Catalog | None = None
@@ -195,7 +198,9 @@ class TargetRuntime:
         schema_path = local.get(stream) or (local.get(entry["dataset_id"]) if entry else None) or local.get(ANY_STREAM)
         name = entry["dataset_id"] if entry else stream
         if schema_path:
-            schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
+            schema = self._local_schemas.get(schema_path)
+            if schema is None:
+                schema = self._local_schemas[schema_path] = json.loads(Path(schema_path).read_text(encoding="utf-8"))
             return Destination(stream, None, output_dir / f"{name}.jsonl", schema)
         if entry and self.has_credentials:
             dataset = self._dataset_target(stream, entry)
@@ -250,6 +255,9 @@ class TargetRuntime:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(b"")
         with lock, path.open("ab") as handle:
+            if isinstance(lines, LineBatch):
+                lines.write_to(handle)
+                return
             for line in lines:
                 handle.write(line)
                 handle.write(b"\n")
@@ -264,17 +272,7 @@ class TargetRuntime:
         """
         self.gateway  # noqa: B018
         assert self._batch is not None and self._row_errors is not None
-        files: list[bytes] = []
-        current: list[bytes] = []
-        size = 0
-        for line in lines:
-            if current and size + len(line) + 1 > FILE_MAX_BYTES:
-                files.append(b"\n".join(current) + b"\n")
-                current, size = [], 0
-            current.append(line)
-            size += len(line) + 1
-        if current:
-            files.append(b"\n".join(current) + b"\n")
+        files = batch_files(lines, FILE_MAX_BYTES)
         started = time.perf_counter()
         try:
             batch_id = self._batch.ingest(dataset.dataset_id, files)

@@ -26,6 +26,7 @@ from concurrent.futures import Future
 from singer_sdk.sinks import BatchSink
 
 from target_aep.aep.streaming import REQUEST_MAX_BYTES
+from target_aep.line_batch import LineBatch
 from target_aep.mapping_workers import map_one, map_validated
 from target_aep.xdm import XdmValidator
 from target_aep.xdm.commerce import unconvertible_amount
@@ -40,7 +41,9 @@ DEFAULT_BATCH_MAX_RECORDS = 50_000
 DEFAULT_BATCH_MAX_BYTES = 32 * 1024 * 1024
 # Serialized lines held by all streams together before the fullest are drained early (see the module docstring).
 TOTAL_BUFFER_BYTES = 48 * 1024 * 1024
-_BUDGET_CHECK_STEP = 512 * 1024  # a stream sums everyone's buffers only each time it grew by this much
+# A stream sums everyone's buffers only each time it grew by this much: what all streams together may hold beyond
+# the budget before one of them sees it (52 streams x 512 KB let a long run hold 26 MB more than a short one).
+_BUDGET_CHECK_STEP = 64 * 1024
 
 
 class AEPSink(BatchSink):
@@ -123,6 +126,8 @@ class AEPSink(BatchSink):
         # Read once, not per record: the settings do not change during a run.
         self._counts = self.runtime.report.streams[self.stream_name]
         self._streaming = self.runtime.streaming and destination.dataset is not None
+        # Batch Ingestion names a refused row's record by its key; a local file or streaming never needs them.
+        self._keeps_keys = destination.output_path is None and not self._streaming
         if self._streaming:  # streaming is about latency, and its envelope needs the XDM object: mapped here
             self._pool = None
         # Records reach `process_record` as the tap sent them (no `_sdc_*` metadata added): what lets
@@ -148,7 +153,12 @@ class AEPSink(BatchSink):
         record (`record_dispatch`): with `mapping_workers`, such a record is mapped in a worker and completed
         in input order (`complete_record`)."""
         self._counts.received += 1
-        missing = [key for key in self.key_properties if record.get(key) is None]
+        keys = self._key_names
+        missing = (
+            [key for key in self.key_properties if record.get(key) is None]
+            if len(keys) > 1 or record.get(keys[0]) is None
+            else None
+        )
         # Money never lands without a valid currency: an amount in an unknown unit cannot be converted, and
         # landing it (or dropping only the currency) would count revenue in an unknown unit.
         reasons = (
@@ -194,16 +204,19 @@ class AEPSink(BatchSink):
         if line is None:
             self.reject(record, reasons)  # type: ignore[arg-type]
             return
-        # Only the key travels beside the line: enough to name the record if AEP refuses its row.
-        names = self._key_names
-        key = record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names))
-        context.setdefault("record_keys", []).append(key)
+        if self._keeps_keys:
+            # Only the key travels beside the line: enough to name the record if AEP refuses its row.
+            names = self._key_names
+            key = record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names))
+            context.setdefault("record_keys", []).append(key)
         if repairs:
             self._trace_repairs(record, xdm_id, repairs)
         self._keep_line(record, context, line)
 
     def _keep_line(self, record: dict, context: dict, line: bytes) -> None:
-        lines = context.setdefault("lines", [])
+        lines = context.get("lines")
+        if lines is None:
+            lines = context["lines"] = LineBatch()
         updated = record.get("updated")
         if isinstance(updated, str) and updated >= self._live_since:  # a change made while the pipeline ran
             context.setdefault("live_changes", []).append((len(lines), updated))
@@ -239,7 +252,7 @@ class AEPSink(BatchSink):
         """
         if self._pool is not None:
             self._pool.complete_all()  # every record submitted so far is in its batch before it is delivered
-        lines: list[bytes] = context.pop("lines", [])
+        lines: LineBatch | list[bytes] = context.pop("lines", [])
         originals: list[dict] = context.pop("originals", [])
         record_keys: list[object] = context.pop("record_keys", [])
         live_changes: list[tuple[int, str]] = context.pop("live_changes", [])
@@ -254,7 +267,11 @@ class AEPSink(BatchSink):
         )
 
     def _deliver(
-        self, lines: list[bytes], originals: list[dict], record_keys: list[object], live_changes: list[tuple[int, str]]
+        self,
+        lines: t.Sequence[bytes],
+        originals: list[dict],
+        record_keys: list[object],
+        live_changes: list[tuple[int, str]],
     ) -> None:
         """Send one batch and return once AEP accepted it (batch ``success`` or every message answered)."""
         destination = self.destination

@@ -21,9 +21,10 @@ from target_aep.aep.errors import AEPError
 from target_aep.dead_letter import DeadLetterPathError
 from target_aep.gc_policy import fewer_collections
 from target_aep.interruption import StopOnSignal
+from target_aep.malloc_policy import keep_large_buffers_on_mmap
 from target_aep.mapping_workers import MappingPool, MappingWorkerError, default_worker_count
 from target_aep.reader import AEPMessageReader
-from target_aep.record_dispatch import dispatch_record
+from target_aep.record_dispatch import RecordDispatch
 from target_aep.run_report_files import ReportPathError, write_report_files
 from target_aep.run_report_json import RunFacts, RunOutcome, build_document
 from target_aep.runtime import TargetRuntime
@@ -91,6 +92,7 @@ class TargetAEP(Target):
         self._runtime: TargetRuntime | None = None
         self.mapping_pool: MappingPool | None = None  # set for the run by `listen` (see `_mapping_workers`)
         super().__init__(*args, **kwargs)
+        self._dispatch_record = RecordDispatch(self)
         self._runtime_lock = threading.Lock()
         self._started = time.perf_counter()
         self._started_epoch = time.time()
@@ -147,6 +149,7 @@ class TargetAEP(Target):
 
     def listen(self, file_input: t.IO[str] | None = None) -> None:
         """The whole run; whichever way it ends, the run report says so (``write_run_report``)."""
+        keep_large_buffers_on_mmap()  # batches' buffers given back when delivered (`malloc_policy`)
         workers = self._mapping_workers()
         # Forked here, before any thread of the run starts (`mapping_workers`).
         self.mapping_pool = MappingPool(workers) if workers else None
@@ -333,7 +336,7 @@ class TargetAEP(Target):
         (``AEPSink.process_batch`` first waits for the stream's previous one). The run stops there; its report is
         logged first, as at the end of input, so what was counted (rows rejected by AEP too) is not lost."""
         try:
-            if not dispatch_record(self, message_dict):  # the common case without the SDK's generic steps
+            if not self._dispatch_record(message_dict):  # the common case without the SDK's generic steps
                 super()._process_record_message(message_dict)
         except AEPError:
             runtime = self.runtime

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from target_aep.xdm.commerce import ORDER_BUILDERS, product_list_items
+from target_aep.xdm.commerce import ORDER_BUILDERS, has_product_list, product_list_items, straight_order_builder
 from target_aep.xdm.currency import currency_code
 from target_aep.xdm.event_types import commerce_measure
-from target_aep.xdm.identities import event_id, identity_map, identity_map_rule, note_unusable_email, xdm_id_rule
+from target_aep.xdm.identities import (
+    event_id,
+    event_id_of,
+    identity_map,
+    identity_map_rule,
+    note_unusable_email,
+    xdm_id_rule,
+)
 from target_aep.xdm.repairs import RepairLog
-from target_aep.xdm.rules import FieldRule, computed
-from target_aep.xdm.schema_tree import SchemaTree
+from target_aep.xdm.rules import FieldRule, Proven, computed, constant
+from target_aep.xdm.schema_tree import SchemaNode, SchemaTree
 from target_aep.xdm.stripe_fields import customer_id, object_type
 from target_aep.xdm.tenant import tenant_rule
 
@@ -45,13 +53,16 @@ def event_rules(
 ) -> list[FieldRule]:
     """Rules for any stream in an ExperienceEvent dataset; streams with lines or money get commerce fields."""
 
-    def commerce(record: dict[str, Any]) -> dict[str, Any] | None:
+    # The readable builder for `reference_map`, its straight-line form for the compiled mapping (`with_shared`).
+    readable_builder = ORDER_BUILDERS.get(stream_name)
+    straight_builder = straight_order_builder(stream_name)
+
+    def commerce(record: dict[str, Any], event_type: str, builder: Any = readable_builder) -> dict[str, Any] | None:
         block: dict[str, Any] = {}
-        builder = ORDER_BUILDERS.get(stream_name)
         order = builder(record) if builder is not None and not record.get("is_deleted") else None
         if order:
             block["order"] = order
-        measure = commerce_measure(choose_event_type(record))
+        measure = commerce_measure(event_type)
         if measure:
             block[measure] = {"value": 1}
         if stream_name == "checkout_sessions":
@@ -66,24 +77,40 @@ def event_rules(
         return identities
 
     def commerce_fields(record: dict[str, Any], repairs: RepairLog) -> dict[str, Any] | None:
-        block = commerce(record)
+        return commerce_of_type(record, repairs, choose_event_type(record), readable_builder)
+
+    def commerce_of_type(
+        record: dict[str, Any], repairs: RepairLog, event_type: str, builder: Any = straight_builder
+    ) -> dict[str, Any] | None:
+        block = commerce(record, event_type, builder)
         currency = record.get("currency")
         if block and "order" in block and currency and currency_code(currency) is None:
             # Records whose amounts need it are dead-lettered before mapping; here no amount depends on it.
             repairs.dropped("currency", "commerce.order.currencyCode", "not an ISO 4217 currency code")
         return block
 
+    def items_for_stream(_node: SchemaNode, _path: str) -> Proven | None:
+        return None if has_product_list(stream_name) else Proven(never=True)
+
+    # `event_id_of(stream)` is `event_id` for this stream in the compiled mapping's form (compared by the test).
+    # The event type is chosen once per record and shared with the commerce block (`FieldRule.shares`).
     return [
-        xdm_id_rule(("id", "updated", "is_deleted"), lambda r: event_id(stream_name, r)),
+        xdm_id_rule(("id", "updated", "is_deleted"), lambda r: event_id(stream_name, r), event_id_of(stream_name)),
         computed("timestamp", ("updated", "created"), event_timestamp),
-        computed("eventType", ("status", "is_deleted"), choose_event_type),
-        computed("producedBy", (), lambda _r: "system"),
+        replace(computed("eventType", ("status", "is_deleted"), choose_event_type), shares="event_type"),
+        constant("producedBy", "system"),
         identity_map_rule(identity_namespace, identities, ("customer", "receipt_email")),
-        FieldRule("commerce", commerce_fields, ("amount", "currency", "payment_intent", "invoice")),
+        FieldRule(
+            "commerce",
+            commerce_fields,
+            ("amount", "currency", "payment_intent", "invoice"),
+            with_shared=("event_type", commerce_of_type),
+        ),
         FieldRule(
             "productListItems",
             lambda r, repairs: product_list_items(stream_name, r, repairs),
             ("lines", "items", "price"),
+            compile_fitted=items_for_stream,
         ),
         tenant_rule(tree.tenant_key, stream_name, "experienceevent"),
     ]

@@ -92,8 +92,10 @@ def fitter_for(node: SchemaNode) -> Fitter:
 
 
 def _object_fitter(node: SchemaNode) -> Fitter:
-    # key -> (the exact type that fits as is, or None; the child's fitter)
-    children = {key: (child.plain_type, fitter_for(child)) for key, child in node.properties.items()}
+    # key -> (the exact types that fit as they are; the strings already seen to fit; the child's fitter). The
+    # first two are the child fitter's own fast path (`_scalar_fitter`) done here without the call and its path
+    # string: a value of such a type, or a string in the set, is what the child's fitter returns unchanged.
+    children = {key: (*_fast_path(child), fitter_for(child)) for key, child in node.properties.items()}
     required = node.required
     # `{"primary": true}` alone (an e-mail or phone whose value was dropped) says nothing: drop it too. Both
     # checks are decided here, once per node, since most objects have neither a `primary` key nor requirements.
@@ -113,10 +115,11 @@ def _object_fitter(node: SchemaNode) -> Fitter:
             if child is None:
                 on_drop(f"{path}.{key}", DROPPED, NO_PLACE)
                 continue
-            if type(sub) is child[0]:  # an unconstrained leaf of the right type
+            kind = type(sub)
+            if kind in child[0] or (kind is str and sub in child[1]):  # fits as it is (`_fast_path`)
                 fitted[key] = sub
                 continue
-            result = child[1](sub, f"{path}.{key}", on_drop)
+            result = child[2](sub, f"{path}.{key}", on_drop)
             if result is not DROP:
                 fitted[key] = result
         if not fitted:
@@ -129,6 +132,21 @@ def _object_fitter(node: SchemaNode) -> Fitter:
         return fitted
 
     return fit_object
+
+
+_NO_STRINGS: frozenset[str] = frozenset()
+
+
+def _fast_path(node: SchemaNode) -> tuple[frozenset[type], set[str] | frozenset[str]]:
+    """What `fitter_for(node)` returns unchanged without a check: values of these exact types (an unconstrained
+    leaf: `plain_type`, or int and float for a number without range or enum), and the strings of this set (the
+    strings a constrained string leaf has already seen to fit, `fit_string.fits`, filled as it goes)."""
+    fitter = fitter_for(node)
+    if node.kind == "number" and (node.minimum, node.maximum, node.enum) == (None, None, None):
+        return frozenset({int, float}), _NO_STRINGS
+    if node.plain_type is not None:
+        return frozenset({node.plain_type}), _NO_STRINGS
+    return frozenset(), getattr(fitter, "fits", _NO_STRINGS)
 
 
 def _map_fitter(node: SchemaNode) -> Fitter:
@@ -216,6 +234,7 @@ def _scalar_fitter(node: SchemaNode) -> Fitter:
                 fits.add(value)
             return value
 
+        fit_string.fits = fits  # type: ignore[attr-defined]  # its parent object's fast path reads it (`_fast_path`)
         return fit_string
     own_types = (int,) if kind == "integer" else (int, float)
 

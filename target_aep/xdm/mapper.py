@@ -19,7 +19,7 @@ from target_aep.xdm.overrides import StreamOverride, parse_override
 from target_aep.xdm.profile import customer_profile_rules, generic_profile_rules
 from target_aep.xdm.records import record_rules
 from target_aep.xdm.repairs import DROPPED, Repair, RepairLog
-from target_aep.xdm.rules import FieldRule
+from target_aep.xdm.rules import FieldRule, Proven
 from target_aep.xdm.schema_tree import SchemaNode, SchemaTree, XdmClass
 
 
@@ -144,18 +144,35 @@ class XdmMapper:
             "NO_PLACE": NO_PLACE,
         }
         body = ["out = {}\n"]
+        shared: set[str] = set()  # per-record values computed so far (`FieldRule.shares`)
         for index, compiled in enumerate(self._compiled):
             rule, node = compiled.rule, compiled.node
             namespace[f"on_drop_{index}"] = compiled.on_drop
             fitted = rule.compile_fitted(node, rule.target) if rule.compile_fitted is not None else None
-            if fitted is not None:
+            if isinstance(fitted, Proven):
+                if fitted.never:
+                    continue
+                if fitted.compute is None:
+                    namespace[f"constant_{index}"] = fitted.constant
+                    body.extend(line[4:] for line in _placement(compiled.keys, f"constant_{index}"))
+                    continue
+                namespace[f"proven_{index}"] = fitted.compute
+                body.append(f"v = proven_{index}(record)\n")
+                body.append("if v is not None:\n")
+            elif fitted is not None:
                 namespace[f"fitted_{index}"] = fitted
                 body.append(f"v = fitted_{index}(record, repairs, on_drop_{index})\n")
                 body.append("if v is not None and v is not DROP:\n")
             else:
-                if rule.compute is not None:
+                if rule.with_shared is not None and rule.with_shared[0] in shared:
+                    namespace[f"with_shared_{index}"] = rule.with_shared[1]
+                    body.append(f"v = with_shared_{index}(record, repairs, shared_{rule.with_shared[0]})\n")
+                elif rule.compute is not None:
                     namespace[f"compute_{index}"] = rule.compute
                     body.append(f"v = compute_{index}(record)\n")
+                    if rule.shares is not None:
+                        body.append(f"shared_{rule.shares} = v\n")
+                        shared.add(rule.shares)
                 else:
                     namespace[f"produce_{index}"] = rule.produce
                     body.append(f"v = produce_{index}(record, repairs)\n")
@@ -191,8 +208,8 @@ class XdmMapper:
         return self.repairs.take()
 
 
-def _placement(keys: tuple[str, ...]) -> list[str]:
-    """Source lines (inside an `if`) writing `v` at `keys` in `out`, creating missing parents as `map` does."""
+def _placement(keys: tuple[str, ...], value: str = "v") -> list[str]:
+    """Source lines (inside an `if`) writing `value` at `keys` in `out`, creating missing parents as `map` does."""
     lines = []
     parent = "out"
     for depth, key in enumerate(keys[:-1]):
@@ -200,7 +217,7 @@ def _placement(keys: tuple[str, ...]) -> list[str]:
         lines.append(f"    {child} = {parent}.get({key!r})\n")
         lines.append(f"    if not isinstance({child}, dict):\n        {child} = {parent}[{key!r}] = {{}}\n")
         parent = child
-    lines.append(f"    {parent}[{keys[-1]!r}] = v\n")
+    lines.append(f"    {parent}[{keys[-1]!r}] = {value}\n")
     return lines
 
 
@@ -247,7 +264,7 @@ def build_mapper(
     here and raises `MappingConfigError` naming the setting (`mappings.charges.fields.x`). `reference` keeps
     the readable `reference_map` as `map` (the comparison test's specification).
     """
-    tree = SchemaTree(schema, tenant_id=tenant_id)
+    tree = SchemaTree.shared(schema, tenant_id=tenant_id)
     parsed = parse_override(stream_name, override, tree) if override is not None else None
     if tree.xdm_class == "profile":
         if stream_name == "customers":

@@ -19,8 +19,27 @@ if TYPE_CHECKING:
 Producer = Callable[[dict[str, Any], "RepairLog"], Any]
 # fitted(record, repairs, on_drop) -> the value already fitted to its schema node, or None / `fitting.DROP`.
 FittedProducer = Callable[[dict[str, Any], "RepairLog", Callable[[str, str, str], None]], Any]
-# compile_fitted(node, path) -> a FittedProducer for that schema node, or None when the rule has no faster form.
-FittedCompiler = Callable[["SchemaNode", str], "FittedProducer | None"]
+# compile_fitted(node, path) -> a FittedProducer for that schema node, a `Proven` form, or None when the rule has
+# no faster form.
+FittedCompiler = Callable[["SchemaNode", str], "FittedProducer | Proven | None"]
+
+
+@dataclass(frozen=True)
+class Proven:
+    """What a rule's `compile_fitted` returns when it can prove, once per stream and schema node, more than a
+    fitted producer says: the compiled mapping then writes it without a call per record where it can.
+
+    - `constant`: the rule always gives this value, and it fits the node unchanged (fitted once, nothing to
+      report): written as a constant.
+    - `compute(record)`: the rule's value, which always fits the node unchanged (e.g. a UUID in an `_id` that
+      takes any UUID): written without fitting.
+    - `never`: the rule gives None for every record of this stream (e.g. `productListItems` of a stream without
+      lines): no code at all.
+    """
+
+    constant: Any = None
+    compute: Callable[[dict[str, Any]], Any] | None = None
+    never: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,6 +59,12 @@ class FieldRule:
     # tests/target/test_compiled_mapping.py checks that both give the same bytes.
     compute: Callable[[dict[str, Any]], Any] | None = None  # `produce` without its unused `repairs` argument
     compile_fitted: FittedCompiler | None = None  # produce and fit in one, specialised for the schema node
+    # A per-record value two rules both derive (the event type: `eventType` and the commerce measure): the rule
+    # with `shares` computes it (its `compute`) and the compiled mapping keeps it for the rules after it whose
+    # `with_shared` names it, which get it as a third argument instead of deriving it again:
+    # `with_shared[1](record, repairs, value)` gives what `produce(record, repairs)` gives.
+    shares: str | None = None
+    with_shared: tuple[str, Callable[[dict[str, Any], RepairLog, Any], Any]] | None = None
 
 
 def field(target: str, source: str, convert: Callable[[Any], Any] | None = None) -> FieldRule:
@@ -55,3 +80,18 @@ def field(target: str, source: str, convert: Callable[[Any], Any] | None = None)
 def computed(target: str, sources: tuple[str, ...], fn: Callable[[dict[str, Any]], Any]) -> FieldRule:
     """A rule whose value `fn(record)` is derived from several Stripe fields."""
     return FieldRule(target, lambda record, _repairs: fn(record), sources, compute=fn)
+
+
+def constant(target: str, value: Any) -> FieldRule:
+    """A rule writing the same `value` for every record; where it fits the schema node unchanged (decided once,
+    nothing reported) the compiled mapping writes it as a constant."""
+
+    def compile_fitted(node: SchemaNode, path: str) -> Proven | None:
+        from target_aep.xdm.fitting import fitter_for  # fitting's module is heavier; only the compiler needs it
+
+        reported: list[str] = []
+        fitted = fitter_for(node)(value, path, lambda where, *_: reported.append(where))
+        return Proven(constant=value) if fitted == value and type(fitted) is type(value) and not reported else None
+
+    return FieldRule(target, lambda _record, _repairs: value, (), compute=lambda _record: value,
+                     compile_fitted=compile_fitted)  # fmt: skip

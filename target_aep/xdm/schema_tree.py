@@ -8,6 +8,7 @@ only needs those facts, so they are compiled into small `SchemaNode` objects ins
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -97,6 +98,18 @@ class SchemaTree:
         namespace = schema.get("meta:tenantNamespace")
         self.tenant_key = f"_{tenant_id}" if tenant_id else (namespace or "")
 
+    @classmethod
+    def shared(cls, schema: dict[str, Any], tenant_id: str | None = None) -> SchemaTree:
+        """The tree of `schema`, compiled once for every stream landing in it (one schema object): a run maps
+        dozens of streams into a few schemas, and a tree's nodes hold only what the schema decides (and the
+        fitters built from it, which are pure). Keyed by the schema object itself: a schema is not changed once
+        a mapper was built for it (the runtime reads each schema once)."""
+        key = (id(schema), tenant_id)
+        tree = _SHARED_TREES.get(key)
+        if tree is None or tree.schema is not schema:
+            tree = _SHARED_TREES[key] = cls(schema, tenant_id)
+        return tree
+
     def node_at(self, path: str) -> SchemaNode | None:
         """The node at a dotted XDM path (`commerce.order.priceTotal`); `[]` steps into array items.
 
@@ -124,6 +137,11 @@ class SchemaTree:
         if node is None or node.kind != "object":
             return frozenset()
         return frozenset(node.properties)
+
+
+# Held weakly: a tree lives as long as a mapper uses it, and keeps its schema alive, so a key's `id` cannot be reused
+# by another schema while its entry exists.
+_SHARED_TREES: weakref.WeakValueDictionary[tuple[int, str | None], SchemaTree] = weakref.WeakValueDictionary()
 
 
 def _child(node: SchemaNode, name: str) -> SchemaNode | None:

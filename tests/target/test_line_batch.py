@@ -1,0 +1,39 @@
+"""`LineBatch` (a batch's lines in one buffer) reads, cuts into files and writes exactly as the list it replaced."""
+
+from __future__ import annotations
+
+import io
+import random
+import sys
+
+from target_aep.line_batch import LineBatch, batch_files
+from target_aep.malloc_policy import keep_large_buffers_on_mmap
+
+
+def test_a_line_batch_is_the_list_of_its_lines() -> None:
+    rng = random.Random(10)
+    for _ in range(200):
+        lines = [bytes(rng.choice(b'a{"\xc3\n') for _ in range(rng.randint(0, 40))) for _ in range(rng.randint(0, 30))]
+        lines = [line.replace(b"\n", b"") for line in lines]  # a JSON line never holds a line end
+        batch = LineBatch()
+        for line in lines:
+            batch.append(line)
+        assert list(batch) == lines and len(batch) == len(lines) and bool(batch) == bool(lines)
+        assert [batch[i] for i in range(-len(lines), len(lines))] == lines + lines and batch[2:5] == lines[2:5]
+        limit = rng.randint(1, 100)  # lines longer than a file are a file of their own, as before
+        assert batch_files(batch, limit) == batch_files(list(lines), limit)
+        written = io.BytesIO()
+        batch.write_to(written)
+        assert written.getvalue() == b"".join(line + b"\n" for line in lines)
+
+
+def test_files_are_cut_between_lines_under_the_limit() -> None:
+    batch = LineBatch()
+    for line in (b"aaaa", b"bb", b"c", b"dddddddddd", b"e"):
+        batch.append(line)
+    assert batch_files(batch, 8) == [b"aaaa\nbb\n", b"c\n", b"dddddddddd\n", b"e\n"]
+
+
+def test_glibc_is_asked_to_keep_batch_buffers_on_mmap() -> None:
+    """Where there is glibc (Linux here), the setting takes: `mallopt` answers 1."""
+    assert keep_large_buffers_on_mmap() is sys.platform.startswith("linux")
