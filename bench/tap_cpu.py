@@ -7,7 +7,10 @@ emulator's from ``/proc/<pid>/stat`` before and after the run (so its data gener
 Wall time is noisy on a shared machine; CPU per object is the figure that says whether a change helped.
 
 ``--profile-tap FILE`` runs the tap under ``cProfile`` (its SDK thread only, wall time); ``--yappi FILE`` under
-yappi (CPU time of every thread; install it into the venv for the measurement, it is no dependency).
+yappi (CPU time of every thread); ``--py-spy PREFIX`` samples the tap and the emulator with py-spy (samples holding the GIL,
+on-CPU samples only, native frames left out) into ``PREFIX-tap.txt`` and ``PREFIX-emulator.txt``, collapsed stacks
+that ``python -m bench.tap_cpu --summarize FILE`` adds up by function. Install yappi or py-spy into the venv for the
+measurement; neither is a dependency.
 Not part of ``make bench``: a measurement tool, named without the ``bench_`` prefix on purpose.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -62,6 +66,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--yappi", help="profile the tap's CPU time in every thread with yappi (pip install it) into this pstats file"
     )
+    parser.add_argument("--py-spy", help="sample the tap and the emulator with py-spy into PREFIX-{tap,emulator}.txt")
+    parser.add_argument("--summarize", help="print where a --py-spy file's samples went, by function, and exit")
     parser.add_argument(
         "--max-concurrency",
         type=int,
@@ -70,6 +76,9 @@ def main(argv: list[str]) -> None:
     )
     parser.add_argument("--runs", type=int, default=1, help="tap runs against the same emulator (a fresh tap each)")
     args = parser.parse_args(argv)
+    if args.summarize:
+        summarize(Path(args.summarize))
+        return
     from bench.bench_tap import CLASSIC_STREAMS
     from tests.tap.tap_runner import catalog_selecting
 
@@ -94,6 +103,8 @@ def main(argv: list[str]) -> None:
         command = [sys.executable]
         if args.yappi:
             command += ["-c", _UNDER_YAPPI, args.yappi]
+        elif args.py_spy:
+            command = [*_py_spy(f"{args.py_spy}-tap.txt"), "--", sys.executable, "-m", "tap_stripe_aep.tap"]
         elif args.profile_tap:
             command += ["-m", "cProfile", "-o", args.profile_tap, "-m", "tap_stripe_aep.tap"]
         else:
@@ -101,6 +112,11 @@ def main(argv: list[str]) -> None:
         command += ["--config", str(config), "--catalog", str(catalog)]
         for run in range(args.runs):
             emulator_before = process_cpu_seconds(emulator_pid)
+            spy = None
+            if args.py_spy:
+                spy = subprocess.Popen(
+                    [*_py_spy(f"{args.py_spy}-emulator.txt"), "--pid", str(emulator_pid)], stderr=subprocess.DEVNULL
+                )
             started = time.monotonic()
             tap = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
             counter = subprocess.run(
@@ -109,6 +125,9 @@ def main(argv: list[str]) -> None:
             _, status, usage = os.wait4(tap.pid, 0)
             wall = time.monotonic() - started
             emulator_cpu = process_cpu_seconds(emulator_pid) - emulator_before
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+                spy.wait()
             objects = int(counter.stdout.strip() or 0)
             tap_cpu = usage.ru_utime + usage.ru_stime
             per_k = 1000 / max(1, objects)
@@ -120,6 +139,33 @@ def main(argv: list[str]) -> None:
                 f"tap peak RSS {usage.ru_maxrss / 1024:.0f} MB",
                 flush=True,
             )
+
+
+def _py_spy(output: str) -> list[str]:
+    py_spy = Path(sys.executable).with_name("py-spy")
+    return [str(py_spy), "record", "--format", "raw", "--rate", "250", "--gil", "--nonblocking", "-o", output]
+
+
+def summarize(path: Path, top: int = 45) -> None:
+    """Where the samples of a py-spy raw file went: each function's own share, and its share with its callees."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        count = int(count_text)
+        frames = [frame.rsplit(" (", 1)[0] + " " + frame.rsplit("/", 1)[-1].split(":")[0] for frame in stack.split(";")]
+        frames = frames[1:] if frames and frames[0].startswith(("thread", "process")) else frames
+        samples += count
+        if frames:
+            own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in set(frames):
+            total[frame] = total.get(frame, 0) + count
+    print(f"{samples} samples")
+    for title, table in (("own", own), ("with callees", total)):
+        print(f"--- {title}")
+        for frame, count in sorted(table.items(), key=lambda item: -item[1])[:top]:
+            print(f"{100 * count / samples:5.1f}%  {frame}")
 
 
 if __name__ == "__main__":
