@@ -7,10 +7,14 @@ emulator's from ``/proc/<pid>/stat`` before and after the run (so its data gener
 Wall time is noisy on a shared machine; CPU per object is the figure that says whether a change helped.
 
 ``--profile-tap FILE`` runs the tap under ``cProfile`` (its SDK thread only, wall time); ``--yappi FILE`` under
-yappi (CPU time of every thread); ``--py-spy PREFIX`` samples the tap and the emulator with py-spy (samples holding the GIL,
-on-CPU samples only, native frames left out) into ``PREFIX-tap.txt`` and ``PREFIX-emulator.txt``, collapsed stacks
+yappi (CPU time of every thread); ``--py-spy PREFIX`` samples the tap and the emulator with py-spy (the thread
+holding the GIL, native frames left out) into ``PREFIX-tap.txt`` and ``PREFIX-emulator.txt``, collapsed stacks
 that ``python -m bench.tap_cpu --summarize FILE`` adds up by function. Install yappi or py-spy into the venv for the
 measurement; neither is a dependency.
+``--startup N`` measures the tap's start-up instead, N times: the wall and CPU seconds from starting its CLI to its
+first request (the first connection accepted on a socket standing in for Stripe, at which point the tap is
+stopped), and the median of each.
+
 Not part of ``make bench``: a measurement tool, named without the ``bench_`` prefix on purpose.
 """
 
@@ -20,6 +24,8 @@ import argparse
 import json
 import os
 import signal
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,6 +73,7 @@ def main(argv: list[str]) -> None:
         "--yappi", help="profile the tap's CPU time in every thread with yappi (pip install it) into this pstats file"
     )
     parser.add_argument("--py-spy", help="sample the tap and the emulator with py-spy into PREFIX-{tap,emulator}.txt")
+    parser.add_argument("--startup", type=int, help="time the tap's start-up to its first request, N times")
     parser.add_argument("--summarize", help="print where a --py-spy file's samples went, by function, and exit")
     parser.add_argument(
         "--max-concurrency",
@@ -76,6 +83,9 @@ def main(argv: list[str]) -> None:
     )
     parser.add_argument("--runs", type=int, default=1, help="tap runs against the same emulator (a fresh tap each)")
     args = parser.parse_args(argv)
+    if args.startup:
+        startup(args.startup)
+        return
     if args.summarize:
         summarize(Path(args.summarize))
         return
@@ -139,6 +149,33 @@ def main(argv: list[str]) -> None:
                 f"tap peak RSS {usage.ru_maxrss / 1024:.0f} MB",
                 flush=True,
             )
+
+
+def startup(runs: int) -> None:
+    """Wall and CPU seconds from the tap's start to its first request (every classic stream selected)."""
+    from bench.bench_tap import CLASSIC_STREAMS
+    from tests.tap.tap_runner import catalog_selecting
+
+    walls, cpus = [], []
+    with tempfile.TemporaryDirectory() as tmp, socket.create_server(("127.0.0.1", 0)) as stand_in:
+        config, catalog = Path(tmp) / "config.json", Path(tmp) / "catalog.json"
+        settings = {"api_key": KEY, "api_url": f"http://127.0.0.1:{stand_in.getsockname()[1]}"}
+        config.write_text(json.dumps(settings))
+        catalog.write_text(json.dumps(catalog_selecting(CLASSIC_STREAMS)))
+        command = [sys.executable, "-m", "tap_stripe_aep.tap", "--config", str(config), "--catalog", str(catalog)]
+        for _ in range(runs):
+            started = time.monotonic()
+            tap = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
+            connection, _ = stand_in.accept()
+            walls.append(time.monotonic() - started)
+            cpus.append(process_cpu_seconds(tap.pid))
+            tap.kill()
+            tap.wait()
+            connection.close()
+    print(
+        f"start-up to the first request, {runs} runs: wall median {statistics.median(walls):.2f} s "
+        f"(min {min(walls):.2f}), CPU median {statistics.median(cpus):.2f} s (min {min(cpus):.2f})"
+    )
 
 
 def _py_spy(output: str) -> list[str]:
