@@ -41,7 +41,9 @@ def test_every_object_is_encoded_as_json_dumps_encodes_it(emulator: Emulator) ->
     assert compared > 500
 
 
-@pytest.mark.parametrize("value", ["Zoë", "a\x7fb", 2.5e-07, 1e-05, 2**70, [0.1, 1e16, -0.0], {"k": None}])
+@pytest.mark.parametrize(
+    "value", ["Zoë", "a\x7fb", 2.5e-07, 1e-05, 2**70, [0.1, 1e16, -0.0], {"k": None}, ["One-off", 2.5e-07], "One-off"]
+)
 def test_values_the_two_libraries_write_differently_are_encoded_as_json_does(value: object) -> None:
     obj = {"id": "x", "value": value}
     assert encode(obj) == json.dumps(obj, separators=(",", ":")).encode()
