@@ -56,8 +56,13 @@ finally:
 
 def process_cpu_seconds(pid: int) -> float:
     """user + sys CPU seconds of a live process (all its threads)."""
+    return sum(process_cpu_split(pid))
+
+
+def process_cpu_split(pid: int) -> tuple[float, float]:
+    """(user, sys) CPU seconds of a live process (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime (fields 14 and 15 of stat)
+    return int(fields[11]) / _CLOCK_TICKS, int(fields[12]) / _CLOCK_TICKS  # utime, stime (fields 14 and 15 of stat)
 
 
 def main(argv: list[str]) -> None:
@@ -121,7 +126,7 @@ def main(argv: list[str]) -> None:
             command += ["-m", "tap_stripe_aep.tap"]
         command += ["--config", str(config), "--catalog", str(catalog)]
         for run in range(args.runs):
-            emulator_before = process_cpu_seconds(emulator_pid)
+            emulator_before = process_cpu_split(emulator_pid)
             spy = None
             if args.py_spy:
                 spy = subprocess.Popen(
@@ -134,7 +139,10 @@ def main(argv: list[str]) -> None:
             )
             _, status, usage = os.wait4(tap.pid, 0)
             wall = time.monotonic() - started
-            emulator_cpu = process_cpu_seconds(emulator_pid) - emulator_before
+            emulator_user, emulator_sys = (
+                b - a for a, b in zip(emulator_before, process_cpu_split(emulator_pid), strict=True)
+            )
+            emulator_cpu = emulator_user + emulator_sys
             if spy is not None:
                 spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
                 spy.wait()
@@ -145,7 +153,8 @@ def main(argv: list[str]) -> None:
                 f"run {run + 1}: exit {os.waitstatus_to_exitcode(status)}, {objects:,} objects in {wall:.1f} s "
                 f"= {objects / wall:,.0f}/s; tap CPU {tap_cpu:.1f} s ({usage.ru_utime:.1f} user + "
                 f"{usage.ru_stime:.1f} sys) = {tap_cpu * per_k * 1000:.0f} ms per 1,000 objects; emulator CPU "
-                f"{emulator_cpu:.1f} s = {emulator_cpu * per_k * 1000:.0f} ms per 1,000 objects; "
+                f"{emulator_cpu:.1f} s ({emulator_user:.1f} user + {emulator_sys:.1f} sys) = "
+                f"{emulator_cpu * per_k * 1000:.0f} ms per 1,000 objects; "
                 f"tap peak RSS {usage.ru_maxrss / 1024:.0f} MB",
                 flush=True,
             )
