@@ -192,10 +192,33 @@ def _py_spy(output: str) -> list[str]:
     return [str(py_spy), "record", "--format", "raw", "--rate", "250", "--gil", "--nonblocking", "-o", output]
 
 
+# Stages of the tap's and the emulator's work, each the first whose frame (``function file``) is in a sample's
+# stack: for the split of the CPU per object (docs/benchmarks.md).
+STAGES = (
+    ("start-up: imports", ("_find_and_load ",)),
+    ("start-up: tap set-up (catalog, streams, mapper)", ("TapStripeAEP.__init__ ",)),
+    ("tap: JSON decode", ("decode_page exact_json.py",)),
+    ("tap: JSON encode", ("record_line exact_json.py",)),
+    ("tap: write to stdout", ("FastSingerWriter._write ",)),
+    ("tap: post-process (timestamps, updated, account)", ("StripeStream.make_record ",)),
+    ("tap: HTTP (urllib3, http.client)", ("StripeClient.get ",)),
+    ("threads: locks, futures, waits", ("Condition.", "Event.", "Future.", " _base.py", "Lock.")),
+    ("tap: SDK record path", ("Stream._sync_records ",)),
+    (
+        "tap: read scheduling (windows, pool, budget)",
+        (" backfill.py", " request_pool.py", " read_budget.py", " prefetch.py"),
+    ),
+    ("emulator: build objects", ("Sequence.original ", "Sequence.get ")),
+    ("emulator: encode objects", ("encode sequence.py",)),
+    ("emulator: serve (routing, HTTP, pages)", ("StripeHandler.",)),
+)
+
+
 def summarize(path: Path, top: int = 45) -> None:
-    """Where the samples of a py-spy raw file went: each function's own share, and its share with its callees."""
+    """Where the samples of a py-spy raw file went: by stage, each function's own share, and with its callees."""
     own: dict[str, int] = {}
     total: dict[str, int] = {}
+    stages: dict[str, int] = {}
     samples = 0
     for line in path.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -207,8 +230,10 @@ def summarize(path: Path, top: int = 45) -> None:
             own[frames[-1]] = own.get(frames[-1], 0) + count
         for frame in set(frames):
             total[frame] = total.get(frame, 0) + count
+        stage = next((name for name, marks in STAGES if any(m in f for f in frames for m in marks)), "other")
+        stages[stage] = stages.get(stage, 0) + count
     print(f"{samples} samples")
-    for title, table in (("own", own), ("with callees", total)):
+    for title, table in (("by stage", stages), ("own", own), ("with callees", total)):
         print(f"--- {title}")
         for frame, count in sorted(table.items(), key=lambda item: -item[1])[:top]:
             print(f"{100 * count / samples:5.1f}%  {frame}")

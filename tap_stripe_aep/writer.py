@@ -7,11 +7,19 @@ path (:meth:`write_record_line`, encoded by ``exact_json.record_line``) and ever
 stdlib; both give the bytes the stdlib encoder always gave. Flushing at each STATE keeps the one promise that
 matters: when a STATE line is out, every record before it is out too. Each write is wrapped by the tap's
 :class:`SignalGate`, so a stop signal never lands in the middle of a message (see ``interruption.py``).
+
+When stdout is unbuffered (``python -u`` or ``PYTHONUNBUFFERED=1``, common in container images, and set where the
+benchmarks ran), each record would be one ``write`` system call, and each wake the reading process (a target)
+for one line: the writer then puts a 64 KB buffer in front of stdout, once (:func:`buffered_stdout`). Records
+still go out no later than the STATE after them, and at exit (Python flushes ``sys.stdout``, as does the tap's
+stop on a signal), exactly as with Python's own buffering.
 """
 
 from __future__ import annotations
 
+import io
 import sys
+from typing import TextIO
 
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 from singer_sdk.singerlib.messages import Message, SingerMessageType
@@ -46,6 +54,9 @@ class FastSingerWriter(SimpleSingerWriter):
         try:
             out = sys.stdout  # looked up each time: a test or an embedding may have replaced it
             binary = getattr(out, "buffer", None)
+            if type(binary) is io.FileIO and out is sys.__stdout__:  # unbuffered: see the module docstring
+                out = sys.stdout = buffered_stdout(out)
+                binary = out.buffer
             if binary is None:  # a text-only stream (io.StringIO): same characters, as text
                 out.write(line.decode())
             else:
@@ -56,3 +67,18 @@ class FastSingerWriter(SimpleSingerWriter):
                 out.flush()  # TextIOWrapper.flush also flushes its binary buffer
         finally:
             gate.message_written()
+
+
+OUTPUT_BUFFER_BYTES = 1 << 16
+
+
+def buffered_stdout(unbuffered: TextIO) -> io.TextIOWrapper:
+    """The process's stdout with a buffer of :data:`OUTPUT_BUFFER_BYTES` in front of its file (the same file, the
+    same encoding). The unbuffered one stays ``sys.__stdout__``, which keeps the file it shares open."""
+    assert isinstance(unbuffered, io.TextIOWrapper)
+    return io.TextIOWrapper(
+        io.BufferedWriter(unbuffered.buffer, OUTPUT_BUFFER_BYTES),  # type: ignore[arg-type]
+        encoding=unbuffered.encoding,
+        errors=unbuffered.errors,
+        line_buffering=False,
+    )
