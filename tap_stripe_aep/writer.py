@@ -22,7 +22,7 @@ import sys
 from typing import TextIO
 
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
-from singer_sdk.singerlib.messages import Message, SingerMessageType
+from singer_sdk.singerlib.messages import Message, SingerMessageType, StateMessage
 
 from tap_stripe_aep.exact_json import message_line, record_line
 from tap_stripe_aep.interruption import SignalGate
@@ -41,6 +41,10 @@ class FastSingerWriter(SimpleSingerWriter):
     def write_message(self, message: Message) -> None:
         if message.type == SingerMessageType.RECORD:
             self._write(record_line(message.to_dict()), flush=False)
+        elif isinstance(message, StateMessage) and message.value is not None:
+            # What ``to_dict`` gives, without ``dataclasses.asdict`` copying the whole state first: a STATE follows
+            # every window, and the copy of every stream's partitions was about 1% of the tap's CPU.
+            self._write(message_line({"type": message.type, "value": message.value}), flush=True)
         else:
             self._write(message_line(message.to_dict()), flush=True)
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from singer_sdk.singerlib.messages import RecordMessage, StateMessage
 
+from tap_stripe_aep.exact_json import message_line
 from tap_stripe_aep.writer import FastSingerWriter
 
 
@@ -57,3 +58,11 @@ def test_records_wait_for_their_state_on_an_unbuffered_stdout(
     writer.write_message(RecordMessage(stream="charges", record={"id": "ch_3", "amount": 3}))
     sys.stdout.flush()  # what the end of the process (or the tap's stop on a signal) does
     assert json.loads(_available(unbuffered_stdout))["record"]["id"] == "ch_3"
+
+
+def test_a_state_line_is_the_one_of_the_sdks_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    value = {"bookmarks": {"charges": {"partitions": [{"context": {"account_id": "acct_1"}, "x": None, "é": [1.5]}]}}}
+    output = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", output)
+    FastSingerWriter().write_message(StateMessage(value=value))
+    assert output.getvalue() == message_line(StateMessage(value=value).to_dict()).decode()
