@@ -22,7 +22,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import requests
 import urllib3
@@ -70,8 +70,11 @@ class StripeConnection:
         adapter = session.get_adapter(api_url)
         assert isinstance(adapter, requests.adapters.HTTPAdapter)
         self._adapter = adapter  # owns the pool manager (and a proxy's) behind the pool
-        self._pool = adapter.get_connection_with_tls_context(
-            probe, settings["verify"], proxies=settings["proxies"], cert=settings["cert"]
+        self._pool = cast(
+            urllib3.HTTPConnectionPool,
+            adapter.get_connection_with_tls_context(
+                probe, settings["verify"], proxies=settings["proxies"], cert=settings["cert"]
+            ),
         )
         # A plain-HTTP proxy takes the absolute URL in the request line, anything else the path (``request_url``):
         # either ends with the probe's "/", after which each request's path goes.
@@ -84,7 +87,7 @@ class StripeConnection:
         self, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None, headers: dict[str, str] | None
     ) -> tuple[int, Any, bytes]:
         """GET ``path?params`` on this thread's connection: ``(status, headers, body bytes)``."""
-        query = RequestEncodingMixin._encode_params(params) if params else ""
+        query = RequestEncodingMixin._encode_params(params) if params else ""  # type: ignore[attr-defined]
         target = requote_uri(self._prefix + path + ("?" + query if query else ""))
         response = self._pool.urlopen(
             "GET",

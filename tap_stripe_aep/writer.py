@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import sys
-from typing import TextIO
 
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 from singer_sdk.singerlib.messages import Message, SingerMessageType, StateMessage
@@ -58,7 +57,8 @@ class FastSingerWriter(SimpleSingerWriter):
         try:
             out = sys.stdout  # looked up each time: a test or an embedding may have replaced it
             binary = getattr(out, "buffer", None)
-            if type(binary) is io.FileIO and out is sys.__stdout__:  # unbuffered: see the module docstring
+            unbuffered = type(binary) is io.FileIO and out is sys.__stdout__  # see the module docstring
+            if unbuffered and isinstance(out, io.TextIOWrapper):
                 out = sys.stdout = buffered_stdout(out)
                 binary = out.buffer
             if binary is None:  # a text-only stream (io.StringIO): same characters, as text
@@ -76,12 +76,11 @@ class FastSingerWriter(SimpleSingerWriter):
 OUTPUT_BUFFER_BYTES = 1 << 16
 
 
-def buffered_stdout(unbuffered: TextIO) -> io.TextIOWrapper:
+def buffered_stdout(unbuffered: io.TextIOWrapper) -> io.TextIOWrapper:
     """The process's stdout with a buffer of :data:`OUTPUT_BUFFER_BYTES` in front of its file (the same file, the
     same encoding). The unbuffered one stays ``sys.__stdout__``, which keeps the file it shares open."""
-    assert isinstance(unbuffered, io.TextIOWrapper)
     return io.TextIOWrapper(
-        io.BufferedWriter(unbuffered.buffer, OUTPUT_BUFFER_BYTES),  # type: ignore[arg-type]
+        io.BufferedWriter(unbuffered.buffer, OUTPUT_BUFFER_BYTES),  # type: ignore[type-var]  # a raw FileIO
         encoding=unbuffered.encoding,
         errors=unbuffered.errors,
         line_buffering=False,
