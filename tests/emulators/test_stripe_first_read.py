@@ -13,6 +13,7 @@ import random
 
 import pytest
 
+from emulators.stripe.api import _list_bytes
 from emulators.stripe.generator import PLATFORM_ACCOUNT
 from emulators.stripe.ids import ALPHABET, INDEX_WIDTH, MASK64, IdCodec, Rng, base62, mix64
 from emulators.stripe.sequence import encode
@@ -124,3 +125,12 @@ def test_created_bisects_are_the_key_function_bisects(emulator: Emulator) -> Non
             for right in (False, True):
                 fn = bisect.bisect_right if right else bisect.bisect_left
                 assert seq.bound(created, right=right) == fn(range(len(seq)), created, key=seq.created)
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3])
+@pytest.mark.parametrize("has_more", [True, False])
+def test_a_page_of_encoded_objects_is_the_page_json_dumps_writes(count: int, has_more: bool) -> None:
+    objects = [{"id": f"ch_{n}", "amount": n, "metadata": {}} for n in range(count)]
+    page = _list_bytes([encode(obj) for obj in objects], has_more, "/v1/charges")
+    plain = {"object": "list", "data": objects, "has_more": has_more, "url": "/v1/charges"}
+    assert page == json.dumps(plain, separators=(",", ":")).encode()
