@@ -28,8 +28,8 @@ test: $(STAMP)
 	if [ $$rc -ne 0 ]; then exit $$rc; fi; exit $$rc2
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check tap_stripe_aep target_aep emulators tests scripts bench
-	$(VENV)/bin/ruff format --check tap_stripe_aep target_aep emulators tests scripts bench
+	$(VENV)/bin/ruff check tap_stripe_aep target_aep stripe_aep_shared emulators tests scripts bench
+	$(VENV)/bin/ruff format --check tap_stripe_aep target_aep stripe_aep_shared emulators tests scripts bench
 
 schemas: $(STAMP)
 	$(PY) scripts/generate_stripe_schemas.py

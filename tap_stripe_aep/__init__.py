@@ -1,1 +1,5 @@
 """tap-stripe-aep: a Singer tap for Stripe built on the Meltano Singer SDK."""
+
+from stripe_aep_shared.deferred_imports import defer_iri_grammar
+
+defer_iri_grammar()  # before anything imports singer_sdk (and so jsonschema): see stripe_aep_shared.deferred_imports

@@ -2,8 +2,14 @@
 retries, paging.
 
 Every request of the process goes through :meth:`StripeClient.get`. Threads share one :class:`TokenBucket`
-(Stripe limits requests per key, not per connection) and each thread keeps its own ``requests.Session``
-(sessions are not thread-safe, but keep-alive connections are worth keeping).
+(Stripe limits requests per key, not per connection) and each thread keeps its own keep-alive connection
+(:class:`StripeConnection`).
+
+The connection is chosen by ``requests``' own rules, once per thread (proxies and CA bundle from the environment,
+TLS verification, the pool for the host), and each request then goes straight to that urllib3 pool: at Stripe's
+live-mode ceiling (100 requests/s) ``requests``' per-call work (merging the environment's settings, preparing the
+request, the adapter, cookies, hooks) cost about 0.6 ms of CPU a request, 6 µs an object, against 0.27 ms for the
+pool's own request (measured against the emulator).
 """
 
 from __future__ import annotations
@@ -16,9 +22,12 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import requests
+import urllib3
+from requests.models import RequestEncodingMixin
+from requests.utils import default_headers, get_encoding_from_headers, requote_uri
 
 from tap_stripe_aep.errors import (
     StripeAPIError,
@@ -37,8 +46,61 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 0.25
 BACKOFF_CAP_SECONDS = 20.0
 TIMEOUT_SECONDS = (10.0, 60.0)
+_TIMEOUT = urllib3.Timeout(connect=TIMEOUT_SECONDS[0], read=TIMEOUT_SECONDS[1])
+# What a request may fail with before an HTTP status: a refused or dropped connection, a timeout, a body cut
+# short (``ProtocolError``), TLS or proxy trouble. All are worth another try (``requests`` raised them as
+# ConnectionError or Timeout, except a body cut short, which is retried now too).
+_TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, OSError)
 
 logger = logging.getLogger("tap_stripe_aep.client")
+
+
+class StripeConnection:
+    """One thread's keep-alive connection to the API, set up as ``requests.Session().get`` would set it up.
+
+    The proxy, the CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, else certifi's), the TLS settings and
+    the headers every request carries are decided once, by ``requests`` itself; :meth:`get` then sends each
+    request through the urllib3 pool ``requests`` would have used, with the query encoded as it would encode it.
+    """
+
+    def __init__(self, api_url: str, headers: dict[str, str]) -> None:
+        session = requests.Session()
+        settings = session.merge_environment_settings(api_url, {}, None, None, None)
+        probe = requests.Request("GET", api_url + "/").prepare()
+        adapter = session.get_adapter(api_url)
+        assert isinstance(adapter, requests.adapters.HTTPAdapter)
+        self._adapter = adapter  # owns the pool manager (and a proxy's) behind the pool
+        self._pool = cast(
+            urllib3.HTTPConnectionPool,
+            adapter.get_connection_with_tls_context(
+                probe, settings["verify"], proxies=settings["proxies"], cert=settings["cert"]
+            ),
+        )
+        # A plain-HTTP proxy takes the absolute URL in the request line, anything else the path (``request_url``):
+        # either ends with the probe's "/", after which each request's path goes.
+        target = adapter.request_url(probe, settings["proxies"])
+        assert target.endswith("/"), target
+        self._prefix = target[:-1]
+        self._headers = {**default_headers(), **headers}
+
+    def get(
+        self, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None, headers: dict[str, str] | None
+    ) -> tuple[int, Any, bytes]:
+        """GET ``path?params`` on this thread's connection: ``(status, headers, body bytes)``."""
+        query = RequestEncodingMixin._encode_params(params) if params else ""  # type: ignore[attr-defined]
+        target = requote_uri(self._prefix + path + ("?" + query if query else ""))
+        response = self._pool.urlopen(
+            "GET",
+            target,
+            headers={**self._headers, **headers} if headers else self._headers,
+            retries=False,
+            redirect=False,
+            assert_same_host=False,
+            timeout=_TIMEOUT,
+            preload_content=True,  # the whole body is read here: a connection dropped mid-body raises
+            decode_content=True,
+        )
+        return response.status, response.headers, response.data
 
 
 class StripeClient:
@@ -71,21 +133,18 @@ class StripeClient:
         return f"StripeClient({self.api_url!r}, {key_hint(self._api_key)})"
 
     @property
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers.update(
-                {
-                    "Authorization": f"Bearer {self._api_key}",
-                    "Stripe-Version": self.api_version,
-                    "User-Agent": self.user_agent,
-                }
-            )
+    def _connection(self) -> StripeConnection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            headers = {
+                "Authorization": f"Bearer {self._api_key}",
+                "Stripe-Version": self.api_version,
+                "User-Agent": self.user_agent,
+            }
             if self.stripe_context:
-                session.headers["Stripe-Context"] = self.stripe_context
-            self._local.session = session
-        return session
+                headers["Stripe-Context"] = self.stripe_context
+            connection = self._local.connection = StripeConnection(self.api_url, headers)
+        return connection
 
     def server_now(self) -> int:
         """Stripe's current time (Unix seconds), from the ``Date`` header of the latest response."""
@@ -111,30 +170,32 @@ class StripeClient:
             self.limiter.acquire()
             self.requests_made += 1
             try:
-                response = self._session.get(url, params=params, headers=headers, timeout=TIMEOUT_SECONDS)
-                body = response.content  # the whole body is read here: a connection dropped mid-body is retried
-            except (requests.ConnectionError, requests.Timeout) as exc:
+                status, response_headers, body = self._connection.get(path, params, headers)
+            except _TRANSPORT_ERRORS as exc:
+                if isinstance(exc, urllib3.exceptions.LocationValueError):
+                    raise  # not the network: an api_url urllib3 cannot use
                 last_problem = f"connection failed ({type(exc).__name__})"
                 self._sleep_before_retry(attempt, path, last_problem)
                 continue
-            self._note_server_date(response.headers.get("Date"))
-            status = response.status_code
+            self._note_server_date(response_headers.get("Date"))
+            encoding = get_encoding_from_headers(response_headers)
             if status == 200:
                 try:
-                    return decode_page(body, response.encoding)
+                    return decode_page(body, encoding)
                 except ValueError:
                     # A body cut off by a dropped connection: safe to read again.
                     last_problem = "truncated response body"
                     self._sleep_before_retry(attempt, path, last_problem)
                     continue
-            should_retry = response.headers.get("Stripe-Should-Retry")
+            should_retry = response_headers.get("Stripe-Should-Retry")
             if (status in RETRYABLE_STATUS and should_retry != "false") or should_retry == "true":
                 last_problem = f"HTTP {status}"
                 if status == 429:
                     self.limiter.penalize()
-                self._sleep_before_retry(attempt, path, last_problem, response.headers.get("Retry-After"))
+                self._sleep_before_retry(attempt, path, last_problem, response_headers.get("Retry-After"))
                 continue
-            raise self._error_for(status, response.text, path, stream, permission)
+            text = str(body, encoding or "utf-8", errors="replace")
+            raise self._error_for(status, text, path, stream, permission)
         raise StripeRetriesExhaustedError(
             f"GET {url} still failing after {MAX_ATTEMPTS} attempts (last: {last_problem}); "
             "check the network and api_url, or Stripe's status page, then rerun"

@@ -423,8 +423,12 @@ def _filter_value(value: Any) -> Any:
 
 
 def _list_bytes(parts: list[bytes], has_more: bool, url: str) -> bytes:
+    head = b'{"object":"list","data":['
     tail = b'],"has_more":' + (b"true" if has_more else b"false") + b',"url":' + json.dumps(url).encode() + b"}"
-    return b'{"object":"list","data":[' + b",".join(parts) + tail
+    if len(parts) < 2:
+        return head + b"".join(parts) + tail
+    # One join copies the page once (head + join + tail copied it twice: 100-500 KB a page)
+    return b",".join([head + parts[0], *parts[1:-1], parts[-1] + tail])
 
 
 def _list_json(objects: list[Any], has_more: bool, url: str) -> bytes:

@@ -107,6 +107,7 @@ class AccountData:
         self.account = account
         self.is_platform = account == PLATFORM_ACCOUNT
         self.salt = stable_hash(seed, account)
+        self._rng_seeds: dict[str, int] = {}  # name -> stable_hash(salt, name), for ``rng``
         self.end = anchor - 60  # base objects all predate the emulator's start, so later creates sort after them
         self.start = self.end - max(1, history_days) * DAY
         self.catalog_end = self.start + (self.end - self.start) // 3
@@ -367,7 +368,10 @@ class AccountData:
     # ---- helpers the builders use -------------------------------------------------------------------------
 
     def rng(self, name: str, i: int) -> Rng:
-        return Rng(stable_hash(self.salt, name) ^ (i * 0x2545F4914F6CDD1D))
+        seed = self._rng_seeds.get(name)
+        if seed is None:  # a hash per object built was a twentieth of building it: one per name instead
+            seed = self._rng_seeds[name] = stable_hash(self.salt, name)
+        return Rng(seed ^ (i * 0x2545F4914F6CDD1D))
 
     def pick(self, name: str, created: int, rng: Rng) -> str | None:
         """The id of a random object of ``name`` that existed at ``created`` (None if there was none)."""

@@ -14,6 +14,7 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _DIGIT = {c: i for i, c in enumerate(ALPHABET)}
 INDEX_WIDTH = 8
 MASK64 = (1 << 64) - 1
+_MADE_LIMIT = 200_000  # ids remembered per resource and account (about 25 MB at 300,000)
 
 
 def stable_hash(*parts: object) -> int:
@@ -39,8 +40,11 @@ class Rng:
         self.state = seed & MASK64
 
     def next(self) -> int:
-        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
-        return mix64(self.state)
+        state = self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
+        x = (state + 0x9E3779B97F4A7C15) & MASK64  # mix64(state), inlined: the draw behind every generated value
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
+        return x ^ (x >> 31)
 
     def below(self, n: int) -> int:
         return self.next() % n if n > 0 else 0
@@ -52,34 +56,78 @@ class Rng:
         return items[self.next() % len(items)]
 
     def text(self, n: int, alphabet: str = ALPHABET) -> str:
-        x = self.next()
-        out = []
-        for _ in range(n):
-            if x < len(alphabet):
-                x = self.next()
-            x, r = divmod(x, len(alphabet))
-            out.append(alphabet[r])
-        return "".join(out)
+        """``n`` characters of ``alphabet``: each draw's base-``len(alphabet)`` digits, least significant first.
+
+        The plain form, which :func:`_digits_of_draw` reproduces two digits a division (the same characters and
+        the same draws; ``tests/emulators/test_stripe_first_read.py`` compares the two)::
+
+            x = self.next()
+            for _ in range(n):
+                if x < len(alphabet):
+                    x = self.next()
+                x, r = divmod(x, len(alphabet))
+                out.append(alphabet[r])
+        """
+        text = _digits_of_draw(self.next(), alphabet, first=True, want=n)
+        while len(text) < n:
+            text += _digits_of_draw(self.next(), alphabet, first=False, want=n - len(text))
+        return text[:n]
+
+
+# alphabet -> its digit pairs: entry ``r`` of ``len(alphabet) ** 2`` is digit ``r % b`` then digit ``r // b``.
+_PAIRS: dict[str, tuple[str, ...]] = {}
+
+
+def _pairs_of(alphabet: str) -> tuple[str, ...]:
+    pairs = _PAIRS.get(alphabet)
+    if pairs is None:
+        pairs = _PAIRS[alphabet] = tuple(low + high for high in alphabet for low in alphabet)
+    return pairs
+
+
+def _digits_of_draw(x: int, alphabet: str, *, first: bool, want: int = 64) -> str:
+    """The characters the plain loop in :meth:`Rng.text` takes from one draw ``x``.
+
+    The loop divides ``x`` by the base until, at the top of an iteration, what is left is a single digit (below the
+    base): so it takes every digit but the most significant one, least significant first. A draw below the base
+    gives nothing when it is the first (the loop draws again at once) and itself when it replaced a spent one
+    (the loop checks only before drawing). Stops once it has ``want`` characters or more.
+    """
+    base = len(alphabet)
+    if x < base:
+        return "" if first else alphabet[x]
+    pairs = _pairs_of(alphabet)
+    square = base * base
+    parts = []
+    while x >= square:
+        x, r = divmod(x, square)
+        parts.append(pairs[r])
+        want -= 2
+        if want <= 0:
+            return "".join(parts)
+    if x >= base:  # two digits left: keep the lower one; else the one left is the most significant
+        parts.append(alphabet[x % base])
+    return "".join(parts)
 
 
 def _suffix(seed: int, length: int) -> str:
     """``Rng(seed).text(length)`` with ``Rng.next`` (splitmix64) inlined: the same characters."""
-    state = ((seed & MASK64) + 0x9E3779B97F4A7C15) & MASK64  # Rng.text draws once before its loop
+    state = ((seed & MASK64) + 0x9E3779B97F4A7C15) & MASK64
     x = (state + 0x9E3779B97F4A7C15) & MASK64  # Rng.next is mix64(state), and mix64 adds the constant again
     x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
     x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
-    x ^= x >> 31
-    out = []
-    for _ in range(length):
-        if x < 62:
-            state = (state + 0x9E3779B97F4A7C15) & MASK64
-            x = (state + 0x9E3779B97F4A7C15) & MASK64
-            x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-            x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
-            x ^= x >> 31
-        x, r = divmod(x, 62)
-        out.append(ALPHABET[r])
-    return "".join(out)
+    text = _digits_of_draw(x ^ (x >> 31), ALPHABET, first=True, want=length)
+    while len(text) < length:
+        state = (state + 0x9E3779B97F4A7C15) & MASK64
+        x = (state + 0x9E3779B97F4A7C15) & MASK64
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
+        text += _digits_of_draw(x ^ (x >> 31), ALPHABET, first=False, want=length - len(text))
+    return text[:length]
+
+
+# Entry ``r`` of 62 * 62: digit ``r // 62`` then digit ``r % 62`` (``base62(r, 2)``).
+_HIGH_LOW = tuple(high + low for high in ALPHABET for low in ALPHABET)
 
 
 def base62(n: int, width: int) -> str:
@@ -102,17 +150,26 @@ class IdCodec:
         self._head_len = len(self._head)
         # a per-resource offset keeps ids looking random while preserving their order
         self._offset = salt % (62**7)
+        self._made: dict[int, str] = {}
 
     def make(self, index: int) -> str:
-        # ``self._head + base62(index + offset, 8) + Rng(seed).text(suffix_len)`` computed inline: an object
-        # makes three or four ids (its own and those it refers to), through the helpers a fifth of its build.
+        # An object makes three or four ids (its own and those it refers to), a third of them new: the others
+        # are remembered (a quarter of a first read went to making ids again).
+        made = self._made.get(index)
+        if made is None:
+            made = self._make(index)
+            if len(self._made) >= _MADE_LIMIT:
+                self._made.clear()  # a crude bound, as for the objects' JSON (``sequence.py``)
+            self._made[index] = made
+        return made
+
+    def _make(self, index: int) -> str:
+        # ``self._head + base62(index + offset, 8) + Rng(seed).text(suffix_len)`` computed inline.
         n = index + self._offset
-        digits = []
-        for _ in range(INDEX_WIDTH):
-            n, r = divmod(n, 62)
-            digits.append(ALPHABET[r])
-        digits.reverse()
-        head = self._head + "".join(digits)
+        n, d01 = divmod(n, 3844)  # the 8 index digits two at a time (base62 below, least significant pair first)
+        n, d23 = divmod(n, 3844)
+        n, d45 = divmod(n, 3844)
+        head = self._head + _HIGH_LOW[n % 3844] + _HIGH_LOW[d45] + _HIGH_LOW[d23] + _HIGH_LOW[d01]
         if not self.suffix_len:
             return head
         return head + _suffix(self.salt ^ (index * 0x9E3779B1), self.suffix_len)

@@ -31,11 +31,11 @@ def _metadata(distribution: Distribution) -> Message:
     return Parser().parsestr(_wheel_text(distribution, ".dist-info/METADATA"))
 
 
-def test_wheel_holds_both_packages_with_every_stream_schema_and_nothing_else(distribution: Distribution) -> None:
+def test_wheel_holds_both_plugins_their_shared_package_and_every_stream_schema(distribution: Distribution) -> None:
     names = _wheel_names(distribution)
     top_level = {name.split("/")[0] for name in names}
     dist_info = f"{PROJECT['name'].replace('-', '_')}-{PROJECT['version']}.dist-info"
-    assert top_level == {"tap_stripe_aep", "target_aep", dist_info}, sorted(top_level)
+    assert top_level == {"tap_stripe_aep", "target_aep", "stripe_aep_shared", dist_info}, sorted(top_level)
     schemas = {p.name for p in (REPO_ROOT / "tap_stripe_aep" / "schemas").glob("*.json")}
     assert len(schemas) >= 22
     assert {n.rsplit("/", 1)[1] for n in names if n.startswith("tap_stripe_aep/schemas/")} >= schemas

@@ -134,6 +134,14 @@ def test_record_line_is_the_stdlib_line(value: Any) -> None:
     assert record_line(message) == message_line(message)
 
 
+@pytest.mark.parametrize("text", ["One-off charge", "e-", "", "0.0000"])
+@pytest.mark.parametrize("value", [*TRICKY_FLOATS, 12.5, 1e16])
+def test_record_line_is_the_stdlib_line_next_to_text_that_looks_like_a_float(text: str, value: float) -> None:
+    # "e-" in text sends a line to a closer look, which must still find the float orjson writes its own way
+    message = {"type": "RECORD", "stream": "s", "record": {"description": text, "v": value}}
+    assert record_line(message) == message_line(message)
+
+
 @pytest.mark.parametrize(
     "body",
     [
