@@ -43,6 +43,8 @@ PAGES_PER_PART = 10  # read_history: split only into sub-ranges of about this ma
 MAX_PARTS = 32  # read_history: sub-ranges a page splits the rest of its range into, at most
 FAR_EXTRAPOLATION = 8  # read_history: a page that saw under 1/8 of what is left of its range splits it into ...
 FAR_SPLIT_PARTS = 4  # ... at most this many parts (each splits again by its own pages)
+IDLE_PAGES_PER_PART = 2  # read_history: with idle workers, a range read on by cursor splits into parts of ~2 pages
+MIN_IDLE_WORKERS = 3  # ... when at least this many of the pool's workers have nothing to do
 MAX_HELD_OBJECTS = 10000  # read_history: objects held (read, not yet handed back) before only the oldest is read
 
 
@@ -243,7 +245,7 @@ def read_history(
                 for future in done:
                     part = in_flight.pop(future)
                     before, page = len(part.objects), future.result()
-                    new_parts = _absorb(part, page)
+                    new_parts = _absorb(part, page, _spare_slots(executor, queue, in_flight, max_in_flight, front_only))
                     held += len(part.objects) - before
                     if budget is not None:
                         budget.weigh(page.get("data") or [])
@@ -273,8 +275,35 @@ def read_history(
             future.cancel()
 
 
-def _absorb(part: _Range, page: dict[str, Any]) -> list[_Range]:
-    """Take one page into ``part``; return the older sub-ranges it was split into (none if it reads on)."""
+def _spare_slots(
+    executor: Executor,
+    queue: list[Any],
+    in_flight: dict[Future[dict[str, Any]], _Range],
+    max_in_flight: int,
+    front_only: Callable[[], int | None],
+) -> int:
+    """Requests that could go out now and would not: the pool's idle workers, when this reader has nothing queued.
+
+    Near the end of a run the last partitions' ranges are read as single chains of dependent pages (each page's
+    cursor is the next one's start) while the rest of the pool waits: measured, the last 5-8 s of a 25 requests/s
+    backfill sent a few requests a second. A range that knows how much is left can be cut so the idle workers
+    read it in parallel. Never while the read is held to its front ranges (budget) or has ranges of its own queued.
+    """
+    idle = getattr(executor, "idle_workers", None)
+    if idle is None or queue or front_only() is not None:
+        return 0
+    workers = idle()
+    if workers < MIN_IDLE_WORKERS:
+        return 0
+    return max(0, min(workers, max_in_flight - len(in_flight) - 1))
+
+
+def _absorb(part: _Range, page: dict[str, Any], spare: int = 0) -> list[_Range]:
+    """Take one page into ``part``; return the older sub-ranges it was split into (none if it reads on).
+
+    ``spare``: requests that could go out now and would not (idle workers); a range that would be read on by
+    cursor is cut into up to ``spare + 1`` parts of about ``IDLE_PAGES_PER_PART`` pages instead.
+    """
     data = page.get("data") or []
     for obj in data:
         part.objects[obj["id"]] = obj
@@ -288,6 +317,10 @@ def _absorb(part: _Range, page: dict[str, Any]) -> list[_Range]:
     seen = max(1, seen_from - oldest)
     estimate = len(data) * remaining / seen
     parts = min(MAX_PARTS, remaining, int(estimate // (PAGE_SIZE * PAGES_PER_PART)))
+    if parts < 2 and spare:
+        # Idle workers: a chain of a few pages read by cursor would leave them idle; cut it (each part then ends
+        # in a short page, a request more per part; with the pool otherwise idle that costs no time).
+        parts = min(spare + 1, remaining, int(estimate // (PAGE_SIZE * IDLE_PAGES_PER_PART)))
     if seen * FAR_EXTRAPOLATION < remaining:
         # The page saw a sliver of the range: its density says little about the older part (on a growing
         # account the newest page is the densest, so parts sized from it came back almost empty, one short

@@ -41,9 +41,18 @@ class TokenBucket:
             time.sleep(delay)
             waited += delay
 
-    def penalize(self, tokens: float = 1.0) -> None:
-        """After a 429, take tokens away so that every thread slows down a little, not only the refused one."""
+    def penalize(self, tokens: float = 0.0) -> None:
+        """After a 429, drop any token saved up: the next request waits its full interval (no burst after a refusal).
+
+        No token is taken away by default: Stripe's limiter (the emulator's model, a sliding one-second window)
+        does not count a refused request, so the refused request's own slot is the only one lost. Taking a token
+        more cost a second slot per 429 without fewer 429s (growing shape at 25 requests/s: 37-44 refused either
+        way, ~1.5 s of a 78 s run; docs/benchmarks.md, issue 10 session 5).
+        """
         with self._lock:
+            now = time.monotonic()  # bring the bucket up to now first, or a token saved up since would survive
+            self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
             self._tokens = min(self._tokens, 0.0) - tokens
 
 

@@ -31,6 +31,7 @@ class RequestPool(Executor):
         self._order = itertools.count()
         self._ready = threading.Condition()
         self._closed = False
+        self._waiting = 0  # workers waiting for a task (none queued in any lane)
         for i in range(max(1, workers)):
             threading.Thread(target=self._work, name=f"{name}_{i}", daemon=True).start()
 
@@ -79,6 +80,16 @@ class RequestPool(Executor):
             self._ready.notify()
         return future
 
+    def idle_workers(self) -> int:
+        """Workers with nothing to do: no task queued in any lane and no request of theirs in flight.
+
+        A reader near the end of the run reads its last ranges as single chains of pages while the rest of the
+        pool waits; it splits what it knows is left when workers sit idle (``backfill.read_history``).
+        """
+        with self._ready:
+            queued = sum(len(lane) for lane in self._lanes.values())
+            return max(0, self._waiting - queued)
+
     # --- workers ---------------------------------------------------------------------------------------------
 
     def _next_task(self) -> tuple[Future[Any], Callable[[], Any]] | None:
@@ -106,7 +117,9 @@ class RequestPool(Executor):
                 while task is None:
                     if self._closed:
                         return
+                    self._waiting += 1
                     self._ready.wait()
+                    self._waiting -= 1
                     task = self._next_task()
             future, call = task
             if not future.set_running_or_notify_cancel():
@@ -128,3 +141,6 @@ class Lane(Executor):
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         return self.pool.submit_in(self.key, fn, *args, **kwargs)
+
+    def idle_workers(self) -> int:
+        return self.pool.idle_workers()
