@@ -15,10 +15,10 @@ its adaptive behaviours made RSS grow with the length of a run while the objects
   keeps its own free memory: the tap's 10-20 request threads each decode pages into theirs, so memory freed in one
   thread's arena is no help to another's. ``M_ARENA_MAX`` bounds how many arenas the process creates.
 
-Each plugin chooses what it asks for (the target in ``Target.listen``, the tap in ``TapStripeAEP.invoke``). Anything but glibc (macOS, musl)
-is left as it is. ``mallopt`` is looked up among the process's own symbols (``ctypes.CDLL(None)``: the Python
-binary is linked against libc) rather than with ``ctypes.util.find_library``, which runs ``ldconfig -p`` in a
-subprocess on Linux.
+Each plugin chooses what it asks for (the target in ``TargetAEP.listen``, the tap in ``TapStripeAEP.invoke``).
+Anything but glibc (macOS, musl) is left as it is. ``mallopt`` is looked up among the process's own symbols
+(``ctypes.CDLL(None)``: the Python binary is linked against libc) rather than with ``ctypes.util.find_library``,
+which runs ``ldconfig -p`` in a subprocess on Linux.
 """
 
 from __future__ import annotations

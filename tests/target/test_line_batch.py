@@ -30,4 +30,3 @@ def test_files_are_cut_between_lines_under_the_limit() -> None:
     for line in (b"aaaa", b"bb", b"c", b"dddddddddd", b"e"):
         batch.append(line)
     assert batch_files(batch, 8) == [b"aaaa\nbb\n", b"c\n", b"dddddddddd\n", b"e\n"]
-
