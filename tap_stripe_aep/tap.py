@@ -99,7 +99,7 @@ STREAM_TYPES: list[type[StripeStream]] = [
 ]
 
 
-# Two, not one: one arena shared by 10-20 request threads measured about the same peak RSS for 5-8% more CPU.
+# Two, not one: one arena shared by 10-20 request threads measured about the same peak RSS for 5-9% more CPU.
 MALLOC_ARENAS = 2
 
 
