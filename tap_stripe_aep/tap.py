@@ -20,6 +20,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
+from stripe_aep_shared.malloc_policy import bound_malloc_arenas, keep_large_buffers_on_mmap
 from tap_stripe_aep.client import StripeClient
 from tap_stripe_aep.continuous import Phase, PollClock, RecentlyEmitted
 from tap_stripe_aep.errors import (
@@ -96,6 +97,10 @@ STREAM_TYPES: list[type[StripeStream]] = [
     *radar.STREAM_TYPES,
     *issuing.STREAM_TYPES,
 ]
+
+
+# Two, not one: one arena shared by 10-20 request threads measured about the same peak RSS for 5-9% more CPU.
+MALLOC_ARENAS = 2
 
 
 class TapStripeAEP(Tap):
@@ -197,6 +202,12 @@ class TapStripeAEP(Tap):
         traceback (the SDK's excepthook logs it). The traceback of an expected failure is logged at DEBUG.
         """
         cls._owns_process = True
+        # Here, not at import or in sync_all: the command line owns the process (an embedding keeps its own
+        # malloc), and no request thread has started yet (arenas already created would stay). Pages freed by
+        # one request thread go back to a heap the others use, large ones to the system
+        # (`stripe_aep_shared.malloc_policy`; docs/benchmarks.md, issue 10 session 4: tap's peak RSS).
+        keep_large_buffers_on_mmap()
+        bound_malloc_arenas(MALLOC_ARENAS)
         try:
             super().invoke(*args, **kwargs)
         except ConfigValidationError:

@@ -16,12 +16,12 @@ from singer_sdk.exceptions import ConfigValidationError, RecordsWithoutSchemaExc
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
+from stripe_aep_shared.malloc_policy import keep_large_buffers_on_mmap
 from target_aep.about_text import about_text
 from target_aep.aep.errors import AEPError
 from target_aep.dead_letter import DeadLetterPathError
 from target_aep.gc_policy import fewer_collections
 from target_aep.interruption import StopOnSignal
-from target_aep.malloc_policy import keep_large_buffers_on_mmap
 from target_aep.mapping_workers import MappingPool, MappingWorkerError, default_worker_count
 from target_aep.reader import AEPMessageReader
 from target_aep.record_dispatch import RecordDispatch

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import random
-import sys
 
 from target_aep.line_batch import LineBatch, batch_files
-from target_aep.malloc_policy import keep_large_buffers_on_mmap
 
 
 def test_a_line_batch_is_the_list_of_its_lines() -> None:
@@ -32,8 +30,3 @@ def test_files_are_cut_between_lines_under_the_limit() -> None:
     for line in (b"aaaa", b"bb", b"c", b"dddddddddd", b"e"):
         batch.append(line)
     assert batch_files(batch, 8) == [b"aaaa\nbb\n", b"c\n", b"dddddddddd\n", b"e\n"]
-
-
-def test_glibc_is_asked_to_keep_batch_buffers_on_mmap() -> None:
-    """Where there is glibc (Linux here), the setting takes: `mallopt` answers 1."""
-    assert keep_large_buffers_on_mmap() is sys.platform.startswith("linux")
