@@ -47,7 +47,7 @@ class TokenBucket:
         No token is taken away by default: Stripe's limiter (the emulator's model, a sliding one-second window)
         does not count a refused request, so the refused request's own slot is the only one lost. Taking a token
         more cost a second slot per 429 without fewer 429s (growing shape at 25 requests/s: 37-44 refused either
-        way, ~1.5 s of a 78 s run; docs/benchmarks.md, issue 10 session 5).
+        way, ~1.5 s of a 78 s run; docs/benchmarks.md, issue 10 session 4).
         """
         with self._lock:
             now = time.monotonic()  # bring the bucket up to now first, or a token saved up since would survive
