@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from target_aep.xdm.currency import AmountWithoutCurrencyError, currency_code, is_iso_4217, minor_to_major
@@ -602,65 +601,3 @@ def unconvertible_amount(stream_name: str, record: dict[str, Any]) -> str | None
         if problem is not None:
             return problem
     return None
-
-
-# --- the order builders as straight-line code (the compiled mapping's form) ------------------------------------
-
-
-@cache
-def straight_order_builder(stream_name: str) -> Callable[[dict[str, Any]], dict[str, Any] | None] | None:
-    """`ORDER_BUILDERS[stream_name]` generated as straight-line code: its final ``return _order(r, key=expr, ...)``
-    becomes one statement per key (``v = expr``, kept when not None and not ``[]``), in the same order, so no
-    keyword dictionary, comprehension or generic money check per record; the check is written for the money keys
-    this builder can give. The readable builder stays the definition: each expression is its own source, and
-    tests/target/test_compiled_mapping.py compares the two mappings byte for byte. A builder of another shape (a
-    closure, no final ``_order`` call with keywords only) is returned as it is."""
-    import ast
-
-    builder = ORDER_BUILDERS.get(stream_name)
-    if builder is None or builder.__code__.co_freevars:
-        return builder
-    function = _module_functions().get(builder.__name__)
-    last = function.body[-1] if function is not None else None
-    call = last.value if isinstance(last, ast.Return) else None
-    if not (
-        isinstance(call, ast.Call)
-        and isinstance(call.func, ast.Name)
-        and call.func.id == "_order"
-        and len(call.args) == 1
-        and all(keyword.arg is not None for keyword in call.keywords)
-    ):
-        return builder
-    record = ast.unparse(call.args[0])
-    lines = [ast.unparse(statement) for statement in function.body[:-1] if not _is_docstring(statement)]
-    lines.append("order = {}")
-    for keyword in call.keywords:
-        lines.append(f"v = {ast.unparse(keyword.value)}")
-        lines.append(f"if v is not None and v != []:\n    order[{keyword.arg!r}] = v")
-    money = [keyword.arg for keyword in call.keywords if keyword.arg in _ORDER_MONEY]
-    if money:
-        held = " or ".join(f"{key!r} in order" for key in money)
-        lines.append(f"if 'currencyCode' not in order and ({held}):\n    _order({record}, **order)  # raises")
-    lines.append("return order or None")
-    body = "".join(f"    {line}\n" for text in lines for line in text.splitlines())
-    source = f"def {builder.__name__}({function.args.args[0].arg}):\n{body}"
-    namespace = dict(builder.__globals__)
-    exec(compile(source, f"<order builder of {stream_name}>", "exec"), namespace)  # generated from our own source
-    return namespace[builder.__name__]  # type: ignore[no-any-return]
-
-
-@cache
-def _module_functions() -> dict[str, Any]:
-    """This module's top-level function definitions, parsed once (`ast.FunctionDef` by name)."""
-    import ast
-    import inspect
-    import sys
-
-    tree = ast.parse(inspect.getsource(sys.modules[__name__]))
-    return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
-
-
-def _is_docstring(statement: Any) -> bool:
-    import ast
-
-    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)

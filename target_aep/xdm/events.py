@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from target_aep.xdm.commerce import ORDER_BUILDERS, has_product_list, product_list_items, straight_order_builder
+from target_aep.xdm.commerce import ORDER_BUILDERS, has_product_list, product_list_items
 from target_aep.xdm.currency import currency_code
 from target_aep.xdm.event_types import commerce_measure
 from target_aep.xdm.identities import (
@@ -53,11 +53,9 @@ def event_rules(
 ) -> list[FieldRule]:
     """Rules for any stream in an ExperienceEvent dataset; streams with lines or money get commerce fields."""
 
-    # The readable builder for `reference_map`, its straight-line form for the compiled mapping (`with_shared`).
-    readable_builder = ORDER_BUILDERS.get(stream_name)
-    straight_builder = straight_order_builder(stream_name)
+    builder = ORDER_BUILDERS.get(stream_name)
 
-    def commerce(record: dict[str, Any], event_type: str, builder: Any = readable_builder) -> dict[str, Any] | None:
+    def commerce(record: dict[str, Any], event_type: str) -> dict[str, Any] | None:
         block: dict[str, Any] = {}
         order = builder(record) if builder is not None and not record.get("is_deleted") else None
         if order:
@@ -77,12 +75,10 @@ def event_rules(
         return identities
 
     def commerce_fields(record: dict[str, Any], repairs: RepairLog) -> dict[str, Any] | None:
-        return commerce_of_type(record, repairs, choose_event_type(record), readable_builder)
+        return commerce_of_type(record, repairs, choose_event_type(record))
 
-    def commerce_of_type(
-        record: dict[str, Any], repairs: RepairLog, event_type: str, builder: Any = straight_builder
-    ) -> dict[str, Any] | None:
-        block = commerce(record, event_type, builder)
+    def commerce_of_type(record: dict[str, Any], repairs: RepairLog, event_type: str) -> dict[str, Any] | None:
+        block = commerce(record, event_type)
         currency = record.get("currency")
         if block and "order" in block and currency and currency_code(currency) is None:
             # Records whose amounts need it are dead-lettered before mapping; here no amount depends on it.
