@@ -50,15 +50,6 @@ class ReadBudget:
         self._emitted: ReaderShare | None = None
         self._rank: dict[Hashable, int] = {}  # reads ahead by how soon the SDK syncs them (0: next)
 
-    @property
-    def used(self) -> int:
-        return self._used
-
-    @property
-    def peak(self) -> int:
-        """The most bytes held (or reserved) at once so far."""
-        return self._peak
-
     def reader(self, key: Hashable) -> ReaderShare:
         """The share of the reader of ``key`` (one partition's history read): the same for its producer and consumer."""
         with self._changed:
@@ -152,13 +143,18 @@ class ReaderShare:
     def bytes(self) -> int:
         return self.objects * self.object_bytes
 
+    @property
+    def ready_bytes(self) -> int:
+        """Bytes handed back, waiting only for the SDK thread to write them."""
+        return self.handed_back * self.object_bytes
+
     def has_room_for_a_page(self) -> bool:
         """For a read ahead: whether the reads ahead together may reserve one more page."""
         return self._budget.has_room_for(self._key, PAGE_OBJECTS * self.object_bytes)
 
     def writer_is_busy(self) -> bool:
         """For the partition being emitted: whether its allowance is handed back, waiting to be written."""
-        return self.handed_back * self.object_bytes >= self._budget.emitted_allowance
+        return self.ready_bytes >= self._budget.emitted_allowance
 
     def reading_is_over(self, objects: int) -> bool:
         """For the partition being emitted: whether ``objects`` read, not yet handed back, pass its allowance."""

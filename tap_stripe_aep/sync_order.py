@@ -155,7 +155,7 @@ class ReadsAhead:
 
     def ready_bytes(self, key: Hashable) -> int:
         share = self._budget.share_of(key)
-        return 0 if share is None else share.handed_back * share.object_bytes
+        return 0 if share is None else share.ready_bytes
 
     def held_bytes(self, key: Hashable) -> int:
         share = self._budget.share_of(key)
