@@ -472,10 +472,12 @@ def _list_data(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-_PRODUCT_LIST_STREAMS = frozenset(
-    {"invoices", "subscriptions", "invoice_items", "invoice_line_items", "subscription_items",
-     "checkout_session_line_items"}
-)  # fmt: skip
+# Streams whose object lists its lines (the list field), and streams whose every object is one line.
+_LINE_LISTS = {"invoices": "lines", "subscriptions": "items"}
+_ONE_LINE_STREAMS = frozenset(
+    {"invoice_items", "invoice_line_items", "subscription_items", "checkout_session_line_items"}
+)
+_PRODUCT_LIST_STREAMS = _ONE_LINE_STREAMS.union(_LINE_LISTS)
 
 
 def has_product_list(stream_name: str) -> bool:
@@ -485,11 +487,10 @@ def has_product_list(stream_name: str) -> bool:
 
 def product_list_items(stream_name: str, record: dict[str, Any], repairs: RepairLog) -> list[dict[str, Any]] | None:
     """`productListItems` for objects that have lines; over `MAX_PRODUCT_LIST_ITEMS` the rest is reported."""
-    if stream_name == "invoices":
-        lines, source = _list_data(record.get("lines")), "lines"
-    elif stream_name == "subscriptions":
-        lines, source = _list_data(record.get("items")), "items"
-    elif stream_name in ("invoice_items", "invoice_line_items", "subscription_items", "checkout_session_line_items"):
+    if stream_name in _LINE_LISTS:
+        source = _LINE_LISTS[stream_name]
+        lines = _list_data(record.get(source))
+    elif stream_name in _ONE_LINE_STREAMS:
         if record.get("is_deleted") and not (record.get("price") or record.get("pricing")):
             return None  # a deletion stub (`{"id", "deleted": true}`) names no product
         lines, source = [record], "price"
