@@ -121,7 +121,11 @@ def setting_kind(prop: dict[str, Any]) -> str:
         return "options"
     if kind == "string" and prop.get("format") == "date-time":
         return "date_iso8601"
-    return {"number": "decimal"}.get(kind, kind)
+    # Not ``decimal``: Meltano 4.4 reads such a setting given by an environment variable or a .env file as a
+    # Python Decimal, then fails writing the plugin's config file ("Object of type Decimal is not JSON
+    # serializable"). As ``string`` Meltano passes the text on, and the plugins read it as the number it spells
+    # (stripe_aep_shared/number_settings.py).
+    return {"number": "string"}.get(kind, kind)
 
 
 def _label(name: str) -> str:
@@ -311,14 +315,15 @@ def readme_table(cls: Any) -> str:
     """A Markdown settings table of the plugin's own settings."""
     schema = own_config_schema(cls)
     required = set(schema.get("required", []))
-    rows = ["| setting | kind | default | description |", "| --- | --- | --- | --- |"]
+    rows = ["| setting | type | default | description |", "| --- | --- | --- | --- |"]
     for s in settings_list(schema):
         default = s.get("value", "")
         default_text = f"`{default if isinstance(default, str) else json.dumps(default)}`" if default != "" else ""
         description = s["description"].replace("|", "\\|")
         flags = [flag for flag, on in (("required", s["name"] in required), ("secret", s.get("sensitive"))) if on]
         flags_text = f" ({', '.join(flags)})" if flags else ""
-        rows.append(f"| `{s['name']}` | {s['kind']}{flags_text} | {default_text} | {description} |")
+        kind = "number" if "number" in str(schema["properties"][s["name"]].get("type")) else s["kind"]
+        rows.append(f"| `{s['name']}` | {kind}{flags_text} | {default_text} | {description} |")
     return "\n".join(rows)
 
 

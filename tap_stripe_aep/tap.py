@@ -21,6 +21,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from stripe_aep_shared.malloc_policy import bound_malloc_arenas, keep_large_buffers_on_mmap
+from stripe_aep_shared.number_settings import numbers_from_text
 from tap_stripe_aep.client import StripeClient
 from tap_stripe_aep.continuous import Phase, PollClock, RecentlyEmitted
 from tap_stripe_aep.errors import (
@@ -382,6 +383,9 @@ class TapStripeAEP(Tap):
     # --- settings, validated before any request ---------------------------------------------------------
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # The config the SDK holds (``_config``), before its schema check: number settings given as text by
+        # Meltano or ``--config ENV`` become numbers (see ``number_settings``).
+        numbers_from_text(self._config, self.config_jsonschema)
         errors = super()._validate_config(raise_errors=raise_errors)
         problems = config_problems(self.config)
         if problems and raise_errors:

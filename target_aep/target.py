@@ -17,6 +17,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabiliti
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from stripe_aep_shared.malloc_policy import keep_large_buffers_on_mmap
+from stripe_aep_shared.number_settings import numbers_from_text
 from target_aep.about_text import about_text
 from target_aep.aep.errors import AEPError
 from target_aep.dead_letter import DeadLetterPathError
@@ -238,6 +239,9 @@ class TargetAEP(Target):
         self.stop_on_signal.on_signal(signum)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # The config the SDK holds (``_config``), before its schema check: number settings given as text by
+        # Meltano or ``--config ENV`` become numbers (see ``number_settings``).
+        numbers_from_text(self._config, self.config_jsonschema)
         errors = super()._validate_config(raise_errors=raise_errors)
         extra = semantic_errors(self.config)
         if extra and raise_errors:
