@@ -13,6 +13,9 @@ repairs, batches, STATE) in input order, as without them; what it hands out is t
   sink's own completion (`AEPSink.complete_record`), so `_id`s, line order, dead-letter and repairs lines are
   those of a run without workers. Records the sink rejects before mapping (a missing key, money without a
   currency) take their place in the same queue, so dead-letter lines keep their order too.
+- A chunk's records are mapped grouped by stream (`map_chunk`, `map_group`: each step runs one stream's code and
+  data for several records in a row, while they are in the CPU's caches), their outcomes put back in input order.
+  With `mapping_workers` 0 the pool has no worker and maps every chunk here, for that gain alone.
 - When every worker already holds `IN_FLIGHT_PER_WORKER` chunks, the main process maps the chunk itself instead
   of waiting: on two cores the main process's own work (reading, decoding, delivering) is about a third of a
   worker's, and this balances the two without a tuning knob.
@@ -114,6 +117,74 @@ def map_one(mapper: XdmMapper, validator: XdmValidator, record: dict, stages: St
     return line, None, None, None
 
 
+def map_group(mapper: XdmMapper, validator: XdmValidator, records: list[dict], stages: Stages) -> list[Outcome]:
+    """`map_one` for each of one stream's ``records``, in order: the same outcomes, each step over the whole group.
+
+    A stream's records are mapped one after another, then validated, then serialized: each step runs the same
+    code and data for the whole group while they are in the CPU's caches (mapping the benchmark's records in
+    the input's order, where the stream changes at almost every record, cost about 36 µs a record against 22 µs
+    in a loop over one stream's). Each step is timed once for the group, not once a record. A record's repairs
+    are taken as soon as it is mapped (they belong to that record only) and dropped if it is then rejected.
+    """
+    started = time.perf_counter()
+    xdms: list[dict | None] = []
+    repairs: list[list[Repair] | None] = []
+    reasons: list[list[str] | None] = []
+    for record in records:
+        try:
+            xdms.append(mapper.map(record))
+        except Exception as exc:  # a mapping bug on one record must not stop the stream: it is dead-lettered
+            mapper.take_repairs()
+            xdms.append(None)
+            repairs.append(None)
+            reasons.append([f"mapping error: {type(exc).__name__}: {exc}"])
+            continue
+        repairs.append(mapper.take_repairs() if mapper.repairs.pending else None)
+        reasons.append(None)
+    mapped = time.perf_counter()
+    for index, xdm in enumerate(xdms):
+        if xdm is not None and (errors := validator.errors(xdm)):
+            xdms[index] = None
+            reasons[index] = [f"XDM validation: {error}" for error in errors]
+    validated = time.perf_counter()
+    outcomes: list[Outcome] = []
+    for xdm, record_repairs, record_reasons in zip(xdms, repairs, reasons, strict=True):
+        if xdm is None:
+            outcomes.append((None, record_reasons, None, None))
+        elif record_repairs:
+            outcomes.append((encode_line(xdm), None, xdm.get("_id"), record_repairs))
+        else:
+            outcomes.append((encode_line(xdm), None, None, None))
+    stages["mapping"] += mapped - started
+    stages["validation"] += validated - mapped
+    stages["serialization"] += time.perf_counter() - validated
+    return outcomes
+
+
+# What maps a stream's records: its mapper, its validator and the stage timings to add to.
+MappingTools = tuple["XdmMapper", XdmValidator, Stages]
+
+
+def map_chunk(keys: list[int], records: list[dict], tools: t.Callable[[int], MappingTools]) -> list[Outcome]:
+    """The outcomes of ``records`` in their order, the records of each stream (the same entry in ``keys``)
+    mapped as one group (`map_group`) with ``tools(key)``; completion stays in input order."""
+    positions: dict[int, list[int]] = {}
+    for index, key in enumerate(keys):
+        found = positions.get(key)
+        if found is None:
+            positions[key] = [index]
+        else:
+            found.append(index)
+    outcomes: list[t.Any] = [None] * len(records)
+    for key, indexes in positions.items():
+        mapper, validator, stages = tools(key)
+        for index, outcome in zip(
+            indexes, map_group(mapper, validator, [records[i] for i in indexes], stages), strict=True
+        ):
+            outcomes[index] = outcome
+    return outcomes
+
+
 @dataclass(frozen=True)
 class MapperArgs:
     """What builds a stream's mapper (`TargetRuntime.mapper`): sent once to each worker that maps the stream."""
@@ -156,17 +227,15 @@ def _worker_main(chunks_in: Connection, outcomes_out: Connection, inherited: lis
             for key, args in new_streams:
                 mapper, validator = args.build_mapper(), XdmValidator.for_schema(args.schema)
                 streams[key] = (mapper, validator, set())
-            outcomes: list[Outcome] = []
             stages: dict[int, Stages] = {}
+            keys, records = [], []
             for key, raw in items:
-                mapper, validator, _ = streams[key]
                 record = decode_line_bytes(raw)["record"]
                 for sdc in SDC_KEYS:
                     record.pop(sdc, None)
-                stream_stages = stages.get(key)
-                if stream_stages is None:
-                    stream_stages = stages[key] = {"mapping": 0.0, "validation": 0.0, "serialization": 0.0}
-                outcomes.append(map_one(mapper, validator, record, stream_stages))
+                keys.append(key)
+                records.append(record)
+            outcomes = map_chunk(keys, records, _WorkerTools(streams, stages))
             unplaced = {}
             for key in stages:
                 mapper, _, reported = streams[key]
@@ -182,6 +251,19 @@ def _worker_main(chunks_in: Connection, outcomes_out: Connection, inherited: lis
             outcomes_out.send_bytes(reply)
         except OSError:  # the main process is gone (stopped by a signal, or failed): nothing left to map for
             return
+
+
+@dataclass
+class _WorkerTools:
+    """`map_chunk`'s tools in a worker: each stream's timings kept apart, to be added to its sink's."""
+
+    streams: dict[int, tuple[XdmMapper, XdmValidator, set[str]]]
+    stages: dict[int, Stages]
+
+    def __call__(self, key: int) -> MappingTools:
+        mapper, validator, _ = self.streams[key]
+        stages = self.stages[key] = {"mapping": 0.0, "validation": 0.0, "serialization": 0.0}
+        return mapper, validator, stages
 
 
 def _read_chunks(conn: Connection, chunks: queue.SimpleQueue[bytes | None]) -> None:
@@ -313,12 +395,13 @@ class MappingPool:
         return head.worker is None or head.worker.outcomes_in.poll()
 
     def _map_here(self, chunk: _Chunk) -> None:
-        outcomes = []
-        for sink, record, _, reasons in chunk.entries:
-            if reasons is None:
-                outcomes.append(map_one(sink.mapper, sink.validator, record, sink.stage_seconds))
-        chunk.outcomes = outcomes
-        self.mapped_here += len(outcomes)
+        records = [record for _, record, _, reasons in chunk.entries if reasons is None]
+        chunk.outcomes = map_chunk([key for key, _ in chunk.lines], records, self._tools)
+        self.mapped_here += len(records)
+
+    def _tools(self, key: int) -> MappingTools:
+        sink = self._sinks[key]
+        return sink.mapper, sink.validator, sink.stage_seconds
 
     def _complete_head(self) -> None:
         chunk = self._queue.popleft()
