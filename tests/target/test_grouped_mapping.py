@@ -31,7 +31,10 @@ def test_a_chunk_mapped_by_stream_gives_each_record_what_mapping_it_alone_gives(
     keys = [rng.randrange(len(streams)) for _ in range(1500)]
     records = [_mutate(rng.choice(SAMPLES[streams[key]]), rng) for key in keys]
     one_by_one, grouped = _tools(streams), _tools(streams)
-    expected = [map_one(*one_by_one[key][:2], dict(record), one_by_one[key][2]) for key, record in zip(keys, records)]
+    expected = [
+        map_one(*one_by_one[key][:2], dict(record), one_by_one[key][2])
+        for key, record in zip(keys, records, strict=True)
+    ]
     outcomes = []
     for start in range(0, len(records), 256):  # as the pool cuts its input into chunks
         chunk = [dict(record) for record in records[start : start + 256]]
@@ -40,6 +43,6 @@ def test_a_chunk_mapped_by_stream_gives_each_record_what_mapping_it_alone_gives(
     kinds = {(line is None, bool(repairs)) for line, _, _, repairs in expected}
     assert kinds == {(True, False), (False, False), (False, True)}  # rejects, plain lines, repaired lines
     assert any(reasons and reasons[0].startswith("mapping error") for _, reasons, _, _ in expected)
-    for (mapper, _, _), (alone, _, _) in zip(grouped, one_by_one):
+    for (mapper, _, _), (alone, _, _) in zip(grouped, one_by_one, strict=True):
         assert mapper.repairs.unplaced == alone.repairs.unplaced and not mapper.repairs.pending
     assert all(stages["mapping"] > 0 for _, _, stages in grouped if stages["validation"])
