@@ -152,7 +152,7 @@ class TargetAEP(Target):
         keep_large_buffers_on_mmap()  # batches' buffers given back when delivered (`malloc_policy`)
         workers = self._mapping_workers()
         # Forked here, before any thread of the run starts (`mapping_workers`). Without workers the pool still
-        # gathers records in chunks, mapped here grouped by stream (`map_chunk`: the same output, a sixth less CPU).
+        # gathers records in chunks, mapped here grouped by stream (`map_chunk`: the same output, a fifth less CPU).
         self.mapping_pool = MappingPool(workers)
         try:
             with fewer_collections():
