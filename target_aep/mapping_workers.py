@@ -11,8 +11,9 @@ repairs, batches, STATE) in input order, as without them; what it hands out is t
   per record the XDM line or the reasons to reject it, with the repairs and the fields left unplaced.
 - Chunks complete strictly in submission order (`_complete_head`): each record's outcome goes through the
   sink's own completion (`AEPSink.complete_record`), so `_id`s, line order, dead-letter and repairs lines are
-  those of a run without workers. Records the sink rejects before mapping (a missing key, money without a
-  currency) take their place in the same queue, so dead-letter lines keep their order too.
+  those of a run without workers. Records the sink rejects before mapping (a missing key) take their place in
+  the same queue, and money without a valid currency is rejected by `map_group` before mapping (in the worker):
+  dead-letter lines keep their order too.
 - A chunk's records are mapped grouped by stream (`map_chunk`, `map_group`: each step runs one stream's code and
   data for several records in a row, while they are in the CPU's caches), their outcomes put back in input order.
   With `mapping_workers` 0 the pool has no worker and maps every chunk here, for that gain alone.
