@@ -159,21 +159,22 @@ class AEPSink(BatchSink):
             if len(keys) > 1 or record.get(keys[0]) is None
             else None
         )
+        pool = self._pool
+        if pool is not None:
+            if raw_line is not None:
+                # The money check below runs with the mapping (`mapping_workers.map_group`), in a worker if any.
+                pool.submit(self, record, context, raw_line, _missing_keys(missing) if missing else None)
+                return
+            pool.complete_all()  # a record mapped here comes after every record before it
         # Money never lands without a valid currency: an amount in an unknown unit cannot be converted, and
         # landing it (or dropping only the currency) would count revenue in an unknown unit.
         reasons = (
-            [f"missing key property {', '.join(missing)}"]
+            _missing_keys(missing)
             if missing
             else [problem]
             if (problem := unconvertible_amount(self.stream_name, record)) is not None
             else None
         )
-        pool = self._pool
-        if pool is not None:
-            if raw_line is not None:
-                pool.submit(self, record, context, raw_line, reasons)
-                return
-            pool.complete_all()  # a record mapped here comes after every record before it
         if reasons is not None:
             self.reject(record, reasons)
             return
@@ -310,6 +311,10 @@ class AEPSink(BatchSink):
             if index not in refused:
                 changed_at = datetime.datetime.fromisoformat(updated).timestamp()
                 report.record_latency(max(0.0, accepted_at - changed_at))
+
+
+def _missing_keys(missing: list[str]) -> list[str]:
+    return [f"missing key property {', '.join(missing)}"]
 
 
 class RecordIds(Sequence[object]):

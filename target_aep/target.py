@@ -152,8 +152,9 @@ class TargetAEP(Target):
         """The whole run; whichever way it ends, the run report says so (``write_run_report``)."""
         keep_large_buffers_on_mmap()  # batches' buffers given back when delivered (`malloc_policy`)
         workers = self._mapping_workers()
-        # Forked here, before any thread of the run starts (`mapping_workers`).
-        self.mapping_pool = MappingPool(workers) if workers else None
+        # Forked here, before any thread of the run starts (`mapping_workers`). Without workers the pool still
+        # gathers records in chunks, mapped here grouped by stream (`map_chunk`: the same output, a fifth less CPU).
+        self.mapping_pool = MappingPool(workers)
         try:
             with fewer_collections():
                 super().listen(file_input)
