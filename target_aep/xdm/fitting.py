@@ -149,6 +149,26 @@ def _fast_path(node: SchemaNode) -> tuple[frozenset[type], set[str] | frozenset[
     return frozenset(), getattr(fitter, "fits", _NO_STRINGS)
 
 
+def fits_as_is_source(var: str, node: SchemaNode, name: str) -> tuple[str | None, dict[str, Any]]:
+    """For generated code: a Python condition on the variable `var` that holds only where `fitter_for(node)`
+    would return `var` unchanged without reporting anything, and the names it uses (prefixed by `name`), or
+    (None, {}) when there is no such cheap test. The generated code still calls the fitter whenever the test
+    fails, so the fitter stays the one definition: the test only skips checks whose outcome it already knows
+    (what `_fast_path` does for a parent object, plus the range of a bounded integer, read from the node)."""
+    fitter = fitter_for(node)
+    if node.kind == "number" and (node.minimum, node.maximum, node.enum) == (None, None, None):
+        return f"(type({var}) is int or type({var}) is float)", {}
+    if node.plain_type is not None:
+        return f"type({var}) is {name}_T", {f"{name}_T": node.plain_type}
+    if node.kind == "integer" and node.enum is None and None not in (node.minimum, node.maximum):
+        # `fit_number`: an int within [minimum, maximum] is returned as it is
+        return f"(type({var}) is int and {node.minimum!r} <= {var} <= {node.maximum!r})", {}
+    fits = getattr(fitter, "fits", None)
+    if fits is not None:  # a constrained string leaf: the strings it has already seen to fit (`fit_string.fits`)
+        return f"(type({var}) is str and {var} in {name}_FITS)", {f"{name}_FITS": fits}
+    return None, {}
+
+
 def _map_fitter(node: SchemaNode) -> Fitter:
     assert node.values is not None
     plain = node.values.plain_type

@@ -14,7 +14,7 @@ from typing import Any
 
 from target_aep.xdm.event_types import default_event_type, record_state
 from target_aep.xdm.events import event_rules
-from target_aep.xdm.fitting import DROP, NO_PLACE, DropHandler, fitter_for
+from target_aep.xdm.fitting import DROP, NO_PLACE, DropHandler, fits_as_is_source, fitter_for
 from target_aep.xdm.overrides import StreamOverride, parse_override
 from target_aep.xdm.profile import customer_profile_rules, generic_profile_rules
 from target_aep.xdm.records import record_rules
@@ -177,10 +177,11 @@ class XdmMapper:
                     namespace[f"produce_{index}"] = rule.produce
                     body.append(f"v = produce_{index}(record, repairs)\n")
                 namespace[f"fit_{index}"] = fitter_for(node)
-                namespace[f"T_{index}"] = node.plain_type
+                fast, names = fits_as_is_source("v", node, f"N_{index}")  # e.g. a timestamp already seen to fit
+                namespace.update(names)
                 body.append(
                     "if v is not None:\n"
-                    f"    if type(v) is not T_{index}:\n"
+                    f"    if not {fast or 'False'}:\n"
                     f"        v = fit_{index}(v, {rule.target!r}, on_drop_{index})\n"
                     "if v is not None and v is not DROP:\n"
                 )
