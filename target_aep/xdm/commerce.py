@@ -53,7 +53,7 @@ _ORDER_MONEY = ("priceTotal", "taxAmount", "discountAmount", "refundTotal", "pay
 
 def _order(record: dict[str, Any], **fields: Any) -> dict[str, Any] | None:
     order = {key: value for key, value in fields.items() if value is not None and value != []}
-    if "currencyCode" not in order and any(key in order for key in _ORDER_MONEY):
+    if "currencyCode" not in order and not order.keys().isdisjoint(_ORDER_MONEY):
         # `unconvertible_amount` dead-letters the usual cases before mapping (an `amount` field); this catches an
         # amount it does not look at (a checkout session's `total_details` without `amount_total`): money never
         # lands without its currency, whatever field it came from.

@@ -14,7 +14,7 @@ from typing import Any
 
 from target_aep.xdm.event_types import default_event_type, record_state
 from target_aep.xdm.events import event_rules
-from target_aep.xdm.fitting import DROP, NO_PLACE, DropHandler, fits_as_is_source, fitter_for
+from target_aep.xdm.fitting import DROP, NO_PLACE, DropHandler, fits_as_is_source, fitter_for, keyed_fitter_for
 from target_aep.xdm.overrides import StreamOverride, parse_override
 from target_aep.xdm.profile import customer_profile_rules, generic_profile_rules
 from target_aep.xdm.records import record_rules
@@ -176,7 +176,7 @@ class XdmMapper:
                 else:
                     namespace[f"produce_{index}"] = rule.produce
                     body.append(f"v = produce_{index}(record, repairs)\n")
-                namespace[f"fit_{index}"] = fitter_for(node)
+                namespace[f"fit_{index}"] = keyed_fitter_for(node)
                 fast, names = fits_as_is_source("v", node, f"N_{index}")  # e.g. a timestamp already seen to fit
                 namespace.update(names)
                 body.append(
