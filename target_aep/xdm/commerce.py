@@ -29,13 +29,14 @@ def payment_type(record: dict[str, Any]) -> str:
         types = record.get("payment_method_types")
         method = types[0] if isinstance(types, list) and types else None
     if method == "card":
-        funding = get_path(details, "card.funding") if isinstance(details, dict) else None
+        card = details.get("card") if isinstance(details, dict) else None  # `card.funding`, read directly
+        funding = card.get("funding") if isinstance(card, dict) else None
         return _FUNDING_PAYMENT_TYPES.get(funding, "credit_card") if isinstance(funding, str) else "credit_card"
     return _METHOD_PAYMENT_TYPES.get(method, "other") if isinstance(method, str) else "other"
 
 
 def _money(record: dict[str, Any], field_name: str) -> float | int | None:
-    value = get_path(record, field_name)
+    value = record.get(field_name) if "." not in field_name else get_path(record, field_name)
     return minor_to_major(value, record.get("currency")) if isinstance(value, int) else None
 
 

@@ -79,7 +79,9 @@ def minor_to_major(amount: int | float | None, currency: str | None) -> float | 
     """
     if amount is None or not currency or isinstance(amount, bool):
         return None
-    divisor = minor_unit_divisor(currency)
+    divisor = _DIVISORS.get(currency) if type(currency) is str else None  # `minor_unit_divisor`'s table
+    if divisor is None:
+        divisor = minor_unit_divisor(currency)
     if divisor == 1:
         return amount
     return round(amount / divisor, 3 if divisor == 1000 else 2)
