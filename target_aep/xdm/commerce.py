@@ -443,10 +443,11 @@ def product_item(
     SKU is the price id (what was sold), else the product id, else the line's own id.
     """
     price = line.get("price")
-    price_id = ref_id(price) or ref_id(get_path(line, "pricing.price_details.price")) or ref_id(line.get("plan"))
-    product_id = ref_id(get_path(line, "pricing.price_details.product")) or ref_id(
-        price.get("product") if isinstance(price, dict) else None
-    )
+    details = line.get("pricing")  # `pricing.price_details`, read once for its price and its product
+    details = details.get("price_details") if isinstance(details, dict) else None
+    details = details if isinstance(details, dict) else {}
+    price_id = ref_id(price) or ref_id(details.get("price")) or ref_id(line.get("plan"))
+    product_id = ref_id(details.get("product")) or ref_id(price.get("product") if isinstance(price, dict) else None)
     sku = price_id or product_id or line.get("id")
     if not sku:
         return None
