@@ -74,6 +74,22 @@ def object_id(stream_name: str, record: dict[str, Any]) -> str:
     return xdm_uuid5(f"{stream_name}/{record.get('account_id') or ''}/{record.get('id') or ''}")
 
 
+def object_id_of(stream_name: str) -> Callable[[dict[str, Any]], str]:
+    """`object_id` for one stream, as one function: what the compiled mapping calls for every record."""
+    prefix = stream_name + "/"
+    namespaced = hashlib.sha1(_NAMESPACE_BYTES, usedforsecurity=False)  # the namespace hashed once, copied per id
+    variant = _VARIANT
+
+    def stream_object_id(record: dict[str, Any]) -> str:
+        get = record.get
+        digest = namespaced.copy()
+        digest.update(f"{prefix}{get('account_id') or ''}/{get('id') or ''}".encode())
+        h = digest.hexdigest()
+        return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}"
+
+    return stream_object_id
+
+
 def note_unusable_email(repairs: RepairLog, email: Any, identities: dict[str, Any] | None) -> None:
     """An e-mail the record holds that `identity_map` could not use as an identity (no `@`, inner spaces)."""
     if isinstance(email, str) and email.strip() and not (identities and "Email" in identities):
