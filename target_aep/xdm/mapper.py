@@ -51,9 +51,11 @@ class XdmMapper:
     """Maps one stream's Stripe records to XDM for one dataset schema. Build with `build_mapper`.
 
     Two forms of `map` give the same output: the readable `reference_map` (the loop below, the specification)
-    and, unless `reference` is set, a function generated once per stream and schema (`_compile_map`): the
-    rules unrolled into straight-line code, the nesting of each target path written out, and rules that offer
-    one (the tenant block) producing their value already fitted to their schema node. The mapping is most of
+    and, unless `reference` is set, a function generated once per stream and schema on the stream's first record
+    (`_compile_map`): the rules unrolled into straight-line code, the nesting of each target path written out,
+    rules that offer one (the tenant block) producing their value already fitted to their schema node, a fitter
+    called only where the value's own test (`fits_as_is_source`) does not already show it fits, and the blocks
+    the mapping builds (commerce, addresses) fitted per key sequence (`keyed_fitter_for`). The mapping is most of
     the target's time per record; tests/target/test_compiled_mapping.py keeps the two forms equal byte for byte.
     """
 
@@ -87,6 +89,7 @@ class XdmMapper:
             if any(_under(excluded, rule.target) and excluded != rule.target for rule in rules):
                 self._exclude_after.append(tuple(excluded.split(".")))
         self._plans = [compiled.plan() for compiled in self._compiled]
+        self._compiled_map: Callable[[dict[str, Any]], dict[str, Any]] | None = None
         self.map: Callable[[dict[str, Any]], dict[str, Any]] = (
             self.reference_map if reference else self._map_first_record
         )
@@ -95,8 +98,10 @@ class XdmMapper:
         """Compile this stream's mapping when its first record comes, then map it. A run builds the mapper of
         every stream of the catalog at start-up (52 for a full tap), some of which never see a record; compiling
         one (its tenant block and the rules' specialised forms) costs about 2 ms of CPU."""
-        self.map = self._compile_map()
-        return self.map(record)
+        compiled = self._compiled_map
+        if compiled is None:  # (a caller may hold this method itself: it then compiles once all the same)
+            compiled = self._compiled_map = self.map = self._compile_map()
+        return compiled(record)
 
     def _drop_handler(self, rule: FieldRule) -> DropHandler:
         prefix_len = len(rule.target) + 1

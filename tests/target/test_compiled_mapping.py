@@ -240,3 +240,18 @@ def test_the_unrolled_email_reader_equals_the_readable_one() -> None:
                 assert record_email(record) == readable_record_email(record), record
                 checked += 1
     assert checked > 500
+
+
+def test_a_stream_mapping_is_compiled_once_on_its_first_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built at start-up, compiled on the first record, once, even for a caller that kept the first `map`."""
+    from target_aep.xdm.mapper import XdmMapper
+
+    compiles: list[str] = []
+    original = XdmMapper._compile_map
+    monkeypatch.setattr(XdmMapper, "_compile_map", lambda self: compiles.append(self.stream_name) or original(self))
+    mapper = build_mapper("charges", SCHEMAS["stripe-commerce-event"], tenant_id="acme")
+    assert compiles == []
+    kept = mapper.map
+    first, again = kept(SAMPLES["charges"][0]), kept(SAMPLES["charges"][0])
+    assert compiles == ["charges"] and first == again == mapper.map(SAMPLES["charges"][0])
+    assert first["_acme"]["stripe"]["objectType"] == "charge"
