@@ -212,9 +212,9 @@ def compile_tenant_block(
             body.append(f"out[{name!r}] = OBJ_TYPE\n")  # the object type is a constant: fitted once, here
             continue
         fitted = f"r = {fit}({var}, {key_path!r}, on_drop)\nif r is not DROP:\n    out[{name!r}] = r\n"
-        fast, names = fits_as_is_source(var, child, f"N_{name}")
+        fast, fast_names = fits_as_is_source(var, child, f"N_{name}")
         if fast is not None:
-            namespace.update(names)
+            namespace.update(fast_names)
             code = f"if {fast}:\n    out[{name!r}] = {var}\nelse:\n" + _indent(fitted, 4)
         else:
             code = fitted
