@@ -29,13 +29,14 @@ def payment_type(record: dict[str, Any]) -> str:
         types = record.get("payment_method_types")
         method = types[0] if isinstance(types, list) and types else None
     if method == "card":
-        funding = get_path(details, "card.funding") if isinstance(details, dict) else None
+        card = details.get("card") if isinstance(details, dict) else None  # `card.funding`, read directly
+        funding = card.get("funding") if isinstance(card, dict) else None
         return _FUNDING_PAYMENT_TYPES.get(funding, "credit_card") if isinstance(funding, str) else "credit_card"
     return _METHOD_PAYMENT_TYPES.get(method, "other") if isinstance(method, str) else "other"
 
 
 def _money(record: dict[str, Any], field_name: str) -> float | int | None:
-    value = get_path(record, field_name)
+    value = record.get(field_name) if "." not in field_name else get_path(record, field_name)
     return minor_to_major(value, record.get("currency")) if isinstance(value, int) else None
 
 
@@ -53,7 +54,7 @@ _ORDER_MONEY = ("priceTotal", "taxAmount", "discountAmount", "refundTotal", "pay
 
 def _order(record: dict[str, Any], **fields: Any) -> dict[str, Any] | None:
     order = {key: value for key, value in fields.items() if value is not None and value != []}
-    if "currencyCode" not in order and any(key in order for key in _ORDER_MONEY):
+    if "currencyCode" not in order and not order.keys().isdisjoint(_ORDER_MONEY):
         # `unconvertible_amount` dead-letters the usual cases before mapping (an `amount` field); this catches an
         # amount it does not look at (a checkout session's `total_details` without `amount_total`): money never
         # lands without its currency, whatever field it came from.
@@ -442,10 +443,11 @@ def product_item(
     SKU is the price id (what was sold), else the product id, else the line's own id.
     """
     price = line.get("price")
-    price_id = ref_id(price) or ref_id(get_path(line, "pricing.price_details.price")) or ref_id(line.get("plan"))
-    product_id = ref_id(get_path(line, "pricing.price_details.product")) or ref_id(
-        price.get("product") if isinstance(price, dict) else None
-    )
+    details = line.get("pricing")  # `pricing.price_details`, read once for its price and its product
+    details = details.get("price_details") if isinstance(details, dict) else None
+    details = details if isinstance(details, dict) else {}
+    price_id = ref_id(price) or ref_id(details.get("price")) or ref_id(line.get("plan"))
+    product_id = ref_id(details.get("product")) or ref_id(price.get("product") if isinstance(price, dict) else None)
     sku = price_id or product_id or line.get("id")
     if not sku:
         return None

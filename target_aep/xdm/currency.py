@@ -53,12 +53,21 @@ THREE_DECIMAL_CURRENCIES = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})
 
 def minor_unit_divisor(currency: str) -> int:
     """How many minor units make one major unit of `currency` (a Stripe code, any case)."""
+    divisor = _DIVISORS.get(currency)  # Stripe's own lower-case codes: one look-up (the table is built below)
+    if divisor is not None:
+        return divisor
     code = currency.lower()
     if code in ZERO_DECIMAL_CURRENCIES:
         return 1
     if code in THREE_DECIMAL_CURRENCIES:
         return 1000
     return 100
+
+
+# `minor_unit_divisor` of every ISO code in Stripe's lower case, built from the rule above (every amount converted
+# asks for it).
+_DIVISORS: dict[str, int] = {}
+_DIVISORS.update({code.lower(): minor_unit_divisor(code.lower()) for code in ISO_4217_CODES})
 
 
 def minor_to_major(amount: int | float | None, currency: str | None) -> float | int | None:
@@ -70,7 +79,9 @@ def minor_to_major(amount: int | float | None, currency: str | None) -> float | 
     """
     if amount is None or not currency or isinstance(amount, bool):
         return None
-    divisor = minor_unit_divisor(currency)
+    divisor = _DIVISORS.get(currency) if type(currency) is str else None  # `minor_unit_divisor`'s table
+    if divisor is None:
+        divisor = minor_unit_divisor(currency)
     if divisor == 1:
         return amount
     return round(amount / divisor, 3 if divisor == 1000 else 2)
@@ -83,10 +94,19 @@ def is_iso_4217(currency: object) -> bool:
 
 def currency_code(currency: str | None) -> str | None:
     """Stripe's lower-case code -> the ISO 4217 upper-case code XDM expects, or None if it is not one."""
+    if type(currency) is str:
+        code = _CODE_OF.get(currency)  # a code already seen as Stripe writes it: one look-up
+        if code is not None:
+            return code
     if not currency or not isinstance(currency, str):
         return None
     code = currency.upper()
     return code if code in ISO_4217_CODES else None  # `xyz` is three letters, not a currency: no unit, no code
+
+
+# `currency_code` of every ISO code in lower and upper case, built from the rule above.
+_CODE_OF: dict[str, str] = {}
+_CODE_OF.update({spelling: code for code in ISO_4217_CODES for spelling in (code, code.lower())})
 
 
 class AmountWithoutCurrencyError(ValueError):

@@ -20,7 +20,7 @@ from target_aep.xdm.identities import (
 from target_aep.xdm.repairs import RepairLog
 from target_aep.xdm.rules import FieldRule, Proven, computed, constant
 from target_aep.xdm.schema_tree import SchemaNode, SchemaTree
-from target_aep.xdm.stripe_fields import customer_id, object_type
+from target_aep.xdm.stripe_fields import customer_id, object_type, ref_id
 from target_aep.xdm.tenant import tenant_rule
 
 EventTypeChooser = Callable[[dict[str, Any]], str]
@@ -32,8 +32,8 @@ _EMAIL_PATHS = ("receipt_email", "billing_details.email", "customer_email", "cus
 _EMAIL_STEPS = tuple((path.split(".")) for path in _EMAIL_PATHS)
 
 
-def record_email(record: dict[str, Any]) -> str | None:
-    """The first e-mail found at `_EMAIL_PATHS` (as `get_path` reads each; run for every event, so inlined)."""
+def readable_record_email(record: dict[str, Any]) -> str | None:
+    """The first e-mail found at `_EMAIL_PATHS` (as `get_path` reads each): the definition of `record_email`."""
     for first, *rest in _EMAIL_STEPS:
         value = record.get(first)
         for part in rest:
@@ -41,6 +41,24 @@ def record_email(record: dict[str, Any]) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def _email_reader() -> Callable[[dict[str, Any]], str | None]:
+    """`readable_record_email` unrolled from `_EMAIL_STEPS` into straight-line code (run for every event: no
+    loop, no list of steps per record); a test compares the two."""
+    lines = ["def record_email(record):\n", "    get = record.get\n"]
+    for first, *rest in _EMAIL_STEPS:
+        lines.append(f"    value = get({first!r})\n")
+        for part in rest:
+            lines.append(f"    value = value.get({part!r}) if isinstance(value, dict) else None\n")
+        lines.append("    if isinstance(value, str) and value:\n        return value\n")
+    lines.append("    return None\n")
+    namespace: dict[str, Any] = {}
+    exec(compile("".join(lines), "<record_email>", "exec"), namespace)  # generated from `_EMAIL_STEPS` above
+    return namespace["record_email"]  # type: ignore[no-any-return]
+
+
+record_email = _email_reader()
 
 
 def event_timestamp(record: dict[str, Any]) -> Any:
@@ -55,20 +73,35 @@ def event_rules(
 
     builder = ORDER_BUILDERS.get(stream_name)
 
+    measures: dict[str, str | None] = {}  # `commerce_measure` of each event type met (a stream has a few)
+    is_checkout = stream_name == "checkout_sessions"
+
     def commerce(record: dict[str, Any], event_type: str) -> dict[str, Any] | None:
         block: dict[str, Any] = {}
         order = builder(record) if builder is not None and not record.get("is_deleted") else None
         if order:
             block["order"] = order
-        measure = commerce_measure(event_type)
+        measure = measures.get(event_type, "")
+        if measure == "":
+            measure = commerce_measure(event_type)
+            if len(measures) < 1024:
+                measures[event_type] = measure
         if measure:
             block[measure] = {"value": 1}
-        if stream_name == "checkout_sessions":
+        if is_checkout:
             block["cart"] = {"cartID": record.get("id")}
         return block or None
 
+    own_type = object_type({}, stream_name)
+    # For the stream's own object type, unless a customer or a Stripe event, `customer_id` is the `customer` field's
+    # id: read directly when the record says it is of that type.
+    plain_customer = own_type not in ("customer", "event")
+
     def identities(record: dict[str, Any], repairs: RepairLog) -> Any:
-        customer = customer_id(record, object_type(record, stream_name))
+        if plain_customer and record.get("object") == own_type:
+            customer = ref_id(record.get("customer")) or None
+        else:
+            customer = customer_id(record, object_type(record, stream_name))
         email = record_email(record)
         identities = identity_map(identity_namespace, customer, email)
         note_unusable_email(repairs, email, identities)

@@ -149,6 +149,111 @@ def _fast_path(node: SchemaNode) -> tuple[frozenset[type], set[str] | frozenset[
     return frozenset(), getattr(fitter, "fits", _NO_STRINGS)
 
 
+def fits_as_is_source(var: str, node: SchemaNode, name: str) -> tuple[str | None, dict[str, Any]]:
+    """For generated code: a Python condition on the variable `var` that holds only where `fitter_for(node)`
+    would return `var` unchanged without reporting anything, and the names it uses (prefixed by `name`), or
+    (None, {}) when there is no such cheap test. The generated code still calls the fitter whenever the test
+    fails, so the fitter stays the one definition: the test only skips checks whose outcome it already knows
+    (what `_fast_path` does for a parent object, plus the range of a bounded integer, read from the node)."""
+    fitter = fitter_for(node)
+    if node.kind == "number" and (node.minimum, node.maximum, node.enum) == (None, None, None):
+        return f"(type({var}) is int or type({var}) is float)", {}
+    if node.plain_type is not None:
+        return f"type({var}) is {name}_T", {f"{name}_T": node.plain_type}
+    if node.kind == "integer" and node.enum is None and None not in (node.minimum, node.maximum):
+        # `fit_number`: an int within [minimum, maximum] is returned as it is
+        return f"(type({var}) is int and {node.minimum!r} <= {var} <= {node.maximum!r})", {}
+    fits = getattr(fitter, "fits", None)
+    if fits is not None:  # a constrained string leaf: the strings it has already seen to fit (`fit_string.fits`)
+        return f"(type({var}) is str and {var} in {name}_FITS)", {f"{name}_FITS": fits}
+    return None, {}
+
+
+KEY_SEQUENCES_PER_NODE = 16  # straight-line fitters kept per object node (`keyed_fitter_for`); beyond, the loop
+
+
+def keyed_fitter_for(node: SchemaNode) -> Fitter:
+    """`fitter_for(node)` in the form the compiled mapping calls for a block it builds itself (`commerce`, an
+    address): an object node's value is fitted by straight-line code generated for its sequence of keys (a
+    mapping's own blocks come back with the same few sequences, e.g. a charge's order), nested objects and
+    arrays of objects likewise; any other value, or beyond `KEY_SEQUENCES_PER_NODE` sequences, by `fitter_for`'s
+    loop. Same value, same key order, same reports (tests/target/test_compiled_mapping.py compares them)."""
+    if node.kind == "array" and node.values is not None and node.values.kind == "object":
+        return _keyed_array_fitter(node)
+    if node.kind != "object":
+        return fitter_for(node)
+    generic = fitter_for(node)
+    by_keys: dict[tuple[str, ...], Fitter] = {}
+
+    def fit_keyed(value: Any, path: str, on_drop: DropHandler) -> Any:
+        if type(value) is not dict:
+            return generic(value, path, on_drop)
+        keys = tuple(value)
+        fit = by_keys.get(keys)
+        if fit is None:
+            if len(by_keys) >= KEY_SEQUENCES_PER_NODE:
+                return generic(value, path, on_drop)
+            fit = by_keys[keys] = _object_keys_fitter(node, keys)
+        return fit(value, path, on_drop)
+
+    return fit_keyed
+
+
+def _keyed_array_fitter(node: SchemaNode) -> Fitter:
+    """`_array_fitter` with the items' keyed fitter."""
+    assert node.values is not None
+    fit_item = keyed_fitter_for(node.values)
+
+    def fit_array(value: Any, path: str, on_drop: DropHandler) -> Any:
+        if value is None:
+            return DROP
+        if not isinstance(value, list):
+            on_drop(path, DROPPED, _wrong_type("a list", value))
+            return DROP
+        item_path = f"{path}[]"
+        kept = [item for item in (fit_item(item, item_path, on_drop) for item in value) if item is not DROP]
+        return kept if kept else DROP
+
+    return fit_array
+
+
+def _object_keys_fitter(node: SchemaNode, keys: tuple[str, ...]) -> Fitter:
+    """`_object_fitter`'s loop unrolled for a dict whose keys are exactly `keys`, in this order."""
+    namespace: dict[str, Any] = {"DROP": DROP, "DROPPED": DROPPED, "NO_PLACE": NO_PLACE, "INCOMPLETE": INCOMPLETE}
+    lines = ["fitted = {}\n"]
+    for index, key in enumerate(keys):
+        child = node.properties.get(key)
+        lines.append(f"s = value[{key!r}]\nif s is not None:\n")
+        if child is None:
+            lines.append(f"    on_drop(path + {'.' + key!r}, DROPPED, NO_PLACE)\n")
+            continue
+        namespace[f"fit_{index}"] = keyed_fitter_for(child)
+        call = f"r = fit_{index}(s, path + {'.' + key!r}, on_drop)\nif r is not DROP:\n    fitted[{key!r}] = r\n"
+        fast, names = fits_as_is_source("s", child, f"N_{index}")
+        if fast is not None:
+            namespace.update(names)
+            lines.append(f"    if {fast}:\n        fitted[{key!r}] = s\n    else:\n" + _indented(call, 8))
+        else:
+            lines.append(_indented(call, 4))
+    lines.append("if not fitted:\n    return DROP\n")
+    checks = []
+    if "primary" in node.properties:
+        checks.append("fitted.keys() == {'primary'}")
+    if node.required:
+        checks.extend(f"{req!r} not in fitted" for req in node.required)
+    if checks:
+        lines.append(f"if {' or '.join(checks)}:\n    on_drop(path, DROPPED, INCOMPLETE)\n    return DROP\n")
+    lines.append("return fitted\n")
+    source = "def fit_keys(value, path, on_drop):\n" + _indented("".join(lines), 4)
+    exec(compile(source, "<object fitter>", "exec"), namespace)  # generated from the schema node and the keys
+    return namespace["fit_keys"]  # type: ignore[no-any-return]
+
+
+def _indented(text: str, spaces: int) -> str:
+    pad = " " * spaces
+    return "".join(pad + line + "\n" for line in text.splitlines())
+
+
 def _map_fitter(node: SchemaNode) -> Fitter:
     assert node.values is not None
     plain = node.values.plain_type

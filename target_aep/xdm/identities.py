@@ -52,8 +52,7 @@ def event_id(stream_name: str, record: dict[str, Any]) -> str:
 def event_id_of(stream_name: str) -> Callable[[dict[str, Any]], str]:
     """`event_id` for one stream, as one function: what the compiled mapping calls for every record."""
     prefix = stream_name + "/"
-    namespace = _NAMESPACE_BYTES
-    sha1 = hashlib.sha1
+    namespaced = hashlib.sha1(_NAMESPACE_BYTES, usedforsecurity=False)  # the namespace hashed once, copied per id
     variant = _VARIANT
 
     def stream_event_id(record: dict[str, Any]) -> str:
@@ -62,7 +61,9 @@ def event_id_of(stream_name: str) -> Callable[[dict[str, Any]], str]:
             f"{prefix}{get('account_id') or ''}/{get('id') or ''}/{get('updated') or get('created') or ''}/"
             f"{'deleted' if get('is_deleted') else 'live'}"
         )
-        h = sha1(namespace + key.encode("utf-8"), usedforsecurity=False).hexdigest()
+        digest = namespaced.copy()
+        digest.update(key.encode("utf-8"))
+        h = digest.hexdigest()
         return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}"
 
     return stream_event_id
@@ -71,6 +72,22 @@ def event_id_of(stream_name: str) -> Callable[[dict[str, Any]], str]:
 def object_id(stream_name: str, record: dict[str, Any]) -> str:
     """`_id` of a profile or record: one per Stripe object."""
     return xdm_uuid5(f"{stream_name}/{record.get('account_id') or ''}/{record.get('id') or ''}")
+
+
+def object_id_of(stream_name: str) -> Callable[[dict[str, Any]], str]:
+    """`object_id` for one stream, as one function: what the compiled mapping calls for every record."""
+    prefix = stream_name + "/"
+    namespaced = hashlib.sha1(_NAMESPACE_BYTES, usedforsecurity=False)  # the namespace hashed once, copied per id
+    variant = _VARIANT
+
+    def stream_object_id(record: dict[str, Any]) -> str:
+        get = record.get
+        digest = namespaced.copy()
+        digest.update(f"{prefix}{get('account_id') or ''}/{get('id') or ''}".encode())
+        h = digest.hexdigest()
+        return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}"
+
+    return stream_object_id
 
 
 def note_unusable_email(repairs: RepairLog, email: Any, identities: dict[str, Any] | None) -> None:

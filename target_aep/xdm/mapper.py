@@ -14,7 +14,7 @@ from typing import Any
 
 from target_aep.xdm.event_types import default_event_type, record_state
 from target_aep.xdm.events import event_rules
-from target_aep.xdm.fitting import DROP, NO_PLACE, DropHandler, fitter_for
+from target_aep.xdm.fitting import DROP, NO_PLACE, DropHandler, fits_as_is_source, fitter_for, keyed_fitter_for
 from target_aep.xdm.overrides import StreamOverride, parse_override
 from target_aep.xdm.profile import customer_profile_rules, generic_profile_rules
 from target_aep.xdm.records import record_rules
@@ -51,9 +51,11 @@ class XdmMapper:
     """Maps one stream's Stripe records to XDM for one dataset schema. Build with `build_mapper`.
 
     Two forms of `map` give the same output: the readable `reference_map` (the loop below, the specification)
-    and, unless `reference` is set, a function generated once per stream and schema (`_compile_map`): the
-    rules unrolled into straight-line code, the nesting of each target path written out, and rules that offer
-    one (the tenant block) producing their value already fitted to their schema node. The mapping is most of
+    and, unless `reference` is set, a function generated once per stream and schema on the stream's first record
+    (`_compile_map`): the rules unrolled into straight-line code, the nesting of each target path written out,
+    rules that offer one (the tenant block) producing their value already fitted to their schema node, a fitter
+    called only where the value's own test (`fits_as_is_source`) does not already show it fits, and the blocks
+    the mapping builds (commerce, addresses) fitted per key sequence (`keyed_fitter_for`). The mapping is most of
     the target's time per record; tests/target/test_compiled_mapping.py keeps the two forms equal byte for byte.
     """
 
@@ -87,7 +89,19 @@ class XdmMapper:
             if any(_under(excluded, rule.target) and excluded != rule.target for rule in rules):
                 self._exclude_after.append(tuple(excluded.split(".")))
         self._plans = [compiled.plan() for compiled in self._compiled]
-        self.map: Callable[[dict[str, Any]], dict[str, Any]] = self.reference_map if reference else self._compile_map()
+        self._compiled_map: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        self.map: Callable[[dict[str, Any]], dict[str, Any]] = (
+            self.reference_map if reference else self._map_first_record
+        )
+
+    def _map_first_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Compile this stream's mapping when its first record comes, then map it. A run builds the mapper of
+        every stream of the catalog at start-up (52 for a full tap), some of which never see a record; compiling
+        one (its tenant block and the rules' specialised forms) costs about 2 ms of CPU."""
+        compiled = self._compiled_map
+        if compiled is None:  # (a caller may hold this method itself: it then compiles once all the same)
+            compiled = self._compiled_map = self.map = self._compile_map()
+        return compiled(record)
 
     def _drop_handler(self, rule: FieldRule) -> DropHandler:
         prefix_len = len(rule.target) + 1
@@ -176,11 +190,12 @@ class XdmMapper:
                 else:
                     namespace[f"produce_{index}"] = rule.produce
                     body.append(f"v = produce_{index}(record, repairs)\n")
-                namespace[f"fit_{index}"] = fitter_for(node)
-                namespace[f"T_{index}"] = node.plain_type
+                namespace[f"fit_{index}"] = keyed_fitter_for(node)
+                fast, names = fits_as_is_source("v", node, f"N_{index}")  # e.g. a timestamp already seen to fit
+                namespace.update(names)
                 body.append(
                     "if v is not None:\n"
-                    f"    if type(v) is not T_{index}:\n"
+                    f"    if not {fast or 'False'}:\n"
                     f"        v = fit_{index}(v, {rule.target!r}, on_drop_{index})\n"
                     "if v is not None and v is not DROP:\n"
                 )

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from target_aep.xdm.identities import identity_map, identity_map_rule, note_unusable_email, object_id, xdm_id_rule
+from target_aep.xdm.identities import (
+    identity_map,
+    identity_map_rule,
+    note_unusable_email,
+    object_id,
+    object_id_of,
+    xdm_id_rule,
+)
 from target_aep.xdm.repairs import RepairLog
 from target_aep.xdm.rules import FieldRule, computed
 from target_aep.xdm.schema_tree import SchemaTree
@@ -97,7 +104,7 @@ def customer_profile_rules(tree: SchemaTree, stream_name: str, identity_namespac
     """Rules for a Stripe customer in an Individual Profile dataset."""
     phone_target = next((p for p in ("mobilePhone", "homePhone") if tree.has(p)), "mobilePhone")
     return [
-        xdm_id_rule(("id",), lambda r: object_id(stream_name, r)),
+        xdm_id_rule(("id",), lambda r: object_id(stream_name, r), object_id_of(stream_name)),
         identity_map_rule(identity_namespace, _identities(identity_namespace, lambda r: r.get("id")), ("id", "email")),
         computed("person.name", ("name",), person_name),
         computed("personalEmail", ("email",), _email),
@@ -113,7 +120,7 @@ def customer_profile_rules(tree: SchemaTree, stream_name: str, identity_namespac
 def generic_profile_rules(tree: SchemaTree, stream_name: str, identity_namespace: str) -> list[FieldRule]:
     """Any other stream sent to a profile dataset: the owning customer's identity and the tenant block."""
     return [
-        xdm_id_rule(("id",), lambda r: object_id(stream_name, r)),
+        xdm_id_rule(("id",), lambda r: object_id(stream_name, r), object_id_of(stream_name)),
         identity_map_rule(
             identity_namespace,
             _identities(identity_namespace, lambda r: customer_id(r, object_type(r, stream_name))),

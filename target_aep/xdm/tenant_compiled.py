@@ -17,7 +17,7 @@ from typing import Any
 
 from target_aep.xdm import stripe_fields as sf
 from target_aep.xdm.currency import currency_code
-from target_aep.xdm.fitting import DROP, INCOMPLETE, NO_PLACE, DropHandler, fitter_for
+from target_aep.xdm.fitting import DROP, INCOMPLETE, NO_PLACE, DropHandler, fits_as_is_source, fitter_for
 from target_aep.xdm.repairs import DROPPED, RepairLog
 from target_aep.xdm.schema_tree import SchemaNode
 
@@ -142,10 +142,20 @@ def _indent(text: str, spaces: int) -> str:
     return "".join(pad + line + "\n" for line in text.splitlines())
 
 
-def compile_tenant_block(node: SchemaNode, path: str, obj_type: str, budget: int) -> TenantBlock:
+def _fits_unchanged(node: SchemaNode, value: Any, path: str) -> bool:
+    """Whether `value` (a constant) comes out of fitting to `node` unchanged with nothing reported."""
+    reported: list[str] = []
+    fitted = fitter_for(node)(value, path, lambda where, *_: reported.append(where))
+    return fitted == value and type(fitted) is type(value) and not reported
+
+
+def compile_tenant_block(
+    node: SchemaNode, path: str, obj_type: str, budget: int, others: TenantBlock | None = None
+) -> TenantBlock:
     """`_{tenant}.stripe` for records of `obj_type`, fitted to `node` (an object node): the fitted dict or DROP.
 
-    Same result, same `on_drop` calls and same repairs as `fit_value(tenant_rule's produce(...))`.
+    Same result, same `on_drop` calls and same repairs as `fit_value(tenant_rule's produce(...))`. With `others`,
+    the block checks the record's own `object` first and hands any record not saying `obj_type` to `others`.
     """
     assert node.kind == "object"
     sources = _field_sources(obj_type)
@@ -164,6 +174,7 @@ def compile_tenant_block(node: SchemaNode, path: str, obj_type: str, budget: int
         "_name": sf._name,
         "_truncate": sf.truncate,
         "_currency_code": currency_code,
+        "OTHERS": others,
     }
     # Imported here: tenant.py imports the compiler for its rule (the readable produce stays there).
     from target_aep.xdm.tenant import AmountWithoutCurrencyError, bounded_metadata, note_cut
@@ -173,6 +184,8 @@ def compile_tenant_block(node: SchemaNode, path: str, obj_type: str, budget: int
     namespace["_note_cut"] = note_cut
     names = list(sources)
     body = ["get = record.get\n"]
+    if others is not None:
+        body.append("if get('object') != OBJ_TYPE:\n    return OTHERS(record, repairs, on_drop)\n")
     for name in names:
         # Each snippet computes its field into the variable `x`, renamed here to the field's own local.
         body.append(re.sub(r"\bx\b", f"f_{name}", sources[name]))
@@ -195,10 +208,14 @@ def compile_tenant_block(node: SchemaNode, path: str, obj_type: str, budget: int
             continue
         fit = f"fit_{name}"
         namespace[fit] = fitter_for(child)
+        if name == "objectType" and _fits_unchanged(child, obj_type, key_path):
+            body.append(f"out[{name!r}] = OBJ_TYPE\n")  # the object type is a constant: fitted once, here
+            continue
         fitted = f"r = {fit}({var}, {key_path!r}, on_drop)\nif r is not DROP:\n    out[{name!r}] = r\n"
-        if child.plain_type is not None:
-            namespace[f"T_{name}"] = child.plain_type
-            code = f"if type({var}) is T_{name}:\n    out[{name!r}] = {var}\nelse:\n" + _indent(fitted, 4)
+        fast, fast_names = fits_as_is_source(var, child, f"N_{name}")
+        if fast is not None:
+            namespace.update(fast_names)
+            code = f"if {fast}:\n    out[{name!r}] = {var}\nelse:\n" + _indent(fitted, 4)
         else:
             code = fitted
         body.append(f"if {var} is not None:\n" + _indent(code, 4))
@@ -217,8 +234,10 @@ def compile_tenant_block(node: SchemaNode, path: str, obj_type: str, budget: int
 
 
 def tenant_block_for_stream(node: SchemaNode, path: str, stream_name: str, budget: int) -> TenantBlock:
-    """The tenant block of any record of `stream_name`: compiled per object type on first sight (a stream's
-    records share one type; an event stream or a hand-made record may bring another)."""
+    """The tenant block of any record of `stream_name`: the stream's own object type compiled now, called
+    directly when a record says it is of that type (one call a record: almost every record); any other record
+    (an event stream's or a hand-made record's other type, a record without `object`) goes through a block
+    compiled per object type on first sight."""
     compiled: dict[str, TenantBlock] = {}
 
     def block(record: dict[str, Any], repairs: RepairLog, on_drop: DropHandler) -> Any:
@@ -230,4 +249,4 @@ def tenant_block_for_stream(node: SchemaNode, path: str, stream_name: str, budge
             fn = compiled[obj_type] = compile_tenant_block(node, path, obj_type, budget)
         return fn(record, repairs, on_drop)
 
-    return block
+    return compile_tenant_block(node, path, sf.object_type({}, stream_name), budget, others=block)

@@ -189,26 +189,69 @@ def _object_nodes(node: Any, path: str) -> Any:
 
 def test_compiled_fitters_equal_the_readable_fitting() -> None:
     """Every object node of the three schemas (the commerce block, the order, payments, addresses, identities...)
-    fitted by its compiled fitter (`fitting.fitter_for`, with its fast paths and its cache of strings seen to fit)
-    and by the readable definition above: same value, same key order, same reports. The mapping comparison above
+    fitted by its compiled fitters (`fitting.fitter_for`, with its fast paths and its cache of strings seen to fit,
+    and `keyed_fitter_for`, straight-line per key sequence) and by the readable definition above: same value, same
+    key order, same reports. The mapping comparison above
     cannot see a fitter's fault: `reference_map` uses the same fitters."""
-    from target_aep.xdm.fitting import fitter_for
+    from target_aep.xdm.fitting import fitter_for, keyed_fitter_for
     from target_aep.xdm.schema_tree import SchemaTree
 
     rng = random.Random(5)
     good = ["USD", "EUR", "2024-05-01T10:00:00Z", "https://example.com/x", 12, 10.99, True, "ok", "a" * 300]
     checked = 0
     for schema in SCHEMAS.values():
-        for path, node in _object_nodes(SchemaTree(schema, tenant_id="acme").root, "x"):
+        nodes = list(_object_nodes(SchemaTree(schema, tenant_id="acme").root, "x"))
+        # the straight-line fitters per sequence of keys (`keyed_fitter_for`), each built once per node: values
+        # come back with the same keys, so most of them are fitted by code generated for their key sequence
+        keyed = {path: keyed_fitter_for(node) for path, node in nodes}
+        for path, node in nodes:
             keys = [*node.properties, "unknown_key"]
             for _ in range(40):  # values come back: the second time a string is in the cache of those that fit
                 value = {
                     key: copy.deepcopy(rng.choice(ODD_VALUES + good)) for key in rng.sample(keys, min(6, len(keys)))
                 }
-                fast: list[tuple[str, ...]] = []
                 slow: list[tuple[str, ...]] = []
-                got = fitter_for(node)(value, path, lambda *report, into=fast: into.append(report))
                 expected = _reference_fit(value, node, path, lambda *report, into=slow: into.append(report))
-                assert (json.dumps(got, default=repr), fast) == (json.dumps(expected, default=repr), slow), path
+                for fitter in (fitter_for(node), keyed[path]):
+                    fast: list[tuple[str, ...]] = []
+                    got = fitter(value, path, lambda *report, into=fast: into.append(report))
+                    assert (json.dumps(got, default=repr), fast) == (json.dumps(expected, default=repr), slow), path
                 checked += 1
     assert checked > 1000
+
+
+def test_the_unrolled_email_reader_equals_the_readable_one() -> None:
+    """`events.record_email` is generated from the list of e-mail paths; `readable_record_email` walks the list.
+    Records with an e-mail (or an odd value) at each path, alone and together, give the same e-mail."""
+    from target_aep.xdm.events import _EMAIL_PATHS, readable_record_email, record_email
+
+    rng = random.Random(3)
+    checked = 0
+    for stream_samples in SAMPLES.values():
+        for sample in stream_samples:
+            for _ in range(10):
+                record = _mutate(sample, rng)
+                for path in rng.sample(_EMAIL_PATHS, rng.randint(0, len(_EMAIL_PATHS))):
+                    first, *rest = path.split(".")
+                    value: Any = rng.choice(ODD_VALUES)
+                    for part in reversed(rest):
+                        value = {part: value} if rng.random() < 0.9 else value
+                    record[first] = value
+                assert record_email(record) == readable_record_email(record), record
+                checked += 1
+    assert checked > 500
+
+
+def test_a_stream_mapping_is_compiled_once_on_its_first_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built at start-up, compiled on the first record, once, even for a caller that kept the first `map`."""
+    from target_aep.xdm.mapper import XdmMapper
+
+    compiles: list[str] = []
+    original = XdmMapper._compile_map
+    monkeypatch.setattr(XdmMapper, "_compile_map", lambda self: compiles.append(self.stream_name) or original(self))
+    mapper = build_mapper("charges", SCHEMAS["stripe-commerce-event"], tenant_id="acme")
+    assert compiles == []
+    kept = mapper.map
+    first, again = kept(SAMPLES["charges"][0]), kept(SAMPLES["charges"][0])
+    assert compiles == ["charges"] and first == again == mapper.map(SAMPLES["charges"][0])
+    assert first["_acme"]["stripe"]["objectType"] == "charge"
