@@ -101,6 +101,19 @@ class SyncOrder:
     def is_last_of_its_stream(self, partition: Partition) -> bool:
         return not any(p.stream is partition.stream for p in self._pending)
 
+    def take(self, partition: Partition) -> None:
+        """``partition`` is being written now: no longer one to choose."""
+        self._pending.remove(partition)
+        self._keys.pop(id(partition), None)
+
+    def choose(self, eligible: Callable[[Partition], bool], *, fallback: bool) -> Partition | None:
+        """The partition to open now among the ``eligible`` ones, by :meth:`take_next`'s rules, or None to wait.
+
+        Without ``fallback`` (other partitions are being written: ``interleave.py``), only one that has history
+        ready or starts with no history read; with it, also :meth:`take_next`'s last resort.
+        """
+        return self._choose(eligible, fallback=fallback)
+
     def take_next(self, wait: Callable[[float], None] = time.sleep) -> Partition:
         """Remove and return the partition to sync now; waits (without requesting) while none is worth starting.
 
@@ -114,16 +127,16 @@ class SyncOrder:
           or the catalog's next: once it is the one written its reads have their own allowance, so they go on.
         """
         while True:
-            choice = self._choose()
+            choice = self._choose(lambda _: True, fallback=True)
             if choice is not None:
-                self._pending.remove(choice)
-                self._keys.pop(id(choice), None)
+                self.take(choice)
                 return choice
             wait(POLL_SECONDS)
 
-    def _choose(self) -> Partition | None:
+    def _choose(self, eligible: Callable[[Partition], bool], *, fallback: bool) -> Partition | None:
         progress = self._progress
-        planned = self.planned()
+        every = self.planned()
+        planned = [(p, k) for p, k in every if eligible(p)]
         for partition, key in planned:
             if progress.finished(key):
                 return partition
@@ -131,13 +144,17 @@ class SyncOrder:
         if ready is not None and ready[0] > 0:
             return ready[2]
         for partition in self._pending[: self._lookahead]:
-            if self.key_of(partition) is None:
+            if self.key_of(partition) is None and eligible(partition):
                 return partition
-        running = [key for _, key in planned if progress.reading(key)]
+        if not fallback:
+            return None
+        running = [key for _, key in every if progress.reading(key)]
         if running and progress.may_request(running):
             return None
         held = max(((progress.held_bytes(k), -i, p) for i, (p, k) in enumerate(planned)), default=None)
-        return held[2] if held is not None and held[0] > 0 else self._pending[0]
+        if held is not None and held[0] > 0:
+            return held[2]
+        return next((p for p in self._pending if eligible(p)), None)
 
 
 class ReadsAhead:
@@ -149,6 +166,10 @@ class ReadsAhead:
 
     def finished(self, key: Hashable) -> bool:
         return self._prefetcher.finished(key)
+
+    def read_ended(self, key: Hashable) -> bool:
+        """``key``'s read has ended, whether or not its partition is being written (``interleave.py``)."""
+        return self._prefetcher.read_ended(key)
 
     def reading(self, key: Hashable) -> bool:
         return self._prefetcher.reading(key)

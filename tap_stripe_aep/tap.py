@@ -10,7 +10,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from decimal import Decimal
 from functools import cached_property
 from types import FrameType
@@ -31,10 +31,11 @@ from tap_stripe_aep.errors import (
     TapStripeError,
 )
 from tap_stripe_aep.gc_policy import fewer_collections
+from tap_stripe_aep.interleave import PartitionWriter
 from tap_stripe_aep.interruption import SignalGate, exit_code_for, signal_name
 from tap_stripe_aep.prefetch import Prefetcher
 from tap_stripe_aep.rate_limit import shared_bucket
-from tap_stripe_aep.read_budget import ReadBudget
+from tap_stripe_aep.read_budget import ReadBudget, ReaderShare
 from tap_stripe_aep.request_pool import RequestPool
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION
 from tap_stripe_aep.streams import (
@@ -187,6 +188,9 @@ class TapStripeAEP(Tap):
         self._stop_after_poll: int | None = None
         self._poll_clock: PollClock | None = None
         self._sync_order: SyncOrder | None = None  # the partitions of the sync_all in progress
+        self._writer: PartitionWriter | None = None
+        self._open_histories: list[Hashable] = []  # histories being written, in the order they were opened
+        self._waited_on: Hashable | None = None  # the first of them: the partition the writer waits on
         # Continuous mode only: changes emitted lately, so that the next poll's overlap does not repeat them.
         self.recently_emitted: RecentlyEmitted | None = None
         super().__init__(*args, **kwargs)
@@ -254,38 +258,59 @@ class TapStripeAEP(Tap):
         )
 
     def _sync_partitions(self) -> None:
-        """The SDK's ``Tap.sync_all``, except which partition is synced next: chosen at run time (``sync_order.py``).
+        """The SDK's ``Tap.sync_all``, except which partition is written when: chosen at run time, batch by batch.
 
-        Each partition is synced whole by the SDK (``Stream.sync(context)``: its records, then its STATE), and a
-        stream's progress markers are finalized after its last partition, as the SDK does after a stream.
+        Partitions are written by turns, switching only right after a batch's STATE line (``interleave.py``), in
+        an order chosen from what is read (``sync_order.py``); a stream's progress markers are finalized after its
+        last partition, as the SDK does after a stream.
         """
         self._reset_state_progress_markers()
         self._set_compatible_replication_methods()
         if self.state:
             self._state_writer.write_state(self.state)
         order = self.plan_sync()
-        started: set[str] = set()
+        self._writer = PartitionWriter(order, ReadsAhead(self.prefetcher, self.read_budget))
         try:
             self.read_ahead()  # every partition read ahead starts now, before the first is chosen
-            while order:
-                partition = order.take_next()
-                stream = partition.stream
-                if stream.name not in started:
-                    # What ``Stream.sync()`` does once for all partitions: the signpost at the stream's level
-                    # (``StripeStream.get_replication_key_signpost`` gives none per partition), so the STATE
-                    # lines hold it where a catalog-order run puts it.
-                    started.add(stream.name)
-                    if (signpost := stream.get_replication_key_signpost(None)) is not None:
-                        stream._write_replication_key_signpost(None, signpost)
-                last = order.is_last_of_its_stream(partition)
-                stream.finalizes_the_stream = last  # after this partition, as ``Stream.sync()`` after its last one
-                stream.sync(partition.context)
-                if last:
-                    stream.finalize_state_progress_markers()  # as the SDK's ``sync_all`` after each stream
+            self._writer.run()
+            self.logger.info(
+                "Wrote %d batches by turns; waited %.1f s with nothing read to write",
+                self._writer.turns,
+                self._writer.waited,
+            )
         finally:
             self._sync_order = None
+            self._writer = None
         for stream in self.streams.values():
             stream.log_sync_costs()
+
+    def history_opened(self, key: Hashable) -> ReaderShare:
+        """A partition's history starts being written: the first open one is the partition the writer waits on.
+
+        That one's requests go first (``request_pool.py``) and its read has its own allowance, never stopped by
+        the reads ahead (``read_budget.py``); partitions written by turns beside it read as reads ahead do, so
+        what they hold stays within the budget. When it is written, the next open one takes its place.
+        """
+        self._open_histories.append(key)
+        if self._waited_on is None:
+            return self._wait_on(key)
+        return self.read_budget.reader(key)
+
+    def history_closed(self, key: Hashable) -> None:
+        """A partition's history is written (or abandoned): what it held leaves the budget."""
+        self.pool.forget(key)
+        self.read_budget.forget(key)
+        if key in self._open_histories:
+            self._open_histories.remove(key)
+        if self._waited_on == key:
+            self._waited_on = None
+            if self._open_histories:
+                self._wait_on(self._open_histories[0])
+
+    def _wait_on(self, key: Hashable) -> ReaderShare:
+        self._waited_on = key
+        self.pool.prefer(key)
+        return self.read_budget.emitting(key)
 
     def plan_sync(self) -> SyncOrder:
         """The partitions this sync will write (the SDK's selection rules), to be read ahead and chosen from."""
@@ -527,7 +552,8 @@ class TapStripeAEP(Tap):
         if order is None:
             return
         plan = [(key, _history_reader(p.stream, p.account, key[2:])) for p, key in order.planned()]
-        self.read_budget.plan([key for key, _ in plan])
+        # The partitions written by turns come first: the writer takes their batches as soon as they are read.
+        self.read_budget.plan([*self._open_histories, *(key for key, _ in plan)])
         self.prefetcher.read_ahead(plan, self.prefetch_partitions)
 
     def account_created(self, account: str) -> int:
