@@ -245,11 +245,10 @@ def read_history(
 
     def spare_slots(part: _Range) -> int:
         """Idle workers this range may be cut for: none while this reader has requests it could make, or while
-        it is held to its front ranges and ``part`` is not one of them (the parts of a front range are)."""
+        it is held to its front ranges and ``part`` is not (part of) the oldest one, which blocks its next batch."""
         if queue and may_request(queue[0][2]):
             return 0
-        front = front_only()
-        if front is not None and not _in_front(part, ranges, front):
+        if front_only() is not None and not _in_front(part, ranges, 1):
             return 0
         return _spare_slots(executor, in_flight, max_in_flight)
 

@@ -49,6 +49,7 @@ class OpenPartition:
         self.last_of_stream = last_of_stream
         self._records: Iterator[Any] | None = None
         self._context: dict[str, Any] = {}
+        self.started = False  # its first turn has begun (its history read, if any, is being written)
 
     def open(self) -> None:
         """What ``Stream.sync(context)`` does before its record loop (a stream's signpost is the tap's)."""
@@ -80,6 +81,7 @@ class OpenPartition:
     def write_batch(self) -> bool:
         """Write records up to the end of a batch and its STATE line; False once the partition is written whole."""
         stream = self.stream
+        self.started = True
         try:
             if self._records is None:
                 stream._sync_batches(stream.get_batch_config(stream.config), context=self._context)
@@ -93,8 +95,14 @@ class OpenPartition:
             stream.log("An unhandled error occurred while syncing '%s'", stream.name, level=logging.ERROR)
             raise
 
-    def ready(self) -> bool:
-        """Whether its next turn starts without waiting for a read."""
+    def ready(self, progress: Any) -> bool:
+        """Whether its next turn starts without waiting for a read (before the first: whether its read, if one
+        runs, has handed a batch back)."""
+        if not self.started:
+            key = self.key
+            if key is None or not progress.reading(key):
+                return True  # no history read, or one that ended: its first turn waits for no read
+            return progress.ready_bytes(key) > 0
         return self.stream.next_batch_ready()
 
     def close(self) -> None:
@@ -110,10 +118,14 @@ class PartitionWriter:
         self,
         order: SyncOrder,
         progress: Any,
+        opened: Callable[[Hashable], Any],
+        closed: Callable[[Hashable], None],
         wait: Callable[[float], None] = time.sleep,
     ) -> None:
         self._order = order
         self._progress = progress  # ``sync_order.ReadsAhead``: ready bytes per history key, reads ended
+        self._opened = opened  # the tap's ``history_opened``: the first open history's reads go first
+        self._closed = closed  # the tap's ``history_closed`` (the stream calls it too; the second does nothing)
         self._wait = wait
         self.open: list[OpenPartition] = []  # in the order they were opened
         self._streams_started: set[str] = set()
@@ -132,18 +144,22 @@ class PartitionWriter:
                 self.turns += 1
                 if not turn.write_batch():
                     self.open.remove(turn)
+                    if turn.key is not None:
+                        self._closed(turn.key)
                     if turn.last_of_stream:
                         turn.stream.finalize_state_progress_markers()  # as the SDK's ``sync_all`` after a stream
         finally:
             for partition in self.open:
                 partition.close()
+                if partition.key is not None:
+                    self._closed(partition.key)
             self.open.clear()
 
     def open_keys(self) -> list[Hashable]:
         return [p.key for p in self.open if p.key is not None]
 
     def _choose(self) -> OpenPartition | None:
-        ready = [p for p in self.open if p.ready()]
+        ready = [p for p in self.open if p.ready(self._progress)]
         if ready:
             return max(ready, key=self._readiness)
         busy = {p.stream.name for p in self.open}
@@ -169,5 +185,9 @@ class PartitionWriter:
                 stream._write_replication_key_signpost(None, signpost)
         opened = OpenPartition(partition, key, last_of_stream=self._order.is_last_of_its_stream(partition))
         opened.open()
+        if key is not None:
+            # Now, not at its first turn: a partition opened with nothing read yet (no other one could be
+            # written) is written only once a batch of it is read, and its reads must go first meanwhile.
+            self._opened(key)
         self.open.append(opened)
-        return opened
+        return opened if opened.ready(self._progress) else None

@@ -269,7 +269,9 @@ class TapStripeAEP(Tap):
         if self.state:
             self._state_writer.write_state(self.state)
         order = self.plan_sync()
-        self._writer = PartitionWriter(order, ReadsAhead(self.prefetcher, self.read_budget))
+        self._writer = PartitionWriter(
+            order, ReadsAhead(self.prefetcher, self.read_budget), self.history_opened, self.history_closed
+        )
         try:
             self.read_ahead()  # every partition read ahead starts now, before the first is chosen
             self._writer.run()
@@ -291,17 +293,19 @@ class TapStripeAEP(Tap):
         the reads ahead (``read_budget.py``); partitions written by turns beside it read as reads ahead do, so
         what they hold stays within the budget. When it is written, the next open one takes its place.
         """
-        self._open_histories.append(key)
-        if self._waited_on is None:
-            return self._wait_on(key)
+        if key not in self._open_histories:  # the writer announces it when it opens the partition, then the stream
+            self._open_histories.append(key)
+            if self._waited_on is None:
+                return self._wait_on(key)
         return self.read_budget.reader(key)
 
     def history_closed(self, key: Hashable) -> None:
         """A partition's history is written (or abandoned): what it held leaves the budget."""
+        if key not in self._open_histories:
+            return
+        self._open_histories.remove(key)
         self.pool.forget(key)
         self.read_budget.forget(key)
-        if key in self._open_histories:
-            self._open_histories.remove(key)
         if self._waited_on == key:
             self._waited_on = None
             if self._open_histories:
