@@ -222,10 +222,10 @@ def read_history(
             if not budget.emitted:
                 if not budget.has_room_for_a_page():
                     # Read ahead over the run's budget: wait until records written free room, except for the one
-                    # range that blocks its next batch while it holds objects read behind it and has nothing
-                    # handed back: finishing it turns what it holds into a batch the writer takes between two
-                    # of another partition's (``interleave.py``), where waiting held it idle with the budget.
-                    return 1 if held > 0 and not budget.ready_bytes else 0
+                    # range that blocks its next batch, for a read the writer takes next (``read_budget.py``)
+                    # that holds objects read behind that range: finishing it turns what it holds into a batch
+                    # the writer takes between two of another partition's (``interleave.py``).
+                    return 1 if held > 0 and budget.may_finish_its_front() else 0
             elif budget.writer_is_busy():
                 # Emitted, and its allowance waits to be written (at 100 requests/s writing is the slower side):
                 # only the two oldest ranges, which block its next batch, are read (it never waits on itself).
