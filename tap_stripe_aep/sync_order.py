@@ -1,4 +1,4 @@
-"""Which partition the SDK thread writes next: the one whose history is read, not the catalog's next one.
+"""Which partition the writer opens next: the one whose history is read, not the catalog's next one.
 
 The SDK's ``Tap.sync_all`` syncs streams one after another in the catalog's order. The tap reads the history of
 the next partitions ahead of it (``prefetch.py``) under one read budget (``read_budget.py``), and with a fixed
@@ -7,11 +7,12 @@ stream's first batch at 25 requests/s, 44 s of waits in an 88 s run) while other
 held the budget, so reading paused too and request slots went unused.
 
 The order of streams in the output is no part of any contract (Singer orders messages within a stream only;
-the target takes streams in any order), so the tap chooses at run time which *whole partition* (one account of
-one stream) to sync next: a partition whose history is read whole first, else the one holding the most history
-ready to write, else the catalog's next. Records are never interleaved across partitions: within a partition the
-same records come in the same order, and its STATE lines still follow the records they cover (``streams/base.py``),
-so each partition's state, and the final state, are what a catalog-order run writes.
+the target takes streams in any order), so the tap chooses at run time which partition (one account of one
+stream) to open next: a partition whose history is read whole first, else the one holding the most history
+ready to write, else the catalog's next. Partitions open at once are written by turns, a batch at a time,
+switching only right after a STATE line (``interleave.py``): within a partition the same records come in the
+same order, and its STATE lines still follow the records they cover (``streams/base.py``), so each partition's
+state, and the final state, are what a catalog-order run writes.
 
 :class:`SyncOrder` only decides; it reads the reads ahead through :class:`ReadProgress`, which the tap answers
 from its prefetcher and read budget.
@@ -29,7 +30,7 @@ POLL_SECONDS = 0.02  # how often the SDK thread looks again while nothing it cou
 
 @dataclass(frozen=True, eq=False)
 class Partition:
-    """One account of one stream: the unit the SDK thread syncs whole (``Stream.sync(context)``)."""
+    """One account of one stream: the unit of state, opened once and written a batch at a time (``interleave.py``)."""
 
     stream: Any  # a StripeStream
     account: str

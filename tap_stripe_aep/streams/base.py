@@ -120,13 +120,13 @@ class StripeStream(FastRecordPath, Stream):
     def get_replication_key_signpost(self, context: Context | None = None) -> Any:
         """The SDK's signpost for the whole stream, none per partition.
 
-        The tap syncs one partition at a time (``Stream.sync(context)``, ``sync_order.py``), where the SDK's own
-        ``sync_all`` syncs a stream's partitions in one call, which writes the signpost once, at the stream's
-        level; ``TapStripeAEP._sync_partitions`` writes it there, so the state is the same.
+        The tap opens one partition at a time (``interleave.py``), where the SDK's own ``sync_all`` syncs a
+        stream's partitions in one call, which writes the signpost once, at the stream's level;
+        ``PartitionWriter`` writes it there, so the state is the same.
         """
         return None if context else super().get_replication_key_signpost(context)
 
-    # Set by ``TapStripeAEP._sync_partitions`` when the partition it syncs is the stream's last of this sync.
+    # Set by ``interleave.OpenPartition`` when the partition it opens is the stream's last of this sync.
     finalizes_the_stream = False
 
     def _finalize_state(self, state: dict | None = None) -> None:
