@@ -2,7 +2,8 @@
 
 ``python -m bench.tap_trace OUT SECONDS -- <tap arguments>`` (``bench_tap --trace OUT`` runs it).
 Each tick appends to ``OUT``: the process's RSS, per partition read ahead the batches buffered and the objects in
-them, and (with ``TRACEMALLOC=1``, several times slower) the 12 largest allocation sites since start. With
+them, and (with ``TRACEMALLOC=1``, several times slower) the 12 largest allocation sites since start; with
+``MALLOC_STATS=1``, glibc's ``malloc_stats()`` and Python's ``sys._debugmallocstats()`` on the tap's stderr. With
 ``TRACE_REQUESTS=1``, at exit: per second of the run, the requests sent (tokens taken), the requests in flight on
 average and the streams they were for: where the rate limit sat idle. Issue 10's memory defect (RSS growing with
 the history at 100 requests/s) was found with it.
@@ -112,6 +113,12 @@ def _trace(out: str, seconds: float) -> None:
                 lines += _read_ahead(tap)
                 lines.append(_open_ranges())
                 lines.append(_malloc())
+            if os.environ.get("MALLOC_STATS") == "1":
+                # To the tap's stderr (``bench_tap --tap-log``): glibc's arenas one by one, and pymalloc's arenas
+                # and pools (how much of RSS is Python objects, how much free space kept in partly used arenas).
+                print(f"--- malloc_stats at t={time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
+                ctypes.CDLL("libc.so.6").malloc_stats()
+                sys._debugmallocstats()
             if tracemalloc.is_tracing():
                 snapshot = tracemalloc.take_snapshot()
                 for stat in snapshot.statistics("lineno")[:12]:
