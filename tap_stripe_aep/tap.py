@@ -72,13 +72,15 @@ ASSUMED_REQUEST_SECONDS = 0.4  # what a Stripe list page of 100 may take; the po
 # page) that keep ~10 requests/s busy at 200 ms a request; the request pool serves the partition being emitted
 # first (``request_pool.py``), so partitions read ahead only use what it leaves.
 MIN_PREFETCH_PARTITIONS = 4
-# History read and not yet written, in bytes of Stripe's JSON (``read_budget.py``; decoded into Python about 3
-# times that): the reads ahead together (12,000 charges, 5 s of reading at 25 requests/s), and the partition being
-# emitted (its front ranges, read in parallel, wait for the oldest one). Larger budgets keep writing busier at 100
-# requests/s (less waiting on a partition read from scratch) and hold more: 32 + 24 MB held 436 MB at 24,000
-# customers.
-READ_AHEAD_BYTES = 20 * 2**20
-EMITTED_PARTITION_BYTES = 16 * 2**20
+# History read and not yet written, in bytes of Stripe's JSON (``read_budget.py``; decoded into Python about 3-4
+# times that): the reads ahead together (24,000 charges, 5 s of reading at 100 requests/s), and the partition the
+# writer waits on (its front ranges, read in parallel, wait for the oldest one). Since partitions are written by
+# turns (``interleave.py``), what the reads ahead hold is written as soon as it is handed back, so a larger budget
+# pauses reading less without holding more for long: at 100 requests/s, 24,000 customers, 40 + 32 MB measured
+# 7,604 / 6,252 objects/s (even / growing) and 404-407 MB, against 6,815 / 5,386 and 358-381 MB with 20 + 16 MB,
+# and 7,648 and 574 MB with 80 + 64 MB (docs/benchmarks.md, issue 10 session 5).
+READ_AHEAD_BYTES = 40 * 2**20
+EMITTED_PARTITION_BYTES = 32 * 2**20
 REQUESTS_PER_SECOND_PER_PARTITION = 10.0
 STRIPE_EPOCH = 1293840000  # 2011-01-01: no Stripe object is older
 
