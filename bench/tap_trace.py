@@ -2,7 +2,8 @@
 
 ``python -m bench.tap_trace OUT SECONDS -- <tap arguments>`` (``bench_tap --trace OUT`` runs it).
 Each tick appends to ``OUT``: the process's RSS, per partition read ahead the batches buffered and the objects in
-them, and (with ``TRACEMALLOC=1``, several times slower) the 12 largest allocation sites since start. With
+them, and (with ``TRACEMALLOC=1``, several times slower) the 12 largest allocation sites since start; with
+``MALLOC_STATS=1``, glibc's ``malloc_stats()`` and Python's ``sys._debugmallocstats()`` on the tap's stderr. With
 ``TRACE_REQUESTS=1``, at exit: per second of the run, the requests sent (tokens taken), the requests in flight on
 average and the streams they were for: where the rate limit sat idle. Issue 10's memory defect (RSS growing with
 the history at 100 requests/s) was found with it.
@@ -112,6 +113,12 @@ def _trace(out: str, seconds: float) -> None:
                 lines += _read_ahead(tap)
                 lines.append(_open_ranges())
                 lines.append(_malloc())
+            if os.environ.get("MALLOC_STATS") == "1":
+                # To the tap's stderr (``bench_tap --tap-log``): glibc's arenas one by one, and pymalloc's arenas
+                # and pools (how much of RSS is Python objects, how much free space kept in partly used arenas).
+                print(f"--- malloc_stats at t={time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
+                ctypes.CDLL("libc.so.6").malloc_stats()
+                sys._debugmallocstats()
             if tracemalloc.is_tracing():
                 snapshot = tracemalloc.take_snapshot()
                 for stat in snapshot.statistics("lineno")[:12]:
@@ -149,42 +156,54 @@ def _trace_requests(out: str) -> None:
 
     import tap_stripe_aep.prefetch as prefetch
 
-    take = prefetch.Prefetcher.take
+    batch_next = prefetch.Batches.__next__
     sdk_waits: list[tuple[float, float, str]] = []
+    names: dict[int, str] = {}
 
-    def traced_take(self: Any, key: Any) -> Any:
-        """The SDK thread's waits for its partition's next batch (the time reading made writing wait)."""
-        items = take(self, key)
-        if items is None:
-            return None
-
-        def timed() -> Any:
-            while True:
-                begin = time.monotonic()
-                try:
-                    item = next(items)
-                except StopIteration:
-                    return
-                finally:
-                    sdk_waits.append((begin - started, time.monotonic() - begin, str(key[0])))
-                yield item
-
-        return timed()
-
-    from tap_stripe_aep.streams.base import StripeStream
-
-    sync = StripeStream.sync
-    synced: list[tuple[float, float, str]] = []
-
-    def traced_sync(self: Any, context: Any = None) -> None:
-        """Which partition the SDK thread wrote when (the sync order, and the gaps between partitions)."""
+    def traced_next(self: Any) -> Any:
+        """The SDK thread's waits for a partition's next batch (the time reading made writing wait)."""
         begin = time.monotonic()
         try:
-            sync(self, context)
+            return batch_next(self)
         finally:
-            synced.append((begin - started, time.monotonic() - started, self.name))
+            sdk_waits.append((begin - started, time.monotonic() - begin, names.get(id(self), "?")))
 
-    StripeStream.sync = traced_sync  # type: ignore[method-assign]
+    take = prefetch.Prefetcher.take
+
+    def traced_take(self: Any, key: Any) -> Any:
+        batches = take(self, key)
+        if batches is not None:
+            names[id(batches)] = str(key[0])
+        return batches
+
+    from tap_stripe_aep.interleave import OpenPartition, PartitionWriter
+
+    write_batch = OpenPartition.write_batch
+    turns: list[tuple[float, float, str]] = []  # consecutive turns of one partition merged
+
+    def traced_write_batch(self: Any) -> bool:
+        """Which partition the SDK thread wrote when: the turns, merged while the same partition goes on."""
+        begin = time.monotonic() - started
+        try:
+            return write_batch(self)
+        finally:
+            end = time.monotonic() - started
+            name = self.stream.name
+            if turns and turns[-1][2] == name and begin - turns[-1][1] < 0.005:
+                turns[-1] = (turns[-1][0], end, name)
+            else:
+                turns.append((begin, end, name))
+
+    run_writer = PartitionWriter.run
+    writers: list[Any] = []
+
+    def traced_run(self: Any) -> None:
+        writers.append(self)
+        run_writer(self)
+
+    PartitionWriter.run = traced_run  # type: ignore[method-assign]
+    OpenPartition.write_batch = traced_write_batch  # type: ignore[method-assign]
+    prefetch.Batches.__next__ = traced_next  # type: ignore[method-assign]
     prefetch.Prefetcher.take = traced_take  # type: ignore[method-assign]
     StripeClient.get = traced_get  # type: ignore[method-assign]
     TokenBucket.acquire = traced_acquire  # type: ignore[method-assign]
@@ -213,8 +232,10 @@ def _trace_requests(out: str) -> None:
                 log.write(f"    {stream}: {sum(waits):.2f} s (first batch {waits[0]:.2f} s, {len(waits)} batches)\n")
             for at, wait, stream in sorted(sdk_waits, key=lambda w: -w[1])[:10]:
                 log.write(f"    waited {wait:.2f} s from {at:.1f} s for {stream}\n")
-            log.write("partitions written (start-end s):\n")
-            for begin, end, stream in synced:
+            for writer in writers:
+                log.write(f"writer: {writer.turns} turns, waited {writer.waited:.1f} s with nothing read to write\n")
+            log.write(f"turns written (start-end s; consecutive turns of one stream merged: {len(turns)}):\n")
+            for begin, end, stream in turns:
                 log.write(f"    {begin:6.1f} {end:6.1f}  {stream}\n")
 
     atexit.register(report)

@@ -24,6 +24,7 @@ the pool.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -157,6 +158,9 @@ def _absorb_page(
     window.pending += 1
 
 
+_origins = itertools.count()
+
+
 @dataclass(eq=False)
 class _Range:
     """``gte <= created < lt``; read newest first, page after page, until done or split."""
@@ -167,6 +171,9 @@ class _Range:
     after: str | None = None  # cursor of the next page
     read_down_to: int | None = None  # the oldest ``created`` read so far (the previous page's last)
     done: bool = False
+    # Ranges cut from one range for idle workers share its origin: a read held to its front ranges reads all of
+    # them (``_in_front``); any other range is an origin of its own.
+    origin: int = field(default_factory=lambda: next(_origins))
 
 
 def read_history(
@@ -195,7 +202,8 @@ def read_history(
     if end <= start:
         return
     bounds = plan_windows(start, end, window_seconds) if window_seconds else [Window(start, end)]
-    ranges = [_Range(w.start, w.end) for w in bounds]  # consecutive, oldest first; the front is handed back
+    # Consecutive, oldest first; the front is handed back.
+    ranges = [_Range(w.start, w.end) for w in bounds]
     queue: list[tuple[int, int, _Range]] = [(r.gte, i, r) for i, r in enumerate(ranges)]
     heapq.heapify(queue)
     order = len(ranges)
@@ -213,7 +221,11 @@ def read_history(
         if budget is not None:
             if not budget.emitted:
                 if not budget.has_room_for_a_page():
-                    return 0  # read ahead over the run's budget: wait until records written free room
+                    # Read ahead over the run's budget: wait until records written free room, except for the one
+                    # range that blocks its next batch, for a read the writer takes next (``read_budget.py``)
+                    # that holds objects read behind that range: finishing it turns what it holds into a batch
+                    # the writer takes between two of another partition's (``interleave.py``).
+                    return 1 if held > 0 and budget.may_finish_its_front() else 0
             elif budget.writer_is_busy():
                 # Emitted, and its allowance waits to be written (at 100 requests/s writing is the slower side):
                 # only the two oldest ranges, which block its next batch, are read (it never waits on itself).
@@ -229,7 +241,16 @@ def read_history(
 
     def may_request(part: _Range) -> bool:
         front = front_only()
-        return front is None or any(part is r for r in ranges[:front])
+        return front is None or _in_front(part, ranges, front)
+
+    def spare_slots(part: _Range) -> int:
+        """Idle workers this range may be cut for: none while this reader has requests it could make, or while
+        it is held to its front ranges and ``part`` is not (part of) the oldest one, which blocks its next batch."""
+        if queue and may_request(queue[0][2]):
+            return 0
+        if front_only() is not None and not _in_front(part, ranges, 1):
+            return 0
+        return _spare_slots(executor, in_flight, max_in_flight)
 
     try:
         while ranges:
@@ -245,7 +266,7 @@ def read_history(
                 for future in done:
                     part = in_flight.pop(future)
                     before, page = len(part.objects), future.result()
-                    new_parts = _absorb(part, page, _spare_slots(executor, queue, in_flight, max_in_flight, front_only))
+                    new_parts = _absorb(part, page, spare_slots(part))
                     held += len(part.objects) - before
                     if budget is not None:
                         budget.weigh(page.get("data") or [])
@@ -275,27 +296,36 @@ def read_history(
             future.cancel()
 
 
-def _spare_slots(
-    executor: Executor,
-    queue: list[Any],
-    in_flight: dict[Future[dict[str, Any]], _Range],
-    max_in_flight: int,
-    front_only: Callable[[], int | None],
-) -> int:
-    """Requests that could go out now and would not: the pool's idle workers, when this reader has nothing queued.
+def _spare_slots(executor: Executor, in_flight: dict[Future[dict[str, Any]], _Range], max_in_flight: int) -> int:
+    """Requests that could go out now and would not: the pool's idle workers (``read_history`` says when it asks).
 
     Near the end of a run the last partitions' ranges are read as single chains of dependent pages (each page's
     cursor is the next one's start) while the rest of the pool waits: measured, the last 5-8 s of a 25 requests/s
     backfill sent a few requests a second. A range that knows how much is left can be cut so the idle workers
-    read it in parallel. Never while the read is held to its front ranges (budget) or has ranges of its own queued.
+    read it in parallel. The same holds for the range that blocks a read's next batch while the read is held to
+    its front by the budget: at 100 requests/s a front range of ten pages read by cursor kept everything read
+    behind it waiting for 2 s and more, with workers idle.
     """
     idle = getattr(executor, "idle_workers", None)
-    if idle is None or queue or front_only() is not None:
+    if idle is None:
         return 0
     workers = idle()
     if workers < MIN_IDLE_WORKERS:
         return 0
     return max(0, min(workers, max_in_flight - len(in_flight) - 1))
+
+
+def _in_front(part: _Range, ranges: list[_Range], front: int) -> bool:
+    """Whether ``part`` was cut from one of the ``front`` oldest ranges of the plan still being read."""
+    origins: set[int] = set()
+    for r in ranges:
+        if r.origin not in origins:
+            if len(origins) == front:
+                return False
+            origins.add(r.origin)
+        if r is part:
+            return True
+    return False
 
 
 def _absorb(part: _Range, page: dict[str, Any], spare: int = 0) -> list[_Range]:
@@ -317,7 +347,8 @@ def _absorb(part: _Range, page: dict[str, Any], spare: int = 0) -> list[_Range]:
     seen = max(1, seen_from - oldest)
     estimate = len(data) * remaining / seen
     parts = min(MAX_PARTS, remaining, int(estimate // (PAGE_SIZE * PAGES_PER_PART)))
-    if parts < 2 and spare:
+    idle_cut = parts < 2 and spare > 0
+    if idle_cut:
         # Idle workers: a chain of a few pages read by cursor would leave them idle; cut it (each part then ends
         # in a short page, a request more per part; with the pool otherwise idle that costs no time).
         parts = min(spare + 1, remaining, int(estimate // (PAGE_SIZE * IDLE_PAGES_PER_PART)))
@@ -335,7 +366,10 @@ def _absorb(part: _Range, page: dict[str, Any], spare: int = 0) -> list[_Range]:
     part.objects = {k: o for k, o in part.objects.items() if created_of(o) > oldest}
     part.gte, part.after, part.done = oldest + 1, None, True
     step = math.ceil(remaining / parts)
-    return [_Range(gte, min(gte + step, oldest + 1)) for gte in range(part.gte - remaining, oldest + 1, step)]
+    cut = range(part.gte - remaining, oldest + 1, step)
+    if idle_cut:
+        return [_Range(gte, min(gte + step, oldest + 1), origin=part.origin) for gte in cut]
+    return [_Range(gte, min(gte + step, oldest + 1)) for gte in cut]
 
 
 def created_of(obj: StripeObject) -> int:

@@ -83,6 +83,11 @@ class Prefetcher:
         with self._lock:
             return key in self._reading and key not in self._taken
 
+    def read_ended(self, key: Hashable) -> bool:
+        """A producer for ``key`` was started and has ended (taken or not)."""
+        with self._lock:
+            return key not in self._reading and (key in self._queues or key in self._taken)
+
     def finished(self, key: Hashable) -> bool:
         """The producer for ``key`` has ended and nobody took its items yet: all of them are buffered."""
         with self._lock:
@@ -94,12 +99,12 @@ class Prefetcher:
             queues = list(self._queues.items())
         return {key: [i for i in list(b.queue) if i is not _DONE and not isinstance(i, _Failure)] for key, b in queues}
 
-    def take(self, key: Hashable) -> Iterator[Any] | None:
+    def take(self, key: Hashable) -> Batches | None:
         """The items of the producer started for ``key`` (errors re-raised here), or None if there is none."""
         with self._lock:
             buffer = self._queues.pop(key, None)
             self._taken.add(key)
-        return None if buffer is None else _drain(buffer)
+        return None if buffer is None else Batches(buffer)
 
 
 def _run(produce: Callable[[], Iterator[Any]], buffer: queue.Queue[Any]) -> None:
@@ -112,11 +117,32 @@ def _run(produce: Callable[[], Iterator[Any]], buffer: queue.Queue[Any]) -> None
     buffer.put(_DONE)
 
 
-def _drain(buffer: queue.Queue[Any]) -> Iterator[Any]:
-    while True:
-        item = buffer.get()
+class Batches(Iterator[Any]):
+    """A taken producer's items, in order; :meth:`ready` says whether the next one can be had without waiting.
+
+    The tap writes another partition's batch rather than wait on this one (``interleave.py``): it asks
+    :meth:`ready` at each batch boundary.
+    """
+
+    def __init__(self, buffer: queue.Queue[Any]) -> None:
+        self._buffer = buffer
+        self._ended = False
+
+    def __iter__(self) -> Batches:
+        return self
+
+    def __next__(self) -> Any:
+        if self._ended:
+            raise StopIteration
+        item = self._buffer.get()
         if item is _DONE:
-            return
+            self._ended = True
+            raise StopIteration
         if isinstance(item, _Failure):
+            self._ended = True
             raise item.error
-        yield item
+        return item
+
+    def ready(self) -> bool:
+        """Whether :meth:`__next__` returns (an item, the end or an error) without waiting for a read."""
+        return self._ended or not self._buffer.empty()

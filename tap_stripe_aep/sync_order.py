@@ -1,4 +1,4 @@
-"""Which partition the SDK thread writes next: the one whose history is read, not the catalog's next one.
+"""Which partition the writer opens next: the one whose history is read, not the catalog's next one.
 
 The SDK's ``Tap.sync_all`` syncs streams one after another in the catalog's order. The tap reads the history of
 the next partitions ahead of it (``prefetch.py``) under one read budget (``read_budget.py``), and with a fixed
@@ -7,11 +7,12 @@ stream's first batch at 25 requests/s, 44 s of waits in an 88 s run) while other
 held the budget, so reading paused too and request slots went unused.
 
 The order of streams in the output is no part of any contract (Singer orders messages within a stream only;
-the target takes streams in any order), so the tap chooses at run time which *whole partition* (one account of
-one stream) to sync next: a partition whose history is read whole first, else the one holding the most history
-ready to write, else the catalog's next. Records are never interleaved across partitions: within a partition the
-same records come in the same order, and its STATE lines still follow the records they cover (``streams/base.py``),
-so each partition's state, and the final state, are what a catalog-order run writes.
+the target takes streams in any order), so the tap chooses at run time which partition (one account of one
+stream) to open next: a partition whose history is read whole first, else the one holding the most history
+ready to write, else the catalog's next. Partitions open at once are written by turns, a batch at a time,
+switching only right after a STATE line (``interleave.py``): within a partition the same records come in the
+same order, and its STATE lines still follow the records they cover (``streams/base.py``), so each partition's
+state, and the final state, are what a catalog-order run writes.
 
 :class:`SyncOrder` only decides; it reads the reads ahead through :class:`ReadProgress`, which the tap answers
 from its prefetcher and read budget.
@@ -29,7 +30,7 @@ POLL_SECONDS = 0.02  # how often the SDK thread looks again while nothing it cou
 
 @dataclass(frozen=True, eq=False)
 class Partition:
-    """One account of one stream: the unit the SDK thread syncs whole (``Stream.sync(context)``)."""
+    """One account of one stream: the unit of state, opened once and written a batch at a time (``interleave.py``)."""
 
     stream: Any  # a StripeStream
     account: str
@@ -101,6 +102,19 @@ class SyncOrder:
     def is_last_of_its_stream(self, partition: Partition) -> bool:
         return not any(p.stream is partition.stream for p in self._pending)
 
+    def take(self, partition: Partition) -> None:
+        """``partition`` is being written now: no longer one to choose."""
+        self._pending.remove(partition)
+        self._keys.pop(id(partition), None)
+
+    def choose(self, eligible: Callable[[Partition], bool], *, fallback: bool) -> Partition | None:
+        """The partition to open now among the ``eligible`` ones, by :meth:`take_next`'s rules, or None to wait.
+
+        Without ``fallback`` (other partitions are being written: ``interleave.py``), only one that has history
+        ready or starts with no history read; with it, also :meth:`take_next`'s last resort.
+        """
+        return self._choose(eligible, fallback=fallback)
+
     def take_next(self, wait: Callable[[float], None] = time.sleep) -> Partition:
         """Remove and return the partition to sync now; waits (without requesting) while none is worth starting.
 
@@ -114,16 +128,16 @@ class SyncOrder:
           or the catalog's next: once it is the one written its reads have their own allowance, so they go on.
         """
         while True:
-            choice = self._choose()
+            choice = self._choose(lambda _: True, fallback=True)
             if choice is not None:
-                self._pending.remove(choice)
-                self._keys.pop(id(choice), None)
+                self.take(choice)
                 return choice
             wait(POLL_SECONDS)
 
-    def _choose(self) -> Partition | None:
+    def _choose(self, eligible: Callable[[Partition], bool], *, fallback: bool) -> Partition | None:
         progress = self._progress
-        planned = self.planned()
+        every = self.planned()
+        planned = [(p, k) for p, k in every if eligible(p)]
         for partition, key in planned:
             if progress.finished(key):
                 return partition
@@ -131,13 +145,17 @@ class SyncOrder:
         if ready is not None and ready[0] > 0:
             return ready[2]
         for partition in self._pending[: self._lookahead]:
-            if self.key_of(partition) is None:
+            if self.key_of(partition) is None and eligible(partition):
                 return partition
-        running = [key for _, key in planned if progress.reading(key)]
+        if not fallback:
+            return None
+        running = [key for _, key in every if progress.reading(key)]
         if running and progress.may_request(running):
             return None
         held = max(((progress.held_bytes(k), -i, p) for i, (p, k) in enumerate(planned)), default=None)
-        return held[2] if held is not None and held[0] > 0 else self._pending[0]
+        if held is not None and held[0] > 0:
+            return held[2]
+        return next((p for p in self._pending if eligible(p)), None)
 
 
 class ReadsAhead:
@@ -149,6 +167,10 @@ class ReadsAhead:
 
     def finished(self, key: Hashable) -> bool:
         return self._prefetcher.finished(key)
+
+    def read_ended(self, key: Hashable) -> bool:
+        """``key``'s read has ended, whether or not its partition is being written (``interleave.py``)."""
+        return self._prefetcher.read_ended(key)
 
     def reading(self, key: Hashable) -> bool:
         return self._prefetcher.reading(key)

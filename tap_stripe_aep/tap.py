@@ -10,7 +10,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from decimal import Decimal
 from functools import cached_property
 from types import FrameType
@@ -32,10 +32,11 @@ from tap_stripe_aep.errors import (
     TapStripeError,
 )
 from tap_stripe_aep.gc_policy import fewer_collections
+from tap_stripe_aep.interleave import PartitionWriter
 from tap_stripe_aep.interruption import SignalGate, exit_code_for, signal_name
 from tap_stripe_aep.prefetch import Prefetcher
 from tap_stripe_aep.rate_limit import shared_bucket
-from tap_stripe_aep.read_budget import ReadBudget
+from tap_stripe_aep.read_budget import ReadBudget, ReaderShare
 from tap_stripe_aep.request_pool import RequestPool
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION
 from tap_stripe_aep.streams import (
@@ -72,13 +73,15 @@ ASSUMED_REQUEST_SECONDS = 0.4  # what a Stripe list page of 100 may take; the po
 # page) that keep ~10 requests/s busy at 200 ms a request; the request pool serves the partition being emitted
 # first (``request_pool.py``), so partitions read ahead only use what it leaves.
 MIN_PREFETCH_PARTITIONS = 4
-# History read and not yet written, in bytes of Stripe's JSON (``read_budget.py``; decoded into Python about 3
-# times that): the reads ahead together (12,000 charges, 5 s of reading at 25 requests/s), and the partition being
-# emitted (its front ranges, read in parallel, wait for the oldest one). Larger budgets keep writing busier at 100
-# requests/s (less waiting on a partition read from scratch) and hold more: 32 + 24 MB held 436 MB at 24,000
-# customers.
-READ_AHEAD_BYTES = 20 * 2**20
-EMITTED_PARTITION_BYTES = 16 * 2**20
+# History read and not yet written, in bytes of Stripe's JSON (``read_budget.py``; decoded into Python about 3-4
+# times that): the reads ahead together (24,000 charges, 5 s of reading at 100 requests/s), and the partition the
+# writer waits on (its front ranges, read in parallel, wait for the oldest one). Since partitions are written by
+# turns (``interleave.py``), what the reads ahead hold is written as soon as it is handed back, so a larger budget
+# pauses reading less without holding more for long: at 100 requests/s, 24,000 customers, 40 + 32 MB measured
+# 7,604 / 6,252 objects/s (even / growing) and 404-407 MB, against 6,815 / 5,386 and 358-381 MB with 20 + 16 MB,
+# and 7,648 and 574 MB with 80 + 64 MB (docs/benchmarks.md, issue 10 session 5).
+READ_AHEAD_BYTES = 40 * 2**20
+EMITTED_PARTITION_BYTES = 32 * 2**20
 REQUESTS_PER_SECOND_PER_PARTITION = 10.0
 STRIPE_EPOCH = 1293840000  # 2011-01-01: no Stripe object is older
 
@@ -188,6 +191,9 @@ class TapStripeAEP(Tap):
         self._stop_after_poll: int | None = None
         self._poll_clock: PollClock | None = None
         self._sync_order: SyncOrder | None = None  # the partitions of the sync_all in progress
+        self._writer: PartitionWriter | None = None
+        self._open_histories: list[Hashable] = []  # histories being written, in the order they were opened
+        self._waited_on: Hashable | None = None  # the first of them: the partition the writer waits on
         # Continuous mode only: changes emitted lately, so that the next poll's overlap does not repeat them.
         self.recently_emitted: RecentlyEmitted | None = None
         super().__init__(*args, **kwargs)
@@ -255,38 +261,63 @@ class TapStripeAEP(Tap):
         )
 
     def _sync_partitions(self) -> None:
-        """The SDK's ``Tap.sync_all``, except which partition is synced next: chosen at run time (``sync_order.py``).
+        """The SDK's ``Tap.sync_all``, except which partition is written when: chosen at run time, batch by batch.
 
-        Each partition is synced whole by the SDK (``Stream.sync(context)``: its records, then its STATE), and a
-        stream's progress markers are finalized after its last partition, as the SDK does after a stream.
+        Partitions are written by turns, switching only right after a batch's STATE line (``interleave.py``), in
+        an order chosen from what is read (``sync_order.py``); a stream's progress markers are finalized after its
+        last partition, as the SDK does after a stream.
         """
         self._reset_state_progress_markers()
         self._set_compatible_replication_methods()
         if self.state:
             self._state_writer.write_state(self.state)
         order = self.plan_sync()
-        started: set[str] = set()
+        self._writer = PartitionWriter(
+            order, ReadsAhead(self.prefetcher, self.read_budget), self.history_opened, self.history_closed
+        )
         try:
             self.read_ahead()  # every partition read ahead starts now, before the first is chosen
-            while order:
-                partition = order.take_next()
-                stream = partition.stream
-                if stream.name not in started:
-                    # What ``Stream.sync()`` does once for all partitions: the signpost at the stream's level
-                    # (``StripeStream.get_replication_key_signpost`` gives none per partition), so the STATE
-                    # lines hold it where a catalog-order run puts it.
-                    started.add(stream.name)
-                    if (signpost := stream.get_replication_key_signpost(None)) is not None:
-                        stream._write_replication_key_signpost(None, signpost)
-                last = order.is_last_of_its_stream(partition)
-                stream.finalizes_the_stream = last  # after this partition, as ``Stream.sync()`` after its last one
-                stream.sync(partition.context)
-                if last:
-                    stream.finalize_state_progress_markers()  # as the SDK's ``sync_all`` after each stream
+            self._writer.run()
+            self.logger.info(
+                "Wrote %d batches by turns; waited %.1f s with nothing read to write",
+                self._writer.turns,
+                self._writer.waited,
+            )
         finally:
             self._sync_order = None
+            self._writer = None
         for stream in self.streams.values():
             stream.log_sync_costs()
+
+    def history_opened(self, key: Hashable) -> ReaderShare:
+        """A partition's history starts being written: the first open one is the partition the writer waits on.
+
+        That one's requests go first (``request_pool.py``) and its read has its own allowance, never stopped by
+        the reads ahead (``read_budget.py``); partitions written by turns beside it read as reads ahead do, so
+        what they hold stays within the budget. When it is written, the next open one takes its place.
+        """
+        if key not in self._open_histories:  # the writer announces it when it opens the partition, then the stream
+            self._open_histories.append(key)
+            if self._waited_on is None:
+                return self._wait_on(key)
+        return self.read_budget.reader(key)
+
+    def history_closed(self, key: Hashable) -> None:
+        """A partition's history is written (or abandoned): what it held leaves the budget."""
+        if key not in self._open_histories:
+            return
+        self._open_histories.remove(key)
+        self.pool.forget(key)
+        self.read_budget.forget(key)
+        if self._waited_on == key:
+            self._waited_on = None
+            if self._open_histories:
+                self._wait_on(self._open_histories[0])
+
+    def _wait_on(self, key: Hashable) -> ReaderShare:
+        self._waited_on = key
+        self.pool.prefer(key)
+        return self.read_budget.emitting(key)
 
     def plan_sync(self) -> SyncOrder:
         """The partitions this sync will write (the SDK's selection rules), to be read ahead and chosen from."""
@@ -531,7 +562,8 @@ class TapStripeAEP(Tap):
         if order is None:
             return
         plan = [(key, _history_reader(p.stream, p.account, key[2:])) for p, key in order.planned()]
-        self.read_budget.plan([key for key, _ in plan])
+        # The partitions written by turns come first: the writer takes their batches as soon as they are read.
+        self.read_budget.plan([*self._open_histories, *(key for key, _ in plan)])
         self.prefetcher.read_ahead(plan, self.prefetch_partitions)
 
     def account_created(self, account: str) -> int:

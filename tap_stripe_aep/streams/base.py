@@ -120,13 +120,13 @@ class StripeStream(FastRecordPath, Stream):
     def get_replication_key_signpost(self, context: Context | None = None) -> Any:
         """The SDK's signpost for the whole stream, none per partition.
 
-        The tap syncs one partition at a time (``Stream.sync(context)``, ``sync_order.py``), where the SDK's own
-        ``sync_all`` syncs a stream's partitions in one call, which writes the signpost once, at the stream's
-        level; ``TapStripeAEP._sync_partitions`` writes it there, so the state is the same.
+        The tap opens one partition at a time (``interleave.py``), where the SDK's own ``sync_all`` syncs a
+        stream's partitions in one call, which writes the signpost once, at the stream's level;
+        ``PartitionWriter`` writes it there, so the state is the same.
         """
         return None if context else super().get_replication_key_signpost(context)
 
-    # Set by ``TapStripeAEP._sync_partitions`` when the partition it syncs is the stream's last of this sync.
+    # Set by ``interleave.OpenPartition`` when the partition it opens is the stream's last of this sync.
     finalizes_the_stream = False
 
     def _finalize_state(self, state: dict | None = None) -> None:
@@ -224,20 +224,67 @@ class StripeStream(FastRecordPath, Stream):
         prefetcher.start(key, lambda: self.history_batches(account, start, end))
         batches = prefetcher.take(key)
         assert batches is not None, "a producer was just started for this key"
-        pool, budget = self._tap_ref.pool, self._tap_ref.read_budget
-        pool.prefer(key)  # the SDK thread waits on this partition now: its requests go first
-        share = budget.emitting(key)  # and its reads no longer wait for the reads ahead to be written
+        self._history = batches
+        # The partition the SDK thread waits on has its requests first and reads on its own allowance; when the
+        # tap writes several partitions by turns (``interleave.py``), only one of them is that partition.
+        share = self._tap_ref.history_opened(key)
         self._tap_ref.read_ahead()
         try:
             for window_end, objects in batches:
-                yield from self._emit_window_objects(objects)
-                share.give_back(len(objects))  # written: room for the reads ahead (``read_budget.py``)
-                state["backfill_done_through"] = window_end
-                self._flush_state()
-                self._tap_ref.read_ahead()  # reads ahead that ended meanwhile are replaced
+                self._batch_to_end = (state, share, len(objects), window_end)
+                yield from self._emit_batch(objects)
+                self.end_batch()  # unless the tap ended it right after its last record (``interleave.py``)
         finally:
-            pool.forget(key)
-            budget.forget(key)
+            self._history = None
+            self._batch_to_end = None
+            self._tap_ref.history_closed(key)
+
+    # A batch (one window of history) whose records are written and whose STATE is not yet: set by ``_backfill``.
+    _batch_to_end: tuple[dict, Any, int, int] | None = None
+    _history: Any = None  # the history read being written (``prefetch.Batches``)
+    batch_ending = False  # the record just yielded is the last of its batch: the tap may end the batch now
+
+    def _emit_batch(self, objects: list[StripeObject]) -> Iterator[dict]:
+        """A batch's records, with :attr:`batch_ending` set as its last one is yielded.
+
+        The SDK writes a record before it asks for the next one, so the tap, which drives the SDK's record loop
+        (``interleave.py``), learns from the flag that the batch is written and ends it (:meth:`end_batch`: its
+        STATE line) before deciding which partition to write next; resuming this generator first would wait
+        here for the next batch. The next record is made before the current one is written: making a record
+        changes no state a STATE line carries (``full_reread.py`` keeps its digests until the batch ends).
+        """
+        records = iter(self._emit_window_objects(objects))
+        record = next(records, None)
+        while record is not None:
+            following = next(records, None)
+            self.batch_ending = following is None
+            yield record
+            record = following
+        self.batch_ending = False
+
+    def end_batch(self) -> None:
+        """After a batch's last record is written: its objects leave the read budget, its window is done, STATE.
+
+        Called once per batch, by the tap right after the last record (``interleave.py``) or else by
+        ``_backfill`` when it resumes; the second call does nothing.
+        """
+        pending, self._batch_to_end = self._batch_to_end, None
+        self.batch_ending = False
+        if pending is None:
+            return
+        state, share, objects, window_end = pending
+        share.give_back(objects)  # written: room for the reads ahead (``read_budget.py``)
+        self._batch_written(state)
+        state["backfill_done_through"] = window_end
+        self._flush_state()
+        self._tap_ref.read_ahead()  # reads ahead that ended meanwhile are replaced
+
+    def _batch_written(self, state: dict) -> None:
+        """Hook: state a batch's records support once all of them are written (before its STATE line)."""
+
+    def next_batch_ready(self) -> bool:
+        """Whether resuming this partition's records now waits for no read (its next batch, or its end, is in)."""
+        return self._history is None or self._history.ready()
 
     def planned_history(self, account: str) -> tuple[int, int] | None:
         """``(start, end)`` of the history read this partition's sync will begin with, if it begins with one.

@@ -28,10 +28,24 @@ class FullRereadStream(StripeStream):
         return self._history_floor(self._account, int(state["backfill_started_at"]) + 1)
 
     def _emit_window_objects(self, objects: list[StripeObject]) -> Iterator[dict]:
+        """Objects whose content changed since the last run; their digests join the state once the batch is written.
+
+        Held apart until then (:meth:`_batch_written`, before the batch's STATE line): the tap makes a batch's next
+        record before writing the current one (``StripeStream._emit_batch``), and a stop signal writes the state
+        at any record, so a digest stored as its record is made could mark an object never written as emitted.
+        """
         digests: dict[str, str] = self._partition_state.setdefault("digests", {})
+        staged = self._staged_digests = {}
         for obj in objects:
             digest = content_digest(obj)
             if digests.get(obj["id"]) == digest:
                 continue
-            digests[obj["id"]] = digest
+            staged[obj["id"]] = digest
             yield self.make_record(obj, updated=None, is_deleted=False)
+
+    _staged_digests: dict[str, str] | None = None
+
+    def _batch_written(self, state: dict) -> None:
+        staged, self._staged_digests = self._staged_digests, None
+        if staged:
+            state.setdefault("digests", {}).update(staged)
