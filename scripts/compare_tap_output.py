@@ -12,9 +12,12 @@ What is compared: every line, in order, byte for byte, except what depends on th
 ``time_extracted`` and an ``updated`` at or after the emulator's start (payment links have no creation time, so
 they are ``updated`` at the run's "now"), and in STATE lines the values at or after the emulator's start
 (``events_since``, the end of the history read: Stripe's "now"). When the order across streams differs, the lines
-are compared per stream too (the tap chooses which partition it writes next: the order within a stream, each
-stream's succession of bookmarks and the last STATE must be identical). Exits 1 on any difference, printing the
-first ones.
+are compared per stream too (the tap chooses which partition it writes next and writes partitions by turns: the
+order within a stream and the last STATE must be identical). A stream's succession of bookmarks is compared too
+but only reported: how many finished ranges one batch holds depends on when reads end (two runs of the same
+commit differ there), so a succession may skip or add steps; every STATE line still covers only records written
+before it (tests/tap/test_sync_order.py checks that by resuming from them). Exits 1 on any other difference,
+printing the first ones.
 """
 
 from __future__ import annotations
@@ -155,8 +158,16 @@ def compare(label: str, expected: bytes, actual: bytes) -> bool:
     if left_streams == right_streams:
         print(f"{label}: identical per stream, in another order across streams ({len(left):,} lines)")
         return True
+    successions = {name for name in set(left_streams) | set(right_streams) if name.endswith(" (state)")}
+    differing = [name for name in sorted(successions) if left_streams.get(name) != right_streams.get(name)]
+    if all(left_streams.get(n) == right_streams.get(n) for n in set(left_streams) | set(right_streams) - successions):
+        print(
+            f"{label}: identical records per stream and the same last STATE ({len(left):,} lines); the succession "
+            f"of bookmarks differs in {len(differing)} stream(s), by timing: {', '.join(differing)}"
+        )
+        return True
     print(f"{label}: DIFFERENT")
-    for stream in sorted(set(left_streams) | set(right_streams)):
+    for stream in sorted(set(left_streams) | set(right_streams) - successions):
         problems = differences(left_streams.get(stream, []), right_streams.get(stream, []))
         if problems:
             print(f"  stream {stream}:\n    " + "\n    ".join(problems))
