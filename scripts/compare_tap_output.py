@@ -160,14 +160,15 @@ def compare(label: str, expected: bytes, actual: bytes) -> bool:
         return True
     successions = {name for name in set(left_streams) | set(right_streams) if name.endswith(" (state)")}
     differing = [name for name in sorted(successions) if left_streams.get(name) != right_streams.get(name)]
-    if all(left_streams.get(n) == right_streams.get(n) for n in set(left_streams) | set(right_streams) - successions):
+    others = (set(left_streams) | set(right_streams)) - successions
+    if all(left_streams.get(name) == right_streams.get(name) for name in others):
         print(
             f"{label}: identical records per stream and the same last STATE ({len(left):,} lines); the succession "
             f"of bookmarks differs in {len(differing)} stream(s), by timing: {', '.join(differing)}"
         )
         return True
     print(f"{label}: DIFFERENT")
-    for stream in sorted(set(left_streams) | set(right_streams) - successions):
+    for stream in sorted(others):
         problems = differences(left_streams.get(stream, []), right_streams.get(stream, []))
         if problems:
             print(f"  stream {stream}:\n    " + "\n    ".join(problems))
