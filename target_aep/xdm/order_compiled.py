@@ -19,9 +19,8 @@ from target_aep.xdm.commerce import (
     Expr,
     OrderSpec,
     _order,
-    _payment,
-    _refund,
     _sum_money,
+    payment_type,
 )
 from target_aep.xdm.currency import currency_code, minor_to_major
 from target_aep.xdm.stripe_fields import get_path, ref_id
@@ -79,10 +78,18 @@ class _Writer:
             return "code"
         if kind == "const":
             return self.constant(expr[1])
-        if kind == "payment":
-            return f"_payment(record, {self.expression(expr[1])}, {expr[2]!r})"
-        if kind == "refund":
-            return f"_refund(record, {expr[1]!r})"
+        if kind == "payment":  # `_payment`: the transaction, then the amount; none for a zero amount
+            transaction, amount = self.temp(), self.temp()
+            entry = (
+                f"{{'transactionID': {transaction}, 'paymentAmount': {amount}, "
+                "'paymentType': payment_type(record), 'currencyCode': code}"
+            )
+            money = self.expression(("money", expr[2]))
+            return f"([{entry}] if (({transaction} := {self.expression(expr[1])}), ({amount} := {money}))[1] else [])"
+        if kind == "refund":  # `_refund`: a zero amount is a refund entry too
+            amount = self.temp()
+            entry = f"{{'transactionID': get('id'), 'refundAmount': {amount}, 'currencyCode': code}}"
+            return f"([{entry}] if ({amount} := {self.expression(('money', expr[1]))}) is not None else [])"
         if kind == "if":
             otherwise = self.expression(expr[3]) if len(expr) > 3 else "None"
             return f"({self.expression(expr[2])} if {self.condition(expr[1])} else {otherwise})"
@@ -123,8 +130,7 @@ def compiled_order_builder(stream_name: str) -> OrderBuilder | None:
         "get_path": get_path,
         "ref_id": ref_id,
         "_sum_money": _sum_money,
-        "_payment": _payment,
-        "_refund": _refund,
+        "payment_type": payment_type,
         "_order": _order,
         "ORDER_MONEY": _ORDER_MONEY,
     }
