@@ -62,6 +62,7 @@ class _Writer:
         raise ValueError(f"unknown order condition {condition!r}")
 
     def expression(self, expr: Expr) -> str:
+        """One expression of `ORDER_SPECS` as Python source, the value `commerce.order_value` gives."""
         kind = expr[0]
         if kind == "get":
             return self.field(expr[1])
