@@ -87,146 +87,256 @@ def _refund(record: dict[str, Any], amount_field: str) -> list[dict[str, Any]]:
     return [{"transactionID": record.get("id"), "refundAmount": amount, "currencyCode": code}]
 
 
-def charge_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    refunded = r.get("amount_refunded")
-    return _order(
-        r,
-        purchaseID=ref_id(r.get("payment_intent")) or r.get("id"),
-        priceTotal=_money(r, "amount"),
-        currencyCode=currency_code(r.get("currency")),
-        createdDate=r.get("created"),
-        lastUpdatedDate=r.get("updated"),
-        payments=_payment(r, r.get("id"), "amount_captured" if r.get("captured") else "amount"),
-        refundTotal=_money(r, "amount_refunded") if isinstance(refunded, int) and refunded > 0 else None,
-    )
+# The orders, as data: for each stream, the order's fields in order, each an expression on the record (below).
+# `order_from_spec` is the readable builder, the definition; `order_compiled.compiled_order_builder` generates
+# straight-line code from the same table for the compiled mapping (tests/target/test_compiled_mapping.py compares
+# the two byte for byte). A builder that does not fit these few forms stays a function (`top_up_order`, Issuing).
+#
+# Expressions (tuples): ("get", field) the field (a dotted path reads nested objects: `get_path`); ("ref", field)
+# the id of an expandable reference there (`ref_id`); ("or", e, ...) the first truthy value, else the last one;
+# ("money", field) an amount in major units of the record's currency (`_money`); ("sum", list_field) the sum of
+# its entries' amounts (`_sum_money`); ("currency",) the record's ISO 4217 code; ("const", value);
+# ("payment", transaction, amount_field) and ("refund", amount_field): a one-entry list or [] (`_payment`,
+# `_refund`); ("if", condition, then[, else]) with conditions ("eq", field, value), ("positive", field) (an int
+# above 0) and ("truthy", field); ("or_none", e): e, or None where e is falsy (a zero amount).
+Expr = tuple[Any, ...]
+OrderSpec = tuple[tuple[str, Expr], ...]
+
+_ID: Expr = ("get", "id")
+_CURRENCY: Expr = ("currency",)
+_CREATED = ("createdDate", ("get", "created"))
+_UPDATED = ("lastUpdatedDate", ("get", "updated"))
 
 
-def payment_intent_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    return _order(
-        r,
-        purchaseID=r.get("id"),
-        priceTotal=_money(r, "amount"),
-        currencyCode=currency_code(r.get("currency")),
-        createdDate=r.get("created"),
-        lastUpdatedDate=r.get("updated"),
-        cancelDate=r.get("canceled_at"),
-        payments=_payment(r, ref_id(r.get("latest_charge")) or r.get("id"), "amount_received"),
-    )
-
-
-def refund_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    return _order(
-        r,
-        purchaseID=ref_id(r.get("payment_intent")) or ref_id(r.get("charge")),
-        currencyCode=currency_code(r.get("currency")),
-        refunds=_refund(r, "amount"),
-        refundTotal=_money(r, "amount"),
-    )
-
-
-def invoice_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    return _order(
-        r,
-        purchaseID=r.get("id"),
-        purchaseOrderNumber=r.get("number"),
-        priceTotal=_money(r, "total"),
-        taxAmount=_sum_money(r, "total_taxes"),
-        discountAmount=_sum_money(r, "total_discount_amounts"),
-        currencyCode=currency_code(r.get("currency")),
-        createdDate=r.get("created"),
-        lastUpdatedDate=r.get("updated"),
-        cancelDate=get_path(r, "status_transitions.voided_at"),
-        payments=_payment(r, r.get("id"), "amount_paid"),
-    )
-
-
-def item_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    """Invoice items and invoice lines: the invoice they belong to, and their own amount."""
-    return _order(
-        r,
-        purchaseID=ref_id(r.get("invoice")),
-        priceTotal=_money(r, "amount"),
-        currencyCode=currency_code(r.get("currency")),
-    )
-
-
-def subscription_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    return _order(
-        r,
-        purchaseID=r.get("id"),
-        currencyCode=currency_code(r.get("currency")),
-        createdDate=r.get("created"),
-        lastUpdatedDate=r.get("updated"),
-        cancelDate=r.get("canceled_at"),
-    )
-
-
-def dispute_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    lost = r.get("status") == "lost"  # a lost dispute is money returned to the card holder
-    return _order(
-        r,
-        purchaseID=ref_id(r.get("payment_intent")) or ref_id(r.get("charge")),
-        currencyCode=currency_code(r.get("currency")),
-        refunds=_refund(r, "amount") if lost else None,
-        refundTotal=_money(r, "amount") if lost else None,
-    )
-
-
-def checkout_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    paid = r.get("payment_status") == "paid"
-    return _order(
-        r,
-        purchaseID=ref_id(r.get("payment_intent")) or ref_id(r.get("invoice")) or r.get("id"),
-        priceTotal=_money(r, "amount_total"),
-        taxAmount=_money(r, "total_details.amount_tax"),
-        discountAmount=_money(r, "total_details.amount_discount"),
-        currencyCode=currency_code(r.get("currency")),
-        orderType="checkout",
-        createdDate=r.get("created"),
-        lastUpdatedDate=r.get("updated"),
-        payments=_payment(r, ref_id(r.get("payment_intent")) or r.get("id"), "amount_total") if paid else None,
-    )
-
-
-def credit_note_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    return _order(
-        r,
-        purchaseID=ref_id(r.get("invoice")),
-        purchaseOrderNumber=r.get("number"),
-        currencyCode=currency_code(r.get("currency")),
-        createdDate=r.get("created"),
-        refunds=_refund(r, "total"),
-        refundTotal=_money(r, "total"),
-        cancelDate=r.get("voided_at"),
-    )
-
-
-def application_fee_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    """The platform's cut of a connected account's charge: the charge is the purchase it was taken from."""
-    refunded = r.get("amount_refunded")
-    return _order(
-        r,
-        purchaseID=ref_id(r.get("charge")) or r.get("id"),
-        priceTotal=_money(r, "amount"),
-        currencyCode=currency_code(r.get("currency")),
-        createdDate=r.get("created"),
-        lastUpdatedDate=r.get("updated"),
-        refundTotal=_money(r, "amount_refunded") if isinstance(refunded, int) and refunded > 0 else None,
-    )
-
-
-def _returned_order(parent_field: str) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+def _returned_spec(parent_field: str) -> OrderSpec:
     """Money given back on ``parent_field`` (an application fee refund, a transfer reversal)."""
+    return (
+        ("purchaseID", ("ref", parent_field)),
+        ("currencyCode", _CURRENCY),
+        _CREATED,
+        ("refunds", ("refund", "amount")),
+        ("refundTotal", ("money", "amount")),
+    )
+
+
+ORDER_SPECS: dict[str, OrderSpec] = {
+    "charges": (
+        ("purchaseID", ("or", ("ref", "payment_intent"), _ID)),
+        ("priceTotal", ("money", "amount")),
+        ("currencyCode", _CURRENCY),
+        _CREATED,
+        _UPDATED,
+        ("payments", ("if", ("truthy", "captured"), ("payment", _ID, "amount_captured"), ("payment", _ID, "amount"))),
+        ("refundTotal", ("if", ("positive", "amount_refunded"), ("money", "amount_refunded"))),
+    ),
+    "payment_intents": (
+        ("purchaseID", _ID),
+        ("priceTotal", ("money", "amount")),
+        ("currencyCode", _CURRENCY),
+        _CREATED,
+        _UPDATED,
+        ("cancelDate", ("get", "canceled_at")),
+        ("payments", ("payment", ("or", ("ref", "latest_charge"), _ID), "amount_received")),
+    ),
+    "refunds": (
+        ("purchaseID", ("or", ("ref", "payment_intent"), ("ref", "charge"))),
+        ("currencyCode", _CURRENCY),
+        ("refunds", ("refund", "amount")),
+        ("refundTotal", ("money", "amount")),
+    ),
+    "invoices": (
+        ("purchaseID", _ID),
+        ("purchaseOrderNumber", ("get", "number")),
+        ("priceTotal", ("money", "total")),
+        ("taxAmount", ("sum", "total_taxes")),
+        ("discountAmount", ("sum", "total_discount_amounts")),
+        ("currencyCode", _CURRENCY),
+        _CREATED,
+        _UPDATED,
+        ("cancelDate", ("get", "status_transitions.voided_at")),
+        ("payments", ("payment", _ID, "amount_paid")),
+    ),
+    # Invoice items and invoice lines: the invoice they belong to, and their own amount.
+    "invoice_items": (
+        ("purchaseID", ("ref", "invoice")),
+        ("priceTotal", ("money", "amount")),
+        ("currencyCode", _CURRENCY),
+    ),
+    "subscriptions": (
+        ("purchaseID", _ID),
+        ("currencyCode", _CURRENCY),
+        _CREATED,
+        _UPDATED,
+        ("cancelDate", ("get", "canceled_at")),
+    ),
+    # A lost dispute is money returned to the card holder.
+    "disputes": (
+        ("purchaseID", ("or", ("ref", "payment_intent"), ("ref", "charge"))),
+        ("currencyCode", _CURRENCY),
+        ("refunds", ("if", ("eq", "status", "lost"), ("refund", "amount"))),
+        ("refundTotal", ("if", ("eq", "status", "lost"), ("money", "amount"))),
+    ),
+    "checkout_sessions": (
+        ("purchaseID", ("or", ("ref", "payment_intent"), ("ref", "invoice"), _ID)),
+        ("priceTotal", ("money", "amount_total")),
+        ("taxAmount", ("money", "total_details.amount_tax")),
+        ("discountAmount", ("money", "total_details.amount_discount")),
+        ("currencyCode", _CURRENCY),
+        ("orderType", ("const", "checkout")),
+        _CREATED,
+        _UPDATED,
+        (
+            "payments",
+            (
+                "if",
+                ("eq", "payment_status", "paid"),
+                ("payment", ("or", ("ref", "payment_intent"), _ID), "amount_total"),
+            ),
+        ),
+    ),
+    "credit_notes": (
+        ("purchaseID", ("ref", "invoice")),
+        ("purchaseOrderNumber", ("get", "number")),
+        ("currencyCode", _CURRENCY),
+        _CREATED,
+        ("refunds", ("refund", "total")),
+        ("refundTotal", ("money", "total")),
+        ("cancelDate", ("get", "voided_at")),
+    ),
+    # --- issue 9: H7
+    # The platform's cut of a connected account's charge: the charge is the purchase it was taken from.
+    "application_fees": (
+        ("purchaseID", ("or", ("ref", "charge"), _ID)),
+        ("priceTotal", ("money", "amount")),
+        ("currencyCode", _CURRENCY),
+        _CREATED,
+        _UPDATED,
+        ("refundTotal", ("if", ("positive", "amount_refunded"), ("money", "amount_refunded"))),
+    ),
+    "application_fee_refunds": _returned_spec("fee"),
+    "transfer_reversals": _returned_spec("transfer"),
+    # --- issue 9: H8
+    # A customer balance transaction: money credited (negative) or owed (positive) on the customer's balance.
+    "customer_balance_transactions": (
+        ("purchaseID", ("or", ("ref", "invoice"), ("ref", "credit_note"), _ID)),
+        ("priceTotal", ("money", "amount")),
+        ("currencyCode", _CURRENCY),
+        _CREATED,
+    ),
+    "quotes": (
+        ("purchaseID", _ID),
+        ("purchaseOrderNumber", ("get", "number")),
+        ("priceTotal", ("money", "amount_total")),
+        ("taxAmount", ("money", "total_details.amount_tax")),
+        ("discountAmount", ("money", "total_details.amount_discount")),
+        ("currencyCode", _CURRENCY),
+        _CREATED,
+        _UPDATED,
+        ("cancelDate", ("get", "status_transitions.canceled_at")),
+    ),
+    # An invoice payment: the invoice it pays, and the payment once it is paid.
+    "invoice_payments": (
+        ("purchaseID", ("ref", "invoice")),
+        ("currencyCode", _CURRENCY),
+        _CREATED,
+        _UPDATED,
+        ("cancelDate", ("get", "status_transitions.canceled_at")),
+        (
+            "payments",
+            (
+                "if",
+                ("eq", "status", "paid"),
+                ("payment", ("or", ("ref", "payment.payment_intent"), ("ref", "payment.charge"), _ID), "amount_paid"),
+            ),
+        ),
+    ),
+    "credit_note_line_items": (
+        ("purchaseID", ("ref", "credit_note")),
+        ("currencyCode", _CURRENCY),
+        ("refunds", ("refund", "amount")),
+        ("refundTotal", ("money", "amount")),
+    ),
+    # A subscription schedule: no money of its own; the subscription it drives and its lifecycle dates.
+    "subscription_schedules": (
+        ("purchaseID", ("or", ("ref", "subscription"), ("ref", "released_subscription"), _ID)),
+        _CREATED,
+        _UPDATED,
+        ("cancelDate", ("get", "canceled_at")),
+    ),
+    # --- issue 9: H9
+    # A checkout session's line: the session it belongs to, and its own total.
+    "checkout_session_line_items": (
+        ("purchaseID", ("ref", "checkout_session")),
+        ("priceTotal", ("money", "amount_total")),
+        ("taxAmount", ("or_none", ("money", "amount_tax"))),
+        ("discountAmount", ("or_none", ("money", "amount_discount"))),
+        ("currencyCode", _CURRENCY),
+    ),
+    # A card payment the business disputes; money comes back only when it is won.
+    "issuing_disputes": (
+        ("purchaseID", ("ref", "transaction")),
+        ("currencyCode", _CURRENCY),
+        ("refunds", ("if", ("eq", "status", "won"), ("refund", "amount"))),
+        ("refundTotal", ("if", ("eq", "status", "won"), ("money", "amount"))),
+    ),
+}
+ORDER_SPECS["invoice_line_items"] = ORDER_SPECS["invoice_items"]
+
+
+def _field(r: dict[str, Any], name: str) -> Any:
+    return r.get(name) if "." not in name else get_path(r, name)
+
+
+def _holds(r: dict[str, Any], condition: Expr) -> bool:
+    kind, name = condition[0], condition[1]
+    value = _field(r, name)
+    if kind == "eq":
+        return bool(value == condition[2])
+    if kind == "positive":
+        return isinstance(value, int) and value > 0
+    return bool(value)  # "truthy"
+
+
+def order_value(r: dict[str, Any], expr: Expr) -> Any:
+    """The value of one order field's expression (`ORDER_SPECS`) on the record `r`: the definition."""
+    kind = expr[0]
+    if kind == "get":
+        return _field(r, expr[1])
+    if kind == "ref":
+        return ref_id(_field(r, expr[1]))
+    if kind == "or":
+        value = None
+        for part in expr[1:]:
+            value = order_value(r, part)
+            if value:
+                return value
+        return value
+    if kind == "money":
+        return _money(r, expr[1])
+    if kind == "sum":
+        return _sum_money(r, expr[1])
+    if kind == "currency":
+        return currency_code(r.get("currency"))
+    if kind == "const":
+        return expr[1]
+    if kind == "payment":
+        return _payment(r, order_value(r, expr[1]), expr[2])
+    if kind == "refund":
+        return _refund(r, expr[1])
+    if kind == "if":
+        if _holds(r, expr[1]):
+            return order_value(r, expr[2])
+        return order_value(r, expr[3]) if len(expr) > 3 else None
+    if kind == "or_none":
+        return order_value(r, expr[1]) or None
+    raise ValueError(f"unknown order expression {expr!r}")
+
+
+def order_from_spec(spec: OrderSpec) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """The readable order builder of a stream's `ORDER_SPECS` entry."""
 
     def build(r: dict[str, Any]) -> dict[str, Any] | None:
-        return _order(
-            r,
-            purchaseID=ref_id(r.get(parent_field)),
-            currencyCode=currency_code(r.get("currency")),
-            createdDate=r.get("created"),
-            refunds=_refund(r, "amount"),
-            refundTotal=_money(r, "amount"),
-        )
+        return _order(r, **{key: order_value(r, expr) for key, expr in spec})
 
     return build
 
@@ -245,85 +355,6 @@ def top_up_order(r: dict[str, Any]) -> dict[str, Any] | None:
         createdDate=r.get("created"),
         lastUpdatedDate=r.get("updated"),
         payments=[payment] if succeeded else None,
-    )
-
-
-# --- issue 9: H8
-
-
-def customer_balance_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    """A customer balance transaction: money credited (negative) or owed (positive) on the customer's balance."""
-    return _order(
-        r,
-        purchaseID=ref_id(r.get("invoice")) or ref_id(r.get("credit_note")) or r.get("id"),
-        priceTotal=_money(r, "amount"),
-        currencyCode=currency_code(r.get("currency")),
-        createdDate=r.get("created"),
-    )
-
-
-def quote_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    return _order(
-        r,
-        purchaseID=r.get("id"),
-        purchaseOrderNumber=r.get("number"),
-        priceTotal=_money(r, "amount_total"),
-        taxAmount=_money(r, "total_details.amount_tax"),
-        discountAmount=_money(r, "total_details.amount_discount"),
-        currencyCode=currency_code(r.get("currency")),
-        createdDate=r.get("created"),
-        lastUpdatedDate=r.get("updated"),
-        cancelDate=get_path(r, "status_transitions.canceled_at"),
-    )
-
-
-def invoice_payment_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    """An invoice payment: the invoice it pays, and the payment once it is paid."""
-    transaction = ref_id(get_path(r, "payment.payment_intent")) or ref_id(get_path(r, "payment.charge"))
-    return _order(
-        r,
-        purchaseID=ref_id(r.get("invoice")),
-        currencyCode=currency_code(r.get("currency")),
-        createdDate=r.get("created"),
-        lastUpdatedDate=r.get("updated"),
-        cancelDate=get_path(r, "status_transitions.canceled_at"),
-        payments=_payment(r, transaction or r.get("id"), "amount_paid") if r.get("status") == "paid" else None,
-    )
-
-
-def credit_note_line_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    return _order(
-        r,
-        purchaseID=ref_id(r.get("credit_note")),
-        currencyCode=currency_code(r.get("currency")),
-        refunds=_refund({**r, "id": r.get("id")}, "amount"),
-        refundTotal=_money(r, "amount"),
-    )
-
-
-def schedule_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    """A subscription schedule: no money of its own; the subscription it drives and its lifecycle dates."""
-    return _order(
-        r,
-        purchaseID=ref_id(r.get("subscription")) or ref_id(r.get("released_subscription")) or r.get("id"),
-        createdDate=r.get("created"),
-        lastUpdatedDate=r.get("updated"),
-        cancelDate=r.get("canceled_at"),
-    )
-
-
-# --- issue 9: H9 ------------------------------------------------------------------------------------------------
-
-
-def checkout_line_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    """A checkout session's line: the session it belongs to, and its own total."""
-    return _order(
-        r,
-        purchaseID=ref_id(r.get("checkout_session")),
-        priceTotal=_money(r, "amount_total"),
-        taxAmount=_money(r, "amount_tax") or None,
-        discountAmount=_money(r, "amount_discount") or None,
-        currencyCode=currency_code(r.get("currency")),
     )
 
 
@@ -375,46 +406,16 @@ def issuing_transaction_order(r: dict[str, Any]) -> dict[str, Any] | None:
     )
 
 
-def issuing_dispute_order(r: dict[str, Any]) -> dict[str, Any] | None:
-    """A card payment the business disputes; money comes back only when it is won."""
-    won = r.get("status") == "won"
-    return _order(
-        r,
-        purchaseID=ref_id(r.get("transaction")),
-        currencyCode=currency_code(r.get("currency")),
-        refunds=_refund(r, "amount") if won else None,
-        refundTotal=_money(r, "amount") if won else None,
-    )
-
-
 ORDER_BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
-    "charges": charge_order,
-    "payment_intents": payment_intent_order,
-    "refunds": refund_order,
-    "invoices": invoice_order,
-    "invoice_items": item_order,
-    "invoice_line_items": item_order,
-    "subscriptions": subscription_order,
-    "disputes": dispute_order,
-    "checkout_sessions": checkout_order,
-    "credit_notes": credit_note_order,
-    # --- issue 9: H7
-    "application_fees": application_fee_order,
-    "application_fee_refunds": _returned_order("fee"),
-    "transfer_reversals": _returned_order("transfer"),
-    "top_ups": top_up_order,
-    # --- issue 9: H8
-    "customer_balance_transactions": customer_balance_order,
-    "quotes": quote_order,
-    "invoice_payments": invoice_payment_order,
-    "credit_note_line_items": credit_note_line_order,
-    "subscription_schedules": schedule_order,
-    # --- issue 9: H9
-    "checkout_session_line_items": checkout_line_order,
-    "issuing_authorizations": issuing_authorization_order,
-    "issuing_transactions": issuing_transaction_order,
-    "issuing_disputes": issuing_dispute_order,
+    stream: order_from_spec(spec) for stream, spec in ORDER_SPECS.items()
 }
+ORDER_BUILDERS.update(
+    {
+        "top_ups": top_up_order,
+        "issuing_authorizations": issuing_authorization_order,
+        "issuing_transactions": issuing_transaction_order,
+    }
+)
 
 
 def line_money(line: dict[str, Any], currency: Any) -> tuple[Any, Any, str]:

@@ -17,6 +17,7 @@ from target_aep.xdm.identities import (
     note_unusable_email,
     xdm_id_rule,
 )
+from target_aep.xdm.order_compiled import compiled_order_builder
 from target_aep.xdm.repairs import RepairLog
 from target_aep.xdm.rules import FieldRule, Proven, computed, constant
 from target_aep.xdm.schema_tree import SchemaNode, SchemaTree
@@ -118,6 +119,31 @@ def event_rules(
             repairs.dropped("currency", "commerce.order.currencyCode", "not an ISO 4217 currency code")
         return block
 
+    # The compiled mapping's form of `commerce_of_type`: the order from the generated builder of the stream's
+    # `ORDER_SPECS` (`order_compiled`, generated on the stream's first record), the rest written out.
+    fast_builder: list[Any] = []  # [the order builder], once generated
+
+    def fast_commerce_of_type(record: dict[str, Any], repairs: RepairLog, event_type: str) -> dict[str, Any] | None:
+        if not fast_builder:
+            fast_builder.append(compiled_order_builder(stream_name) or builder)
+        build = fast_builder[0]
+        order = build(record) if build is not None and not record.get("is_deleted") else None
+        block: dict[str, Any] = {"order": order} if order else {}
+        measure = measures.get(event_type, "")
+        if measure == "":
+            measure = commerce_measure(event_type)
+            if len(measures) < 1024:
+                measures[event_type] = measure
+        if measure:
+            block[measure] = {"value": 1}
+        if is_checkout:
+            block["cart"] = {"cartID": record.get("id")}
+        if order:
+            currency = record.get("currency")
+            if currency and currency_code(currency) is None:
+                repairs.dropped("currency", "commerce.order.currencyCode", "not an ISO 4217 currency code")
+        return block or None
+
     def items_for_stream(_node: SchemaNode, _path: str) -> Proven | None:
         return None if has_product_list(stream_name) else Proven(never=True)
 
@@ -133,7 +159,7 @@ def event_rules(
             "commerce",
             commerce_fields,
             ("amount", "currency", "payment_intent", "invoice"),
-            with_shared=("event_type", commerce_of_type),
+            with_shared=("event_type", fast_commerce_of_type),
         ),
         FieldRule(
             "productListItems",

@@ -255,3 +255,30 @@ def test_a_stream_mapping_is_compiled_once_on_its_first_record(monkeypatch: pyte
     first, again = kept(SAMPLES["charges"][0]), kept(SAMPLES["charges"][0])
     assert compiles == ["charges"] and first == again == mapper.map(SAMPLES["charges"][0])
     assert first["_acme"]["stripe"]["objectType"] == "charge"
+
+
+def _order_outcome(build: Any, record: dict[str, Any]) -> tuple[str, str]:
+    try:
+        return "ok", json.dumps(build(record))  # the same keys in the same order, the same values and types
+    except Exception as exc:
+        return "error", f"{type(exc).__name__}: {exc}"
+
+
+def test_generated_order_builders_equal_the_readable_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each stream's order generated from `ORDER_SPECS` (`order_compiled`) gives what the readable builder (the
+    table read by `order_value`) gives, error text included, on every stream's odd records; and a generated
+    condition changed by one character (`> 0` to `>= 0`: a charge refunded 0 would get a refund total) is seen."""
+    from target_aep.xdm import order_compiled
+    from target_aep.xdm.commerce import ORDER_BUILDERS, ORDER_SPECS
+
+    rng = random.Random(17)
+    records = [_mutate(rng.choice(samples), rng) for samples in SAMPLES.values() for _ in range(12)]
+    for stream in ORDER_SPECS:
+        generated = order_compiled.compiled_order_builder(stream)
+        for record in [*records, *(_mutate(sample, rng) for sample in SAMPLES.get(stream, []) for _ in range(20))]:
+            assert _order_outcome(generated, record) == _order_outcome(ORDER_BUILDERS[stream], record), stream
+    original = order_compiled._Writer.condition
+    monkeypatch.setattr(order_compiled._Writer, "condition", lambda self, c: original(self, c).replace("> 0", ">= 0"))
+    broken = order_compiled.compiled_order_builder("charges")
+    record = {**SAMPLES["charges"][0], "amount_refunded": 0}
+    assert _order_outcome(broken, record) != _order_outcome(ORDER_BUILDERS["charges"], record)

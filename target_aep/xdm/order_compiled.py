@@ -1,0 +1,139 @@
+"""The order builders of `commerce.ORDER_SPECS` as generated straight-line code, for the compiled mapping.
+
+`commerce.order_from_spec` reads a stream's table of fields for every record (an interpreter: a call per field and
+per sub-expression, a keyword call to `_order`, helpers looking the currency up again and again). Here the same
+table becomes one function per stream: each expression written out as a Python expression, the record's
+currency read and converted once, the order dict filled as `_order` fills it (None and [] left out, the keys in
+the table's order), and `_order` itself called only to raise its error (money without a currency code). The
+readable builder stays the definition: tests/target/test_compiled_mapping.py compares the two byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from target_aep.xdm.commerce import (
+    _ORDER_MONEY,
+    ORDER_SPECS,
+    Expr,
+    OrderSpec,
+    _order,
+    _sum_money,
+    payment_type,
+)
+from target_aep.xdm.currency import currency_code, minor_to_major
+from target_aep.xdm.stripe_fields import get_path, ref_id
+
+# Expressions whose value is never a list: `_order`'s `!= []` test is left out for them.
+_NEVER_A_LIST = frozenset({"ref", "money", "sum", "currency"})
+
+OrderBuilder = Callable[[dict[str, Any]], "dict[str, Any] | None"]
+
+
+class _Writer:
+    """Python source for the expressions of one spec; `names` holds the constants the source refers to."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, Any] = {}
+        self.temps = 0
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"t{self.temps}"
+
+    def constant(self, value: Any) -> str:
+        name = f"C{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def field(self, name: str) -> str:
+        return f"get({name!r})" if "." not in name else f"get_path(record, {name!r})"
+
+    def condition(self, condition: Expr) -> str:
+        kind, name = condition[0], condition[1]
+        if kind == "eq":
+            return f"({self.field(name)} == {self.constant(condition[2])})"
+        if kind == "positive":
+            t = self.temp()
+            return f"(isinstance({t} := {self.field(name)}, int) and {t} > 0)"
+        if kind == "truthy":
+            return f"{self.field(name)}"
+        raise ValueError(f"unknown order condition {condition!r}")
+
+    def expression(self, expr: Expr) -> str:
+        """One expression of `ORDER_SPECS` as Python source, the value `commerce.order_value` gives."""
+        kind = expr[0]
+        if kind == "get":
+            return self.field(expr[1])
+        if kind == "ref":
+            return f"ref_id({self.field(expr[1])})"
+        if kind == "or":
+            return "(" + " or ".join(self.expression(part) for part in expr[1:]) + ")"
+        if kind == "money":  # `_money`: an int amount in the record's currency (read once, `currency`)
+            t = self.temp()
+            return f"(minor_to_major({t}, currency) if isinstance({t} := {self.field(expr[1])}, int) else None)"
+        if kind == "sum":
+            return f"_sum_money(record, {expr[1]!r})"
+        if kind == "currency":
+            return "code"
+        if kind == "const":
+            return self.constant(expr[1])
+        if kind == "payment":  # `_payment`: the transaction, then the amount; none for a zero amount
+            transaction, amount = self.temp(), self.temp()
+            entry = (
+                f"{{'transactionID': {transaction}, 'paymentAmount': {amount}, "
+                "'paymentType': payment_type(record), 'currencyCode': code}"
+            )
+            money = self.expression(("money", expr[2]))
+            return f"([{entry}] if (({transaction} := {self.expression(expr[1])}), ({amount} := {money}))[1] else [])"
+        if kind == "refund":  # `_refund`: a zero amount is a refund entry too
+            amount = self.temp()
+            entry = f"{{'transactionID': get('id'), 'refundAmount': {amount}, 'currencyCode': code}}"
+            return f"([{entry}] if ({amount} := {self.expression(('money', expr[1]))}) is not None else [])"
+        if kind == "if":
+            otherwise = self.expression(expr[3]) if len(expr) > 3 else "None"
+            return f"({self.expression(expr[2])} if {self.condition(expr[1])} else {otherwise})"
+        if kind == "or_none":
+            return f"({self.expression(expr[1])} or None)"
+        raise ValueError(f"unknown order expression {expr!r}")
+
+
+def order_source(spec: OrderSpec) -> tuple[str, dict[str, Any]]:
+    """The generated builder's source for `spec` (a function `build_order(record)`) and its constants."""
+    writer = _Writer()
+    lines = ["get = record.get\n", "currency = get('currency')\n", "code = currency_code(currency)\n", "order = {}\n"]
+    for key, expr in spec:  # evaluated in the table's order, as the readable builder's keyword call does
+        lines.append(f"v = {writer.expression(expr)}\n")
+        kept = "v is not None" if expr[0] in _NEVER_A_LIST else "v is not None and v != []"
+        lines.append(f"if {kept}:\n    order[{key!r}] = v\n")
+    if any(key in _ORDER_MONEY for key, _ in spec):
+        lines.append(
+            "if 'currencyCode' not in order and not order.keys().isdisjoint(ORDER_MONEY):\n"
+            "    return _order(record, **order)  # raises its error, naming the fields\n"
+        )
+    lines.append("return order or None\n")
+    body = "".join("    " + line for line in "".join(lines).splitlines(True))
+    return "def build_order(record):\n" + body, writer.names
+
+
+def compiled_order_builder(stream_name: str) -> OrderBuilder | None:
+    """The generated form of the stream's readable order builder, or None if its order is not a spec (a builder
+    that stays a function: `commerce.ORDER_BUILDERS` then holds the one form)."""
+    spec = ORDER_SPECS.get(stream_name)
+    if spec is None:
+        return None
+    source, names = order_source(spec)
+    namespace: dict[str, Any] = {
+        **names,
+        "currency_code": currency_code,
+        "minor_to_major": minor_to_major,
+        "get_path": get_path,
+        "ref_id": ref_id,
+        "_sum_money": _sum_money,
+        "payment_type": payment_type,
+        "_order": _order,
+        "ORDER_MONEY": _ORDER_MONEY,
+    }
+    exec(compile(source, f"<order of {stream_name}>", "exec"), namespace)  # generated from `ORDER_SPECS` above
+    return namespace["build_order"]  # type: ignore[no-any-return]
