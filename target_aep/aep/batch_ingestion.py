@@ -35,18 +35,8 @@ logger = logging.getLogger("target-aep.batch")
 FILE_MAX_BYTES = 256 * 1024 * 1024  # AEP's limit for one file in a batch
 POLL_FIRST_SECONDS = 0.05
 POLL_MAX_SECONDS = 5.0
-# Each wait is this share of the time waited so far (between the two bounds above), so a batch AEP finishes after
-# T seconds is seen by about 1.25 T. Waits growing by 1.6 each saw it up to 1.6 T: at the end of a run, when every
-# stream's last batch is handed over at once and AEP takes a second or two for them, that was most of the wait for
-# the last confirmation. A batch processing for minutes is polled about as often as before (every 5 s).
-POLL_SHARE_OF_WAITED = 0.25
 SUCCESS = "success"
 FINAL_FAILURES = frozenset({"failed", "aborted", "abandoned"})
-
-
-def next_poll_wait(waited: float) -> float:
-    """Seconds until the next status poll of a batch completed ``waited`` seconds ago."""
-    return min(max(waited * POLL_SHARE_OF_WAITED, POLL_FIRST_SECONDS), POLL_MAX_SECONDS)
 
 
 @dataclass
@@ -126,8 +116,7 @@ class BatchIngestion:
             logger.warning("Could not abort batch %s: %s", batch_id, exc)
 
     def _wait_for_success(self, batch_id: str, dataset_id: str) -> None:
-        started = time.monotonic()
-        deadline = started + self.poll_timeout_seconds
+        deadline = time.monotonic() + self.poll_timeout_seconds
         wait = POLL_FIRST_SECONDS
         while True:
             body = self.gateway.request(
@@ -146,4 +135,4 @@ class BatchIngestion:
                     "so no state was written past them"
                 )
             time.sleep(wait)
-            wait = next_poll_wait(time.monotonic() - started)
+            wait = min(wait * 1.6, POLL_MAX_SECONDS)
