@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from target_aep.delivery_queue import DeliveryQueue
@@ -27,7 +28,7 @@ def _peak_in_flight(queue: DeliveryQueue, sizes: list[int]) -> tuple[int, int]:
             running[1] -= size
 
     for size in sizes:
-        queue.submit(lambda size=size: delivery(size), size)
+        queue.submit(functools.partial(delivery, size), size)
     submitted.set()
     queue.wait_all()
     queue.shutdown()
