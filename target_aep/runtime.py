@@ -20,13 +20,14 @@ from target_aep.aep.ims import IMSTokenProvider
 from target_aep.aep.row_errors import RowErrorReader
 from target_aep.aep.streaming import StreamingIngestion, StreamingRejection
 from target_aep.dead_letter import DeadLetterFile
-from target_aep.delivery_queue import DeliveryQueue
+from target_aep.delivery_queue import BATCH_WORKERS, DEFAULT_WORKERS, DeliveryQueue
 from target_aep.line_batch import LineBatch, batch_files
 from target_aep.mapping_workers import MapperArgs
 from target_aep.refused_rows import trace_refused_rows
 from target_aep.repairs_file import RepairsFile
 from target_aep.report import RunReport
 from target_aep.run_report_files import check_report_paths
+from target_aep.sinks import DEFAULT_BATCH_MAX_BYTES
 from target_aep.undelivered import UndeliveredStreams
 from target_aep.xdm import XdmMapper
 
@@ -59,7 +60,7 @@ class TargetRuntime:
         self.report.start_sampling()
         self.repairs = RepairsFile(config.get("repairs_path") or "target-aep-repairs.jsonl", self.secrets)
         self.repairs.check_writable()
-        self.deliveries = DeliveryQueue()
+        self.deliveries = self._delivery_queue()
         self.undelivered = UndeliveredStreams()
         self.buffering_sinks: list[t.Any] = []  # every AEPSink of the run: they share one buffer budget (sinks.py)
         self._lock = threading.Lock()
@@ -76,6 +77,13 @@ class TargetRuntime:
         self._streaming: StreamingIngestion | None = None
 
     # -- configuration views
+
+    def _delivery_queue(self) -> DeliveryQueue:
+        """Batch Ingestion: more deliveries side by side within today's memory bound (``delivery_queue``)."""
+        if self.output_dir is not None or self.streaming:
+            return DeliveryQueue()
+        batch_bytes = int(self.config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
+        return DeliveryQueue(BATCH_WORKERS, max_bytes=DEFAULT_WORKERS * batch_bytes)
 
     @property
     def output_dir(self) -> Path | None:

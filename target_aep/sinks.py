@@ -257,6 +257,7 @@ class AEPSink(BatchSink):
         originals: list[dict] = context.pop("originals", [])
         record_keys: list[object] = context.pop("record_keys", [])
         live_changes: list[tuple[int, str]] = context.pop("live_changes", [])
+        size = self._buffered_bytes
         self._buffered_bytes = 0
         self._next_budget_check = _BUDGET_CHECK_STEP
         if not lines:
@@ -264,7 +265,7 @@ class AEPSink(BatchSink):
         if self._in_flight is not None:
             self._in_flight.result()
         self._in_flight = self.runtime.deliveries.submit(
-            lambda: self._deliver(lines, originals, record_keys, live_changes)
+            lambda: self._deliver(lines, originals, record_keys, live_changes), size
         )
 
     def _deliver(

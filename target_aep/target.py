@@ -29,6 +29,7 @@ from target_aep.record_dispatch import RecordDispatch
 from target_aep.run_report_files import ReportPathError, write_report_files
 from target_aep.run_report_json import RunFacts, RunOutcome, build_document
 from target_aep.runtime import TargetRuntime
+from target_aep.schema_copy import JsonTreeSchema
 from target_aep.settings import CONFIG_SCHEMA, semantic_errors
 from target_aep.sinks import AEPSink, SkippedStreamSink
 from target_aep.state_lag import StateLag, default_lag_seconds
@@ -335,6 +336,13 @@ class TargetAEP(Target):
             "them in the tap, or set skip_streams_without_dataset to send the other streams and leave these "
             "streams' bookmarks where they were"
         )
+
+    def _process_schema_message(self, message_dict: dict) -> None:
+        """The SDK's, with the schema copied cheaply where the SDK deep-copies it (``schema_copy``)."""
+        schema = message_dict.get("schema")
+        if type(schema) is dict:
+            message_dict["schema"] = JsonTreeSchema(schema)
+        super()._process_schema_message(message_dict)
 
     def _process_record_message(self, message_dict: dict) -> None:
         """A failed delivery can also surface before the end of input: when a full sink hands over its next batch

@@ -56,7 +56,7 @@ class BatchIngestion:
         self.poll_timeout_seconds = poll_timeout_seconds
         self.timings = BatchTimings()
 
-    def ingest(self, dataset_id: str, files: t.Sequence[bytes]) -> str:
+    def ingest(self, dataset_id: str, files: t.Sequence[bytes | memoryview]) -> str:
         """Land ``files`` (JSON lines, each under the file limit) as one batch; return its id once ``success``."""
         started = time.perf_counter()
         batch_id = self._create(dataset_id)
@@ -86,7 +86,7 @@ class BatchIngestion:
             raise AEPError(f"create batch for dataset {dataset_id}: answer has no batch id")
         return str(batch_id)
 
-    def _upload(self, batch_id: str, dataset_id: str, name: str, body: bytes) -> None:
+    def _upload(self, batch_id: str, dataset_id: str, name: str, body: bytes | memoryview) -> None:
         if len(body) > FILE_MAX_BYTES:
             raise AEPError(f"batch {batch_id}: file {name} is {len(body)} bytes, over AEP's 256 MB limit")
         self.gateway.request(

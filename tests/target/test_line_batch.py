@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import random
 
+import pytest
+
 from target_aep.line_batch import LineBatch, batch_files
 
 
@@ -30,3 +32,15 @@ def test_files_are_cut_between_lines_under_the_limit() -> None:
     for line in (b"aaaa", b"bb", b"c", b"dddddddddd", b"e"):
         batch.append(line)
     assert batch_files(batch, 8) == [b"aaaa\nbb\n", b"c\n", b"dddddddddd\n", b"e\n"]
+
+
+def test_a_batch_within_one_file_is_uploaded_from_its_own_buffer() -> None:
+    batch = LineBatch()
+    for line in (b"aaaa", b"bb"):
+        batch.append(line)
+    (file,) = batch.files(64)
+    assert file == b"aaaa\nbb\n" and isinstance(file, memoryview)  # no copy of the batch a delivery in flight
+    with pytest.raises(BufferError):  # and the delivered batch cannot change while it is sent
+        batch.append(b"c")
+    file.release()
+    assert LineBatch().files(64) == []

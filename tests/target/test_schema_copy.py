@@ -1,0 +1,29 @@
+"""`schema_copy`: the SDK's deep copies of a SCHEMA message's schema, made container by container."""
+
+from __future__ import annotations
+
+import copy
+import json
+from decimal import Decimal
+
+from target_aep.schema_copy import JsonTreeSchema
+from tests.target.write_singer_files import schema_message
+
+
+def _containers(value: object) -> list[int]:
+    if isinstance(value, dict):
+        return [id(value), *(i for item in value.values() for i in _containers(item))]
+    if isinstance(value, list):
+        return [id(value), *(i for item in value for i in _containers(item))]
+    return []
+
+
+def test_a_copy_is_equal_and_shares_no_container() -> None:
+    schema = JsonTreeSchema(json.loads(json.dumps(schema_message("charges")["schema"])))
+    schema["x-odd"] = {"enum": [1, 2.5, True, None, "a", [{"nested": []}]], "default": Decimal("1.5")}
+    copied = copy.deepcopy(schema)
+    assert type(copied) is dict
+    assert copied == copy.deepcopy(dict(schema))
+    assert not set(_containers(copied)) & set(_containers(schema))
+    copied["x-odd"]["enum"][5][0]["nested"].append(1)  # the SDK's sink edits its schema in place
+    assert schema["x-odd"]["enum"][5][0]["nested"] == []
