@@ -139,6 +139,7 @@ def _trace_requests(out: str) -> None:
     local = threading.local()
     sent: list[tuple[float, str]] = []
     spans: list[tuple[float, float]] = []
+    stream_spans: dict[str, list[float]] = {}  # per stream: each request's seconds from call to response
     get, acquire = StripeClient.get, TokenBucket.acquire
 
     def traced_get(self: Any, path: str, *args: Any, **kwargs: Any) -> Any:
@@ -147,7 +148,9 @@ def _trace_requests(out: str) -> None:
         try:
             return get(self, path, *args, **kwargs)
         finally:
-            spans.append((begin - started, time.monotonic() - started))
+            end = time.monotonic()
+            spans.append((begin - started, end - started))
+            stream_spans.setdefault(local.stream, []).append(end - begin)
 
     def traced_acquire(self: Any) -> float:
         waited = acquire(self)
@@ -223,6 +226,13 @@ def _trace_requests(out: str) -> None:
                 top = ", ".join(f"{k} {v}" for k, v in sorted(streams.items(), key=lambda kv: -kv[1])[:4])
                 log.write(f"{second:5d} {sum(streams.values()):5d} {busy:9.1f}        {top}\n")
             log.write(f"first request at {sent[0][0]:.2f} s, last at {sent[-1][0]:.2f} s, {len(sent)} sent\n")
+            # Which lists cost what: a list read twice (a parent for itself and for its children) shows here.
+            total = sum(len(d) for d in stream_spans.values())
+            log.write(f"requests by stream ({total} answered; seconds from call to response, summed):\n")
+            for stream, durations in sorted(stream_spans.items(), key=lambda sd: -len(sd[1])):
+                share = len(durations) / max(1, total)
+                mean = sum(durations) / len(durations)
+                log.write(f"    {stream}: {len(durations)} ({share:.1%}), {sum(durations):.1f} s, {mean:.2f} s each\n")
             waited = sum(w for _, w, _ in sdk_waits)
             log.write(f"SDK thread waited {waited:.1f} s for batches ({len(sdk_waits)} batches)\n")
             by_stream: dict[str, list[float]] = {}

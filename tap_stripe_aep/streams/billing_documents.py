@@ -34,6 +34,7 @@ class CreditNoteLineItemsStream(ChildListStream):
     that no amount travels without its currency (the target dead-letters such a record)."""
 
     name = "credit_note_line_items"
+    parent_fields_used = ("currency",)
 
     def _children_of(self, job: tuple[StripeObject, bool]) -> list[StripeObject]:
         parent, _ = job

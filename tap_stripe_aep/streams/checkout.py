@@ -32,6 +32,7 @@ class SetupAttemptsStream(ChildListStream):
     """A setup intent's attempts; an intent never confirmed (``latest_attempt`` null) has none to list."""
 
     name = "setup_attempts"
+    parent_fields_used = ("latest_attempt",)
 
     def _children_of(self, job: tuple[StripeObject, bool]) -> list[StripeObject]:
         parent, deleted = job

@@ -74,6 +74,18 @@ def test_children_of_every_parent(
     assert len(records) == len(expected)
 
 
+def test_children_take_their_parents_fields(full_run: TapRun, control: Control) -> None:
+    """A child list's history keeps of each parent only what the child uses (``children.py``): a credit note
+    line still takes its credit note's currency, and a line's ``updated`` is its invoice's ``created``."""
+    notes = {obj["id"]: obj for obj in control.objects("credit_notes")}
+    note_lines = full_run.records["credit_note_line_items"]
+    assert note_lines and all(line["currency"] == notes[line["credit_note"]]["currency"] for line in note_lines)
+    invoices = {obj["id"]: obj for obj in control.objects("invoices")}
+    invoice_lines = full_run.records["invoice_line_items"]
+    assert invoice_lines
+    assert all(line["updated"] == _iso(invoices[line["invoice"]]["created"]) for line in invoice_lines)
+
+
 @pytest.mark.parametrize("stream", ["payment_methods", "tax_ids", "customer_balance_transactions"])
 def test_every_customer_list_arrives_whole(stream: str, full_run: TapRun, control: Control) -> None:
     # --- issue 9: H8. Read per customer (no list spans customers): every object of every customer, once.
