@@ -3,7 +3,8 @@
 
 ``python -m bench target`` (or ``make bench``) runs both; ``python -m bench.bench_target --rss-flatness`` adds
 1,000,000 records in each mode to check that peak RSS stays flat (a few minutes). Records are the sample records
-of every stream (``tests/data_files/stripe_records``) repeated with new ids and perturbed amounts and times, written
+of every stream (``tests/data_files/stripe_records``) repeated with new ids, perturbed amounts and each copy its own
+``created`` and ``updated`` (``--repeated-timestamps``: the input of older figures, see ``ROUND_SHIFT``), written
 as one Singer file, then piped to the target CLI. Prints records/s, wall time, CPU time and peak RSS of the target
 with its mapping workers (`--mapping-workers N` sets them; default: the target's own), how many records the workers
 mapped, and the share of time in mapping, validation, serialization and HTTP (the target's end-of-run stage timers;
@@ -13,6 +14,7 @@ with workers, summed over every process).
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import re
@@ -48,18 +50,33 @@ PHASE_LINE = re.compile(r"input read in ([\d.]+) s; every delivery confirmed ([\
 INPUT_ORDERS = ("interleaved", "by-stream")
 
 
-def _bench_record(record: dict, round_number: int) -> dict:
-    """Round ``round_number``'s copy of a sample record: a new id, perturbed amount and time."""
+# Each round's copies are this much older than the round before: every record has its own `created` and
+# `updated`, as in a real account. (Until session 5 only `created`'s seconds varied, 60 values, and `updated` not at
+# all: the fitters' cache of strings already seen to fit answered nearly every timestamp, about 1 µs a field less
+# than real data costs; `--repeated-timestamps` gives that input back, to compare with older figures.)
+ROUND_SHIFT = datetime.timedelta(seconds=631)
+_ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _bench_record(record: dict, round_number: int, *, repeated_timestamps: bool = False) -> dict:
+    """Round ``round_number``'s copy of a sample record: a new id, perturbed amount and times."""
     copy = dict(record)
     copy["id"] = f"{record['id']}_{round_number:06d}"
     if isinstance(copy.get("amount"), int):
         copy["amount"] = copy["amount"] + round_number % 997
-    if isinstance(copy.get("created"), str) and len(copy["created"]) >= 19:
-        copy["created"] = f"{copy['created'][:17]}{round_number % 60:02d}Z"
+    if repeated_timestamps:
+        if isinstance(copy.get("created"), str) and len(copy["created"]) >= 19:
+            copy["created"] = f"{copy['created'][:17]}{round_number % 60:02d}Z"
+        return copy
+    for key in ("created", "updated"):
+        value = copy.get(key)
+        if isinstance(value, str) and len(value) == 20:
+            moment = datetime.datetime.strptime(value, _ISO) - round_number * ROUND_SHIFT
+            copy[key] = moment.strftime(_ISO)
     return copy
 
 
-def write_input(path: Path, total: int, order: str = "interleaved") -> int:
+def write_input(path: Path, total: int, order: str = "interleaved", *, repeated_timestamps: bool = False) -> int:
     """Singer file with ``total`` records spread over every stream in proportion to a real account.
 
     ``interleaved`` (the headline figure): round after round, each round one copy of every stream's samples, so
@@ -69,6 +86,10 @@ def write_input(path: Path, total: int, order: str = "interleaved") -> int:
     """
     samples = sample_records()
     streams = sorted(samples)
+
+    def copy_of(record: dict, round_number: int) -> dict:
+        return _bench_record(record, round_number, repeated_timestamps=repeated_timestamps)
+
     per_round = sum(len(samples[stream]) for stream in streams)
     state_every = 50 * per_round  # interleaved: a STATE message every 50 rounds
     with path.open("w") as out:
@@ -82,7 +103,7 @@ def write_input(path: Path, total: int, order: str = "interleaved") -> int:
                     for record in samples[stream]:
                         if count >= total:
                             break
-                        message = {"type": "RECORD", "stream": stream, "record": _bench_record(record, round_number)}
+                        message = {"type": "RECORD", "stream": stream, "record": copy_of(record, round_number)}
                         out.write(json.dumps(message) + "\n")
                         count += 1
                 if round_number % 50 == 0:
@@ -99,7 +120,7 @@ def write_input(path: Path, total: int, order: str = "interleaved") -> int:
                     for index, record in enumerate(samples[stream]):
                         if round_number == rounds and index >= in_last:
                             break
-                        message = {"type": "RECORD", "stream": stream, "record": _bench_record(record, round_number)}
+                        message = {"type": "RECORD", "stream": stream, "record": copy_of(record, round_number)}
                         out.write(json.dumps(message) + "\n")
                         count += 1
                         if count % state_every == 0:
@@ -240,14 +261,20 @@ def report(
 
 
 def bench_mode(
-    mode: str, records: int, batch_max_records: int, workers: int | None = None, order: str = "interleaved"
+    mode: str,
+    records: int,
+    batch_max_records: int,
+    workers: int | None = None,
+    order: str = "interleaved",
+    *,
+    repeated_timestamps: bool = False,
 ) -> None:
     """One run of ``records`` records in ``mode`` (``batch``: to the AEP emulator; ``output_dir``: local files),
     fed in ``order`` (``write_input``)."""
     with tempfile.TemporaryDirectory(prefix="bench-target-") as tmp:
         tmp_dir = Path(tmp)
         input_path = tmp_dir / "input.singer"
-        written = write_input(input_path, records, order)
+        written = write_input(input_path, records, order, repeated_timestamps=repeated_timestamps)
         emulator_cpu = 0.0
         streams = sorted(sample_records())
         base = {
@@ -310,6 +337,12 @@ def main(argv: list[str]) -> None:
         "grouped per stream, streams one after another, as a tap writes them",
     )
     parser.add_argument(
+        "--repeated-timestamps",
+        action="store_true",
+        help="the input of the figures before session 5's end: only created's seconds vary (60 values), updated "
+        "not at all (default: every record its own created and updated)",
+    )
+    parser.add_argument(
         "--rss-flatness",
         action="store_true",
         help="also run 1,000,000 records in each mode, to compare peak RSS with the 100,000-record run (minutes)",
@@ -317,9 +350,10 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     modes = ("batch", "output_dir") if args.mode == "both" else (args.mode,)
     for mode in modes:
-        bench_mode(mode, args.records, args.batch_max_records, args.mapping_workers, args.input_order)
+        options = (args.batch_max_records, args.mapping_workers, args.input_order)
+        bench_mode(mode, args.records, *options, repeated_timestamps=args.repeated_timestamps)
         if args.rss_flatness:
-            bench_mode(mode, 1_000_000, args.batch_max_records, args.mapping_workers, args.input_order)
+            bench_mode(mode, 1_000_000, *options, repeated_timestamps=args.repeated_timestamps)
 
 
 if __name__ == "__main__":
