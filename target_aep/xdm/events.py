@@ -78,10 +78,11 @@ def event_rules(
     is_checkout = stream_name == "checkout_sessions"
 
     def commerce(record: dict[str, Any], event_type: str) -> dict[str, Any] | None:
-        block: dict[str, Any] = {}
         order = builder(record) if builder is not None and not record.get("is_deleted") else None
-        if order:
-            block["order"] = order
+        return with_measure_and_cart({"order": order} if order else {}, record, event_type) or None
+
+    def with_measure_and_cart(block: dict[str, Any], record: dict[str, Any], event_type: str) -> dict[str, Any]:
+        """The commerce block after its order: the event type's measure, a checkout's cart."""
         measure = measures.get(event_type, "")
         if measure == "":
             measure = commerce_measure(event_type)
@@ -91,7 +92,7 @@ def event_rules(
             block[measure] = {"value": 1}
         if is_checkout:
             block["cart"] = {"cartID": record.get("id")}
-        return block or None
+        return block
 
     own_type = object_type({}, stream_name)
     # For the stream's own object type, unless a customer or a Stripe event, `customer_id` is the `customer` field's
@@ -128,16 +129,7 @@ def event_rules(
             fast_builder.append(compiled_order_builder(stream_name) or builder)
         build = fast_builder[0]
         order = build(record) if build is not None and not record.get("is_deleted") else None
-        block: dict[str, Any] = {"order": order} if order else {}
-        measure = measures.get(event_type, "")
-        if measure == "":
-            measure = commerce_measure(event_type)
-            if len(measures) < 1024:
-                measures[event_type] = measure
-        if measure:
-            block[measure] = {"value": 1}
-        if is_checkout:
-            block["cart"] = {"cartID": record.get("id")}
+        block = with_measure_and_cart({"order": order} if order else {}, record, event_type)
         if order:
             currency = record.get("currency")
             if currency and currency_code(currency) is None:

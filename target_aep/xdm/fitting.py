@@ -179,7 +179,7 @@ def keyed_fitter_for(node: SchemaNode) -> Fitter:
     arrays of objects likewise; any other value, or beyond `KEY_SEQUENCES_PER_NODE` sequences, by `fitter_for`'s
     loop. Same value, same key order, same reports (tests/target/test_compiled_mapping.py compares them)."""
     if node.kind == "array" and node.values is not None and node.values.kind == "object":
-        return _keyed_array_fitter(node)
+        return _array_fitter(node, keyed_fitter_for)
     if node.kind != "object":
         return fitter_for(node)
     generic = fitter_for(node)
@@ -197,24 +197,6 @@ def keyed_fitter_for(node: SchemaNode) -> Fitter:
         return fit(value, path, on_drop)
 
     return fit_keyed
-
-
-def _keyed_array_fitter(node: SchemaNode) -> Fitter:
-    """`_array_fitter` with the items' keyed fitter."""
-    assert node.values is not None
-    fit_item = keyed_fitter_for(node.values)
-
-    def fit_array(value: Any, path: str, on_drop: DropHandler) -> Any:
-        if value is None:
-            return DROP
-        if not isinstance(value, list):
-            on_drop(path, DROPPED, _wrong_type("a list", value))
-            return DROP
-        item_path = f"{path}[]"
-        kept = [item for item in (fit_item(item, item_path, on_drop) for item in value) if item is not DROP]
-        return kept if kept else DROP
-
-    return fit_array
 
 
 def _object_keys_fitter(node: SchemaNode, keys: tuple[str, ...]) -> Fitter:
@@ -278,9 +260,10 @@ def _map_fitter(node: SchemaNode) -> Fitter:
     return fit_map
 
 
-def _array_fitter(node: SchemaNode) -> Fitter:
+def _array_fitter(node: SchemaNode, item_fitter: Callable[[SchemaNode], Fitter] | None = None) -> Fitter:
+    """A list's fitter: each item by ``item_fitter`` (default `fitter_for`; `keyed_fitter_for` for built blocks)."""
     assert node.values is not None
-    fit_item = fitter_for(node.values)
+    fit_item = (item_fitter or fitter_for)(node.values)
 
     def fit_array(value: Any, path: str, on_drop: DropHandler) -> Any:
         if value is None:

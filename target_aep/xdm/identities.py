@@ -52,19 +52,14 @@ def event_id(stream_name: str, record: dict[str, Any]) -> str:
 def event_id_of(stream_name: str) -> Callable[[dict[str, Any]], str]:
     """`event_id` for one stream, as one function: what the compiled mapping calls for every record."""
     prefix = stream_name + "/"
-    namespaced = hashlib.sha1(_NAMESPACE_BYTES, usedforsecurity=False)  # the namespace hashed once, copied per id
-    variant = _VARIANT
+    uuid5 = _namespaced_uuid5()
 
     def stream_event_id(record: dict[str, Any]) -> str:
         get = record.get
-        key = (
+        return uuid5(
             f"{prefix}{get('account_id') or ''}/{get('id') or ''}/{get('updated') or get('created') or ''}/"
             f"{'deleted' if get('is_deleted') else 'live'}"
         )
-        digest = namespaced.copy()
-        digest.update(key.encode("utf-8"))
-        h = digest.hexdigest()
-        return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}"
 
     return stream_event_id
 
@@ -77,17 +72,28 @@ def object_id(stream_name: str, record: dict[str, Any]) -> str:
 def object_id_of(stream_name: str) -> Callable[[dict[str, Any]], str]:
     """`object_id` for one stream, as one function: what the compiled mapping calls for every record."""
     prefix = stream_name + "/"
-    namespaced = hashlib.sha1(_NAMESPACE_BYTES, usedforsecurity=False)  # the namespace hashed once, copied per id
-    variant = _VARIANT
+    uuid5 = _namespaced_uuid5()
 
     def stream_object_id(record: dict[str, Any]) -> str:
         get = record.get
+        return uuid5(f"{prefix}{get('account_id') or ''}/{get('id') or ''}")
+
+    return stream_object_id
+
+
+def _namespaced_uuid5() -> Callable[[str], str]:
+    """`xdm_uuid5` with the namespace hashed once: each name hashes a copy of that state (the per-stream `_id`
+    functions above call it for every record)."""
+    namespaced = hashlib.sha1(_NAMESPACE_BYTES, usedforsecurity=False)
+    variant = _VARIANT
+
+    def uuid5(name: str) -> str:
         digest = namespaced.copy()
-        digest.update(f"{prefix}{get('account_id') or ''}/{get('id') or ''}".encode())
+        digest.update(name.encode("utf-8"))
         h = digest.hexdigest()
         return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}"
 
-    return stream_object_id
+    return uuid5
 
 
 def note_unusable_email(repairs: RepairLog, email: Any, identities: dict[str, Any] | None) -> None:
