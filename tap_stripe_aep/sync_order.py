@@ -20,7 +20,6 @@ from its prefetcher and read budget.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -108,33 +107,18 @@ class SyncOrder:
         self._keys.pop(id(partition), None)
 
     def choose(self, eligible: Callable[[Partition], bool], *, fallback: bool) -> Partition | None:
-        """The partition to open now among the ``eligible`` ones, by :meth:`take_next`'s rules, or None to wait.
-
-        Without ``fallback`` (other partitions are being written: ``interleave.py``), only one that has history
-        ready or starts with no history read; with it, also :meth:`take_next`'s last resort.
-        """
-        return self._choose(eligible, fallback=fallback)
-
-    def take_next(self, wait: Callable[[float], None] = time.sleep) -> Partition:
-        """Remove and return the partition to sync now; waits (without requesting) while none is worth starting.
+        """The partition to open now among the ``eligible`` ones, or None to wait (without requesting):
 
         - a partition whose read ahead has ended (its whole history is ready): written without any wait, and
           what it holds goes back to the budget;
         - else the one with the most history handed back, ready to write;
         - else one whose sync starts with no history read (an incremental one: it reads its changes itself);
+        - without ``fallback`` (other partitions are being written: ``interleave.py``), nothing else: wait;
         - else, while reads ahead are running and may request, wait for one of them to hand something back:
           starting a partition with nothing read only moves the wait into it;
         - else (nothing read ahead, or the budget spent with nothing ready) the partition holding the most,
           or the catalog's next: once it is the one written its reads have their own allowance, so they go on.
         """
-        while True:
-            choice = self._choose(lambda _: True, fallback=True)
-            if choice is not None:
-                self.take(choice)
-                return choice
-            wait(POLL_SECONDS)
-
-    def _choose(self, eligible: Callable[[Partition], bool], *, fallback: bool) -> Partition | None:
         progress = self._progress
         every = self.planned()
         planned = [(p, k) for p, k in every if eligible(p)]
