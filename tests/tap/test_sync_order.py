@@ -19,7 +19,7 @@ import pytest
 
 from emulators.launch import EmulatorProcess, stripe_emulator
 from tap_stripe_aep.backfill import created_of
-from tests.tap.tap_runner import Control, run_tap, start_tap, tap_config
+from tests.tap.tap_runner import Control, TapRun, run_tap, start_tap, tap_config
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -72,13 +72,8 @@ def test_each_stream_has_the_records_and_state_of_the_stream_synced_alone(emulat
     together = run_tap(config, streams=STREAMS)
     assert together.returncode == 0, together.stderr[-3000:]
     assert sorted(set(_order_of_streams(together.stdout))) == sorted(STREAMS)
+    _assert_each_stream_as_synced_alone(config, together, STREAMS)
     for name in STREAMS:
-        alone = run_tap(config, streams=[name])
-        assert alone.returncode == 0, alone.stderr[-3000:]
-        assert together.records[name] == alone.records[name], f"{name}: other records or another order"
-        assert _without_clock(together.final_state["bookmarks"][name]) == _without_clock(
-            alone.final_state["bookmarks"][name]
-        ), name
         (partition,) = together.final_state["bookmarks"][name]["partitions"]
         assert set(partition) >= {"context", "events_since"} and "backfill_started_at" not in partition, name
 
@@ -156,13 +151,7 @@ def test_partitions_written_by_turns_switch_only_after_a_state_line_and_resume_f
     assert len(runs) > len(set(runs)), f"no partition was written by turns: {runs}"
 
     # Each stream: the records of the stream synced alone, in the same order; the same final bookmark.
-    for name in INTERLEAVED:
-        alone = run_tap(config, streams=[name])
-        assert alone.returncode == 0, alone.stderr[-3000:]
-        assert run.records[name] == alone.records[name], f"{name}: other records or another order"
-        assert _without_clock(run.final_state["bookmarks"][name]) == _without_clock(
-            alone.final_state["bookmarks"][name]
-        ), name
+    _assert_each_stream_as_synced_alone(config, run, INTERLEAVED)
 
     # Stopped right after a STATE line, at several points, and resumed from it: nothing missed, nothing repeated.
     _latency(emulator, 0)
@@ -194,3 +183,15 @@ def _without_clock(bookmark: dict[str, Any]) -> dict[str, Any]:
             if key in partition:
                 partition[key] = "<clock>"
     return masked
+
+
+def _assert_each_stream_as_synced_alone(config: dict[str, Any], run: TapRun, names: list[str]) -> None:
+    """Each of ``names`` in ``run``: the records of the stream synced alone, in the same order, and the same final
+    bookmark (wall-clock values aside)."""
+    for name in names:
+        alone = run_tap(config, streams=[name])
+        assert alone.returncode == 0, alone.stderr[-3000:]
+        assert run.records[name] == alone.records[name], f"{name}: other records or another order"
+        assert _without_clock(run.final_state["bookmarks"][name]) == _without_clock(
+            alone.final_state["bookmarks"][name]
+        ), name
