@@ -100,15 +100,25 @@ def map_validated(
         xdm = mapper.map(record)
     except Exception as exc:  # a mapping bug on one record must not stop the stream: it is dead-lettered
         mapper.take_repairs()
-        return None, [f"mapping error: {type(exc).__name__}: {exc}"]
+        return None, _mapping_error(exc)
     mapped = time.perf_counter()
     errors = validator.errors(xdm)
     stages["mapping"] += mapped - started
     stages["validation"] += time.perf_counter() - mapped
     if errors:
         mapper.take_repairs()
-        return None, [f"XDM validation: {error}" for error in errors]
+        return None, _invalid(errors)
     return xdm, None
+
+
+def _mapping_error(exc: Exception) -> list[str]:
+    """The dead-letter reason of a record whose mapping raised (`map_validated`, `map_group`)."""
+    return [f"mapping error: {type(exc).__name__}: {exc}"]
+
+
+def _invalid(errors: list[str]) -> list[str]:
+    """The dead-letter reasons of a record whose XDM the dataset's schema refuses (`map_validated`, `map_group`)."""
+    return [f"XDM validation: {error}" for error in errors]
 
 
 def map_one(mapper: XdmMapper, validator: XdmValidator, record: dict, stages: Stages) -> Outcome:
@@ -154,7 +164,7 @@ def map_group(
             mapper.take_repairs()
             xdms.append(None)
             repairs.append(None)
-            reasons.append([f"mapping error: {type(exc).__name__}: {exc}"])
+            reasons.append(_mapping_error(exc))
             continue
         repairs.append(mapper.take_repairs() if mapper.repairs.pending else None)
         reasons.append(None)
@@ -162,7 +172,7 @@ def map_group(
     for index, xdm in enumerate(xdms):
         if xdm is not None and (errors := validator.errors(xdm)):
             xdms[index] = None
-            reasons[index] = [f"XDM validation: {error}" for error in errors]
+            reasons[index] = _invalid(errors)
     validated = time.perf_counter()
     outcomes: list[Outcome] = []
     for xdm, record_repairs, record_reasons in zip(xdms, repairs, reasons, strict=True):
