@@ -47,6 +47,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from target_aep.json_lines import decode_line_bytes, encode_line
+from target_aep.reader import decode_message, repeated_key_error
 from target_aep.xdm import XdmValidator, build_mapper
 from target_aep.xdm.commerce import unconvertible_amount
 
@@ -74,6 +75,13 @@ SDC_KEYS = (
 # One record's outcome: (XDM line, None, its `_id` if repaired, repairs or None) or (None, reasons, None, None).
 Outcome = tuple[bytes | None, list[str] | None, t.Any, "list[Repair] | None"]
 Stages = dict[str, float]
+# What the main process reads from a record it did not decode (`map_lines`): its key (the key property's value,
+# or a tuple of them) and its `updated` when that is a string; or, for a line that is not the RECORD it was read
+# as, `MALFORMED` (not JSON, not UTF-8) or `NOT_AS_READ` (its head said one thing, a repeated key another).
+RecordFacts = tuple[t.Any, str | None]
+MALFORMED = 0
+NOT_AS_READ = 1
+_NOT_MAPPED: Outcome = (None, None, None, None)
 
 
 class MappingWorkerError(RuntimeError):
@@ -88,6 +96,15 @@ MAX_DEFAULT_WORKERS = 3
 def default_worker_count() -> int:
     """`mapping_workers` when not set: one per core beside the main process's (0 on one core), at most 3."""
     return min(MAX_DEFAULT_WORKERS, max(0, (os.cpu_count() or 1) - 1))
+
+
+def missing_key_reasons(record: dict, key_properties: t.Sequence[str], key_names: tuple[str, ...]) -> list[str] | None:
+    """The reasons to reject ``record`` before mapping when a key property is missing (`AEPSink.accept_record`,
+    `map_lines`); ``key_names`` is ``key_properties``, or ``("id",)`` for a stream without any."""
+    if len(key_names) == 1 and record.get(key_names[0]) is not None:
+        return None
+    missing = [key for key in key_properties if record.get(key) is None]
+    return [f"missing key property {', '.join(missing)}"] if missing else None
 
 
 def map_validated(
@@ -212,6 +229,58 @@ def map_chunk(keys: list[int], records: list[dict], tools: t.Callable[[int], Map
     return outcomes
 
 
+# What maps a RECORD line of a stream: `MappingTools` and the stream's key properties.
+LineTools = tuple[MappingTools, tuple[str, ...]]
+
+
+def map_lines(lines: list[tuple[int, bytes]], tools: t.Callable[[int], LineTools]) -> tuple[list[Outcome], list[t.Any]]:
+    """The outcomes of the RECORD ``lines`` (stream key, line bytes) in their order, and what the main process
+    reads from each record (`RecordFacts`, or `MALFORMED` / `NOT_AS_READ`): a worker's whole job on a chunk.
+
+    Each line is decoded as the reader decodes it and checked to be the RECORD of its stream it was read as
+    (`record_head`); the ``_sdc_*`` keys go as `record_dispatch` removes them; a record missing a key property is
+    rejected first, as the sink does; the others are mapped grouped by stream (`map_chunk`).
+    """
+    outcomes: list[Outcome] = [_NOT_MAPPED] * len(lines)
+    facts: list[t.Any] = [None] * len(lines)
+    keys: list[int] = []
+    records: list[dict] = []
+    places: list[int] = []
+    streams: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}  # key -> stream, key properties, names
+    for index, (key, raw) in enumerate(lines):
+        try:
+            message = decode_line_bytes(raw)
+        except ValueError:  # json.JSONDecodeError, UnicodeDecodeError: the reader's error, in the main process
+            facts[index] = MALFORMED
+            continue
+        known = streams.get(key)
+        if known is None:
+            (stream_name, _, _, _), key_properties = tools(key)
+            known = streams[key] = (stream_name, key_properties, key_properties or ("id",))
+        stream, key_properties, names = known
+        record = message.get("record") if type(message) is dict else None
+        if type(record) is not dict or message.get("type") != "RECORD" or message.get("stream") != stream:
+            facts[index] = NOT_AS_READ
+            continue
+        for sdc in SDC_KEYS:
+            if sdc in record:
+                del record[sdc]
+        updated = record.get("updated")
+        facts[index] = (
+            record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names)),
+            updated if isinstance(updated, str) else None,
+        )
+        if (reasons := missing_key_reasons(record, key_properties, names)) is not None:
+            outcomes[index] = (None, reasons, None, None)
+            continue
+        keys.append(key)
+        records.append(record)
+        places.append(index)
+    for index, outcome in zip(places, map_chunk(keys, records, lambda key: tools(key)[0]), strict=True):
+        outcomes[index] = outcome
+    return outcomes, facts
+
+
 @dataclass(frozen=True)
 class MapperArgs:
     """What builds a stream's mapper (`TargetRuntime.mapper`): sent once to each worker that maps the stream."""
@@ -244,32 +313,25 @@ def _worker_main(chunks_in: Connection, outcomes_out: Connection, inherited: lis
     # sends its reply, and with both pipes full each would wait for the other for ever.
     chunks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
     threading.Thread(target=_read_chunks, args=(chunks_in, chunks), daemon=True).start()
-    streams: dict[int, tuple[str, XdmMapper, XdmValidator, set[str]]] = {}
+    streams: dict[int, tuple[str, XdmMapper, XdmValidator, set[str], tuple[str, ...]]] = {}
     while True:
         message = chunks.get()
         if message is None:  # the main process closed its end: the run is over (or was stopped)
             return
         try:
             new_streams, items = pickle.loads(message)
-            for key, args in new_streams:
+            for key, (args, key_properties) in new_streams:
                 mapper, validator = args.build_mapper(), XdmValidator.for_schema(args.schema)
-                streams[key] = (args.stream, mapper, validator, set())
+                streams[key] = (args.stream, mapper, validator, set(), key_properties)
             stages: dict[int, Stages] = {}
-            keys, records = [], []
-            for key, raw in items:
-                record = decode_line_bytes(raw)["record"]
-                for sdc in SDC_KEYS:
-                    record.pop(sdc, None)
-                keys.append(key)
-                records.append(record)
-            outcomes = map_chunk(keys, records, _WorkerTools(streams, stages))
+            outcomes, facts = map_lines(items, _WorkerTools(streams, stages))
             unplaced = {}
             for key in stages:
-                _, mapper, _, reported = streams[key]
+                _, mapper, _, reported, _ = streams[key]
                 if len(mapper.repairs.unplaced) != len(reported):
                     unplaced[key] = mapper.repairs.unplaced - reported
                     reported |= unplaced[key]
-            reply = pickle.dumps(("ok", outcomes, stages, unplaced), protocol=pickle.HIGHEST_PROTOCOL)
+            reply = pickle.dumps(("ok", (outcomes, facts), stages, unplaced), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # not a record's mapping (those are outcomes): the run cannot go on without this chunk
             with contextlib.suppress(OSError):
                 outcomes_out.send_bytes(pickle.dumps(("error", traceback.format_exc(), None, None)))
@@ -282,15 +344,17 @@ def _worker_main(chunks_in: Connection, outcomes_out: Connection, inherited: lis
 
 @dataclass
 class _WorkerTools:
-    """`map_chunk`'s tools in a worker: each stream's timings kept apart, to be added to its sink's."""
+    """`map_lines`'s tools in a worker: each stream's timings kept apart, to be added to its sink's."""
 
-    streams: dict[int, tuple[str, XdmMapper, XdmValidator, set[str]]]
+    streams: dict[int, tuple[str, XdmMapper, XdmValidator, set[str], tuple[str, ...]]]
     stages: dict[int, Stages]
 
-    def __call__(self, key: int) -> MappingTools:
-        stream, mapper, validator, _ = self.streams[key]
-        stages = self.stages[key] = {"mapping": 0.0, "validation": 0.0, "serialization": 0.0}
-        return stream, mapper, validator, stages
+    def __call__(self, key: int) -> LineTools:
+        stream, mapper, validator, _, key_properties = self.streams[key]
+        stages = self.stages.get(key)
+        if stages is None:
+            stages = self.stages[key] = {"mapping": 0.0, "validation": 0.0, "serialization": 0.0}
+        return (stream, mapper, validator, stages), key_properties
 
 
 def _read_chunks(conn: Connection, chunks: queue.SimpleQueue[bytes | None]) -> None:
@@ -323,11 +387,13 @@ class _Worker:
 
 @dataclass
 class _Chunk:
-    # (sink, record, context, reasons to reject it before mapping or None) in input order
-    entries: list[tuple[AEPSink, dict, dict, list[str] | None]] = field(default_factory=list)
+    # (sink, record or None when its line was not decoded here, context, reasons to reject it before mapping or
+    # None, its input line number) in input order
+    entries: list[tuple[AEPSink, dict | None, dict, list[str] | None, int]] = field(default_factory=list)
     lines: list[tuple[int, bytes]] = field(default_factory=list)  # (stream key, raw line) of those to map
+    undecoded: bool = False  # whether some entries have no record (`submit_line`)
     worker: _Worker | None = None
-    outcomes: list[Outcome] | None = None  # set when mapped by the main process
+    mapped: tuple[list[Outcome], list[t.Any]] | None = None  # set when mapped by the main process
 
 
 class MappingPool:
@@ -350,7 +416,7 @@ class MappingPool:
             outcomes_out.close()
             self._workers.append(_Worker(process, chunks_out, outcomes_in))
         self._keys: dict[AEPSink, int] = {}
-        self._args: list[MapperArgs] = []
+        self._args: list[tuple[MapperArgs, tuple[str, ...]]] = []
         self._sinks: list[AEPSink] = []
         self._current = _Chunk()
         self._queue: deque[_Chunk] = deque()
@@ -365,22 +431,42 @@ class MappingPool:
         """Records submitted and not yet completed."""
         return bool(self._queue or self._current.entries)
 
+    @property
+    def has_workers(self) -> bool:
+        """Whether RECORD lines are mapped in worker processes (which then decode them: `submit_line`)."""
+        return bool(self._workers)
+
     def submit(
         self, sink: AEPSink, record: dict, context: dict, raw_line: bytes | None, reasons: list[str] | None
     ) -> None:
         """Queue one record: `raw_line` to be mapped, or `reasons` to reject it (in its place in the order)."""
         chunk = self._current
-        chunk.entries.append((sink, record, context, reasons))
+        chunk.entries.append((sink, record, context, reasons, 0))
         if reasons is None:
-            key = self._keys.get(sink)
-            if key is None:
-                key = self._keys[sink] = len(self._args)
-                self._args.append(sink.mapper_args)
-                self._sinks.append(sink)
-            chunk.lines.append((key, raw_line))  # type: ignore[arg-type]
+            chunk.lines.append((self._key(sink), raw_line))  # type: ignore[arg-type]
         if len(chunk.entries) >= self._chunk_records:
             with self._lock:
                 self._dispatch()
+
+    def submit_line(self, sink: AEPSink, raw_line: bytes, context: dict, line_number: int) -> None:
+        """Queue one RECORD line the main process did not decode (`record_head`): a worker decodes it, rejects
+        it if a key property is missing, maps it and returns what the sink needs of the record (`map_lines`);
+        the main process decodes it only to dead-letter it or to name a malformed line (`_complete_head`)."""
+        chunk = self._current
+        chunk.entries.append((sink, None, context, None, line_number))
+        chunk.lines.append((self._key(sink), raw_line))
+        chunk.undecoded = True
+        if len(chunk.entries) >= self._chunk_records:
+            with self._lock:
+                self._dispatch()
+
+    def _key(self, sink: AEPSink) -> int:
+        key = self._keys.get(sink)
+        if key is None:
+            key = self._keys[sink] = len(self._args)
+            self._args.append((sink.mapper_args, tuple(sink.key_properties)))
+            self._sinks.append(sink)
+        return key
 
     def complete_all(self) -> None:
         """Complete every record submitted so far, in order (before a drain, hence before any STATE)."""
@@ -423,28 +509,44 @@ class MappingPool:
         return head.worker is None or head.worker.outcomes_in.poll()
 
     def _map_here(self, chunk: _Chunk) -> None:
-        records = [record for _, record, _, reasons in chunk.entries if reasons is None]
-        chunk.outcomes = map_chunk([key for key, _ in chunk.lines], records, self._tools)
-        self.mapped_here += len(records)
+        if chunk.undecoded:  # lines a worker would have decoded (every worker is busy): decoded here instead
+            chunk.mapped = map_lines(chunk.lines, self._line_tools)
+        else:
+            records = [record for _, record, _, reasons, _ in chunk.entries if reasons is None]
+            outcomes = map_chunk([key for key, _ in chunk.lines], records, self._tools)
+            chunk.mapped = outcomes, [None] * len(outcomes)
+        self.mapped_here += len(chunk.lines)
 
     def _tools(self, key: int) -> MappingTools:
         sink = self._sinks[key]
         return sink.stream_name, sink.mapper, sink.validator, sink.stage_seconds
 
+    def _line_tools(self, key: int) -> LineTools:
+        return self._tools(key), self._args[key][1]
+
     def _complete_head(self) -> None:
         chunk = self._queue.popleft()
-        outcomes = chunk.outcomes
-        if outcomes is None:
+        mapped = chunk.mapped
+        if mapped is None:
             assert chunk.worker is not None
-            outcomes = self._receive(chunk.worker)
-        results = iter(outcomes)
-        for sink, record, context, reasons in chunk.entries:
+            mapped = self._receive(chunk.worker)
+        results = zip(chunk.lines, *mapped, strict=True)
+        for sink, record, context, reasons, line_number in chunk.entries:
             if reasons is not None:
-                sink.reject(record, reasons)
-            else:
-                sink.complete_record(record, context, next(results))
+                sink.reject(record, reasons)  # type: ignore[arg-type]
+                continue
+            (_, raw_line), outcome, facts = next(results)
+            if record is not None:
+                sink.complete_record(record, context, outcome)
+            elif type(facts) is tuple:
+                sink.complete_line(raw_line, context, outcome, facts)
+            elif facts == NOT_AS_READ:
+                raise repeated_key_error(line_number)
+            else:  # the reader's own error for this line (the same decoder failed in the worker)
+                decode_message(raw_line, line_number)
+                raise MappingWorkerError(f"input line {line_number} could not be decoded in a mapping worker")
 
-    def _receive(self, worker: _Worker) -> list[Outcome]:
+    def _receive(self, worker: _Worker) -> tuple[list[Outcome], list[t.Any]]:
         try:
             status, outcomes, stages, unplaced = pickle.loads(worker.outcomes_in.recv_bytes())
         except (EOFError, OSError):
@@ -458,7 +560,7 @@ class MappingPool:
                 stage_seconds[name] += value
         for key, fields in unplaced.items():
             self._sinks[key].mapper.repairs.unplaced.update(fields)
-        return outcomes  # type: ignore[no-any-return]
+        return outcomes  # type: ignore[no-any-return]  # (outcomes, facts) from `map_lines`
 
     def _send(self, worker: _Worker, message: bytes) -> None:
         try:

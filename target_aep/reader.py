@@ -16,11 +16,45 @@ from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from target_aep.json_lines import decode_line, decode_line_bytes
+from target_aep.record_head import record_stream
 from target_aep.state_lag import lines_until_deadlines
 
 
 class MalformedInputError(InvalidInputLine):
     """A line on stdin is not a JSON Singer message."""
+
+
+class RepeatedKeyError(MalformedInputError):
+    """A line read as a RECORD by its head (``record_head``) repeats ``type`` or ``stream`` with another value."""
+
+
+def decode_message(line: str | bytes, line_number: int) -> dict:
+    """The Singer message on input line ``line_number``, or `MalformedInputError` naming that line."""
+    try:
+        message = decode_line_bytes(line) if type(line) is bytes else decode_line(line)  # type: ignore[arg-type]
+    except json.JSONDecodeError as exc:
+        shown = _text(line).strip()[:120]
+        raise MalformedInputError(
+            f"input line {line_number} is not valid JSON ({exc.msg} at column {exc.colno}): "
+            f"{shown!r}; nothing after the last STATE line was confirmed, rerun from that state"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise MalformedInputError(
+            f"input line {line_number} is not UTF-8 text (byte {exc.start + 1}: {exc.reason}); nothing "
+            "after the last STATE line was confirmed, rerun from that state"
+        ) from None
+    if not isinstance(message, dict):
+        raise MalformedInputError(f"input line {line_number} is JSON but not a Singer message object")
+    return message
+
+
+def repeated_key_error(line_number: int) -> RepeatedKeyError:
+    """The error for a line whose head says RECORD of one stream and whose full decode says otherwise."""
+    return RepeatedKeyError(
+        f'input line {line_number} starts as a RECORD message but repeats its "type" or "stream" key with '
+        "another value later in the line (a JSON object's keys should be unique); nothing after the last STATE "
+        "line was confirmed, rerun from that state"
+    )
 
 
 def _no_deadline() -> float | None:
@@ -38,6 +72,9 @@ class AEPMessageReader(SingerReader):
         self.seconds_to_deadline: t.Callable[[], float | None] | None = None
         self.on_deadline: t.Callable[[], None] = lambda: None
         self.current_line: bytes | None = None  # the byte line of the RECORD being handled (see process_lines)
+        # Set by the target when mapping workers decode RECORD lines: (stream, line, line number) -> whether it
+        # took the line undecoded (`record_head`); a line it does not take is decoded here as any other.
+        self.on_record_line: t.Callable[[str, bytes, int], bool] | None = None
 
     def process_lines(self, file_input: t.IO[str] | None, callbacks: dict[str, t.Callable[[dict], None]]) -> t.Any:
         """The SDK's loop (``GenericSingerReader.process_lines``: decode, require ``type``, call back by type,
@@ -46,8 +83,18 @@ class AEPMessageReader(SingerReader):
         lines = lines_until_deadlines(source, self.seconds_to_deadline or _no_deadline, self.on_deadline)
         counts: dict[str, int] = {}
         on_record = callbacks.get("RECORD")
+        on_record_line = self.on_record_line if on_record is not None else None
         records = 0
         for line in lines:
+            if (
+                on_record_line is not None
+                and type(line) is bytes
+                and (stream := record_stream(line)) is not None
+                and on_record_line(stream, line, self.line_number + 1)
+            ):
+                self.line_number += 1
+                records += 1
+                continue
             message = self.deserialize_json(line)  # type: ignore[arg-type]
             message_type = message.get("type")
             if message_type == "RECORD" and on_record is not None:
@@ -70,22 +117,7 @@ class AEPMessageReader(SingerReader):
 
     def deserialize_json(self, line: str | bytes) -> dict:  # type: ignore[override]
         self.line_number += 1
-        try:
-            message = decode_line_bytes(line) if type(line) is bytes else decode_line(line)  # type: ignore[arg-type]
-        except json.JSONDecodeError as exc:
-            shown = _text(line).strip()[:120]
-            raise MalformedInputError(
-                f"input line {self.line_number} is not valid JSON ({exc.msg} at column {exc.colno}): "
-                f"{shown!r}; nothing after the last STATE line was confirmed, rerun from that state"
-            ) from None
-        except UnicodeDecodeError as exc:
-            raise MalformedInputError(
-                f"input line {self.line_number} is not UTF-8 text (byte {exc.start + 1}: {exc.reason}); nothing "
-                "after the last STATE line was confirmed, rerun from that state"
-            ) from None
-        if not isinstance(message, dict):
-            raise MalformedInputError(f"input line {self.line_number} is JSON but not a Singer message object")
-        return message
+        return decode_message(line, self.line_number)
 
 
 def _text(line: str | bytes) -> str:

@@ -26,6 +26,8 @@ from target_aep.sinks import AEPSink
 if t.TYPE_CHECKING:
     from singer_sdk import Target
 
+_NO_RECORD: dict = {}
+
 
 def _plain_lane(stream: str, maps: t.Any, sink: t.Any) -> bool:
     """Whether records of ``stream`` reach ``sink`` unchanged by the SDK's steps (see the module docstring)."""
@@ -47,20 +49,39 @@ class RecordDispatch:
         # stream -> (its stream maps, its sink, whether they form a plain lane), checked by identity per record
         self._lanes: dict[str, tuple[t.Any, t.Any, bool]] = {}
 
-    def __call__(self, message_dict: dict) -> bool:
-        """One RECORD message to its sink; False (nothing done) when the SDK must do it."""
-        stream = message_dict.get("stream")
-        record = message_dict.get("record")
-        if type(record) is not dict or type(stream) is not str:
-            return False
+    def _plain_sink(self, stream: str) -> t.Any:
+        """The sink of ``stream`` when its records take the plain lane, else None."""
         target = self._target
         maps = target.mapper.stream_maps.get(stream)
         sink = target._sinks_active.get(stream)
         lane = self._lanes.get(stream)
         if lane is None or lane[0] is not maps or lane[1] is not sink:
             lane = self._lanes[stream] = (maps, sink, _plain_lane(stream, maps, sink))
-        if not lane[2]:
+        return sink if lane[2] else None
+
+    def line(self, stream: str, raw_line: bytes, line_number: int) -> bool:
+        """One RECORD line of ``stream``, not decoded (`record_head`), to its sink's mapping workers; False
+        (nothing done: the reader decodes the line) unless the stream takes the plain lane to workers."""
+        sink = self._plain_sink(stream)
+        if sink is None or sink._pool is None or not sink._pool.has_workers:
             return False
+        # `BatchSink._get_context` does not read the record (the sink class is AEPSink's own on this lane).
+        context = sink._get_context(_NO_RECORD)
+        sink.tally_record_read()
+        sink.accept_line(raw_line, context, line_number)
+        self._after_record(sink)
+        return True
+
+    def __call__(self, message_dict: dict) -> bool:
+        """One RECORD message to its sink; False (nothing done) when the SDK must do it."""
+        stream = message_dict.get("stream")
+        record = message_dict.get("record")
+        if type(record) is not dict or type(stream) is not str:
+            return False
+        sink = self._plain_sink(stream)
+        if sink is None:
+            return False
+        target = self._target
         # The SDK copies the record for each map because several maps may change it; with the one identity map the
         # decoded message is ours alone, so the copy is skipped.
         context = sink._get_context(record)
@@ -71,6 +92,12 @@ class RecordDispatch:
         # The record is its input line's, unchanged but for the `_sdc_*` keys (which a worker removes the same way):
         # with `mapping_workers`, the line is what travels to a worker.
         sink.accept_record(record, context, getattr(target.message_reader, "current_line", None))
+        self._after_record(sink)
+        return True
+
+    def _after_record(self, sink: t.Any) -> None:
+        """The SDK's steps after `process_record`: the record metric, a drain when full, the max-age check."""
+        target = self._target
         sink.record_counter_metric.increment()
         if sink.is_full:
             target.logger.info(
@@ -78,4 +105,3 @@ class RecordDispatch:
             )
             target.drain_one(sink)
         target._handle_max_record_age()
-        return True

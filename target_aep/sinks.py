@@ -27,12 +27,13 @@ from singer_sdk.sinks import BatchSink
 
 from target_aep.aep.streaming import REQUEST_MAX_BYTES
 from target_aep.line_batch import LineBatch
-from target_aep.mapping_workers import map_one, map_validated
+from target_aep.mapping_workers import SDC_KEYS, map_one, map_validated, missing_key_reasons
+from target_aep.reader import decode_message
 from target_aep.xdm import XdmValidator
 from target_aep.xdm.commerce import unconvertible_amount
 
 if t.TYPE_CHECKING:
-    from target_aep.mapping_workers import MappingPool, Outcome
+    from target_aep.mapping_workers import MappingPool, Outcome, RecordFacts
     from target_aep.runtime import Destination, TargetRuntime
     from target_aep.target import TargetAEP
     from target_aep.xdm.repairs import Repair
@@ -153,23 +154,18 @@ class AEPSink(BatchSink):
         record (`record_dispatch`): with `mapping_workers`, such a record is mapped in a worker and completed
         in input order (`complete_record`)."""
         self._counts.received += 1
-        keys = self._key_names
-        missing = (
-            [key for key in self.key_properties if record.get(key) is None]
-            if len(keys) > 1 or record.get(keys[0]) is None
-            else None
-        )
+        missing = missing_key_reasons(record, self.key_properties, self._key_names)
         pool = self._pool
         if pool is not None:
             if raw_line is not None:
                 # The money check below runs with the mapping (`mapping_workers.map_group`), in a worker if any.
-                pool.submit(self, record, context, raw_line, _missing_keys(missing) if missing else None)
+                pool.submit(self, record, context, raw_line, missing)
                 return
             pool.complete_all()  # a record mapped here comes after every record before it
         # Money never lands without a valid currency: an amount in an unknown unit cannot be converted, and
         # landing it (or dropping only the currency) would count revenue in an unknown unit.
         reasons = (
-            _missing_keys(missing)
+            missing
             if missing
             else [problem]
             if (problem := unconvertible_amount(self.stream_name, record)) is not None
@@ -195,38 +191,59 @@ class AEPSink(BatchSink):
         context.setdefault("originals", []).append(record)
         self.stage_seconds["serialization"] += time.perf_counter() - validated
         if self._repair_log.pending:  # only a record the mapping had to change pays for this
-            self._trace_repairs(record, xdm.get("_id"), self.mapper.take_repairs())
-        self._keep_line(record, context, line)
+            self._trace_repairs(self._record_id(record), xdm.get("_id"), self.mapper.take_repairs())
+        self._keep_line(record.get("updated"), context, line)
+
+    def accept_line(self, raw_line: bytes, context: dict, line_number: int) -> None:
+        """`accept_record` for a RECORD line the main process did not decode (`record_head`): a mapping worker
+        decodes it, and it is completed in input order (`complete_line`)."""
+        self._counts.received += 1
+        self._pool.submit_line(self, raw_line, context, line_number)  # type: ignore[union-attr]
 
     def complete_record(self, record: dict, context: dict, outcome: Outcome) -> None:
         """Keep a record's XDM line for its batch (or reject it) once mapped (`mapping_workers.map_one`): here
         or in a worker, whose records are completed in input order."""
-        line, reasons, xdm_id, repairs = outcome
-        if line is None:
-            self.reject(record, reasons)  # type: ignore[arg-type]
+        if outcome[0] is None:
+            self.reject(record, outcome[1])  # type: ignore[arg-type]
             return
+        names = self._key_names
+        key = record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names))
+        self._keep_outcome(context, outcome, (key, record.get("updated")))
+
+    def complete_line(self, raw_line: bytes, context: dict, outcome: Outcome, facts: RecordFacts) -> None:
+        """`complete_record` for a line mapped by a worker that the main process did not decode: ``facts`` are
+        what the sink reads of the record (`mapping_workers.map_lines`); the line is decoded here only to
+        dead-letter its record, exactly as `record_dispatch` would have handed it over."""
+        if outcome[0] is None:
+            record = decode_message(raw_line, 0)["record"]
+            for key in SDC_KEYS:
+                if key in record:
+                    del record[key]
+            self.reject(record, outcome[1])  # type: ignore[arg-type]
+            return
+        self._keep_outcome(context, outcome, facts)
+
+    def _keep_outcome(self, context: dict, outcome: Outcome, facts: RecordFacts) -> None:
+        line, _, xdm_id, repairs = outcome
+        key, updated = facts
         if self._keeps_keys:
             # Only the key travels beside the line: enough to name the record if AEP refuses its row.
-            names = self._key_names
-            key = record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names))
             context.setdefault("record_keys", []).append(key)
         if repairs:
-            self._trace_repairs(record, xdm_id, repairs)
-        self._keep_line(record, context, line)
+            self._trace_repairs(self._record_id_of_key(key), xdm_id, repairs)
+        self._keep_line(updated, context, line)  # type: ignore[arg-type]
 
-    def _keep_line(self, record: dict, context: dict, line: bytes) -> None:
+    def _keep_line(self, updated: object, context: dict, line: bytes) -> None:
         lines = context.get("lines")
         if lines is None:
             lines = context["lines"] = LineBatch()
-        updated = record.get("updated")
         if isinstance(updated, str) and updated >= self._live_since:  # a change made while the pipeline ran
             context.setdefault("live_changes", []).append((len(lines), updated))
         lines.append(line)
         self._buffered_bytes += len(line)
 
-    def _trace_repairs(self, record: dict, xdm_id: t.Any, repairs: list[Repair]) -> None:
+    def _trace_repairs(self, record_id: object, xdm_id: t.Any, repairs: list[Repair]) -> None:
         """Each value the mapping left out or altered: a line in the repairs file and a count by reason."""
-        record_id = self._record_id(record)
         self.runtime.repairs.trace(self.stream_name, record_id, xdm_id, repairs)
         shown = str(record_id)
         for repair in repairs:
@@ -237,6 +254,12 @@ class AEPSink(BatchSink):
         if len(self.key_properties) > 1:
             return {k: record.get(k) for k in self.key_properties}
         return record.get(self.key_properties[0] if self.key_properties else "id")
+
+    def _record_id_of_key(self, key: object) -> object:
+        """`_record_id` from the record's key as `complete_record` reads it (a tuple for several properties)."""
+        if len(self.key_properties) > 1:
+            return dict(zip(self.key_properties, key, strict=True))  # type: ignore[call-overload]
+        return key
 
     def reject(self, record: dict, reasons: list[str]) -> None:
         record_id = self._record_id(record)
@@ -312,10 +335,6 @@ class AEPSink(BatchSink):
             if index not in refused:
                 changed_at = datetime.datetime.fromisoformat(updated).timestamp()
                 report.record_latency(max(0.0, accepted_at - changed_at))
-
-
-def _missing_keys(missing: list[str]) -> list[str]:
-    return [f"missing key property {', '.join(missing)}"]
 
 
 class RecordIds(Sequence[object]):

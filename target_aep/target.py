@@ -156,6 +156,9 @@ class TargetAEP(Target):
         # Forked here, before any thread of the run starts (`mapping_workers`). Without workers the pool still
         # gathers records in chunks, mapped here grouped by stream (`map_chunk`: the same output, a fifth less CPU).
         self.mapping_pool = MappingPool(workers)
+        if workers and isinstance(self.message_reader, AEPMessageReader):
+            # Workers decode RECORD lines: the main process reads their stream from the line's head (`record_head`).
+            self.message_reader.on_record_line = self._process_record_line
         try:
             with fewer_collections():
                 super().listen(file_input)
@@ -281,6 +284,10 @@ class TargetAEP(Target):
         fails here too, before its final STATE: a failed run does not advance state, so once the cause of the
         rejects is fixed (a mapping override, the schema) the next run reads those records again.
         """
+        if self.mapping_pool is not None:
+            # Every record before this STATE is completed first: a line found malformed by a worker (or repeating
+            # a key, `record_head`) fails the run here, before the STATE that would cover it.
+            self.mapping_pool.complete_all()
         self.runtime.deliveries.wait_all()
         if self._input_ended:
             self._enforce_every_stream_delivered()
@@ -352,12 +359,24 @@ class TargetAEP(Target):
             if not self._dispatch_record(message_dict):  # the common case without the SDK's generic steps
                 super()._process_record_message(message_dict)
         except AEPError:
-            runtime = self.runtime
-            with contextlib.suppress(Exception):  # the failure raised below is the one that ends the run
-                runtime.deliveries.wait_all()  # other streams' batches in flight finish and are counted
-            runtime.close()
-            self._log_report(None)
+            self._stop_on_delivery_failure()
             raise
+
+    def _process_record_line(self, stream: str, line: bytes, line_number: int) -> bool:
+        """A RECORD line the reader did not decode (`record_head`) to its sink's mapping workers, or False for
+        the reader to decode it; a failed delivery surfacing here ends the run as in `_process_record_message`."""
+        try:
+            return self._dispatch_record.line(stream, line, line_number)
+        except AEPError:
+            self._stop_on_delivery_failure()
+            raise
+
+    def _stop_on_delivery_failure(self) -> None:
+        runtime = self.runtime
+        with contextlib.suppress(Exception):  # the failure raised after this is the one that ends the run
+            runtime.deliveries.wait_all()  # other streams' batches in flight finish and are counted
+        runtime.close()
+        self._log_report(None)
 
     def process_endofpipe(self) -> None:
         """Drain and confirm every delivery (then the SDK writes state), enforce ``max_rejected_share``, report."""
