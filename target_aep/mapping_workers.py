@@ -1,14 +1,19 @@
 """`mapping_workers`: records mapped, validated and serialized in worker processes, landed in input order.
 
 Mapping is per record and pure, and it is most of the target's CPU; one process uses one core. With workers, the
-main process still reads and decodes every line and does every step with an effect (counts, dead letters,
-repairs, batches, STATE) in input order, as without them; what it hands out is the CPU-bound middle:
+main process still reads every line and does every step with an effect (counts, dead letters, repairs, batches,
+STATE) in input order, as without them; what it hands out is the CPU-bound middle:
 
-- RECORD lines whose record reached the sink as the tap sent it (`record_dispatch`'s fast path) are collected in
-  chunks of `CHUNK_RECORDS` *raw line bytes* (nothing to serialize: a worker decodes the line again with the
-  same decoder) and sent to a worker over a pipe. A worker maps, validates and encodes each record with the same
-  mapper and validator the sink would use (`map_one`, built in the worker from the same arguments) and sends back
-  per record the XDM line or the reasons to reject it, with the repairs and the fields left unplaced.
+- RECORD lines whose record reaches the sink as the tap sent it (`record_dispatch`'s fast path) are collected in
+  chunks of `CHUNK_RECORDS` *raw line bytes* and sent to a worker over a pipe. The main process does not decode
+  such a line when its head says which stream it is (`record_head`, `submit_line`); other lines it decodes as
+  before. A worker decodes each line with the reader's decoder, checks that it is the RECORD it was read as,
+  rejects a record missing a key property, maps, validates and encodes the others with the same mapper and
+  validator the sink would use (`map_lines`, `map_chunk`, built in the worker from the same arguments) and sends
+  back per record the XDM line or the reasons to reject it, the repairs, the fields left unplaced, and what the
+  main process reads of the record (its key and `updated`). The main process decodes a line itself only to
+  dead-letter its record, or to name a malformed line (`reader.decode_message`: its line number, as the reader
+  gives it) when its turn to complete comes, which is before any STATE after it is written.
 - Chunks complete strictly in submission order (`_complete_head`): each record's outcome goes through the
   sink's own completion (`AEPSink.complete_record`), so `_id`s, line order, dead-letter and repairs lines are
   those of a run without workers. Records the sink rejects before mapping (a missing key) take their place in

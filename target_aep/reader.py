@@ -3,7 +3,9 @@
 The SDK's reader parses floats as ``Decimal`` (which ``json.dumps`` cannot write back as XDM) and logs the whole
 offending line. This one names the line number and shows only its start. Lines stay ``bytes`` from stdin to the
 JSON decoder (``json_lines.decode_line_bytes``, the same result as ``json.loads``, faster): no ``str`` of each
-line is built only to be encoded back, and a RECORD goes straight to its callback.
+line is built only to be encoded back, and a RECORD goes straight to its callback. With mapping workers a RECORD
+line whose head names its stream is not decoded here at all (`on_record_line`, `record_head`): a worker decodes
+it, and a malformed one still fails the run with its line number (`decode_message`) before any STATE covers it.
 """
 
 from __future__ import annotations
