@@ -63,6 +63,7 @@ ODD_LINES = [
         (b'{"type":"RECORD","stream":"caf\xc3\xa9","record":{}}', "caf\u00e9"),
         (b'{"type":"RECORD","stream":"charges","time_extracted":"t","record":{}}', None),
         (b'{"stream":"charges","type":"RECORD","record":{}}', None),
+        (b'{"type": "RECORD","stream":"charges","record":{}}', None),
         (b'{"type":"RECORD","stream":"ch\\u0061rges","record":{}}', None),
         (b'{"type":"RECORD","stream":"ch\\"x","record":{}}', None),
         (b'{"type":"RECORD","stream":"customers","record":{"stream":"charges"}}', None),
