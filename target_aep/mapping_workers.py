@@ -93,8 +93,8 @@ class MappingWorkerError(RuntimeError):
     """A mapping worker process stopped: the run ends before any STATE covers the records it held."""
 
 
-# Beyond this many, the main process (reading and decoding every line, about 25 µs a record against a worker's 60)
-# is the limit: more workers would only take memory (about 80 MB each).
+# Beyond this many, the main process (reading every line and completing each record, about 20 µs a record against a
+# worker's 45-60) is the limit: more workers would only take memory (about 80 MB each).
 MAX_DEFAULT_WORKERS = 3
 
 

@@ -138,8 +138,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType,
         description="Processes mapping records to XDM beside the main one, for throughput on several cores "
         "(output, order and STATE are the same as without; 0: map in the main process). Not used in streaming "
-        "mode. Default: the machine's cores minus one, at most 3 (beyond that the main process, which reads and "
-        "decodes every line, is the limit)",
+        "mode. Default: the machine's cores minus one, at most 3 (beyond that the main process, which reads every "
+        "line and completes each record in input order, is the limit)",
     ),
     th.Property(
         "poll_timeout_seconds",
