@@ -517,7 +517,8 @@ class MappingPool:
         if chunk.undecoded:  # lines a worker would have decoded (every worker is busy): decoded here instead
             chunk.mapped = map_lines(chunk.lines, self._line_tools)
         else:
-            records = [record for _, record, _, reasons, _ in chunk.entries if reasons is None]
+            # Every entry has its record here (no `submit_line` in this chunk).
+            records = [t.cast(dict, record) for _, record, _, reasons, _ in chunk.entries if reasons is None]
             outcomes = map_chunk([key for key, _ in chunk.lines], records, self._tools)
             chunk.mapped = outcomes, [None] * len(outcomes)
         self.mapped_here += len(chunk.lines)
