@@ -9,6 +9,9 @@ what remains, in the SDK's order: tally, ``process_record``, the record metric, 
 max-record-age check. Anything else (stream maps, another sink class, ``_sdc_*`` metadata, a malformed message)
 goes through the SDK as before.
 
+With mapping workers a RECORD line whose stream its head names (`record_head`) takes this path undecoded
+(`RecordDispatch.line`): the same steps, with the line handed to the sink's workers in place of the record.
+
 Whether a stream takes this path is decided once per (stream maps, sink) pair and remembered (a *lane*): the SDK
 replaces a stream's sink on a new SCHEMA message and its maps on a new catalog, and either replacement is seen
 by identity and decided again.
