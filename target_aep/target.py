@@ -281,6 +281,7 @@ class TargetAEP(Target):
         fails here too, before its final STATE: a failed run does not advance state, so once the cause of the
         rejects is fixed (a mapping override, the schema) the next run reads those records again.
         """
+        self.runtime.dataset_batches.hand_over()  # what this drain gathered by dataset goes to AEP now
         self.runtime.deliveries.wait_all()
         if self._input_ended:
             self._enforce_every_stream_delivered()
@@ -298,6 +299,13 @@ class TargetAEP(Target):
                 waited,
                 self.state_lag.lag_seconds,
             )
+
+    def drain_all(self, *, is_endofpipe: bool = False) -> None:
+        """The SDK's, with the batches of a dataset's streams handed over together as one AEP batch in batch mode
+        (``dataset_batches``: AEP's guardrail asks for few large batches). The STATE the SDK writes at its end
+        still waits for every one of them (``_write_state_message``)."""
+        with self.runtime.dataset_batches.handover():
+            super().drain_all(is_endofpipe=is_endofpipe)
 
     def _flush_state_on_time(self) -> None:
         """A STATE has waited half of ``max_state_lag_seconds``: deliver everything, confirm, write it

@@ -56,13 +56,14 @@ class BatchIngestion:
         self.poll_timeout_seconds = poll_timeout_seconds
         self.timings = BatchTimings()
 
-    def ingest(self, dataset_id: str, files: t.Sequence[bytes | memoryview]) -> str:
-        """Land ``files`` (JSON lines, each under the file limit) as one batch; return its id once ``success``."""
+    def ingest(self, dataset_id: str, files: t.Sequence[tuple[str, bytes | memoryview]]) -> str:
+        """Land ``files`` (name and JSON lines, each under the file limit) as one batch; return its id once
+        ``success``. AEP names each refused row's file (``_filename``), which is how a row is traced back."""
         started = time.perf_counter()
         batch_id = self._create(dataset_id)
         try:
-            for number, body in enumerate(files, start=1):
-                self._upload(batch_id, dataset_id, f"part-{number:05d}.json", body)
+            for name, body in files:
+                self._upload(batch_id, dataset_id, name, body)
             self._complete(batch_id)
         except BaseException:
             self._abort(batch_id)

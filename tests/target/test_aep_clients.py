@@ -9,6 +9,7 @@ import pytest
 
 from target_aep.aep.errors import BatchFailedError, DatasetNotFoundError
 from target_aep.aep.ims import IMSTokenProvider
+from target_aep.dataset_batches import StreamPart
 from target_aep.runtime import TargetRuntime
 from tests.target.conftest import AEP, INLET_ID, XDM_DIR
 
@@ -40,7 +41,8 @@ def test_failed_batch_raises_with_aeps_errors(aep: AEP, tmp_path: Path) -> None:
     assert dataset is not None
     aep.faults(fail_next_batches=1)
     with pytest.raises(BatchFailedError) as raised:
-        rt.send_batch("products", dataset, [b'{"_id": "client-test-failed"}'], ["prod_failed"])
+        part = StreamPart("products", [b'{"_id": "client-test-failed"}'], ["prod_failed"], 29, lambda _batch_id: None)
+        rt.send_batch(dataset, [part])
     assert raised.value.status == "failed" and raised.value.errors
     assert "client-test-failed" not in {r["_id"] for r in aep.landed(CATALOG_DATASET)}
     # The batch failed as a whole: AEP's row errors name no row, and the message says so.
