@@ -2,7 +2,8 @@
 
 State after acceptance: the SDK writes a STATE line only at the end of ``Target.drain_all``, after
 ``process_batch`` has run for every sink (a sink drained early because it is full writes no state). Our
-``process_batch`` hands the batch to ``DeliveryQueue``, whose delivery returns only once AEP has *accepted* it
+``process_batch`` hands the batch to ``DeliveryQueue`` (in batch mode through ``dataset_batches``, which makes one
+AEP batch of a drain's streams of one dataset), whose delivery returns only once AEP has *accepted* it
 (the Batch Ingestion batch polled to ``success``, or every streaming message answered 2xx, or rejected for good
 and dead-lettered), and ``TargetAEP._write_state_message`` waits for every queued delivery before writing. A
 failed batch raises there (or at the stream's next batch), which ends the run before any STATE line covers it.
