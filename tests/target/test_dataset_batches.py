@@ -111,6 +111,8 @@ def test_the_end_of_input_makes_one_batch_per_dataset_with_a_file_per_stream(aep
         assert batch["status"] == "success"
         assert batch["streams"] == {s: per_stream[s] for s in streams_of(batch["dataset_id"])}
         assert batch["records"] == sum(batch["streams"].values())
+    page = (tmp_path / "report.html").read_text()
+    assert "<th>streams (records)</th>" in page and "charges 3" in page  # the HTML page lists them too
 
 
 def test_full_streams_go_alone_during_the_input_and_each_stream_lands_in_order(aep: AEP, tmp_path: Path) -> None:
