@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -312,6 +313,7 @@ def bench_mode(
                 emulator_cpu = -process_cpu_seconds(emulator_pid)
                 code, stderr, wall, memory, cpu = run_target(config, input_path, tmp_dir)
                 emulator_cpu += process_cpu_seconds(emulator_pid)
+                traffic = platform_traffic(emulator.url)
                 landed = landed_lines(tmp_dir / "store")
         if code != 0:
             print(stderr[-3000:])
@@ -321,6 +323,16 @@ def bench_mode(
     report(f"{mode} ({order})", written, landed, rejected, stderr, wall, memory, cpu)
     if mode == "batch":
         print(f"AEP emulator CPU time: {emulator_cpu:.1f} s ({1e6 * emulator_cpu / written:.0f} us a record)")
+        print("AEP batches: {} ({} files), platform requests: {}".format(*traffic))
+
+
+def platform_traffic(url: str) -> tuple[int, int, int]:
+    """The run's AEP batches, the files uploaded to them and every Platform call, as the emulator counted them."""
+    with urllib.request.urlopen(f"{url}/_emulator/stats", timeout=10) as answer:
+        stats = json.load(answer)
+    with urllib.request.urlopen(f"{url}/_emulator/requests", timeout=10) as answer:
+        calls = len(json.load(answer)["requests"])
+    return stats["batches_created"], stats.get("batch_files_uploaded", 0), calls
 
 
 def main(argv: list[str]) -> None:

@@ -61,10 +61,10 @@ class ReasonTally:
 
 @dataclass
 class BatchOutcome:
-    """One AEP batch: where it went and how it ended."""
+    """One AEP batch: where it went, the streams it carried (records of each) and how it ended."""
 
     batch_id: str
-    stream: str
+    streams: dict[str, int]
     dataset_id: str
     records: int
     status: str
@@ -165,10 +165,11 @@ class RunReport:
         with self._lock:
             self.destinations[stream] = destination
 
-    def record_batch(self, stream: str, dataset_id: str, batch_id: str, records: int, status: str) -> None:
-        """An AEP batch reached its final status (``success``, ``failed``, ``aborted``, ...)."""
+    def record_batch(self, streams: dict[str, int], dataset_id: str, batch_id: str, status: str) -> None:
+        """An AEP batch carrying ``streams`` (records of each) reached its final status (``success``, ``failed``,
+        ``aborted``, ...)."""
         with self._lock:
-            self.batches.append(BatchOutcome(batch_id, stream, dataset_id, records, status))
+            self.batches.append(BatchOutcome(batch_id, dict(streams), dataset_id, sum(streams.values()), status))
             self.batch_statuses[status] += 1
 
     def record_streaming(self, stream: str, dataset_id: str, inlet_id: str, *, sent: int, refused: int) -> None:

@@ -229,15 +229,21 @@ def _batches(batches: dict[str, t.Any]) -> str:
     shown = "" if len(listed) == batches["total"] else f" (the last {len(listed)} listed)"
     body = "".join(
         f'<tr class="batch-row" data-status="{_e(b["status"])}"><td class="ids">{_e(b["batch_id"])}</td>'
-        f'<td>{_e(b["stream"])}</td><td class="ids">{_e(b["dataset_id"])}</td><td class="n">{_n(b["records"])}</td>'
+        f'<td>{_e(_carried(b["streams"]))}</td><td class="ids">{_e(b["dataset_id"])}</td>'
+        f'<td class="n">{_n(b["records"])}</td>'
         f"<td>{_e(b['status'])}</td></tr>"
         for b in listed
     )
     return (
         f'<h2>AEP batches</h2><p id="batch-statuses"><span id="batch-total">{_n(batches["total"])}</span> batches: '
-        f'{statuses}{_e(shown)}</p><table id="batches"><tr><th>batch id</th><th>stream</th><th>dataset</th>'
+        f'{statuses}{_e(shown)}</p><table id="batches"><tr><th>batch id</th><th>streams (records)</th><th>dataset</th>'
         f'<th class="n">records</th><th>final status</th></tr>{body}</table>'
     )
+
+
+def _carried(streams: dict[str, int]) -> str:
+    """The streams an AEP batch carried, with the records of each (``charges 1,200, refunds 40``)."""
+    return ", ".join(f"{name} {_n(count)}" for name, count in streams.items())
 
 
 def _streaming(inlets: list[dict[str, t.Any]]) -> str:

@@ -19,9 +19,10 @@ from target_aep.aep.gateway import PlatformGateway
 from target_aep.aep.ims import IMSTokenProvider
 from target_aep.aep.row_errors import RowErrorReader
 from target_aep.aep.streaming import StreamingIngestion, StreamingRejection
+from target_aep.dataset_batches import DatasetBatches, StreamPart, named_files
 from target_aep.dead_letter import DeadLetterFile
 from target_aep.delivery_queue import BATCH_WORKERS, DEFAULT_WORKERS, DeliveryQueue
-from target_aep.line_batch import LineBatch, batch_files
+from target_aep.line_batch import LineBatch
 from target_aep.mapping_workers import MapperArgs
 from target_aep.refused_rows import trace_refused_rows
 from target_aep.repairs_file import RepairsFile
@@ -61,6 +62,10 @@ class TargetRuntime:
         self.repairs = RepairsFile(config.get("repairs_path") or "target-aep-repairs.jsonl", self.secrets)
         self.repairs.check_writable()
         self.deliveries = self._delivery_queue()
+        # Batch mode: a drain's batches of one dataset's streams go to AEP as one batch (dataset_batches.py).
+        self.dataset_batches = DatasetBatches(
+            self.deliveries, self.send_batch, int(config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
+        )
         self.undelivered = UndeliveredStreams()
         self.buffering_sinks: list[t.Any] = []  # every AEPSink of the run: they share one buffer budget (sinks.py)
         self._lock = threading.Lock()
@@ -270,27 +275,27 @@ class TargetRuntime:
                 handle.write(line)
                 handle.write(b"\n")
 
-    def send_batch(
-        self, stream: str, dataset: DatasetTarget, lines: t.Sequence[bytes], record_ids: t.Sequence[object]
-    ) -> str:
-        """One AEP batch of JSON-lines files (split under the file limit); returns once it is ``success``.
+    def send_batch(self, dataset: DatasetTarget, parts: t.Sequence[StreamPart]) -> str:
+        """One AEP batch of the streams' lines, each stream in its own JSON-lines files (split under the file
+        limit); returns once it is ``success``.
 
         A failed batch raises ``BatchFailedError`` once each row AEP refused is in the dead-letter file under its
-        stream and Stripe id (``record_ids[i]`` is the id of ``lines[i]``'s record): see ``refused_rows``.
+        stream and Stripe id, and every stream it carried counts its records as in a failed batch: see
+        ``refused_rows``.
         """
         self.gateway  # noqa: B018
         assert self._batch is not None and self._row_errors is not None
-        files = batch_files(lines, FILE_MAX_BYTES)
+        files, part_of_file = named_files(parts, FILE_MAX_BYTES)
+        streams = {part.stream: len(part.lines) for part in parts}
         started = time.perf_counter()
         try:
             batch_id = self._batch.ingest(dataset.dataset_id, files)
         except BatchFailedError as failed:
-            self.report.record_batch(stream, dataset.dataset_id, failed.batch_id, len(lines), failed.status)
+            self.report.record_batch(streams, dataset.dataset_id, failed.batch_id, failed.status)
             trace_refused_rows(
                 failed,
-                stream=stream,
-                lines=lines,
-                record_ids=record_ids,
+                parts=parts,
+                part_of_file=part_of_file,
                 reader=self._row_errors,
                 dead_letters=self.dead_letters,
                 report=self.report,
@@ -298,7 +303,7 @@ class TargetRuntime:
             raise
         finally:
             self.report.add_seconds("http", time.perf_counter() - started)
-        self.report.record_batch(stream, dataset.dataset_id, batch_id, len(lines), "success")
+        self.report.record_batch(streams, dataset.dataset_id, batch_id, "success")
         return batch_id
 
     def batch_timings(self) -> tuple[float, float]:

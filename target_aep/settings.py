@@ -125,7 +125,10 @@ CONFIG_SCHEMA = th.PropertiesList(
         "batch_max_records",
         th.IntegerType,
         default=DEFAULT_BATCH_MAX_RECORDS,
-        description="Deliver a stream's records once this many are buffered (one AEP batch each)",
+        description=(
+            "Deliver a stream's records once this many are buffered (as an AEP batch of its own; what streams hold "
+            "at a flush goes as one AEP batch per dataset)"
+        ),
     ),
     th.Property(
         "batch_max_bytes",

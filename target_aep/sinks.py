@@ -2,7 +2,8 @@
 
 State after acceptance: the SDK writes a STATE line only at the end of ``Target.drain_all``, after
 ``process_batch`` has run for every sink (a sink drained early because it is full writes no state). Our
-``process_batch`` hands the batch to ``DeliveryQueue``, whose delivery returns only once AEP has *accepted* it
+``process_batch`` hands the batch to ``DeliveryQueue`` (in batch mode through ``dataset_batches``, which makes one
+AEP batch of a drain's streams of one dataset), whose delivery returns only once AEP has *accepted* it
 (the Batch Ingestion batch polled to ``success``, or every streaming message answered 2xx, or rejected for good
 and dead-lettered), and ``TargetAEP._write_state_message`` waits for every queued delivery before writing. A
 failed batch raises there (or at the stream's next batch), which ends the run before any STATE line covers it.
@@ -26,6 +27,7 @@ from concurrent.futures import Future
 from singer_sdk.sinks import BatchSink
 
 from target_aep.aep.streaming import REQUEST_MAX_BYTES
+from target_aep.dataset_batches import StreamPart
 from target_aep.line_batch import LineBatch
 from target_aep.mapping_workers import SDC_KEYS, map_one, map_validated, missing_key_reasons
 from target_aep.reader import decode_message
@@ -269,10 +271,11 @@ class AEPSink(BatchSink):
     # -- per batch
 
     def process_batch(self, context: dict) -> None:
-        """Hand the batch to the delivery queue (see ``target_aep.delivery_queue`` for why state stays safe).
+        """Hand the batch over for delivery (see ``target_aep.delivery_queue`` for why state stays safe).
 
         The stream's previous delivery must have succeeded first: this keeps a stream's batches in order and
-        surfaces a failed batch before more records of the stream are sent.
+        surfaces a failed batch before more records of the stream are sent. In batch mode the batch goes to
+        ``dataset_batches``, which joins the streams of a dataset drained together into one AEP batch.
         """
         if self._pool is not None:
             self._pool.complete_all()  # every record submitted so far is in its batch before it is delivered
@@ -285,20 +288,30 @@ class AEPSink(BatchSink):
         self._next_budget_check = _BUDGET_CHECK_STEP
         if not lines:
             return
+        destination = self.destination
+        if destination.dataset is not None and destination.output_path is None and not self._streaming:
+            # Batch Ingestion: with the other streams of its dataset when every sink is drained, else alone
+            # (`dataset_batches`, which also keeps the stream's batches in order).
+            part = StreamPart(
+                self.stream_name,
+                lines,
+                RecordIds(self._key_names, record_keys),
+                size,
+                lambda _batch_id: self._landed(len(lines), live_changes),
+            )
+            self.runtime.dataset_batches.offer(destination.dataset, part)
+            return
         if self._in_flight is not None:
             self._in_flight.result()
-        self._in_flight = self.runtime.deliveries.submit(
-            lambda: self._deliver(lines, originals, record_keys, live_changes), size
-        )
+        self._in_flight = self.runtime.deliveries.submit(lambda: self._deliver(lines, originals, live_changes), size)
 
-    def _deliver(
-        self,
-        lines: t.Sequence[bytes],
-        originals: list[dict],
-        record_keys: list[object],
-        live_changes: list[tuple[int, str]],
-    ) -> None:
-        """Send one batch and return once AEP accepted it (batch ``success`` or every message answered)."""
+    def _landed(self, records: int, live_changes: list[tuple[int, str]]) -> None:
+        """AEP accepted the batch holding these records of the stream."""
+        self.runtime.report.add(self.stream_name, landed=records)
+        self._record_latencies(live_changes, refused=set())
+
+    def _deliver(self, lines: t.Sequence[bytes], originals: list[dict], live_changes: list[tuple[int, str]]) -> None:
+        """Write one batch to its local file, or stream it and return once every message is answered."""
         destination = self.destination
         if destination.output_path is not None:
             self.runtime.write_local(destination.output_path, lines)
@@ -306,13 +319,6 @@ class AEPSink(BatchSink):
             return
         dataset = destination.dataset
         assert dataset is not None
-        if not self.runtime.streaming:
-            record_ids = RecordIds(self._key_names, record_keys)
-            batch_id = self.runtime.send_batch(self.stream_name, dataset, lines, record_ids)
-            self.logger.info("Batch %s: %d records landed in dataset %s", batch_id, len(lines), dataset.dataset_id)
-            self.runtime.report.add(self.stream_name, landed=len(lines))
-            self._record_latencies(live_changes, refused=set())
-            return
         rejections = self.runtime.send_streaming(dataset, lines)
         for rejection in rejections:
             self.reject(

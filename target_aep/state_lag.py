@@ -24,7 +24,7 @@ import typing as t
 
 STREAMING_DEFAULT_SECONDS = 5.0
 # Batch mode: the SDK's own 5-minute drain interval as the flush point (half the lag), so batch runs keep their
-# large batches (every drain is one AEP batch per stream, each processed by AEP for a minute or more).
+# large batches (every drain is one AEP batch per dataset, each processed by AEP for a minute or more).
 BATCH_DEFAULT_SECONDS = 600.0
 FLUSH_SHARE = 0.5
 CHUNK_BYTES = 1 << 16

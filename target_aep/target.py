@@ -288,6 +288,7 @@ class TargetAEP(Target):
             # Every record before this STATE is completed first: a line found malformed by a worker (or repeating
             # a key, `record_head`) fails the run here, before the STATE that would cover it.
             self.mapping_pool.complete_all()
+        self.runtime.dataset_batches.hand_over()  # what this drain gathered by dataset goes to AEP now
         self.runtime.deliveries.wait_all()
         if self._input_ended:
             self._enforce_every_stream_delivered()
@@ -305,6 +306,13 @@ class TargetAEP(Target):
                 waited,
                 self.state_lag.lag_seconds,
             )
+
+    def drain_all(self, *, is_endofpipe: bool = False) -> None:
+        """The SDK's, with the batches of a dataset's streams handed over together as one AEP batch in batch mode
+        (``dataset_batches``: AEP's guardrail asks for few large batches). The STATE the SDK writes at its end
+        still waits for every one of them (``_write_state_message``)."""
+        with self.runtime.dataset_batches.handover():
+            super().drain_all(is_endofpipe=is_endofpipe)
 
     def _flush_state_on_time(self) -> None:
         """A STATE has waited half of ``max_state_lag_seconds``: deliver everything, confirm, write it

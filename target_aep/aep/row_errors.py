@@ -137,25 +137,37 @@ class RowErrorReader:
 
 
 def match_lines(failed_rows: Iterable[FailedRow], lines: Sequence[bytes]) -> Iterator[tuple[int | None, FailedRow]]:
-    """Each failed row with the index of the line it is about in ``lines`` (the batch as sent), or None.
+    """Each failed row with the index of the line it is about in ``lines`` (the batch as sent), or None."""
+    matcher = LineMatcher(lines)
+    for row in failed_rows:
+        yield matcher.find(row), row
+
+
+class LineMatcher:
+    """Finds the line a failed row is about among ``lines`` (one file's, or one stream's, as sent).
 
     The exact text is tried first; AEP may give the row as columns rather than as sent, so the deterministic
-    ``_id`` comes next. Identical lines (the same record twice in one batch) are handed out one each.
+    ``_id`` comes next. Identical lines (the same record twice in one batch) are handed out one each. The lookups
+    are built on the first row that needs them: a failed batch usually names few rows.
     """
-    by_text: dict[bytes, list[int]] | None = None
-    by_id: dict[str, list[int]] | None = None
-    taken: set[int] = set()
-    for row in failed_rows:
+
+    def __init__(self, lines: Sequence[bytes]) -> None:
+        self._lines = lines
+        self._by_text: dict[bytes, list[int]] | None = None
+        self._by_id: dict[str, list[int]] | None = None
+        self._taken: set[int] = set()
+
+    def find(self, row: FailedRow) -> int | None:
         index = None
         if row.sent_text is not None:
-            if by_text is None:
-                by_text = _positions(enumerate(lines))
-            index = _take(by_text, row.sent_text.rstrip("\r\n").encode("utf-8"), taken)
+            if self._by_text is None:
+                self._by_text = _positions(enumerate(self._lines))
+            index = _take(self._by_text, row.sent_text.rstrip("\r\n").encode("utf-8"), self._taken)
         if index is None and row.xdm_id is not None:
-            if by_id is None:
-                by_id = _positions((i, _xdm_id(line)) for i, line in enumerate(lines))
-            index = _take(by_id, row.xdm_id, taken)
-        yield index, row
+            if self._by_id is None:
+                self._by_id = _positions((i, _xdm_id(line)) for i, line in enumerate(self._lines))
+            index = _take(self._by_id, row.xdm_id, self._taken)
+        return index
 
 
 def _xdm_id(line: bytes) -> str | None:

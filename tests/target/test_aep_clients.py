@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
 import pytest
 
+from target_aep.aep.batch_ingestion import POLL_FIRST_SECONDS, POLL_MAX_SECONDS, poll_wait
 from target_aep.aep.errors import BatchFailedError, DatasetNotFoundError
 from target_aep.aep.ims import IMSTokenProvider
+from target_aep.dataset_batches import StreamPart
 from target_aep.runtime import TargetRuntime
 from tests.target.conftest import AEP, INLET_ID, XDM_DIR
 
@@ -40,7 +43,8 @@ def test_failed_batch_raises_with_aeps_errors(aep: AEP, tmp_path: Path) -> None:
     assert dataset is not None
     aep.faults(fail_next_batches=1)
     with pytest.raises(BatchFailedError) as raised:
-        rt.send_batch("products", dataset, [b'{"_id": "client-test-failed"}'], ["prod_failed"])
+        part = StreamPart("products", [b'{"_id": "client-test-failed"}'], ["prod_failed"], 29, lambda _batch_id: None)
+        rt.send_batch(dataset, [part])
     assert raised.value.status == "failed" and raised.value.errors
     assert "client-test-failed" not in {r["_id"] for r in aep.landed(CATALOG_DATASET)}
     # The batch failed as a whole: AEP's row errors name no row, and the message says so.
@@ -76,3 +80,14 @@ def test_a_stale_401_does_not_throw_away_a_fresh_token(aep: AEP) -> None:
     ims.invalidate(second)
     assert ims.token() not in (first, second)
     assert {first, second} <= set(ims.secrets)  # every token of the run is scrubbed, not only the current one
+
+
+def test_a_batch_is_seen_at_most_a_quarter_of_its_processing_time_after_it_ends() -> None:
+    polls = [0.0]  # seconds after COMPLETE at which the status is asked
+    while polls[-1] < 600:
+        polls.append(polls[-1] + poll_wait(polls[-1]))
+    for done in (0.3, 0.8, 2.5, 7.0, 19.0):
+        seen = next(p for p in polls if p >= done)
+        assert seen <= max(done * 1.25, POLL_FIRST_SECONDS), done
+    assert max(b - a for a, b in itertools.pairwise(polls)) == POLL_MAX_SECONDS  # minutes-long batches: every 5 s
+    assert len(polls) < 150  # over 10 minutes; waits growing by 1.6 made 130

@@ -17,6 +17,7 @@ import requests
 
 from target_aep.aep.errors import BatchFailedError
 from target_aep.aep.row_errors import FailedRow, RowErrorReader, match_lines
+from target_aep.dataset_batches import StreamPart
 from target_aep.dead_letter import DeadLetterFile
 from target_aep.refused_rows import trace_refused_rows
 from target_aep.report import RunReport
@@ -46,6 +47,11 @@ def catalog_row(xdm_id: str, **stripe: object) -> bytes:
     return json.dumps(row, separators=(",", ":")).encode()
 
 
+def products_part(lines: list[bytes], record_ids: list[object]) -> StreamPart:
+    """The lines of one stream, ``products``, as a batch carries them."""
+    return StreamPart("products", lines, record_ids, sum(map(len, lines)), lambda _batch_id: None)
+
+
 def rejected_entries(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
@@ -62,7 +68,7 @@ def test_rows_aep_refuses_are_traced_to_their_records(aep: AEP, tmp_path: Path) 
         catalog_row("row-good-2"),
     ]
     with pytest.raises(BatchFailedError) as raised:
-        runtime.send_batch("products", dataset, lines, ["prod_good", "prod_extra", "prod_type", "prod_good_2"])
+        runtime.send_batch(dataset, [products_part(lines, ["prod_good", "prod_extra", "prod_type", "prod_good_2"])])
     runtime.close()
     failed = raised.value
 
@@ -91,7 +97,7 @@ def test_row_errors_that_cannot_be_read_are_said_with_how_to_look_them_up(aep: A
     assert dataset is not None
     lines = [catalog_row("row-unread", surprise=1)]
     with pytest.raises(BatchFailedError) as raised:
-        runtime.send_batch("products", dataset, lines, ["prod_unread"])
+        runtime.send_batch(dataset, [products_part(lines, ["prod_unread"])])
     failed = raised.value
     failed.rows_verdict = ""
 
@@ -102,9 +108,8 @@ def test_row_errors_that_cannot_be_read_are_said_with_how_to_look_them_up(aep: A
     try:
         trace_refused_rows(
             failed,
-            stream="products",
-            lines=lines,
-            record_ids=["prod_unread"],
+            parts=[products_part(lines, ["prod_unread"])],
+            part_of_file={},
             reader=RowErrorReader(runtime.gateway),
             dead_letters=elsewhere,
             report=RunReport(),

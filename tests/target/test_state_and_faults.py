@@ -129,7 +129,7 @@ def test_short_lived_tokens_are_refreshed_before_expiry(tmp_path: Path) -> None:
     from tests.target.conftest import AEP as Emulator
 
     store = tmp_path / "store"
-    with aep_emulator(store=store, token_ttl=2, batch_processing_ms=700, sandbox_preset="stripe") as process:
+    with aep_emulator(store=store, token_ttl=2, batch_processing_ms=2500, sandbox_preset="stripe") as process:
         aep = Emulator(process, store)
         config = aep.config(tmp_path, datasets=datasets_setting(streams_in(ALL_STREAMS)), batch_max_records=10)
         run = run_target(config, singer_text(ALL_STREAMS), tmp_path)
