@@ -193,14 +193,15 @@ def keyed_fitter_for(node: SchemaNode) -> Fitter:
         if fit is None:
             if len(by_keys) >= KEY_SEQUENCES_PER_NODE:
                 return generic(value, path, on_drop)
-            fit = by_keys[keys] = _object_keys_fitter(node, keys)
+            fit = by_keys[keys] = fitter_for_keys(node, keys)
         return fit(value, path, on_drop)
 
     return fit_keyed
 
 
-def _object_keys_fitter(node: SchemaNode, keys: tuple[str, ...]) -> Fitter:
-    """`_object_fitter`'s loop unrolled for a dict whose keys are exactly `keys`, in this order."""
+def fitter_for_keys(node: SchemaNode, keys: tuple[str, ...]) -> Fitter:
+    """`_object_fitter`'s loop unrolled for a dict whose keys are exactly `keys`, in this order (the generated
+    code that builds such a dict itself calls it directly: `order_compiled`'s payment and refund entries)."""
     namespace: dict[str, Any] = {"DROP": DROP, "DROPPED": DROPPED, "NO_PLACE": NO_PLACE, "INCOMPLETE": INCOMPLETE}
     lines = ["fitted = {}\n"]
     for index, key in enumerate(keys):

@@ -179,6 +179,14 @@ class XdmMapper:
                 body.append("if v is not None and v is not DROP:\n")
             else:
                 if rule.with_shared is not None and rule.with_shared[0] in shared:
+                    compiler = rule.compile_fitted_shared
+                    fitted_shared = compiler(node, rule.target) if compiler is not None else None
+                    if fitted_shared is not None:  # produced and fitted in one (the commerce block)
+                        namespace[f"fitted_shared_{index}"] = fitted_shared
+                        arguments = f"record, repairs, on_drop_{index}, shared_{rule.with_shared[0]}"
+                        body.append(f"v = fitted_shared_{index}({arguments})\nif v is not None and v is not DROP:\n")
+                        body.extend(_placement(compiled.keys))
+                        continue
                     namespace[f"with_shared_{index}"] = rule.with_shared[1]
                     body.append(f"v = with_shared_{index}(record, repairs, shared_{rule.with_shared[0]})\n")
                 elif rule.compute is not None:
