@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from target_aep.xdm.event_types import default_event_type, record_state
+from target_aep.xdm.event_types import default_event_type, event_type_of, record_state
 from target_aep.xdm.events import event_rules
 from target_aep.xdm.fitting import DROP, NO_PLACE, DropHandler, fits_as_is_source, fitter_for, keyed_fitter_for
 from target_aep.xdm.overrides import StreamOverride, parse_override
@@ -262,7 +262,7 @@ def _pop_path(out: dict[str, Any], keys: tuple[str, ...]) -> None:
 def _event_type_chooser(stream_name: str, override: StreamOverride | None) -> Callable[[dict[str, Any]], str]:
     table = override.event_type if override is not None else {}
     if not table:
-        return lambda record: default_event_type(stream_name, record)
+        return event_type_of(stream_name)
 
     def choose(record: dict[str, Any]) -> str:
         state = record_state(record)

@@ -333,3 +333,21 @@ def test_fitted_commerce_blocks_equal_the_readable_ones() -> None:
     # a list whose entries may have either key sequence is not fitted as one sequence (no such spec today)
     mixed = ("if", ("truthy", "captured"), ("payment", ("get", "id"), "amount"), ("refund", "amount"))
     assert order_compiled._entry_keys(mixed) is None and order_compiled._entry_keys(mixed[:3]) is not None
+
+
+def test_the_per_stream_event_type_equals_the_readable_one() -> None:
+    """`event_types.event_type_of(stream)`, what both forms of the mapping call for every record, gives what
+    `default_event_type(stream, record)` gives, on every stream's odd records (states, deletions, foreign types)."""
+    from target_aep.xdm.event_types import EVENT_TYPES, default_event_type, event_type_of
+
+    rng = random.Random(29)
+    checked = 0
+    for stream in [*SAMPLES, "unknown_stream"]:
+        choose = event_type_of(stream)
+        for _ in range(60):
+            record = _mutate(rng.choice(SAMPLES.get(stream) or SAMPLES["charges"]), rng)
+            for field in rng.sample(["status", "refunded", "reversed", "open", "type", "object"], rng.randint(0, 2)):
+                record[field] = rng.choice([*ODD_VALUES, "charge", "transfer", "review", "paid", "canceled"])
+            assert choose(record) == default_event_type(stream, record), (stream, record)
+            checked += 1
+    assert checked > 3000 and any("*" in table for table in EVENT_TYPES.values())
