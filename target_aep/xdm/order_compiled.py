@@ -22,7 +22,7 @@ from target_aep.xdm.commerce import (
     _sum_money,
     payment_type,
 )
-from target_aep.xdm.currency import currency_code, minor_to_major
+from target_aep.xdm.currency import _DIVISORS, currency_code, minor_to_major
 from target_aep.xdm.fitting import DROP, NO_PLACE, fits_as_is_source, fitter_for_keys, keyed_fitter_for
 from target_aep.xdm.repairs import DROPPED, RepairLog
 from target_aep.xdm.schema_tree import SchemaNode
@@ -32,6 +32,16 @@ from target_aep.xdm.stripe_fields import get_path, ref_id
 _NEVER_A_LIST = frozenset({"ref", "money", "sum", "currency"})
 
 OrderBuilder = Callable[[dict[str, Any]], "dict[str, Any] | None"]
+
+# What a generated order reads once per record: the record's currency, its ISO code, and for the amounts
+# (`_Writer.expression`'s `money`) the currency's divisor from `minor_to_major`'s table and its decimals.
+_RECORD_LINES = (
+    "get = record.get\n",
+    "currency = get('currency')\n",
+    "code = currency_code(currency)\n",
+    "divisor = DIVISORS.get(currency) if type(currency) is str else None\n",
+    "digits = 3 if divisor == 1000 else 2\n",
+)
 # fitted_order(record, repairs, on_drop) -> the order already fitted to its schema node, or None (no order)
 FittedOrder = Callable[[dict[str, Any], RepairLog, Callable[[str, str, str], None]], "dict[str, Any] | None"]
 
@@ -82,8 +92,14 @@ class _Writer:
         if kind == "or":
             return "(" + " or ".join(self.expression(part) for part in expr[1:]) + ")"
         if kind == "money":  # `_money`: an int amount in the record's currency (read once, `currency`)
+            # `minor_to_major` written out for a plain int in a currency of its table (the divisor read once per
+            # record, `divisor`); any other amount or currency takes the call
             t = self.temp()
-            return f"(minor_to_major({t}, currency) if isinstance({t} := {self.field(expr[1])}, int) else None)"
+            converted = f"({t} if divisor == 1 else round({t} / divisor, digits))"
+            return (
+                f"(({converted} if divisor is not None and type({t}) is int else minor_to_major({t}, currency))"
+                f" if isinstance({t} := {self.field(expr[1])}, int) else None)"
+            )
         if kind == "sum":
             return f"_sum_money(record, {expr[1]!r})"
         if kind == "currency":
@@ -113,7 +129,7 @@ class _Writer:
 def order_source(spec: OrderSpec) -> tuple[str, dict[str, Any]]:
     """The generated builder's source for `spec` (a function `build_order(record)`) and its constants."""
     writer = _Writer()
-    lines = ["get = record.get\n", "currency = get('currency')\n", "code = currency_code(currency)\n", "order = {}\n"]
+    lines = [*_RECORD_LINES, "order = {}\n"]
     for key, expr in spec:  # evaluated in the table's order, as the readable builder's keyword call does
         lines.append(f"v = {writer.expression(expr)}\n")
         kept = "v is not None" if expr[0] in _NEVER_A_LIST else "v is not None and v != []"
@@ -139,6 +155,7 @@ def compiled_order_builder(stream_name: str) -> OrderBuilder | None:
         **names,
         "currency_code": currency_code,
         "minor_to_major": minor_to_major,
+        "DIVISORS": _DIVISORS,
         "get_path": get_path,
         "ref_id": ref_id,
         "_sum_money": _sum_money,
@@ -172,7 +189,7 @@ def fitted_order_source(spec: OrderSpec, node: SchemaNode, path: str) -> tuple[s
     string already seen to fit) and fitted otherwise, a payment's or refund's entry by the straight-line fitter of
     its key sequence. Only for an order node without `required` or `primary` (`compiled_fitted_order` checks)."""
     writer = _Writer()
-    lines = ["get = record.get\n", "currency = get('currency')\n", "code = currency_code(currency)\n"]
+    lines = list(_RECORD_LINES)
     present = []  # per field: the test that it is kept in the order (`_order`: not None, not [])
     for index, (_key, expr) in enumerate(spec):
         lines.append(f"v{index} = {writer.expression(expr)}\n")
@@ -242,6 +259,7 @@ def compiled_fitted_order(stream_name: str, node: SchemaNode, path: str) -> Fitt
         **names,
         "currency_code": currency_code,
         "minor_to_major": minor_to_major,
+        "DIVISORS": _DIVISORS,
         "get_path": get_path,
         "ref_id": ref_id,
         "_sum_money": _sum_money,
