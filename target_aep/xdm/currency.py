@@ -89,6 +89,8 @@ def minor_to_major(amount: int | float | None, currency: str | None) -> float | 
 
 def is_iso_4217(currency: object) -> bool:
     """True for an ISO 4217 currency code in any case (`usd`, `USD`), False for anything else."""
+    if type(currency) is str and currency in _CODE_OF:  # a code as Stripe writes it (or upper case): one look-up
+        return True
     return isinstance(currency, str) and currency.upper() in ISO_4217_CODES
 
 

@@ -7,6 +7,7 @@ Every choice is listed with its reason in docs/xdm-mapping.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from target_aep.xdm.stripe_fields import object_type
@@ -71,19 +72,21 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
 def record_state(record: dict[str, Any]) -> str:
     """The state an event type is chosen by: `deleted`, `refunded` (a fully refunded charge), `reversed` (a
     reversed transfer), the object's `status`, else `created` / `updated`."""
-    if record.get("is_deleted"):
+    get = record.get  # (runs for every event record: `object` read once)
+    if get("is_deleted"):
         return "deleted"
-    if record.get("object") == "charge" and record.get("refunded") is True:
+    obj = get("object")
+    if obj == "charge" and get("refunded") is True:
         return "refunded"
-    if record.get("object") == "transfer" and record.get("reversed") is True:
+    if obj == "transfer" and get("reversed") is True:
         return "reversed"
-    if record.get("object") == "review" and isinstance(record.get("open"), bool):  # issue 9: H9
+    if obj == "review" and isinstance(get("open"), bool):  # issue 9: H9
         return "opened" if record["open"] else "closed"  # Stripe's own words (review.opened / review.closed)
-    status = record.get("status")
+    status = get("status")
     if isinstance(status, str) and status:
         return status
     # No status (transfers, line items, Stripe events): first sighting is the creation.
-    return "created" if record.get("updated") in (None, record.get("created")) else "updated"
+    return "created" if get("updated") in (None, get("created")) else "updated"
 
 
 def custom_event_type(record: dict[str, Any], stream_name: str, state: str) -> str:
@@ -102,6 +105,22 @@ def default_event_type(stream_name: str, record: dict[str, Any]) -> str:
     if chosen is None and state != "deleted":
         chosen = table.get("*")
     return chosen or custom_event_type(record, stream_name, state)
+
+
+def event_type_of(stream_name: str) -> Callable[[dict[str, Any]], str]:
+    """`default_event_type` for one stream, as one function (the stream's table read once): what the mapping
+    calls for every record of the stream."""
+    table = EVENT_TYPES.get(stream_name, {})
+    otherwise = table.get("*")
+
+    def event_type(record: dict[str, Any]) -> str:
+        state = record_state(record)
+        chosen = table.get(state)
+        if chosen is None and state != "deleted":
+            chosen = otherwise
+        return chosen or custom_event_type(record, stream_name, state)
+
+    return event_type
 
 
 def commerce_measure(event_type: str) -> str | None:

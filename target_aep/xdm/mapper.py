@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from target_aep.xdm.event_types import default_event_type, record_state
+from target_aep.xdm.event_types import default_event_type, event_type_of, record_state
 from target_aep.xdm.events import event_rules
 from target_aep.xdm.fitting import DROP, NO_PLACE, DropHandler, fits_as_is_source, fitter_for, keyed_fitter_for
 from target_aep.xdm.overrides import StreamOverride, parse_override
@@ -179,6 +179,14 @@ class XdmMapper:
                 body.append("if v is not None and v is not DROP:\n")
             else:
                 if rule.with_shared is not None and rule.with_shared[0] in shared:
+                    compiler = rule.compile_fitted_shared
+                    fitted_shared = compiler(node, rule.target) if compiler is not None else None
+                    if fitted_shared is not None:  # produced and fitted in one (the commerce block)
+                        namespace[f"fitted_shared_{index}"] = fitted_shared
+                        arguments = f"record, repairs, on_drop_{index}, shared_{rule.with_shared[0]}"
+                        body.append(f"v = fitted_shared_{index}({arguments})\nif v is not None and v is not DROP:\n")
+                        body.extend(_placement(compiled.keys))
+                        continue
                     namespace[f"with_shared_{index}"] = rule.with_shared[1]
                     body.append(f"v = with_shared_{index}(record, repairs, shared_{rule.with_shared[0]})\n")
                 elif rule.compute is not None:
@@ -254,7 +262,7 @@ def _pop_path(out: dict[str, Any], keys: tuple[str, ...]) -> None:
 def _event_type_chooser(stream_name: str, override: StreamOverride | None) -> Callable[[dict[str, Any]], str]:
     table = override.event_type if override is not None else {}
     if not table:
-        return lambda record: default_event_type(stream_name, record)
+        return event_type_of(stream_name)
 
     def choose(record: dict[str, Any]) -> str:
         state = record_state(record)

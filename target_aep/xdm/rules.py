@@ -65,6 +65,9 @@ class FieldRule:
     # `with_shared[1](record, repairs, value)` gives what `produce(record, repairs)` gives.
     shares: str | None = None
     with_shared: tuple[str, Callable[[dict[str, Any], RepairLog, Any], Any]] | None = None
+    # `with_shared` and the fitting to the schema node in one (like `compile_fitted`), or None where it has none:
+    # compile_fitted_shared(node, path) -> fitted(record, repairs, on_drop, shared value) or None.
+    compile_fitted_shared: Callable[[SchemaNode, str], Callable[..., Any] | None] | None = None
 
 
 def field(target: str, source: str, convert: Callable[[Any], Any] | None = None) -> FieldRule:

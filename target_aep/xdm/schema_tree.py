@@ -38,7 +38,7 @@ class SchemaNode:
     # as is, which spares the common case all further checks.
     plain_type: type | None = None
     # The compiled `fitting.Fitter` of this node, built on first use by `fitting.fitter_for`.
-    fitter: Callable[[Any, str, Callable[[str], None]], Any] | None = field(default=None, repr=False)
+    fitter: Callable[[Any, str, Callable[[str, str, str], None]], Any] | None = field(default=None, repr=False)
 
     @property
     def is_container(self) -> bool:

@@ -59,7 +59,7 @@ def _name_source(obj_type: str) -> str:
     else:
         name = "x = get('name') or get('nickname')\n"
     return name + (
-        "if not (type(x) is str and 0 < len(x) <= 256):\n"
+        "if x is not None and not (type(x) is str and 0 < len(x) <= 256):  # (None: nothing to cut)\n"
         "    _note_cut(repairs, 'name', PATH + '.name', x, 256)\n"
         "    x = _truncate(x, 256)\n"
     )
@@ -126,7 +126,7 @@ def _field_sources(obj_type: str) -> dict[str, str]:
             "metadata": "x = get('metadata')\nif not (isinstance(x, dict) and x):\n    x = None\n",
             "description": (
                 "x = get('description') or get('memo')\n"
-                "if not (type(x) is str and 0 < len(x) <= DESCRIPTION_LIMIT):\n"
+                "if x is not None and not (type(x) is str and 0 < len(x) <= DESCRIPTION_LIMIT):\n"
                 "    _note_cut(repairs, 'description' if get('description') else 'memo', PATH + '.description',\n"
                 "              x, DESCRIPTION_LIMIT)\n"
                 "    x = _truncate(x)\n"
@@ -147,6 +147,11 @@ def _fits_unchanged(node: SchemaNode, value: Any, path: str) -> bool:
     reported: list[str] = []
     fitted = fitter_for(node)(value, path, lambda where, *_: reported.append(where))
     return fitted == value and type(fitted) is type(value) and not reported
+
+
+def _string_map(node: SchemaNode) -> bool:
+    """Whether `node` is a map whose values are unconstrained strings (`fit_map` keeps a dict of strings as is)."""
+    return node.kind == "map" and node.values is not None and node.values.plain_type is str
 
 
 def compile_tenant_block(
@@ -210,6 +215,11 @@ def compile_tenant_block(
         namespace[fit] = fitter_for(child)
         if name == "objectType" and _fits_unchanged(child, obj_type, key_path):
             body.append(f"out[{name!r}] = OBJ_TYPE\n")  # the object type is a constant: fitted once, here
+            continue
+        if name == "metadata" and _string_map(child):
+            # `bounded_metadata` gives a dict of strings: a map of unconstrained strings takes it as it is, and
+            # `fit_map` would drop it only for being empty (every value None or beyond the budget).
+            body.append(f"if {var}:\n    out[{name!r}] = {var}\n")
             continue
         fitted = f"r = {fit}({var}, {key_path!r}, on_drop)\nif r is not DROP:\n    out[{name!r}] = r\n"
         fast, fast_names = fits_as_is_source(var, child, f"N_{name}")
