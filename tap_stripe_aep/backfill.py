@@ -44,7 +44,7 @@ PAGES_PER_PART = 10  # read_history: split only into sub-ranges of about this ma
 MAX_PARTS = 32  # read_history: sub-ranges a page splits the rest of its range into, at most
 FAR_EXTRAPOLATION = 8  # read_history: a page that saw under 1/8 of what is left of its range splits it into ...
 FAR_SPLIT_PARTS = 4  # ... at most this many parts (each splits again by its own pages)
-IDLE_PAGES_PER_PART = 2  # read_history: with idle workers, a range read on by cursor splits into parts of ~2 pages
+IDLE_PAGES_PER_PART = 2  # read_history: a chain cut (idle workers, or the front range) makes parts of ~2 pages
 MIN_IDLE_WORKERS = 3  # ... when at least this many of the pool's workers have nothing to do
 MAX_HELD_OBJECTS = 10000  # read_history: objects held (read, not yet handed back) before only the oldest is read
 
@@ -266,7 +266,7 @@ def read_history(
                 for future in done:
                     part = in_flight.pop(future)
                     before, page = len(part.objects), future.result()
-                    new_parts = _absorb(part, page, spare_slots(part))
+                    new_parts = _absorb(part, page, spare_slots(part), front=_in_front(part, ranges, 1))
                     held += len(part.objects) - before
                     if budget is not None:
                         budget.weigh(page.get("data") or [])
@@ -328,11 +328,19 @@ def _in_front(part: _Range, ranges: list[_Range], front: int) -> bool:
     return False
 
 
-def _absorb(part: _Range, page: dict[str, Any], spare: int = 0) -> list[_Range]:
+def _absorb(part: _Range, page: dict[str, Any], spare: int = 0, *, front: bool = False) -> list[_Range]:
     """Take one page into ``part``; return the older sub-ranges it was split into (none if it reads on).
 
     ``spare``: requests that could go out now and would not (idle workers); a range that would be read on by
     cursor is cut into up to ``spare + 1`` parts of about ``IDLE_PAGES_PER_PART`` pages instead.
+
+    ``front``: ``part`` is (cut from) the oldest range still being read, the one that blocks handing anything
+    back. Read on by cursor it is a chain of dependent pages, one request at a time (about 0.45 s each at 100
+    requests/s), while everything read behind it waits, holds the read budget and leaves the writer idle
+    (issue 10, session 6: events, invoices and invoice lines each held 10-26 MB with nothing handed back while
+    their front range was read page by page). So the front is cut into parts of about ``IDLE_PAGES_PER_PART``
+    pages whatever the pool's idle workers: each part ends in one short page, a request more per part, paid only
+    on the range everything else waits on.
     """
     data = page.get("data") or []
     for obj in data:
@@ -347,11 +355,13 @@ def _absorb(part: _Range, page: dict[str, Any], spare: int = 0) -> list[_Range]:
     seen = max(1, seen_from - oldest)
     estimate = len(data) * remaining / seen
     parts = min(MAX_PARTS, remaining, int(estimate // (PAGE_SIZE * PAGES_PER_PART)))
-    idle_cut = parts < 2 and spare > 0
-    if idle_cut:
-        # Idle workers: a chain of a few pages read by cursor would leave them idle; cut it (each part then ends
-        # in a short page, a request more per part; with the pool otherwise idle that costs no time).
-        parts = min(spare + 1, remaining, int(estimate // (PAGE_SIZE * IDLE_PAGES_PER_PART)))
+    # A chain cut: the range would be read on by cursor, a chain of a few dependent pages. Cut it when it is the
+    # front (everything behind it waits) or when workers sit idle (a chain would leave them idle); each part then
+    # ends in a short page, a request more per part. Its parts share its origin: all of them are as much "front".
+    chain_cut = parts < 2 and (front or spare > 0)
+    if chain_cut:
+        most = MAX_PARTS if front else spare + 1
+        parts = min(most, remaining, int(estimate // (PAGE_SIZE * IDLE_PAGES_PER_PART)))
     if seen * FAR_EXTRAPOLATION < remaining:
         # The page saw a sliver of the range: its density says little about the older part (on a growing
         # account the newest page is the densest, so parts sized from it came back almost empty, one short
@@ -367,7 +377,7 @@ def _absorb(part: _Range, page: dict[str, Any], spare: int = 0) -> list[_Range]:
     part.gte, part.after, part.done = oldest + 1, None, True
     step = math.ceil(remaining / parts)
     cut = range(part.gte - remaining, oldest + 1, step)
-    if idle_cut:
+    if chain_cut:
         return [_Range(gte, min(gte + step, oldest + 1), origin=part.origin) for gte in cut]
     return [_Range(gte, min(gte + step, oldest + 1)) for gte in cut]
 
