@@ -222,7 +222,7 @@ def read_history(
             if not budget.emitted:
                 if not budget.has_room_for_a_page():
                     # Read ahead over the run's budget: wait until records written free room, except for the one
-                    # range that blocks its next batch, for a read the writer takes next (``read_budget.py``)
+                    # range that blocks its next batch, for a read with nothing handed back (``read_budget.py``)
                     # that holds objects read behind that range: finishing it turns what it holds into a batch
                     # the writer takes between two of another partition's (``interleave.py``).
                     return 1 if held > 0 and budget.may_finish_its_front() else 0
