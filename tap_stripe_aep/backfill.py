@@ -6,7 +6,9 @@
 - a full page with ``has_more`` says "split here": every object newer than the page's oldest is now known (the
   list is newest first), so that part of the range is done, and only the rest is still to read. The rest is
   read on by cursor when the page's density says it holds a few pages, else cut into sub-ranges sized from
-  that density, read in parallel, each of which again splits by what its own pages show.
+  that density, read in parallel, each of which again splits by what its own pages show. A few pages read on
+  by cursor are a chain of dependent requests: when the range blocks handing anything back (the read's front)
+  or workers sit idle, they are cut into parts of about two pages instead.
 
 A growing account (most objects in recent months, a bursty day) is read with the same few requests per
 object as an even one: a sparse old range costs one short page, a dense day is split where it is dense. A
