@@ -50,9 +50,10 @@ def test_the_front_range_is_cut_though_no_worker_is_idle(emulator: EmulatorProce
     assert 500 <= len(expected) <= 1900  # the first page's density says "a few pages left": read on by cursor
     start, end = created_of(expected[0]), created_of(expected[-1]) + 1
     recorder = _Recorder(emulator.url)
-    # A plain pool: it never reports idle workers, as the tap's pool at 100 requests/s.
+    # A plain pool: it never reports idle workers, as the tap's pool at 100 requests/s; a read held to its front
+    # ranges from its first page (``max_held``), as reads are while the read budget is spent.
     with ThreadPoolExecutor(8) as pool:
-        batches = list(read_history(start, end, recorder.fetch, pool, max_in_flight=8))
+        batches = list(read_history(start, end, recorder.fetch, pool, max_in_flight=8, max_held=0))
 
     got = [obj for _, batch in batches for obj in batch]
     assert [o["id"] for o in got] == [o["id"] for o in expected]  # every charge once, oldest first
