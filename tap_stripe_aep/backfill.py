@@ -6,7 +6,9 @@
 - a full page with ``has_more`` says "split here": every object newer than the page's oldest is now known (the
   list is newest first), so that part of the range is done, and only the rest is still to read. The rest is
   read on by cursor when the page's density says it holds a few pages, else cut into sub-ranges sized from
-  that density, read in parallel, each of which again splits by what its own pages show.
+  that density, read in parallel, each of which again splits by what its own pages show. A few pages read on
+  by cursor are a chain of dependent requests: when the range blocks handing anything back (the read's front)
+  or workers sit idle, they are cut into parts of about two pages instead.
 
 A growing account (most objects in recent months, a bursty day) is read with the same few requests per
 object as an even one: a sparse old range costs one short page, a dense day is split where it is dense. A
@@ -44,7 +46,7 @@ PAGES_PER_PART = 10  # read_history: split only into sub-ranges of about this ma
 MAX_PARTS = 32  # read_history: sub-ranges a page splits the rest of its range into, at most
 FAR_EXTRAPOLATION = 8  # read_history: a page that saw under 1/8 of what is left of its range splits it into ...
 FAR_SPLIT_PARTS = 4  # ... at most this many parts (each splits again by its own pages)
-IDLE_PAGES_PER_PART = 2  # read_history: with idle workers, a range read on by cursor splits into parts of ~2 pages
+IDLE_PAGES_PER_PART = 2  # read_history: a chain cut (idle workers, or the front range) makes parts of ~2 pages
 MIN_IDLE_WORKERS = 3  # ... when at least this many of the pool's workers have nothing to do
 MAX_HELD_OBJECTS = 10000  # read_history: objects held (read, not yet handed back) before only the oldest is read
 
@@ -222,7 +224,7 @@ def read_history(
             if not budget.emitted:
                 if not budget.has_room_for_a_page():
                     # Read ahead over the run's budget: wait until records written free room, except for the one
-                    # range that blocks its next batch, for a read the writer takes next (``read_budget.py``)
+                    # range that blocks its next batch, for a read with nothing handed back (``read_budget.py``)
                     # that holds objects read behind that range: finishing it turns what it holds into a batch
                     # the writer takes between two of another partition's (``interleave.py``).
                     return 1 if held > 0 and budget.may_finish_its_front() else 0
@@ -266,7 +268,10 @@ def read_history(
                 for future in done:
                     part = in_flight.pop(future)
                     before, page = len(part.objects), future.result()
-                    new_parts = _absorb(part, page, spare_slots(part))
+                    held_to_front = front_only() is not None
+                    new_parts = _absorb(
+                        part, page, spare_slots(part), front=held_to_front and _in_front(part, ranges, 1)
+                    )
                     held += len(part.objects) - before
                     if budget is not None:
                         budget.weigh(page.get("data") or [])
@@ -328,11 +333,21 @@ def _in_front(part: _Range, ranges: list[_Range], front: int) -> bool:
     return False
 
 
-def _absorb(part: _Range, page: dict[str, Any], spare: int = 0) -> list[_Range]:
+def _absorb(part: _Range, page: dict[str, Any], spare: int = 0, *, front: bool = False) -> list[_Range]:
     """Take one page into ``part``; return the older sub-ranges it was split into (none if it reads on).
 
     ``spare``: requests that could go out now and would not (idle workers); a range that would be read on by
     cursor is cut into up to ``spare + 1`` parts of about ``IDLE_PAGES_PER_PART`` pages instead.
+
+    ``front``: ``part`` is (cut from) the oldest range still being read, the one that blocks handing anything
+    back, and the read is held to its front ranges (its budget or memory bound is spent). Read on by cursor it is
+    a chain of dependent pages, one request at a time (about 0.45 s each at 100 requests/s), while everything
+    read behind it waits, holds the read budget and leaves the writer idle (issue 10, session 6: events, invoices
+    and invoice lines each held 10-26 MB with nothing handed back while their front range was read page by
+    page). A read not held to its front reads other ranges beside the chain: there the cut would only cost
+    requests (3% more at 25 requests/s, where requests are the limit). So a held read's front is cut into parts
+    of about ``IDLE_PAGES_PER_PART`` pages whatever the pool's idle workers: each part ends in one short page, a
+    request more per part, paid only on the range everything else waits on.
     """
     data = page.get("data") or []
     for obj in data:
@@ -347,11 +362,13 @@ def _absorb(part: _Range, page: dict[str, Any], spare: int = 0) -> list[_Range]:
     seen = max(1, seen_from - oldest)
     estimate = len(data) * remaining / seen
     parts = min(MAX_PARTS, remaining, int(estimate // (PAGE_SIZE * PAGES_PER_PART)))
-    idle_cut = parts < 2 and spare > 0
-    if idle_cut:
-        # Idle workers: a chain of a few pages read by cursor would leave them idle; cut it (each part then ends
-        # in a short page, a request more per part; with the pool otherwise idle that costs no time).
-        parts = min(spare + 1, remaining, int(estimate // (PAGE_SIZE * IDLE_PAGES_PER_PART)))
+    # A chain cut: the range would be read on by cursor, a chain of a few dependent pages. Cut it when it is the
+    # front (everything behind it waits) or when workers sit idle (a chain would leave them idle); each part then
+    # ends in a short page, a request more per part. Its parts share its origin: all of them are as much "front".
+    chain_cut = parts < 2 and (front or spare > 0)
+    if chain_cut:
+        most = MAX_PARTS if front else spare + 1
+        parts = min(most, remaining, int(estimate // (PAGE_SIZE * IDLE_PAGES_PER_PART)))
     if seen * FAR_EXTRAPOLATION < remaining:
         # The page saw a sliver of the range: its density says little about the older part (on a growing
         # account the newest page is the densest, so parts sized from it came back almost empty, one short
@@ -367,7 +384,7 @@ def _absorb(part: _Range, page: dict[str, Any], spare: int = 0) -> list[_Range]:
     part.gte, part.after, part.done = oldest + 1, None, True
     step = math.ceil(remaining / parts)
     cut = range(part.gte - remaining, oldest + 1, step)
-    if idle_cut:
+    if chain_cut:
         return [_Range(gte, min(gte + step, oldest + 1), origin=part.origin) for gte in cut]
     return [_Range(gte, min(gte + step, oldest + 1)) for gte in cut]
 

@@ -32,7 +32,6 @@ from typing import Any
 
 PAGE_OBJECTS = 100  # what one page in flight reserves
 UNWEIGHED_OBJECT_BYTES = 2000  # a reader's objects weigh this until its first page is weighed
-FRONT_OVER_BUDGET = 2  # reads ahead that may finish the range blocking their next batch over the budget
 WEIGHED_SAMPLE = 20  # objects of the first page whose JSON is measured (a few ms once per partition at most)
 
 
@@ -156,13 +155,15 @@ class ReaderShare:
     def may_finish_its_front(self) -> bool:
         """For a read ahead over the budget: whether it may still read the range that blocks its next batch.
 
-        Only one of the first ``FRONT_OVER_BUDGET`` the writer takes next, with nothing handed back: at 100
-        requests/s the reads ahead filled the budget with ranges read behind an unfinished oldest one, none of
-        them could hand anything back, and reading and writing both waited (issue 10, session 5). What this lets
-        a read hold beyond the budget is one range (its parts are about ten pages), for two reads at most.
+        Any read ahead with nothing handed back: at 100 requests/s the reads ahead filled the budget with ranges
+        read behind an unfinished oldest one, none of them could hand anything back, and reading and writing both
+        waited (issue 10, session 5). Session 5 let only the two reads the writer takes next finish their front;
+        the others stayed stuck behind theirs (session 6: charges held 24 MB, nothing handed back, for 10 s while
+        the pool had 15-20 idle slots). Since a front range is now cut into parts of about two pages as soon as a
+        page shows more than that left (``backfill._absorb``), what this lets a read hold beyond the budget is its
+        front range, once: with something handed back it waits for the writer like any read ahead.
         """
-        budget = self._budget
-        return not self.handed_back and budget._rank.get(self._key, FRONT_OVER_BUDGET) < FRONT_OVER_BUDGET
+        return not self.handed_back
 
     def writer_is_busy(self) -> bool:
         """For the partition being emitted: whether its allowance is handed back, waiting to be written."""
