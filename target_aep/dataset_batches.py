@@ -10,10 +10,10 @@ How:
   ``StreamPart`` instead of delivering it, and ``hand_over`` (before the STATE is written, and when the drain
   ends) makes one AEP batch per dataset of them, several only where the parts together pass ``batch_max_bytes``.
   A stream's part is never split between batches.
-- A sink drained because it is full (during the input, ``drain_one``) delivers its batch alone and at once, as
-  before. It is already large (``batch_max_records``, ``batch_max_bytes`` or its share of the shared buffer);
-  joining the other streams of its dataset would mean either holding it back (memory, and the reader waits) or
-  draining their partial buffers early, which only moves their records into smaller batches.
+- A sink full by its own bounds (``batch_max_records``, ``batch_max_bytes``) during the input delivers its batch
+  alone and at once: it is already large, and joining the other streams of its dataset would mean holding it back
+  (memory, and the reader waits) or draining their partial buffers early. When the streams together fill the
+  shared buffer, the fullest dataset drains whole in one handover (``shared_buffer``, ``TargetAEP.drain_together``).
 - Each stream's lines are their own file(s) of the batch, named after the stream: AEP names the file of each row
   it refuses (``_filename``), so a refused row is traced to its stream and record (``refused_rows``).
 - Order: a stream's next part waits for its previous delivery (``wait_for``), as when each stream had its own

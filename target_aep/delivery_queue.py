@@ -10,7 +10,7 @@ later version of an object never lands before an earlier one; in batch mode ``da
 for batches carrying several streams), and at most ``max_workers`` in flight overall. With ``max_bytes`` (Batch
 Ingestion) the deliveries in flight also hold at most that many bytes of lines together (one larger batch may go
 alone): a Batch Ingestion delivery spends most of its time waiting for AEP to process the batch, so small
-batches (streams filling their share of the shared buffer) wait side by side within the same memory bound as a
+batches (streams filling during the input) wait side by side within the same memory bound as a
 few large ones. Without it, each of the ``max_workers`` holds at most
 ``batch_max_bytes``.
 """

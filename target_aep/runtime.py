@@ -28,6 +28,7 @@ from target_aep.refused_rows import trace_refused_rows
 from target_aep.repairs_file import RepairsFile
 from target_aep.report import RunReport
 from target_aep.run_report_files import check_report_paths
+from target_aep.shared_buffer import SharedBuffer
 from target_aep.sinks import DEFAULT_BATCH_MAX_BYTES
 from target_aep.undelivered import UndeliveredStreams
 from target_aep.xdm import XdmMapper
@@ -49,7 +50,10 @@ class Destination:
 class TargetRuntime:
     """Run-wide state; thread-safe where sinks call it from drain threads."""
 
-    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
+    def __init__(
+        self, config: t.Mapping[str, t.Any], drain_together: t.Callable[[t.Sequence[t.Any]], None] | None = None
+    ) -> None:
+        """``drain_together`` drains sinks in one handover (``TargetAEP.drain_together``), for the shared buffer."""
         self.config = config
         self.report = RunReport()
         # Records changed after this instant are live changes: their latency to AEP goes into the report.
@@ -67,7 +71,8 @@ class TargetRuntime:
             self.deliveries, self.send_batch, int(config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
         )
         self.undelivered = UndeliveredStreams()
-        self.buffering_sinks: list[t.Any] = []  # every AEPSink of the run: they share one buffer budget (sinks.py)
+        # Every AEPSink of the run: they share one buffer budget, past which the fullest dataset drains.
+        self.shared_buffer = SharedBuffer(drain_together or _drain_one_by_one)
         self._lock = threading.Lock()
         self._file_locks: dict[Path, threading.Lock] = {}
         self._tenant_id: str | None = config.get("tenant_id") or None
@@ -332,3 +337,9 @@ class TargetRuntime:
         self.deliveries.shutdown()
         self.dead_letters.close()
         self.repairs.close()
+
+
+def _drain_one_by_one(sinks: t.Sequence[t.Any]) -> None:
+    """A runtime built outside a target (tests of the AEP clients) has no sinks, so nothing to drain."""
+    if sinks:
+        raise RuntimeError("a TargetRuntime with sinks needs the target's drain_together")

@@ -10,9 +10,8 @@ failed batch raises there (or at the stream's next batch), which ends the run be
 
 Memory stays bounded: records are held as serialized JSON lines, and a sink reports itself full at
 ``batch_max_records`` records or ``batch_max_bytes`` bytes, which makes the SDK drain it. Those bounds are per
-stream, and a tap sends dozens of streams: with 50,000 records allowed in each, a long run held over a million
-lines at once and its memory grew with the input. So the streams also share ``TOTAL_BUFFER_BYTES``: past it, the
-stream being written is drained as soon as it holds its fair share of that budget (``_over_shared_budget``).
+stream; the streams also share one budget (``shared_buffer``): past it, the dataset holding the most bytes drains,
+all its streams as one AEP batch.
 """
 
 from __future__ import annotations
@@ -42,11 +41,6 @@ if t.TYPE_CHECKING:
 
 DEFAULT_BATCH_MAX_RECORDS = 50_000
 DEFAULT_BATCH_MAX_BYTES = 32 * 1024 * 1024
-# Serialized lines held by all streams together before the fullest are drained early (see the module docstring).
-TOTAL_BUFFER_BYTES = 48 * 1024 * 1024
-# A stream sums everyone's buffers only each time it grew by this much: what all streams together may hold beyond
-# the budget before one of them sees it (52 streams x 512 KB let a long run hold 26 MB more than a short one).
-_BUDGET_CHECK_STEP = 64 * 1024
 
 
 class AEPSink(BatchSink):
@@ -57,8 +51,8 @@ class AEPSink(BatchSink):
         self._max_records: int | None = None
         super().__init__(target=target, stream_name=stream_name, schema=schema, key_properties=key_properties)
         self.max_bytes = int(self.config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
-        self._buffered_bytes = 0
-        self._next_budget_check = _BUDGET_CHECK_STEP
+        self.buffered_bytes = 0
+        self._shared_buffer = self.runtime.shared_buffer
         self._in_flight: Future[None] | None = None
         # This sink's records' stage timings (`mapping_workers` adds the workers' to it).
         self.stage_seconds = self.runtime.report.stage_counter()
@@ -95,20 +89,20 @@ class AEPSink(BatchSink):
 
     @property
     def is_full(self) -> bool:
-        if self.current_size >= self.max_size or self._buffered_bytes >= self.max_bytes:
-            return True
-        return self._buffered_bytes >= self._next_budget_check and self._over_shared_budget()
+        """Full by this stream's own bounds: the SDK drains it alone (it is already a large batch).
 
-    def _over_shared_budget(self) -> bool:
-        """Past ``TOTAL_BUFFER_BYTES`` over every stream, a stream holding at least its fair share drains now."""
-        self._next_budget_check = self._buffered_bytes + _BUDGET_CHECK_STEP
-        # Read without a lock: a drain thread may be resetting a count, which at worst delays a drain by one check.
-        held = [sink._buffered_bytes for sink in self.runtime.buffering_sinks]
-        total = sum(held)
-        if total < TOTAL_BUFFER_BYTES:
-            return False
-        holding = sum(1 for size in held if size)
-        return self._buffered_bytes >= TOTAL_BUFFER_BYTES // max(holding, 1)
+        Past the budget all streams share, what drains is the dataset holding the most bytes, which need not be
+        this stream's: the SDK asks only this, after each record, and then drains only this sink, so that drain
+        runs here (``shared_buffer``), and this sink reports full only by its own bounds. The check follows what
+        every stream added (``grown``), not this one's: with mapping workers a record's line is kept a chunk
+        later, often in a stream the tap has finished.
+        """
+        if self.current_size >= self.max_size or self.buffered_bytes >= self.max_bytes:
+            return True
+        shared = self._shared_buffer
+        if shared.grown >= shared.check_step:
+            shared.relieve()
+        return False
 
     def setup(self) -> None:
         """Resolve the dataset and its schema, build the mapper and the validator (fails before sending)."""
@@ -136,7 +130,10 @@ class AEPSink(BatchSink):
         # Records reach `process_record` as the tap sent them (no `_sdc_*` metadata added): what lets
         # `record_dispatch` skip the SDK's generic per-record steps.
         self.plain_records = not self.include_sdc_metadata_properties
-        self.runtime.buffering_sinks.append(self)
+        # What it drains with when the streams together fill the shared buffer: its dataset's other streams in
+        # batch mode (one AEP batch), else nothing (a local file or streaming sends each stream on its own).
+        self.buffer_group = f"dataset {destination.dataset.dataset_id}" if self._keeps_keys else self.stream_name  # type: ignore[union-attr]
+        self.runtime.shared_buffer.sinks.append(self)
         self.logger.info(
             "Stream '%s' -> %s as %s (%s)",
             self.stream_name,
@@ -242,7 +239,8 @@ class AEPSink(BatchSink):
         if isinstance(updated, str) and updated >= self._live_since:  # a change made while the pipeline ran
             context.setdefault("live_changes", []).append((len(lines), updated))
         lines.append(line)
-        self._buffered_bytes += len(line)
+        self.buffered_bytes += len(line)
+        self._shared_buffer.grown += len(line)
 
     def _trace_repairs(self, record_id: object, xdm_id: t.Any, repairs: list[Repair]) -> None:
         """Each value the mapping left out or altered: a line in the repairs file and a count by reason."""
@@ -283,9 +281,8 @@ class AEPSink(BatchSink):
         originals: list[dict] = context.pop("originals", [])
         record_keys: list[object] = context.pop("record_keys", [])
         live_changes: list[tuple[int, str]] = context.pop("live_changes", [])
-        size = self._buffered_bytes
-        self._buffered_bytes = 0
-        self._next_budget_check = _BUDGET_CHECK_STEP
+        size = self.buffered_bytes
+        self.buffered_bytes = 0
         if not lines:
             return
         destination = self.destination

@@ -36,6 +36,8 @@ from target_aep.state_lag import StateLag, default_lag_seconds
 from target_aep.xdm import MappingConfigError
 
 if t.TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from singer_sdk.sinks import Sink
 
 
@@ -114,7 +116,7 @@ class TargetAEP(Target):
         """Clients, dead-letter file and report of this run (built on first use, after config checks)."""
         with self._runtime_lock:
             if self._runtime is None:
-                self._runtime = TargetRuntime(self.config)
+                self._runtime = TargetRuntime(self.config, self.drain_together)
                 self._runtime.report.throughput.count_from(self._started_monotonic)
             return self._runtime
 
@@ -313,6 +315,16 @@ class TargetAEP(Target):
         still waits for every one of them (``_write_state_message``)."""
         with self.runtime.dataset_batches.handover():
             super().drain_all(is_endofpipe=is_endofpipe)
+
+    def drain_together(self, sinks: Sequence[Sink]) -> None:
+        """Drain these sinks now, in one handover: in batch mode a dataset's streams go to AEP as one batch.
+
+        For the shared buffer (``shared_buffer``): past its budget the dataset holding the most bytes drains
+        whole, during the input, with no STATE written (as for a sink drained because it is full).
+        """
+        with self.runtime.dataset_batches.handover():
+            for sink in sinks:
+                self.drain_one(sink)
 
     def _flush_state_on_time(self) -> None:
         """A STATE has waited half of ``max_state_lag_seconds``: deliver everything, confirm, write it

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 import typing as t
 from collections import Counter, defaultdict
@@ -25,7 +27,9 @@ from tests.target.conftest import (
     AEP,
     ALL_STREAMS,
     DATASET_BY_CLASS,
+    REPO,
     SCHEMA_FILE_BY_DATASET,
+    TargetRun,
     dataset_for,
     datasets_setting,
     run_target,
@@ -150,6 +154,71 @@ def test_full_streams_go_alone_during_the_input_and_each_stream_lands_in_order(a
         assert [i for i in landed[dataset_for(stream)] if i in ids] == ids, stream  # an id may come twice
         checked += len(ids) == 3
     assert checked >= 20
+
+
+_CHUNK = 4
+_BUFFER_DRAIN = re.compile(
+    r"Streams hold (\d+) bytes, over the shared buffer of (\d+): draining dataset (\S+), (\d+) bytes of (\d+) stream"
+)
+
+
+def run_target_with_buffer(config: dict, input_text: str, tmp_path: Path, budget: int) -> TargetRun:
+    """The target CLI with a shared buffer of ``budget`` bytes checked at every record (a test-sized 48 MB), its
+    records mapped in the main process in chunks of ``_CHUNK`` (1,024 would hold the whole sample until the end)."""
+    config_path = tmp_path / "config-buffer.json"
+    config_path.write_text(json.dumps(config))
+    prelude = (
+        "import target_aep.shared_buffer as b; "
+        f"b.TOTAL_BUFFER_BYTES = {budget}; b.BUDGET_CHECK_STEP = 1; "
+        f"import target_aep.mapping_workers as w; w.CHUNK_RECORDS_HERE = {_CHUNK}; "
+        "from target_aep.target import TargetAEP; TargetAEP.cli()"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", prelude, "--config", str(config_path)],
+        input=input_text,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
+    return TargetRun(completed.returncode, completed.stdout, completed.stderr)
+
+
+def test_a_full_shared_buffer_drains_the_fullest_dataset_whole_as_one_batch(aep: AEP, tmp_path: Path) -> None:
+    # The sample's 126 records make about 60 KB of XDM lines: a 16 KB buffer fills several times during the input.
+    # Each time the dataset holding the most drains, all its streams in one batch (before: the stream being
+    # written drained alone, a batch of one stream each time).
+    budget = 16_000
+    before = aep.landed_counts()
+    forget_requests(aep)
+    config = aep.config(tmp_path, datasets=datasets_setting(streams_in(ALL_STREAMS)), mapping_workers=0)
+    run = run_target_with_buffer(config, singer_text(ALL_STREAMS), tmp_path, budget)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.states, "the run should confirm its state"
+
+    drains = [tuple(int(g) if g.isdigit() else g for g in m.groups()) for m in _BUFFER_DRAIN.finditer(run.stderr)]
+    assert len(drains) >= 3, run.stderr[-3000:]
+    largest_record = max(len(json.dumps(m["record"])) for m in records())  # its XDM line is smaller
+    for held, bound, _dataset, drained, streams in drains:
+        assert bound == budget
+        # Checked at every record kept: over by the records of the chunk being completed at most.
+        assert budget <= held < budget + _CHUNK * largest_record
+        assert drained >= held / 3  # the fullest of 3 datasets
+        assert streams >= 2
+    listed = report_json(tmp_path)["batches"]["listed"]
+    uploaded = uploaded_batches(aep)
+    assert {b["batch_id"] for b in listed} == set(uploaded)
+    # One batch per drain (the buffer's and the end of input's one per dataset), each carrying the streams drained.
+    during_input = [b for b in listed if len(b["streams"]) in {streams for *_, streams in drains}]
+    assert len(listed) <= len(drains) + len(SCHEMA_FILE_BY_DATASET)
+    assert len(during_input) >= len(drains)
+    for batch in listed:
+        assert {dataset_for(s) for s in batch["streams"]} == {batch["dataset_id"]}
+        assert sorted(map(stream_of_file, uploaded[batch["batch_id"]][1])) == sorted(batch["streams"])
+    # The same records land in each dataset, each exactly once.
+    got = landed_ids(aep, before)
+    assert {d: sorted(ids) for d, ids in got.items()} == {d: sorted(ids) for d, ids in input_ids().items()}
 
 
 def test_a_failed_dataset_batch_writes_no_state_and_reports_every_stream_it_carried(aep: AEP, tmp_path: Path) -> None:
