@@ -72,7 +72,7 @@ class TargetRuntime:
         )
         self.undelivered = UndeliveredStreams()
         # Every AEPSink of the run: they share one buffer budget, past which the fullest dataset drains.
-        self.shared_buffer = SharedBuffer(drain_together or _drain_one_by_one)
+        self.shared_buffer = SharedBuffer(drain_together or _no_sinks_to_drain)
         self._lock = threading.Lock()
         self._file_locks: dict[Path, threading.Lock] = {}
         self._tenant_id: str | None = config.get("tenant_id") or None
@@ -339,7 +339,7 @@ class TargetRuntime:
         self.repairs.close()
 
 
-def _drain_one_by_one(sinks: t.Sequence[t.Any]) -> None:
+def _no_sinks_to_drain(sinks: t.Sequence[t.Any]) -> None:
     """A runtime built outside a target (tests of the AEP clients) has no sinks, so nothing to drain."""
     if sinks:
         raise RuntimeError("a TargetRuntime with sinks needs the target's drain_together")
