@@ -448,7 +448,8 @@ class MappingPool:
         chunk = self._current
         chunk.entries.append((sink, record, context, reasons, 0))
         if reasons is None:
-            chunk.lines.append((self._key(sink), raw_line))  # type: ignore[arg-type]
+            key = self._keys.get(sink)
+            chunk.lines.append((self._key(sink) if key is None else key, raw_line))  # type: ignore[arg-type]
         if len(chunk.entries) >= self._chunk_records:
             with self._lock:
                 self._dispatch()

@@ -20,6 +20,7 @@ by identity and decided again.
 from __future__ import annotations
 
 import typing as t
+from time import time
 
 from singer_sdk.mapper import SameRecordTransform
 
@@ -99,12 +100,24 @@ class RecordDispatch:
         return True
 
     def _after_record(self, sink: t.Any) -> None:
-        """The SDK's steps after `process_record`: the record metric, a drain when full, the max-age check."""
+        """The SDK's steps after `process_record`: the record metric, a drain when full, the max-age check.
+
+        `Counter.increment` and `Target._handle_max_record_age` each read the clock for every record (about a
+        microsecond a record for the two calls and their reads); here one read serves both, with the SDK's own
+        comparisons, so the count is logged and every sink drained exactly when the SDK would. After a drain the
+        clock is read again, as the SDK's age check would after `drain_one`.
+        """
         target = self._target
-        sink.record_counter_metric.increment()
+        metric = sink.record_counter_metric
+        metric.value += 1
+        now = time()
+        if now - metric.last_log_time > metric.log_interval:  # `Counter._ready_to_log`
+            metric._pop()
         if sink.is_full:
             target.logger.info(
                 "Target sink for '%s' is full. Current size is '%s'. Draining...", sink.stream_name, sink.current_size
             )
             target.drain_one(sink)
-        target._handle_max_record_age()
+            now = time()
+        if (now - target._last_full_drain_at) / 60 > target._MAX_RECORD_AGE_IN_MINUTES:
+            target._handle_max_record_age()  # `Target._max_record_age_in_minutes` passed: it drains every sink

@@ -120,6 +120,7 @@ class AEPSink(BatchSink):
             str(destination.output_path) if destination.output_path else destination.dataset.dataset_id,  # type: ignore[union-attr]
         )
         self._key_names = tuple(self.key_properties) or ("id",)
+        self._single_key = self._key_names[0] if len(self._key_names) == 1 else None
         # Read once, not per record: the settings do not change during a run.
         self._counts = self.runtime.report.streams[self.stream_name]
         self._streaming = self.runtime.streaming and destination.dataset is not None
@@ -153,7 +154,12 @@ class AEPSink(BatchSink):
         record (`record_dispatch`): with `mapping_workers`, such a record is mapped in a worker and completed
         in input order (`complete_record`)."""
         self._counts.received += 1
-        missing = missing_key_reasons(record, self.key_properties, self._key_names)
+        # `missing_key_reasons`, its common case inline (one key property, present): a call less per record
+        key_name = self._single_key
+        if key_name is not None and record.get(key_name) is not None:
+            missing = None
+        else:
+            missing = missing_key_reasons(record, self.key_properties, self._key_names)
         pool = self._pool
         if pool is not None:
             if raw_line is not None:
@@ -202,12 +208,27 @@ class AEPSink(BatchSink):
     def complete_record(self, record: dict, context: dict, outcome: Outcome) -> None:
         """Keep a record's XDM line for its batch (or reject it) once mapped (`mapping_workers.map_one`): here
         or in a worker, whose records are completed in input order."""
-        if outcome[0] is None:
-            self.reject(record, outcome[1])  # type: ignore[arg-type]
+        line, reasons, xdm_id, repairs = outcome
+        if line is None:
+            self.reject(record, reasons)  # type: ignore[arg-type]
             return
-        names = self._key_names
-        key = record.get(names[0]) if len(names) == 1 else tuple(map(record.get, names))
-        self._keep_outcome(context, outcome, (key, record.get("updated")))
+        # `_keep_outcome` and `_keep_line` inline (this runs for every record): the key is read only where it is
+        # kept or names a repair.
+        if self._keeps_keys or repairs:
+            key_name = self._single_key
+            key = record.get(key_name) if key_name is not None else tuple(map(record.get, self._key_names))
+            if self._keeps_keys:
+                context.setdefault("record_keys", []).append(key)
+            if repairs:
+                self._trace_repairs(self._record_id_of_key(key), xdm_id, repairs)
+        lines = context.get("lines")
+        if lines is None:
+            lines = context["lines"] = LineBatch()
+        updated = record.get("updated")
+        if isinstance(updated, str) and updated >= self._live_since:  # as `_keep_line`
+            context.setdefault("live_changes", []).append((len(lines), updated))
+        lines.append(line)
+        self._buffered_bytes += len(line)
 
     def complete_line(self, raw_line: bytes, context: dict, outcome: Outcome, facts: RecordFacts) -> None:
         """`complete_record` for a line mapped by a worker that the main process did not decode: ``facts`` are

@@ -569,13 +569,15 @@ def unconvertible_amount(stream_name: str, record: dict[str, Any]) -> str | None
     """
     currency = record.get("currency")
     get = record.get
-    for field in MONEY_FIELDS:
-        amount = get(field)
-        if amount is not None and type(amount) in _NUMBER_TYPES:  # runs for every record: no call per field
-            problem = _currency_problem("currency", currency, amount)
-            if problem is not None:
-                return problem
-            break  # one amount is enough: the record's currency is valid for all of them
+    # The record's own amounts need only its currency: a valid one (most records) passes them all unread.
+    if not is_iso_4217(currency):
+        for field in MONEY_FIELDS:
+            amount = get(field)
+            if amount is not None and type(amount) in _NUMBER_TYPES:  # runs for every record: no call per field
+                problem = _currency_problem("currency", currency, amount)
+                if problem is not None:
+                    return problem
+                break  # one amount is enough: the record's currency is valid for all of them
     for field in NESTED_MONEY_FIELDS:
         nested = get(field)
         if type(nested) is dict and _is_amount(nested.get("amount")):

@@ -61,6 +61,11 @@ def test_the_iso_4217_table() -> None:
         ("shipping_rates", {"fixed_amount": {"amount": 500, "currency": "eur"}}, None),
         ("shipping_rates", {"fixed_amount": {"amount": 500, "currency": "euro"}}, "fixed_amount.currency 'euro' is "
          "not an ISO 4217 code: the amount 500 of fixed_amount cannot be converted"),
+        # The record's valid currency passes its own amounts, not a nested one's or a line's (checked apart).
+        ("shipping_rates", {"amount": 5, "currency": "usd", "fixed_amount": {"amount": 500, "currency": "euro"}},
+         "fixed_amount.currency 'euro' is not an ISO 4217 code: the amount 500 of fixed_amount cannot be converted"),
+        ("charges", {"amount": None, "amount_refunded": 5, "currency": "usdollars"}, "currency 'usdollars' is not an "
+         "ISO 4217 code: the amount 5 cannot be converted"),  # the first amount present is the one named
     ],
 )  # fmt: skip
 def test_which_records_have_unconvertible_money(stream: str, record: dict, reason: str | None) -> None:

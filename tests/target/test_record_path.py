@@ -1,0 +1,78 @@
+"""The one-core record path's shortcuts (`record_dispatch`, `AEPSink.complete_record`): each does what the SDK's or
+the readable step does, record for record. Runs the target in this process (output_dir mode, no worker) so the
+SDK's clock-driven steps can be made to fire on every record."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+
+import pytest
+import singer_sdk.metrics as metrics
+
+from target_aep.target import TargetAEP
+from tests.target.conftest import SCHEMA_FILE_BY_DATASET, XDM_DIR, dataset_for, datasets_setting, singer_messages
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _charges(count: int) -> tuple[dict, list[dict]]:
+    messages = singer_messages("stripe_all_streams.singer")
+    schema = next(m for m in messages if m["type"] == "SCHEMA" and m["stream"] == "charges")
+    sample = next(m for m in messages if m["type"] == "RECORD" and m["stream"] == "charges")
+    records = []
+    for index in range(count):
+        record = json.loads(json.dumps(sample))
+        record["record"]["id"] = f"ch_path_{index}"
+        records.append(record)
+    return schema, records
+
+
+def _run_in_process(tmp_path: Path, messages: list[dict], monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """Run the target on ``messages`` in this process; returns the states it wrote, in order."""
+    out = tmp_path / "out"
+    config = {
+        "output_dir": str(out),
+        "tenant_id": "acme",
+        "datasets": datasets_setting(["charges"]),
+        "local_schemas": {d: str(XDM_DIR / name) for d, name in SCHEMA_FILE_BY_DATASET.items()},
+        "dead_letter_path": str(tmp_path / "rejected.jsonl"),
+        "report_path": str(tmp_path / "report.html"),
+        "repairs_path": str(tmp_path / "repairs.jsonl"),
+        "mapping_workers": 0,
+    }
+    stdout = io.StringIO()
+    monkeypatch.setattr("sys.stdout", stdout)
+    target = TargetAEP(config=config, validate_config=True)
+    target.listen(io.StringIO("".join(json.dumps(m) + "\n" for m in messages)))
+    return [json.loads(line) for line in stdout.getvalue().splitlines()]  # the target writes each state bare
+
+
+def test_the_record_metric_and_the_age_drain_fire_on_each_record_as_the_sdks_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With a log interval and a record age of 0, the SDK logs a record count and drains every sink (writing the
+    STATE received so far) after each record: `RecordDispatch._after_record` reads the clock once for both."""
+    schema, records = _charges(3)
+    counter = metrics.Counter.__init__
+    monkeypatch.setattr(
+        metrics.Counter, "__init__", lambda self, *a, **k: counter(self, *a, **{**k, "log_interval": -1.0})
+    )
+    monkeypatch.setattr(TargetAEP, "_MAX_RECORD_AGE_IN_MINUTES", -1.0)
+    messages = [schema, records[0], {"type": "STATE", "value": {"at": 1}}, records[1], records[2]]
+    messages.append({"type": "STATE", "value": {"at": 2}})
+    with caplog.at_level(logging.INFO):
+        states = _run_in_process(tmp_path, messages, monkeypatch)
+    logged = [r.getMessage() for r in caplog.records]
+    points = [json.loads(m.split("METRIC: ", 1)[1]) for m in logged if "METRIC: " in m]
+    counts = [p["value"] for p in points if p["metric"] == "record_count" and p["tags"].get("stream") == "charges"]
+    assert counts[:3] == [1, 1, 1]  # one point a record, each counting that record
+    assert sum(counts) == 3
+    drains = [m for m in logged if "exceeded the max age" in m]
+    assert len(drains) == 3  # one full drain after each record
+    assert states == [{"at": 1}, {"at": 1}, {"at": 2}]  # the drains after records 2 and 3, then the end of input
+    output = tmp_path / "out" / f"{dataset_for('charges')}.jsonl"
+    landed = [json.loads(line) for line in output.read_text().splitlines()]
+    assert sorted(r["_acme"]["stripe"]["id"] for r in landed) == ["ch_path_0", "ch_path_1", "ch_path_2"]
