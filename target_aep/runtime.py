@@ -67,12 +67,13 @@ class TargetRuntime:
         self.repairs.check_writable()
         self.deliveries = self._delivery_queue()
         # Batch mode: a drain's batches of one dataset's streams go to AEP as one batch (dataset_batches.py).
-        self.dataset_batches = DatasetBatches(
-            self.deliveries, self.send_batch, int(config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
-        )
+        batch_max_bytes = int(config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
+        self.dataset_batches = DatasetBatches(self.deliveries, self.send_batch, batch_max_bytes)
         self.undelivered = UndeliveredStreams()
         # Every AEPSink of the run: they share one buffer budget, past which the fullest dataset drains.
-        self.shared_buffer = SharedBuffer(drain_together or _no_sinks_to_drain)
+        self.shared_buffer = SharedBuffer(
+            drain_together or _no_sinks_to_drain, batch_max_bytes - DEFAULT_BATCH_MAX_BYTES
+        )
         self._lock = threading.Lock()
         self._file_locks: dict[Path, threading.Lock] = {}
         self._tenant_id: str | None = config.get("tenant_id") or None

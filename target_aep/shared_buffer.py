@@ -1,5 +1,8 @@
 """The buffer every stream shares: when the streams together hold ``TOTAL_BUFFER_BYTES``, which of them drain.
 
+The budget is ``TOTAL_BUFFER_BYTES``, plus as much as ``batch_max_bytes`` was raised above its default: a dataset's
+batch can reach the size set.
+
 Why a shared bound: ``batch_max_records`` and ``batch_max_bytes`` bound each stream, and a tap sends dozens of
 streams: with 50,000 records allowed in each, a long run held over a million lines at once and its memory grew
 with the input.
@@ -46,9 +49,12 @@ class Buffering(t.Protocol):
 class SharedBuffer:
     """Every sink of the run, and the drain of the fullest group when they together pass the budget."""
 
-    def __init__(self, drain_together: Callable[[Sequence[t.Any]], None]) -> None:
+    def __init__(self, drain_together: Callable[[Sequence[t.Any]], None], batch_max_bytes_raised_by: int = 0) -> None:
+        """``batch_max_bytes_raised_by``: how far the user raised ``batch_max_bytes`` above its default."""
         self._drain_together = drain_together  # drains these sinks in one handover (``TargetAEP.drain_together``)
-        self.budget = TOTAL_BUFFER_BYTES
+        # Grown by as much as ``batch_max_bytes`` was raised: a backfill that raises it (docs/operations.md) gets a
+        # dataset's batches that large, its memory as set; at the default, the budget holds one and a half batches.
+        self.budget = TOTAL_BUFFER_BYTES + max(0, batch_max_bytes_raised_by)
         self.check_step = BUDGET_CHECK_STEP  # ``relieve`` is called each time the streams added this much
         # Bytes the streams added since the last check. Counted without a lock (a drain thread may complete records
         # too): a lost update only moves the next check by a record.

@@ -228,7 +228,8 @@ class AEPSink(BatchSink):
         if isinstance(updated, str) and updated >= self._live_since:  # as `_keep_line`
             context.setdefault("live_changes", []).append((len(lines), updated))
         lines.append(line)
-        self._buffered_bytes += len(line)
+        self.buffered_bytes += len(line)
+        self._shared_buffer.grown += len(line)
 
     def complete_line(self, raw_line: bytes, context: dict, outcome: Outcome, facts: RecordFacts) -> None:
         """`complete_record` for a line mapped by a worker that the main process did not decode: ``facts`` are

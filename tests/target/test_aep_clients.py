@@ -13,6 +13,7 @@ from target_aep.aep.errors import BatchFailedError, DatasetNotFoundError
 from target_aep.aep.ims import IMSTokenProvider
 from target_aep.dataset_batches import StreamPart
 from target_aep.runtime import TargetRuntime
+from target_aep.shared_buffer import TOTAL_BUFFER_BYTES
 from tests.target.conftest import AEP, INLET_ID, XDM_DIR
 
 pytestmark = pytest.mark.timeout(60)
@@ -91,3 +92,19 @@ def test_a_batch_is_seen_at_most_a_quarter_of_its_processing_time_after_it_ends(
         assert seen <= max(done * 1.25, POLL_FIRST_SECONDS), done
     assert max(b - a for a, b in itertools.pairwise(polls)) == POLL_MAX_SECONDS  # minutes-long batches: every 5 s
     assert len(polls) < 150  # over 10 minutes; waits growing by 1.6 made 130
+
+
+@pytest.mark.parametrize(
+    ("batch_max_bytes", "budget"),
+    [(None, TOTAL_BUFFER_BYTES), (8 << 20, TOTAL_BUFFER_BYTES), (200 << 20, TOTAL_BUFFER_BYTES + (168 << 20))],
+)
+def test_the_shared_buffer_holds_at_least_one_batch_of_batch_max_bytes(
+    aep: AEP, tmp_path: Path, batch_max_bytes: int | None, budget: int
+) -> None:
+    """A backfill that raises `batch_max_bytes` (docs/operations.md) gets batches that large: the streams' shared
+    buffer, which drains a dataset whole once full, grows by as much as `batch_max_bytes` is raised (its default
+    is 32 MB), so it never cuts a dataset's batch below the size set."""
+    config = aep.config(tmp_path, datasets={"products": {"dataset_id": "0" * 24}})
+    if batch_max_bytes is not None:
+        config["batch_max_bytes"] = batch_max_bytes
+    assert TargetRuntime(config).shared_buffer.budget == budget
