@@ -66,7 +66,8 @@ def run_case(
     """The tap alone, then the pipe, on one emulator's data; prints both rates and their ratio."""
     with (
         tempfile.TemporaryDirectory() as tmp_name,
-        stripe_emulator(customers=customers, latency_ms=latency_ms, rate_limit=rate, **shape) as stripe,
+        # prebuilt: the Stripe emulator's object building would otherwise take the pipe's cores (bench_tap)
+        stripe_emulator(customers=customers, latency_ms=latency_ms, rate_limit=rate, prebuild=True, **shape) as stripe,
         aep_emulator(store=Path(tmp_name) / "store", sandbox_preset="stripe") as aep,
     ):
         tmp = Path(tmp_name)

@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--burst-days", type=int, default=0, help="bursty days (0-4), each holding 3%% of every growing list"
     )
+    parser.add_argument(
+        "--prebuild",
+        action="store_true",
+        help="build and encode every object before listening (benchmarks: serving a page is then a byte join)",
+    )
     parser.add_argument("--now", type=int, default=None, help="the emulator's start time (Unix seconds)")
     args = parser.parse_args(argv)
 
@@ -79,9 +84,11 @@ def main(argv: list[str] | None = None) -> None:
     disabled = {p.strip() for p in args.disabled_products.split(",") if p.strip()}
     if disabled:
         emulator.disabled_products = {account: set(disabled) for account in emulator.data}
+    # After ``disabled_products`` and every account's ``destinations``: what the objects are built from.
+    built = f", {emulator.prebuild():,} objects prebuilt" if args.prebuild else ""
     server = StripeServer((args.host, args.port), emulator)
     print(
-        f"stripe emulator: {args.customers} customers x {len(emulator.data)} account(s) "
+        f"stripe emulator: {args.customers} customers x {len(emulator.data)} account(s){built} "
         f"ready in {time.monotonic() - started:.2f} s",
         file=sys.stderr,
     )

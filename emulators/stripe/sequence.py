@@ -116,11 +116,23 @@ class Sequence:
     def encoded(self, index: int) -> bytes:
         data = self._encoded.get(index)
         if data is None:
-            data = encode(self.get(index))
+            # A copy of exactly its length: orjson's bytes keep the buffer it wrote into (16 KB for a 1.5 KB
+            # charge), which made 72,000 cached charges 1.2 GB of RSS instead of 110 MB.
+            data = memoryview(encode(self.get(index))).tobytes()
             if len(self._encoded) >= _CACHE_LIMIT:
                 self._encoded.clear()  # a crude bound: re-encoding is cheap, memory at 1M objects is not
             self._encoded[index] = data
         return data
+
+    def prebuild(self) -> int:
+        """Build and encode every generated object now (the newest ``_CACHE_LIMIT`` of them), so that serving
+        a page later is a byte join; returns how many were built. The bytes are the ones :meth:`encoded` would
+        make on first read: an object is a pure function of (seed, account, index) until a mutation replaces
+        it, and this runs before the server answers anything."""
+        first = max(0, self.base_count - _CACHE_LIMIT)
+        for index in range(first, self.base_count):
+            self.encoded(index)
+        return self.base_count - first
 
     def is_live(self, index: int) -> bool:
         return index not in self.deleted
