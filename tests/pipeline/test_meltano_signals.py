@@ -61,8 +61,10 @@ def handles_stop_signals(process: psutil.Process) -> bool:
 
 
 def test_interrupted_plugins_fail_the_meltano_run(tmp_path: Path) -> None:
-    # One stream at a second a request: its sync lasts seconds after it begins.
-    with LocalPipeline(tmp_path, customers=20, seed=5, latency_ms=1000) as pipeline:
+    # One stream at three seconds a request: its sync lasts seconds after it begins, even with its range read in
+    # parallel parts, and even when the target, on a loaded machine, takes a while to handle signals (at one second
+    # a request the tap could finish first: one failure in eight under `make test`'s load).
+    with LocalPipeline(tmp_path, customers=20, seed=5, latency_ms=3000) as pipeline:
         if not plugins_installed():
             pipeline.install()
         env = dict(pipeline.env(), TAP_STRIPE_AEP__SELECT='["charges.*"]')
