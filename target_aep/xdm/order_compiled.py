@@ -144,6 +144,19 @@ def order_source(spec: OrderSpec) -> tuple[str, dict[str, Any]]:
     return "def build_order(record):\n" + body, writer.names
 
 
+# What both generated forms of an order (built; built and fitted) call, besides their spec's own names.
+_GENERATED_ORDER_NAMES: dict[str, Any] = {
+    "currency_code": currency_code,
+    "minor_to_major": minor_to_major,
+    "DIVISORS": _DIVISORS,
+    "get_path": get_path,
+    "ref_id": ref_id,
+    "_sum_money": _sum_money,
+    "payment_type": payment_type,
+    "_order": _order,
+}
+
+
 def compiled_order_builder(stream_name: str) -> OrderBuilder | None:
     """The generated form of the stream's readable order builder, or None if its order is not a spec (a builder
     that stays a function: `commerce.ORDER_BUILDERS` then holds the one form)."""
@@ -151,18 +164,7 @@ def compiled_order_builder(stream_name: str) -> OrderBuilder | None:
     if spec is None:
         return None
     source, names = order_source(spec)
-    namespace: dict[str, Any] = {
-        **names,
-        "currency_code": currency_code,
-        "minor_to_major": minor_to_major,
-        "DIVISORS": _DIVISORS,
-        "get_path": get_path,
-        "ref_id": ref_id,
-        "_sum_money": _sum_money,
-        "payment_type": payment_type,
-        "_order": _order,
-        "ORDER_MONEY": _ORDER_MONEY,
-    }
+    namespace = {**_GENERATED_ORDER_NAMES, **names, "ORDER_MONEY": _ORDER_MONEY}
     exec(compile(source, f"<order of {stream_name}>", "exec"), namespace)  # generated from `ORDER_SPECS` above
     return namespace["build_order"]  # type: ignore[no-any-return]
 
@@ -255,20 +257,7 @@ def compiled_fitted_order(stream_name: str, node: SchemaNode, path: str) -> Fitt
     if spec is None or node.kind != "object" or node.required or "primary" in node.properties:
         return None
     source, names = fitted_order_source(spec, node, path)
-    namespace: dict[str, Any] = {
-        **names,
-        "currency_code": currency_code,
-        "minor_to_major": minor_to_major,
-        "DIVISORS": _DIVISORS,
-        "get_path": get_path,
-        "ref_id": ref_id,
-        "_sum_money": _sum_money,
-        "payment_type": payment_type,
-        "_order": _order,
-        "DROP": DROP,
-        "DROPPED": DROPPED,
-        "NO_PLACE": NO_PLACE,
-    }
+    namespace = {**_GENERATED_ORDER_NAMES, **names, "DROP": DROP, "DROPPED": DROPPED, "NO_PLACE": NO_PLACE}
     exec(compile(source, f"<fitted order of {stream_name}>", "exec"), namespace)  # generated from `ORDER_SPECS`
     fitted: FittedOrder = namespace["fitted_order"]
     fitted.source = source  # type: ignore[attr-defined]  # for a reader debugging a difference
