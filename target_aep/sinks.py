@@ -208,28 +208,16 @@ class AEPSink(BatchSink):
     def complete_record(self, record: dict, context: dict, outcome: Outcome) -> None:
         """Keep a record's XDM line for its batch (or reject it) once mapped (`mapping_workers.map_one`): here
         or in a worker, whose records are completed in input order."""
-        line, reasons, xdm_id, repairs = outcome
+        line, reasons, _, repairs = outcome
         if line is None:
             self.reject(record, reasons)  # type: ignore[arg-type]
             return
-        # `_keep_outcome` and `_keep_line` inline (this runs for every record): the key is read only where it is
-        # kept or names a repair.
+        # The key is read only where it is kept or names a repair (this runs for every record).
+        key = None
         if self._keeps_keys or repairs:
             key_name = self._single_key
             key = record.get(key_name) if key_name is not None else tuple(map(record.get, self._key_names))
-            if self._keeps_keys:
-                context.setdefault("record_keys", []).append(key)
-            if repairs:
-                self._trace_repairs(self._record_id_of_key(key), xdm_id, repairs)
-        lines = context.get("lines")
-        if lines is None:
-            lines = context["lines"] = LineBatch()
-        updated = record.get("updated")
-        if isinstance(updated, str) and updated >= self._live_since:  # as `_keep_line`
-            context.setdefault("live_changes", []).append((len(lines), updated))
-        lines.append(line)
-        self.buffered_bytes += len(line)
-        self._shared_buffer.grown += len(line)
+        self._keep_outcome(context, outcome, (key, record.get("updated")))
 
     def complete_line(self, raw_line: bytes, context: dict, outcome: Outcome, facts: RecordFacts) -> None:
         """`complete_record` for a line mapped by a worker that the main process did not decode: ``facts`` are
