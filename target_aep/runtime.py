@@ -65,9 +65,9 @@ class TargetRuntime:
         self.report.start_sampling()
         self.repairs = RepairsFile(config.get("repairs_path") or "target-aep-repairs.jsonl", self.secrets)
         self.repairs.check_writable()
-        self.deliveries = self._delivery_queue()
-        # Batch mode: a drain's batches of one dataset's streams go to AEP as one batch (dataset_batches.py).
         batch_max_bytes = int(config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
+        self.deliveries = self._delivery_queue(batch_max_bytes)
+        # Batch mode: a drain's batches of one dataset's streams go to AEP as one batch (dataset_batches.py).
         self.dataset_batches = DatasetBatches(self.deliveries, self.send_batch, batch_max_bytes)
         self.undelivered = UndeliveredStreams()
         # Every AEPSink of the run: they share one buffer budget, past which the fullest dataset drains.
@@ -89,12 +89,11 @@ class TargetRuntime:
 
     # -- configuration views
 
-    def _delivery_queue(self) -> DeliveryQueue:
+    def _delivery_queue(self, batch_max_bytes: int) -> DeliveryQueue:
         """Batch Ingestion: more deliveries side by side within today's memory bound (``delivery_queue``)."""
         if self.output_dir is not None or self.streaming:
             return DeliveryQueue()
-        batch_bytes = int(self.config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
-        return DeliveryQueue(BATCH_WORKERS, max_bytes=DEFAULT_WORKERS * batch_bytes)
+        return DeliveryQueue(BATCH_WORKERS, max_bytes=DEFAULT_WORKERS * batch_max_bytes)
 
     @property
     def output_dir(self) -> Path | None:
