@@ -9,7 +9,7 @@ Each file holds one JSON object a line:
   for a row AEP could not take as sent (Adobe's guide shows it for parsing errors);
 - or the row's own columns beside ``_errors`` and ``_filename`` (Adobe's guide shows it for conversion errors).
 
-``match_lines`` finds the line the target sent for each failed row: by the exact text first, else by the row's
+``LineMatcher`` finds the line the target sent for each failed row: by the exact text first, else by the row's
 ``_id``, which the target makes deterministic and puts in every record (``xdm/identities.py``).
 """
 
@@ -134,13 +134,6 @@ class RowErrorReader:
             if not isinstance(entry, dict):
                 raise RowErrorsUnavailableError(f"line {number} of {path} of batch {batch_id} is not a JSON object")
             yield FailedRow.from_diagnostic(entry)
-
-
-def match_lines(failed_rows: Iterable[FailedRow], lines: Sequence[bytes]) -> Iterator[tuple[int | None, FailedRow]]:
-    """Each failed row with the index of the line it is about in ``lines`` (the batch as sent), or None."""
-    matcher = LineMatcher(lines)
-    for row in failed_rows:
-        yield matcher.find(row), row
 
 
 class LineMatcher:

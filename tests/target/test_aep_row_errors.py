@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from target_aep.aep.errors import BatchFailedError
-from target_aep.aep.row_errors import FailedRow, RowErrorReader, match_lines
+from target_aep.aep.row_errors import FailedRow, LineMatcher, RowErrorReader
 from target_aep.dataset_batches import StreamPart
 from target_aep.dead_letter import DeadLetterFile
 from target_aep.refused_rows import trace_refused_rows
@@ -131,7 +131,8 @@ def test_rows_given_as_columns_are_matched_by_id_and_duplicates_one_each() -> No
         FailedRow.from_diagnostic({"_corrupt_record": '{"_id":"b","x":2}', "_errors": []}),
         FailedRow.from_diagnostic({"_corrupt_record": "{not json", "_errors": []}),
     ]
-    assert [index for index, _ in match_lines(rows, lines)] == [1, 2, None]
+    matcher = LineMatcher(lines)
+    assert [matcher.find(row) for row in rows] == [1, 2, None]
 
 
 # -- end to end: the CLI, and AEP refusing rows its schema alone would take
