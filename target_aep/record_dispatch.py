@@ -24,7 +24,7 @@ from time import time
 
 from singer_sdk.mapper import SameRecordTransform
 
-from target_aep.mapping_workers import SDC_KEYS
+from target_aep.mapping_workers.lines import SDC_KEYS
 from target_aep.sinks import AEPSink
 
 if t.TYPE_CHECKING:

@@ -23,7 +23,7 @@ from target_aep.dataset_batches import DatasetBatches, StreamPart, named_files
 from target_aep.dead_letter import DeadLetterFile
 from target_aep.delivery_queue import BATCH_WORKERS, DEFAULT_WORKERS, DeliveryQueue
 from target_aep.line_batch import LineBatch
-from target_aep.mapping_workers import MapperArgs
+from target_aep.mapping_workers.worker import MapperArgs
 from target_aep.refused_rows import trace_refused_rows
 from target_aep.repairs_file import RepairsFile
 from target_aep.report import RunReport

@@ -28,13 +28,16 @@ from singer_sdk.sinks import BatchSink
 from target_aep.aep.streaming import REQUEST_MAX_BYTES
 from target_aep.dataset_batches import StreamPart
 from target_aep.line_batch import LineBatch
-from target_aep.mapping_workers import SDC_KEYS, map_one, map_validated, missing_key_reasons
+from target_aep.mapping_workers.lines import SDC_KEYS
+from target_aep.mapping_workers.records import map_one, map_validated, missing_key_reasons
 from target_aep.reader import decode_message
 from target_aep.xdm import XdmValidator
 from target_aep.xdm.commerce import unconvertible_amount
 
 if t.TYPE_CHECKING:
-    from target_aep.mapping_workers import MappingPool, Outcome, RecordFacts
+    from target_aep.mapping_workers.lines import RecordFacts
+    from target_aep.mapping_workers.pool import MappingPool
+    from target_aep.mapping_workers.records import Outcome
     from target_aep.runtime import Destination, TargetRuntime
     from target_aep.target import TargetAEP
     from target_aep.xdm.repairs import Repair

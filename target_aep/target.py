@@ -23,7 +23,7 @@ from target_aep.aep.errors import AEPError
 from target_aep.dead_letter import DeadLetterPathError
 from target_aep.gc_policy import fewer_collections
 from target_aep.interruption import StopOnSignal
-from target_aep.mapping_workers import MappingPool, MappingWorkerError, default_worker_count
+from target_aep.mapping_workers.pool import MappingPool, MappingWorkerError, default_worker_count
 from target_aep.reader import AEPMessageReader
 from target_aep.record_dispatch import RecordDispatch
 from target_aep.run_report_files import ReportPathError, write_report_files

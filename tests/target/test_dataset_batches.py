@@ -170,7 +170,7 @@ def run_target_with_buffer(config: dict, input_text: str, tmp_path: Path, budget
     prelude = (
         "import target_aep.shared_buffer as b; "
         f"b.TOTAL_BUFFER_BYTES = {budget}; b.BUDGET_CHECK_STEP = 1; "
-        f"import target_aep.mapping_workers as w; w.CHUNK_RECORDS_HERE = {_CHUNK}; "
+        f"import target_aep.mapping_workers.pool as w; w.CHUNK_RECORDS_HERE = {_CHUNK}; "
         "from target_aep.target import TargetAEP; TargetAEP.cli()"
     )
     completed = subprocess.run(

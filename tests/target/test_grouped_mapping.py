@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from target_aep.mapping_workers import map_chunk, map_one
+from target_aep.mapping_workers.records import map_chunk, map_one
 from target_aep.xdm import XdmValidator, build_mapper
 from target_aep.xdm.commerce import unconvertible_amount
 from tests.target.conftest import dataset_for, dataset_schema

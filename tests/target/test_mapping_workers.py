@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from target_aep.mapping_workers import CHUNK_RECORDS
+from target_aep.mapping_workers.pool import CHUNK_RECORDS
 from tests.target.conftest import REPO, SCHEMA_FILE_BY_DATASET, XDM_DIR, dataset_for, run_target
 from tests.target.test_compiled_mapping import SAMPLES, _mutate
 from tests.target.write_singer_files import schema_message
@@ -200,7 +200,7 @@ def _wait_gone(worker: int) -> None:
 def test_the_default_number_of_workers_follows_the_cores_up_to_three(
     cores: int | None, workers: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from target_aep import mapping_workers
+    from target_aep.mapping_workers import pool as mapping_workers
 
     monkeypatch.setattr(mapping_workers.os, "cpu_count", lambda: cores)
     assert mapping_workers.default_worker_count() == workers

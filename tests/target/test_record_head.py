@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from target_aep.mapping_workers import CHUNK_RECORDS
+from target_aep.mapping_workers.pool import CHUNK_RECORDS
 from target_aep.record_head import record_stream
 from tests.target.conftest import run_target
 from tests.target.test_compiled_mapping import SAMPLES
