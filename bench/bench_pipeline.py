@@ -27,6 +27,7 @@ from pathlib import Path
 import requests
 
 from bench.bench_tap import CLASSIC_STREAMS
+from bench.bench_target import WORKERS_LINE, process_cpu_seconds
 from emulators.launch import REPO_ROOT, aep_emulator, stripe_emulator
 from scripts.generate_plugin_files import EMULATOR_DATASETS
 from tests.tap.tap_runner import catalog_selecting
@@ -79,16 +80,25 @@ def run_case(
         target_config.write_text(json.dumps(settings))
         catalog = tmp / "catalog.json"  # the 22 streams of the tap benchmark, so the figures compare
         catalog.write_text(json.dumps(catalog_selecting(CLASSIC_STREAMS)))
-        tap = f"/usr/bin/time -f 'tap peak RSS %M KB' {BIN}/tap-stripe-aep --config {tap_config} --catalog {catalog}"
+        tap = (
+            f"/usr/bin/time -f 'tap peak RSS %M KB, CPU %U s user %S s system' {BIN}/tap-stripe-aep "
+            f"--config {tap_config} --catalog {catalog}"
+        )
 
         alone_wall, alone = _timed(f'set -o pipefail; {tap} 2>{tmp}/tap-alone.log | grep -c \'^{{"type":"RECORD"\'')
         tap_records = int(alone.stdout.strip() or 0)
         # The target's CPU includes its mapping workers' (reaped children): what it takes from the shared cores.
         measured = "/usr/bin/time -f 'target peak RSS %M KB, CPU %U s user %S s system'"
         target = f"{measured} {BIN}/target-aep --config {target_config}"
+        # Each process's CPU in the pipe: the tap's and the target's from `time`, the target's main process and
+        # workers apart from its own log line, the emulators' from /proc (launch.py offers no pid of its own).
+        emulator_pids = {"Stripe emulator": stripe._proc.pid, "AEP emulator": aep._proc.pid}  # type: ignore[union-attr]
+        emulator_cpu = {name: -process_cpu_seconds(pid) for name, pid in emulator_pids.items()}
         pipe_wall, pipe = _timed(
             f"set -o pipefail; {tap} 2>{tmp}/tap.log | {target} 2>{tmp}/target.log >{tmp}/state.jsonl"
         )
+        emulator_cpu = {name: cpu + process_cpu_seconds(emulator_pids[name]) for name, cpu in emulator_cpu.items()}
+        workers = WORKERS_LINE.search((tmp / "target.log").read_text()) if (tmp / "target.log").exists() else None
         landed = {ds: len(_get(f"{aep.url}/_emulator/landed/{ds}")) for ds in set(EMULATOR_DATASETS.values())}
         peaks = [line for name in ("tap", "target") for line in _tail(tmp / f"{name}.log") if "peak RSS" in line]
 
@@ -106,6 +116,11 @@ def run_case(
     print(f"  10 M objects     {10_000_000 / max(pipe_rate, 1) / 3600:.1f} h at this rate")
     for line in peaks:
         print(f"  {line}")
+    if workers:
+        in_workers, count, here, main_cpu, workers_cpu = workers.groups()
+        print(f"  target CPU       main process {main_cpu} s, {count} worker(s) {workers_cpu} s; records mapped: "
+              f"{in_workers} in workers, {here} in the main process")  # fmt: skip
+    print("  emulators CPU    " + ", ".join(f"{name} {cpu:.1f} s" for name, cpu in emulator_cpu.items()))
 
 
 def _timed(command: str) -> tuple[float, subprocess.CompletedProcess[str]]:
