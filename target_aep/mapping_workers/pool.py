@@ -7,7 +7,7 @@ import contextlib
 import fcntl
 import multiprocessing
 import os
-import pickle
+import select
 import threading
 import typing as t
 from collections import deque
@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 
 from target_aep.mapping_workers.lines import NOT_AS_READ, LineTools, map_lines
 from target_aep.mapping_workers.records import MappingTools, Outcome, map_chunk
+from target_aep.mapping_workers.transport import FrameReader, join_outcomes, write_frame
 from target_aep.mapping_workers.worker import MapperArgs, worker_main
 from target_aep.reader import decode_message, repeated_key_error
 
 if t.TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-
     from target_aep.sinks import AEPSink
 
 # Records a chunk sent to a worker holds (about 1 KB each, under `PIPE_BYTES`): a worker maps them grouped by stream
@@ -47,22 +46,23 @@ def default_worker_count() -> int:
     return min(MAX_DEFAULT_WORKERS, max(0, (os.cpu_count() or 1) - 1))
 
 
-def _pipe(context: t.Any) -> tuple[Connection, Connection]:
+def _pipe() -> tuple[int, int]:
     """A one-way pipe (reading end, writing end) holding `PIPE_BYTES`: a chunk (about 1 KB a record) or its
     outcomes are written whole without waiting for the reader. With the default 64 KB, the main process waited
     for the worker's reading thread to get the GIL (up to 5 ms) on every chunk, and a worker with its outcomes
     written waited for the main process to read them instead of mapping the next chunk."""
-    reader, writer = context.Pipe(duplex=False)
+    reader, writer = os.pipe()
     with contextlib.suppress(OSError):  # not Linux, or over /proc/sys/fs/pipe-max-size: the default size
-        fcntl.fcntl(writer.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+        fcntl.fcntl(writer, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
     return reader, writer
 
 
 @dataclass
 class _Worker:
     process: multiprocessing.process.BaseProcess
-    chunks_out: Connection
-    outcomes_in: Connection
+    chunks_out: int  # the writing end of the pipe of chunks to the worker
+    outcomes_in: FrameReader  # the reading end of the pipe of outcomes back
+    outcomes_ready: t.Any  # a `select.poll` of `outcomes_in`: whether the next outcomes have come
     in_flight: int = 0
     known: set[int] = field(default_factory=set)
 
@@ -83,7 +83,7 @@ class MappingPool:
 
     def __init__(self, workers: int) -> None:
         context = multiprocessing.get_context("fork")
-        pipes = [(_pipe(context), _pipe(context)) for _ in range(workers)]
+        pipes = [(_pipe(), _pipe()) for _ in range(workers)]
         main_ends = [end for (_, chunks_out), (outcomes_in, _) in pipes for end in (chunks_out, outcomes_in)]
         self._workers: list[_Worker] = []
         for (chunks_in, chunks_out), (outcomes_in, outcomes_out) in pipes:
@@ -94,9 +94,11 @@ class MappingPool:
                 daemon=True,
             )
             process.start()
-            chunks_in.close()
-            outcomes_out.close()
-            self._workers.append(_Worker(process, chunks_out, outcomes_in))
+            os.close(chunks_in)
+            os.close(outcomes_out)
+            ready = select.poll()
+            ready.register(outcomes_in, select.POLLIN)
+            self._workers.append(_Worker(process, chunks_out, FrameReader(outcomes_in), ready))
         self._keys: dict[AEPSink, int] = {}
         self._args: list[tuple[MapperArgs, tuple[str, ...]]] = []
         self._sinks: list[AEPSink] = []
@@ -171,7 +173,7 @@ class MappingPool:
         else:
             new = {key: self._args[key] for key, _ in chunk.lines if key not in worker.known}  # its first records
             worker.known.update(new)
-            self._send(worker, pickle.dumps((list(new.items()), chunk.lines), protocol=pickle.HIGHEST_PROTOCOL))
+            self._send(worker, (list(new.items()), [key for key, _ in chunk.lines]), [line for _, line in chunk.lines])
             worker.in_flight += 1
             chunk.worker = worker
             self.mapped_by_workers += len(chunk.lines)
@@ -189,7 +191,7 @@ class MappingPool:
 
     def _head_ready(self) -> bool:
         head = self._queue[0]
-        return head.worker is None or head.worker.outcomes_in.poll()
+        return head.worker is None or bool(head.worker.outcomes_ready.poll(0))
 
     def _map_here(self, chunk: _Chunk) -> None:
         if chunk.undecoded:  # lines a worker would have decoded (every worker is busy): decoded here instead
@@ -232,11 +234,12 @@ class MappingPool:
 
     def _receive(self, worker: _Worker) -> tuple[list[Outcome], list[t.Any]]:
         try:
-            status, outcomes, stages, unplaced = pickle.loads(worker.outcomes_in.recv_bytes())
+            (status, result), lines = worker.outcomes_in.read()
         except (EOFError, OSError):
             raise MappingWorkerError(self._stopped(worker)) from None
         if status != "ok":
-            raise MappingWorkerError(f"a mapping worker failed: {outcomes.strip().splitlines()[-1]}")
+            raise MappingWorkerError(f"a mapping worker failed: {result.strip().splitlines()[-1]}")
+        rest, facts, stages, unplaced = result
         worker.in_flight -= 1
         for key, seconds in stages.items():
             stage_seconds = self._sinks[key].stage_seconds
@@ -244,11 +247,11 @@ class MappingPool:
                 stage_seconds[name] += value
         for key, fields in unplaced.items():
             self._sinks[key].mapper.repairs.unplaced.update(fields)
-        return outcomes  # type: ignore[no-any-return]  # (outcomes, facts) from `map_lines`
+        return join_outcomes(len(facts), lines, rest), facts
 
-    def _send(self, worker: _Worker, message: bytes) -> None:
+    def _send(self, worker: _Worker, meta: object, lines: list[bytes]) -> None:
         try:
-            worker.chunks_out.send_bytes(message)
+            write_frame(worker.chunks_out, meta, lines)
         except OSError:
             raise MappingWorkerError(self._stopped(worker)) from None
 
@@ -265,9 +268,9 @@ class MappingPool:
     def close(self) -> None:
         """Close the pipes (each worker then exits) and reap the workers."""
         for worker in self._workers:
-            for end in (worker.chunks_out, worker.outcomes_in):
+            for end in (worker.chunks_out, worker.outcomes_in.fd):
                 with contextlib.suppress(OSError):
-                    end.close()
+                    os.close(end)
         for worker in self._workers:
             worker.process.join(timeout=5)
             if worker.process.is_alive():

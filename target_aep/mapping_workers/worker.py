@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import pickle
+import os
 import queue
 import signal
 import threading
@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 from target_aep.mapping_workers.lines import LineTools, map_lines
 from target_aep.mapping_workers.records import Stages
+from target_aep.mapping_workers.transport import FrameReader, split_outcomes, write_frame
 from target_aep.xdm import XdmValidator, build_mapper
 
 if t.TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-
     from target_aep.xdm import XdmMapper
 
 
@@ -43,43 +42,43 @@ class MapperArgs:
         )
 
 
-def worker_main(chunks_in: Connection, outcomes_out: Connection, inherited: list[Connection]) -> None:
-    """A worker: chunks of (stream key, raw line) in, outcomes out, until its pipe closes."""
+def worker_main(chunks_in: int, outcomes_out: int, inherited: list[int]) -> None:
+    """A worker: chunks of (stream key, raw line) in, outcomes out, until its pipe closes (`transport`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle (see the docstring)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for other in inherited:  # the main process's ends: held here, they would keep a pipe from ever closing
-        other.close()
+        os.close(other)
     gc.freeze()
     gc.set_threshold(50_000, 10, 10)  # as `gc_policy` in the main process: records die by reference counting
     # Chunks are read by a thread as they come: the main process may be sending the next chunk while this one
     # sends its reply, and with both pipes full each would wait for the other for ever.
-    chunks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-    threading.Thread(target=_read_chunks, args=(chunks_in, chunks), daemon=True).start()
+    chunks: queue.SimpleQueue[tuple[t.Any, list[bytes]] | None] = queue.SimpleQueue()
+    threading.Thread(target=_read_chunks, args=(FrameReader(chunks_in), chunks), daemon=True).start()
     streams: dict[int, tuple[str, XdmMapper, XdmValidator, set[str], tuple[str, ...]]] = {}
     while True:
         message = chunks.get()
         if message is None:  # the main process closed its end: the run is over (or was stopped)
             return
         try:
-            new_streams, items = pickle.loads(message)
+            (new_streams, keys), lines = message
             for key, (args, key_properties) in new_streams:
                 mapper, validator = args.build_mapper(), XdmValidator.for_schema(args.schema)
                 streams[key] = (args.stream, mapper, validator, set(), key_properties)
             stages: dict[int, Stages] = {}
-            outcomes, facts = map_lines(items, _WorkerTools(streams, stages))
+            outcomes, facts = map_lines(list(zip(keys, lines, strict=True)), _WorkerTools(streams, stages))
             unplaced = {}
             for key in stages:
                 _, mapper, _, reported, _ = streams[key]
                 if len(mapper.repairs.unplaced) != len(reported):
                     unplaced[key] = mapper.repairs.unplaced - reported
                     reported |= unplaced[key]
-            reply = pickle.dumps(("ok", (outcomes, facts), stages, unplaced), protocol=pickle.HIGHEST_PROTOCOL)
+            xdm_lines, rest = split_outcomes(outcomes)
         except Exception:  # not a record's mapping (those are outcomes): the run cannot go on without this chunk
             with contextlib.suppress(OSError):
-                outcomes_out.send_bytes(pickle.dumps(("error", traceback.format_exc(), None, None)))
+                write_frame(outcomes_out, ("error", traceback.format_exc()), [])
             return
         try:
-            outcomes_out.send_bytes(reply)
+            write_frame(outcomes_out, ("ok", (rest, facts, stages, unplaced)), xdm_lines)
         except OSError:  # the main process is gone (stopped by a signal, or failed): nothing left to map for
             return
 
@@ -99,9 +98,9 @@ class _WorkerTools:
         return (stream, mapper, validator, stages), key_properties
 
 
-def _read_chunks(conn: Connection, chunks: queue.SimpleQueue[bytes | None]) -> None:
+def _read_chunks(reader: FrameReader, chunks: queue.SimpleQueue[tuple[t.Any, list[bytes]] | None]) -> None:
     try:
         while True:
-            chunks.put(conn.recv_bytes())
+            chunks.put(reader.read())
     except (EOFError, OSError):
         chunks.put(None)
