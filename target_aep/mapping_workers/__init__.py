@@ -35,6 +35,7 @@ Workers are forked when the run starts (`TargetAEP.listen`), before any thread o
 
 Modules, one job each: `records` (a record's mapping, validation and serialization, one at a time or grouped by
 stream: `map_one`, `map_group`, `map_chunk`; used by the sink without workers too), `lines` (a worker's job on raw
-RECORD lines: `map_lines`), `worker` (a worker process: its start-up and loop), `pool` (the workers of a run, the
-chunks on their way and their completion in input order: `MappingPool`).
+RECORD lines: `map_lines`), `worker` (a worker process: its start-up and loop), `transport` (what crosses a pipe
+and how it is framed: lines as they are, never pickled), `pool` (the workers of a run, the chunks on their way and
+their completion in input order: `MappingPool`).
 """

@@ -26,8 +26,10 @@ _NOT_MAPPED: Outcome = (None, None, None, None)
 LineTools = tuple[MappingTools, tuple[str, ...]]
 
 
-def map_lines(lines: list[tuple[int, bytes]], tools: t.Callable[[int], LineTools]) -> tuple[list[Outcome], list[t.Any]]:
-    """The outcomes of the RECORD ``lines`` (stream key, line bytes) in their order, and what the main process
+def map_lines(
+    line_keys: list[int], lines: list[bytes], tools: t.Callable[[int], LineTools]
+) -> tuple[list[Outcome], list[t.Any]]:
+    """The outcomes of the RECORD ``lines`` (of the streams ``line_keys``) in their order, and what the main process
     reads from each record (`RecordFacts`, or `MALFORMED` / `NOT_AS_READ`): a worker's whole job on a chunk.
 
     Each line is decoded as the reader decodes it and checked to be the RECORD of its stream it was read as
@@ -40,7 +42,7 @@ def map_lines(lines: list[tuple[int, bytes]], tools: t.Callable[[int], LineTools
     records: list[dict] = []
     places: list[int] = []
     streams: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}  # key -> stream, key properties, names
-    for index, (key, raw) in enumerate(lines):
+    for index, (key, raw) in enumerate(zip(line_keys, lines, strict=True)):
         try:
             message = decode_line_bytes(raw)
         except ValueError:  # json.JSONDecodeError, UnicodeDecodeError: the reader's error, in the main process

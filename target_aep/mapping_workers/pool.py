@@ -72,7 +72,10 @@ class _Chunk:
     # (sink, record or None when its line was not decoded here, context, reasons to reject it before mapping or
     # None, its input line number) in input order
     entries: list[tuple[AEPSink, dict | None, dict, list[str] | None, int]] = field(default_factory=list)
-    lines: list[tuple[int, bytes]] = field(default_factory=list)  # (stream key, raw line) of those to map
+    # The stream key and raw line of each entry to map, in two lists: what a worker is sent (`transport`) without a
+    # tuple a record
+    keys: list[int] = field(default_factory=list)
+    lines: list[bytes] = field(default_factory=list)
     undecoded: bool = False  # whether some entries have no record (`submit_line`)
     worker: _Worker | None = None
     mapped: tuple[list[Outcome], list[t.Any]] | None = None  # set when mapped by the main process
@@ -128,7 +131,8 @@ class MappingPool:
         chunk.entries.append((sink, record, context, reasons, 0))
         if reasons is None:
             key = self._keys.get(sink)
-            chunk.lines.append((self._key(sink) if key is None else key, raw_line))  # type: ignore[arg-type]
+            chunk.keys.append(self._key(sink) if key is None else key)
+            chunk.lines.append(raw_line)  # type: ignore[arg-type]
         if len(chunk.entries) >= self._chunk_records:
             with self._lock:
                 self._dispatch()
@@ -139,7 +143,9 @@ class MappingPool:
         the main process decodes it only to dead-letter it or to name a malformed line (`_complete_head`)."""
         chunk = self._current
         chunk.entries.append((sink, None, context, None, line_number))
-        chunk.lines.append((self._key(sink), raw_line))
+        key = self._keys.get(sink)
+        chunk.keys.append(self._key(sink) if key is None else key)
+        chunk.lines.append(raw_line)
         chunk.undecoded = True
         if len(chunk.entries) >= self._chunk_records:
             with self._lock:
@@ -171,9 +177,10 @@ class MappingPool:
         if worker is None:
             self._map_here(chunk)  # every worker is busy: the main process takes this one (see the docstring)
         else:
-            new = {key: self._args[key] for key, _ in chunk.lines if key not in worker.known}  # its first records
-            worker.known.update(new)
-            self._send(worker, (list(new.items()), [key for key, _ in chunk.lines]), [line for _, line in chunk.lines])
+            known = worker.known
+            new = {key: self._args[key] for key in set(chunk.keys) if key not in known}  # its first records
+            known.update(new)
+            self._send(worker, (list(new.items()), chunk.keys), chunk.lines)
             worker.in_flight += 1
             chunk.worker = worker
             self.mapped_by_workers += len(chunk.lines)
@@ -195,11 +202,11 @@ class MappingPool:
 
     def _map_here(self, chunk: _Chunk) -> None:
         if chunk.undecoded:  # lines a worker would have decoded (every worker is busy): decoded here instead
-            chunk.mapped = map_lines(chunk.lines, self._line_tools)
+            chunk.mapped = map_lines(chunk.keys, chunk.lines, self._line_tools)
         else:
             # Every entry has its record here (no `submit_line` in this chunk).
             records = [t.cast(dict, record) for _, record, _, reasons, _ in chunk.entries if reasons is None]
-            outcomes = map_chunk([key for key, _ in chunk.lines], records, self._tools)
+            outcomes = map_chunk(chunk.keys, records, self._tools)
             chunk.mapped = outcomes, [None] * len(outcomes)
         self.mapped_here += len(chunk.lines)
 
@@ -216,12 +223,12 @@ class MappingPool:
         if mapped is None:
             assert chunk.worker is not None
             mapped = self._receive(chunk.worker)
-        results = zip(chunk.lines, *mapped, strict=True)
+        next_result = zip(chunk.lines, *mapped, strict=True).__next__
         for sink, record, context, reasons, line_number in chunk.entries:
             if reasons is not None:
                 sink.reject(record, reasons)  # type: ignore[arg-type]
                 continue
-            (_, raw_line), outcome, facts = next(results)
+            raw_line, outcome, facts = next_result()
             if record is not None:
                 sink.complete_record(record, context, outcome)
             elif type(facts) is tuple:

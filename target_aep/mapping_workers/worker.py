@@ -65,7 +65,7 @@ def worker_main(chunks_in: int, outcomes_out: int, inherited: list[int]) -> None
                 mapper, validator = args.build_mapper(), XdmValidator.for_schema(args.schema)
                 streams[key] = (args.stream, mapper, validator, set(), key_properties)
             stages: dict[int, Stages] = {}
-            outcomes, facts = map_lines(list(zip(keys, lines, strict=True)), _WorkerTools(streams, stages))
+            outcomes, facts = map_lines(keys, lines, _WorkerTools(streams, stages))
             unplaced = {}
             for key in stages:
                 _, mapper, _, reported, _ = streams[key]
