@@ -8,9 +8,10 @@ buffer it keeps from frame to frame and cuts the lines out of it.
 
 Why not pickle a chunk whole: each frame is 300-600 KB, and glibc serves every block of 128 KB or more from its own
 ``mmap``, given back on ``free`` (the target fixes that threshold: `malloc_policy`). A pickled chunk, its pickled
-reply and the bytes each side received were four such blocks a chunk, each one's pages faulted in fresh: with one
-worker, 112,000 page faults on the benchmark's 100,000 records against 33,000 without a worker, 0.2-0.3 s of system
-time and as much in the user time of copying. Pickling the lines themselves cost both sides another 0.1 s.
+reply and the bytes each side received were four such blocks a chunk, each one's pages faulted in anew: with one
+worker, 111,000-116,000 page faults on the benchmark's 100,000 records (33,000 without a worker), 50,000 with
+frames; the target's CPU fell by about 4% (docs/benchmarks.md, issue 10 session 7). Pickling the lines themselves
+was the smaller cost (0.1 s a side).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import traceback
 import typing as t
 from dataclasses import dataclass
 
+from target_aep.gc_policy import YOUNG_GENERATION_THRESHOLD
 from target_aep.mapping_workers.lines import LineTools, map_lines
 from target_aep.mapping_workers.records import Stages
 from target_aep.mapping_workers.transport import FrameReader, split_outcomes, write_frame
@@ -49,7 +50,7 @@ def worker_main(chunks_in: int, outcomes_out: int, inherited: list[int]) -> None
     for other in inherited:  # the main process's ends: held here, they would keep a pipe from ever closing
         os.close(other)
     gc.freeze()
-    gc.set_threshold(50_000, 10, 10)  # as `gc_policy` in the main process: records die by reference counting
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, 10, 10)  # as `gc_policy` in the main process
     # Chunks are read by a thread as they come: the main process may be sending the next chunk while this one
     # sends its reply, and with both pipes full each would wait for the other for ever.
     chunks: queue.SimpleQueue[tuple[t.Any, list[bytes]] | None] = queue.SimpleQueue()
