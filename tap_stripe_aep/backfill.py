@@ -194,8 +194,7 @@ def read_history(
     Every object of ``[start, end)`` is handed back exactly once, oldest ranges first; after a batch, history
     up to ``done through`` is complete. ``window_seconds`` (the ``backfill_window_days`` setting) cuts the
     history into windows of at most that width first. At most ``max_in_flight`` pages are requested at once;
-    without a ``budget``, once ``max_held`` objects are held, only the oldest unfinished ranges are read, so
-    memory stays bounded.
+    once ``max_held`` objects are held, only the oldest unfinished ranges are read, so memory stays bounded.
 
     ``budget`` is this reader's share of what every reader of the run holds until it is emitted
     (``read_budget.py``): a page requested reserves a page, an object read counts until the consumer gives it
@@ -235,11 +234,6 @@ def read_history(
                 return 2
             elif budget.reading_is_over(held):
                 return front_chains
-            # With a budget, bytes bound what is held, not ``max_held``'s object count: at 100 requests/s the
-            # last partition left (payment intents, growing shape) held 12,000-25,000 objects (13-26 MB, under
-            # its 32 MB allowance), so the count held it to 20 front chains: 7-21 requests in flight of 40 for the
-            # last 8 s of the run (issue 10, session 7).
-            return None
         if held >= max_held:
             # Over a memory bound, only the ranges that block handing back next may be read: the oldest
             # ``front_chains`` unfinished ones. One alone is a single chain of dependent pages (5 requests/s at
