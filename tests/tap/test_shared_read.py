@@ -1,0 +1,109 @@
+"""One read of a parent's list feeds the parent's stream and its child's (``shared_read.py``), on the emulator."""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulators.launch import EmulatorProcess, stripe_emulator
+from tests.tap.tap_runner import Control, TapRun, run_tap, start_tap, tap_config
+
+pytestmark = pytest.mark.timeout(180)
+
+BOTH = ["invoices", "invoice_line_items"]
+# Small windows: many batches, so that a run can be stopped between two of them.
+SETTINGS = {"backfill_window_days": 30, "max_concurrency": 4}
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorProcess]:
+    with stripe_emulator(customers=400, rate_limit=0) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def expected(emulator: EmulatorProcess) -> tuple[set[str], dict[str, str]]:
+    invoices = Control(emulator.url).objects("invoices")
+    lines = {line["id"]: inv["id"] for inv in invoices for line in inv["lines"]["data"]}
+    assert len(invoices) > 300 and len(lines) > len(invoices)
+    return {inv["id"] for inv in invoices}, lines
+
+
+def _invoice_list_reads(emulator: EmulatorProcess, streams: list[str], **run: Any) -> tuple[TapRun, int]:
+    control = Control(emulator.url)
+    before = control.stats()["by_path"].get("invoices", 0)
+    result = run_tap(tap_config(emulator.url, **SETTINGS), streams=streams, **run)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result, control.stats()["by_path"].get("invoices", 0) - before
+
+
+def _assert_lands_once(run: TapRun, expected: tuple[set[str], dict[str, str]]) -> None:
+    invoices, lines = expected
+    assert sorted(run.ids("invoices")) == sorted(invoices)
+    records = run.records["invoice_line_items"]
+    assert len(records) == len(lines)
+    assert {r["id"]: r["invoice"] for r in records} == lines
+
+
+def test_one_read_of_the_invoices_list_for_invoices_and_their_lines(
+    emulator: EmulatorProcess, expected: tuple[set[str], dict[str, str]]
+) -> None:
+    _, parent_alone = _invoice_list_reads(emulator, ["invoices"])
+    both, reads = _invoice_list_reads(emulator, BOTH)
+    assert reads == parent_alone  # the lines cost no read of the invoices list of their own
+    _assert_lands_once(both, expected)
+    assert "one read of the invoices list for both" in both.stderr
+    # Each stream keeps its own state: both finished, each its own partition.
+    for stream in BOTH:
+        (partition,) = both.final_state["bookmarks"][stream]["partitions"]
+        assert "events_since" in partition and "backfill_started_at" not in partition
+    # The lines are written as their invoices are: same line values as the invoices' embedded ones.
+    embedded = {line["id"]: line for inv in both.records["invoices"] for line in inv["lines"]["data"]}
+    for record in both.records["invoice_line_items"]:
+        assert record["amount"] == embedded[record["id"]]["amount"]
+        assert record["period"] == embedded[record["id"]]["period"]
+
+
+def test_only_the_child_selected_reads_the_parents_list_itself(
+    emulator: EmulatorProcess, expected: tuple[set[str], dict[str, str]]
+) -> None:
+    alone, reads = _invoice_list_reads(emulator, ["invoice_line_items"])
+    assert reads > 0
+    assert {r["id"]: r["invoice"] for r in alone.records["invoice_line_items"]} == expected[1]
+    assert "one read of" not in alone.stderr
+
+
+@pytest.mark.parametrize("stop_after", ["invoices", "invoice_line_items"])
+def test_interrupted_then_resumed_from_the_last_state_loses_nothing(
+    stop_after: str, emulator: EmulatorProcess, expected: tuple[set[str], dict[str, str]], tmp_path: Path
+) -> None:
+    """Killed once a third of ``stop_after``'s records are out (the other stream anywhere), resumed from the last
+    STATE line: every invoice and line lands, and a resumed partition re-reads only its unfinished history."""
+    config = tap_config(emulator.url, **SETTINGS)
+    proc = start_tap(config, tmp_path, streams=BOTH)
+    assert proc.stdout is not None
+    seen: dict[str, set[str]] = {stream: set() for stream in BOTH}
+    last_state: dict[str, Any] | None = None
+    target = len(expected[0] if stop_after == "invoices" else expected[1]) // 3
+    for line in proc.stdout:
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            seen[message["stream"]].add(message["record"]["id"])
+        elif message["type"] == "STATE":
+            last_state = message["value"]
+            if len(seen[stop_after]) >= target:
+                break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert last_state is not None, "no STATE line before the kill"
+    resumed, _ = _invoice_list_reads(emulator, BOTH, state=last_state)
+    assert seen["invoices"] | set(resumed.ids("invoices")) == expected[0]
+    assert seen["invoice_line_items"] | set(resumed.ids("invoice_line_items")) == set(expected[1])
+    partitions = last_state["bookmarks"][stop_after]["partitions"]
+    if "backfill_done_through" in partitions[0]:  # resumed, not restarted
+        assert len(set(resumed.ids(stop_after))) < len(expected[0] if stop_after == "invoices" else expected[1])
