@@ -107,3 +107,17 @@ def test_interrupted_then_resumed_from_the_last_state_loses_nothing(
     partitions = last_state["bookmarks"][stop_after]["partitions"]
     if "backfill_done_through" in partitions[0]:  # resumed, not restarted
         assert len(set(resumed.ids(stop_after))) < len(expected[0] if stop_after == "invoices" else expected[1])
+
+
+def test_a_childs_slim_parent_shares_nothing_with_the_parents_record() -> None:
+    """The child's records are made in place from the embedded list, which the parent's record also holds."""
+    from tap_stripe_aep.tap import TapStripeAEP
+
+    tap = TapStripeAEP(config={"api_key": "sk_test_x"}, validate_config=False, setup_mapper=False)
+    lines = tap.streams["invoice_line_items"]
+    invoice = {"id": "in_1", "created": 5, "total": 9, "lines": {"data": [{"id": "il_1", "period": {"start": 5}}]}}
+    slim = lines.parent_slimmer()(invoice)
+    assert slim == {"id": "in_1", "created": 5, "lines": invoice["lines"]}  # cut to what the child uses
+    slim["lines"]["data"][0]["period"]["start"] = "changed"
+    slim["lines"]["data"][0]["account_id"] = "acct_x"
+    assert invoice["lines"]["data"][0] == {"id": "il_1", "period": {"start": 5}}
