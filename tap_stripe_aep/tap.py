@@ -352,15 +352,18 @@ class TapStripeAEP(Tap):
         """
         shared: dict[Hashable, SharedRead] = {}
         by_stream = {(p.stream.name, p.account): p for p in partitions}
+        if not any(self._parent_of(p, by_stream) for p in partitions):
+            return shared
+        # Every partition's key, in the order the reads ahead would ask them: asking one creates its stream's
+        # state entry, and the order of the bookmarks in STATE lines is the order they were created in.
+        for partition in partitions:
+            order.key_of(partition)
         for child in partitions:
+            parent = self._parent_of(child, by_stream)
+            if parent is None:
+                continue
             stream = child.stream
-            if not isinstance(stream, ChildListStream) or not stream.selected:
-                continue
-            parent = by_stream.get((stream.parent_entry.name, child.account))
-            if parent is None or not parent.stream.selected:
-                continue
-            if parent.stream.history_list() != stream.history_list():
-                continue
+            assert isinstance(stream, ChildListStream)
             child_key, parent_key = order.key_of(child), order.key_of(parent)
             if child_key is None or parent_key is None or child_key[1:] != parent_key[1:]:
                 continue  # one resumed mid-history, or incremental: each reads its own
@@ -378,6 +381,17 @@ class TapStripeAEP(Tap):
                 stream.parent_entry.name,
             )
         return shared
+
+    @staticmethod
+    def _parent_of(child: Partition, by_stream: dict[tuple[str, str], Partition]) -> Partition | None:
+        """The partition of ``child``'s parent stream (same account) if both are selected and list the same."""
+        stream = child.stream
+        if not isinstance(stream, ChildListStream) or not stream.selected:
+            return None
+        parent = by_stream.get((stream.parent_entry.name, child.account))
+        if parent is None or not parent.stream.selected or parent.stream.history_list() != stream.history_list():
+            return None
+        return parent
 
     @property
     def poll_interval_seconds(self) -> float | None:
