@@ -78,18 +78,23 @@ def test_only_the_child_selected_reads_the_parents_list_itself(
     assert "one read of" not in alone.stderr
 
 
-@pytest.mark.parametrize("stop_after", ["invoices", "invoice_line_items"])
+@pytest.mark.parametrize(("stop_after", "share"), [("invoices", 3), ("invoice_line_items", 3), ("invoices", 1)])
 def test_interrupted_then_resumed_from_the_last_state_loses_nothing(
-    stop_after: str, emulator: EmulatorProcess, expected: tuple[set[str], dict[str, str]], tmp_path: Path
+    stop_after: str,
+    share: int,
+    emulator: EmulatorProcess,
+    expected: tuple[set[str], dict[str, str]],
+    tmp_path: Path,
 ) -> None:
-    """Killed once a third of ``stop_after``'s records are out (the other stream anywhere), resumed from the last
-    STATE line: every invoice and line lands, and a resumed partition re-reads only its unfinished history."""
+    """Killed once 1/``share`` of ``stop_after``'s records are out (mid-parent, mid-child, after the parent; the other
+    stream anywhere), resumed from the last STATE line: every invoice and line lands, and a resumed partition
+    re-reads only its unfinished history."""
     config = tap_config(emulator.url, **SETTINGS)
     proc = start_tap(config, tmp_path, streams=BOTH)
     assert proc.stdout is not None
     seen: dict[str, set[str]] = {stream: set() for stream in BOTH}
     last_state: dict[str, Any] | None = None
-    target = len(expected[0] if stop_after == "invoices" else expected[1]) // 3
+    target = len(expected[0] if stop_after == "invoices" else expected[1]) // share
     for line in proc.stdout:
         message = json.loads(line)
         if message["type"] == "RECORD":
