@@ -1,9 +1,12 @@
-"""A RECORD line's stream read from the line's head, without decoding the line (for the mapping workers).
+"""A RECORD line's stream read from the line's head, without decoding the line (for the mapping pool).
 
 With `mapping_workers` the main process does not map a record: a worker decodes its line and maps it. Decoding
 every RECORD line in the main process as well, only to learn where it goes, was about 18% of the main process's
-CPU. What the main process must know of a RECORD line before handing it over is its type and its stream; both
-open the line in the shapes taps write (the SDK's compact writer and this tap's: ``{"type":"RECORD","stream":
+CPU. Without workers the pool decodes the line too, with its chunk, one stream's lines in a row (`map_lines`):
+on input where the stream changes at almost every line that costs less than decoding each as it is read
+(docs/benchmarks.md, issue 10 session 7; reading the head costs about 1.6 µs a line). What the main process
+must know of a RECORD line before handing it over is its type and its stream; both open the line in the shapes
+taps write (the SDK's compact writer and this tap's: ``{"type":"RECORD","stream":
 "charges","record":{...``; ``json.dumps``'s default spacing: ``{"type": "RECORD", "stream": "charges",
 "record": {...``). ``record_stream`` reads them there and answers None (decode the line) for anything else.
 
