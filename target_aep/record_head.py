@@ -32,18 +32,31 @@ _HEAD = re.compile(rb'\{"type":( ?)"RECORD",\1"stream":\1"([^"\\]*)",\1"record":
 _ESCAPED_ASCII = b"\\u00"
 
 
+# The last head read and its stream: a tap writes one stream's records in a row, and a line opening with the very
+# bytes of the last head (up to the record's brace, so the name and its closing quote included) has the same
+# match, found by `startswith` in a tenth of the regular expression's time.
+_last_head: tuple[bytes, str] | None = None
+
+
 def record_stream(line: bytes) -> str | None:
     """The stream of a RECORD ``line`` read from its head, or None when the line must be decoded to know."""
-    head = _HEAD.match(line)
-    if head is None:
-        return None
-    body = head.end()
+    global _last_head
+    if _last_head is not None and line.startswith(_last_head[0]):
+        body = len(_last_head[0])
+        stream = _last_head[1]
+    else:
+        head = _HEAD.match(line)
+        if head is None:
+            return None
+        body = head.end()
+        try:
+            stream = head.group(2).decode("utf-8")
+        except UnicodeDecodeError:  # the decoder names the line
+            return None
+        _last_head = (line[:body], stream)
     if line.find(b'"stream"', body) != -1 or _escapes_ascii(line, body):
         return None
-    try:
-        return head.group(2).decode("utf-8")
-    except UnicodeDecodeError:  # the decoder names the line
-        return None
+    return stream
 
 
 def _escapes_ascii(line: bytes, start: int) -> bool:

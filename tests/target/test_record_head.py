@@ -159,3 +159,24 @@ def test_a_record_line_repeating_its_type_fails_naming_the_line(tmp_path: Path) 
     assert run.returncode == 1, run.stderr[-3000:]
     assert f"input line {at + 1} starts as a RECORD message but repeats" in run.stderr
     assert "Traceback" not in run.stderr and run.states == []
+
+
+def test_a_head_read_again_from_the_last_one_names_the_same_stream_as_the_regular_expression() -> None:
+    """`record_stream` reuses the last head it read when a line opens with the same bytes: a stream whose name
+    starts with the last one's, another spacing, another stream, a line that is no RECORD after a RECORD, and a
+    second `"stream"` after a reused head all get what a fresh read gives."""
+    lines = [
+        b'{"type":"RECORD","stream":"charges","record":{"id":"a"}}',
+        b'{"type":"RECORD","stream":"charges","record":{"id":"b"}}',
+        b'{"type":"RECORD","stream":"charges_x","record":{"id":"c"}}',
+        b'{"type":"RECORD","stream":"charges","record":{"id":"d"}}',
+        b'{"type":"RECORD","stream":"charges","record":{"id":"e"},"stream":"refunds"}',
+        b'{"type": "RECORD", "stream": "charges", "record": {"id": "f"}}',
+        b'{"type":"RECORD","stream":"charges","record":{"id":"\\u0067"}}',
+        b'{"type":"RECORD","stream":"charges"',
+        b'{"type":"STATE","value":{}}',
+        b'{"type":"RECORD","stream":"refunds","record":{"id":"g"}}',
+    ]
+    expected = ["charges", "charges", "charges_x", "charges", None, "charges", None, None, None, "refunds"]
+    assert [record_stream(line) for line in lines] == expected
+    assert [record_stream(line) for line in lines[::-1]] == expected[::-1]
