@@ -4,7 +4,7 @@ With `mapping_workers` the main process does not map a record: a worker decodes 
 every RECORD line in the main process as well, only to learn where it goes, was about 18% of the main process's
 CPU. Without workers the pool decodes the line too, with its chunk, one stream's lines in a row (`map_lines`):
 on input where the stream changes at almost every line that costs less than decoding each as it is read
-(docs/benchmarks.md, issue 10 session 7; reading the head costs about 1.6 µs a line). What the main process
+(docs/benchmarks.md, issue 10 session 7; reading the head costs 1-1.5 µs a line). What the main process
 must know of a RECORD line before handing it over is its type and its stream; both open the line in the shapes
 taps write (the SDK's compact writer and this tap's: ``{"type":"RECORD","stream":
 "charges","record":{...``; ``json.dumps``'s default spacing: ``{"type": "RECORD", "stream": "charges",
