@@ -3,9 +3,10 @@
 The SDK's reader parses floats as ``Decimal`` (which ``json.dumps`` cannot write back as XDM) and logs the whole
 offending line. This one names the line number and shows only its start. Lines stay ``bytes`` from stdin to the
 JSON decoder (``json_lines.decode_line_bytes``, the same result as ``json.loads``, faster): no ``str`` of each
-line is built only to be encoded back, and a RECORD goes straight to its callback. With mapping workers a RECORD
-line whose head names its stream is not decoded here at all (`on_record_line`, `record_head`): a worker decodes
-it, and a malformed one still fails the run with its line number (`decode_message`) before any STATE covers it.
+line is built only to be encoded back, and a RECORD goes straight to its callback. A RECORD line whose head names
+its stream is not decoded here at all (`on_record_line`, `record_head`): it is decoded with its chunk of records
+(`mapping_workers.map_lines`: in a worker, or without workers grouped by stream in this process), and a malformed
+one still fails the run with its line number (`decode_message`) before any STATE covers it.
 """
 
 from __future__ import annotations
@@ -74,8 +75,8 @@ class AEPMessageReader(SingerReader):
         self.seconds_to_deadline: t.Callable[[], float | None] | None = None
         self.on_deadline: t.Callable[[], None] = lambda: None
         self.current_line: bytes | None = None  # the byte line of the RECORD being handled (see process_lines)
-        # Set by the target when mapping workers decode RECORD lines: (stream, line, line number) -> whether it
-        # took the line undecoded (`record_head`); a line it does not take is decoded here as any other.
+        # Set by the target: (stream, line, line number) -> whether it took the RECORD line undecoded
+        # (`record_head`); a line it does not take is decoded here as any other.
         self.on_record_line: t.Callable[[str, bytes, int], bool] | None = None
 
     def process_lines(self, file_input: t.IO[str] | None, callbacks: dict[str, t.Callable[[dict], None]]) -> t.Any:

@@ -9,8 +9,9 @@ what remains, in the SDK's order: tally, ``process_record``, the record metric, 
 max-record-age check. Anything else (stream maps, another sink class, ``_sdc_*`` metadata, a malformed message)
 goes through the SDK as before.
 
-With mapping workers a RECORD line whose stream its head names (`record_head`) takes this path undecoded
-(`RecordDispatch.line`): the same steps, with the line handed to the sink's workers in place of the record.
+A RECORD line whose stream its head names (`record_head`) takes this path undecoded (`RecordDispatch.line`): the
+same steps, with the line handed to the sink's mapping pool in place of the record. The pool decodes it with its
+chunk: in a worker, or without workers in this process, one stream's lines in a row (`mapping_workers.map_lines`).
 
 Whether a stream takes this path is decided once per (stream maps, sink) pair and remembered (a *lane*): the SDK
 replaces a stream's sink on a new SCHEMA message and its maps on a new catalog, and either replacement is seen
@@ -64,10 +65,10 @@ class RecordDispatch:
         return sink if lane[2] else None
 
     def line(self, stream: str, raw_line: bytes, line_number: int) -> bool:
-        """One RECORD line of ``stream``, not decoded (`record_head`), to its sink's mapping workers; False
-        (nothing done: the reader decodes the line) unless the stream takes the plain lane to workers."""
+        """One RECORD line of ``stream``, not decoded (`record_head`), to its sink's mapping pool; False (nothing
+        done: the reader decodes the line) unless the stream takes the plain lane to a pool (not in streaming)."""
         sink = self._plain_sink(stream)
-        if sink is None or sink._pool is None or not sink._pool.has_workers:
+        if sink is None or sink._pool is None:
             return False
         # `BatchSink._get_context` does not read the record (the sink class is AEPSink's own on this lane).
         context = sink._get_context(_NO_RECORD)

@@ -42,7 +42,10 @@ def map_lines(
     records: list[dict] = []
     places: list[int] = []
     streams: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}  # key -> stream, key properties, names
-    for index, (key, raw) in enumerate(zip(line_keys, lines, strict=True)):
+    if len(line_keys) != len(lines):
+        raise ValueError(f"{len(line_keys)} stream keys for {len(lines)} lines")
+    for index in _grouped_by_key(line_keys):
+        key, raw = line_keys[index], lines[index]
         try:
             message = decode_line_bytes(raw)
         except ValueError:  # json.JSONDecodeError, UnicodeDecodeError: the reader's error, in the main process
@@ -74,3 +77,21 @@ def map_lines(
     for index, outcome in zip(places, map_chunk(keys, records, lambda key: tools(key)[0]), strict=True):
         outcomes[index] = outcome
     return outcomes, facts
+
+
+def _grouped_by_key(line_keys: list[int]) -> list[int]:
+    """The indexes of ``line_keys``, those of each stream key together, each key's in input order, the keys in the
+    order of their first line. Decoding one stream's lines in a row costs less than in input order, where the
+    stream changes at almost every line: the JSON decoder's cache of object keys (`orjson`'s, of bounded size)
+    then holds one stream's keys instead of losing them to 50 others' (the benchmark's 100,000 lines: 0.45 s
+    against 0.57 s of CPU, `orjson.loads` alone 0.30 against 0.40)."""
+    positions: dict[int, list[int]] = {}
+    for index, key in enumerate(line_keys):
+        found = positions.get(key)
+        if found is None:
+            positions[key] = [index]
+        else:
+            found.append(index)
+    if len(positions) == 1:
+        return next(iter(positions.values()))
+    return [index for indexes in positions.values() for index in indexes]

@@ -138,9 +138,10 @@ class MappingPool:
                 self._dispatch()
 
     def submit_line(self, sink: AEPSink, raw_line: bytes, context: dict, line_number: int) -> None:
-        """Queue one RECORD line the main process did not decode (`record_head`): a worker decodes it, rejects
-        it if a key property is missing, maps it and returns what the sink needs of the record (`map_lines`);
-        the main process decodes it only to dead-letter it or to name a malformed line (`_complete_head`)."""
+        """Queue one RECORD line the main process did not decode (`record_head`): a worker (without workers,
+        `_map_here`) decodes it, rejects it if a key property is missing, maps it and returns what the sink needs
+        of the record (`map_lines`); the main process decodes it again only to dead-letter it or to name a
+        malformed line (`_complete_head`)."""
         chunk = self._current
         chunk.entries.append((sink, None, context, None, line_number))
         key = self._keys.get(sink)

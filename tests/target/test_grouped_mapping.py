@@ -8,8 +8,10 @@ rejects, validation rejects) in an order that changes stream at almost every rec
 
 from __future__ import annotations
 
+import json
 import random
 
+from target_aep.mapping_workers.lines import MALFORMED, NOT_AS_READ, map_lines
 from target_aep.mapping_workers.records import map_chunk, map_one
 from target_aep.xdm import XdmValidator, build_mapper
 from target_aep.xdm.commerce import unconvertible_amount
@@ -54,3 +56,33 @@ def _alone(tools: tuple, record: dict) -> tuple:
     if (problem := unconvertible_amount(stream, record)) is not None:
         return None, [problem], None, None
     return map_one(mapper, validator, record, stages)
+
+
+def test_a_chunk_of_lines_decoded_by_stream_gives_each_line_what_mapping_it_alone_gives() -> None:
+    """`map_lines` decodes a chunk's lines grouped by stream (`_grouped_by_key`): each line's outcome and facts are
+    still its own, in input order, whatever stands beside it (other streams, a line that is not JSON, one whose
+    full decode is another stream's RECORD, one missing its key)."""
+    rng = random.Random(8)
+    streams = sorted(SAMPLES)
+    lines: list[tuple[int, bytes]] = []
+    for n in range(700):
+        key = rng.randrange(len(streams))
+        record = {**_mutate(rng.choice(SAMPLES[streams[key]]), rng), "id": f"rec_{n}"}
+        if n % 97 == 5:
+            record["id"] = None  # missing its key property
+        line = json.dumps({"type": "RECORD", "stream": streams[key], "record": record}).encode()
+        if n % 101 == 7:
+            line = line[: len(line) // 2]  # not JSON
+        elif n % 103 == 11:
+            line = json.dumps({"type": "RECORD", "stream": streams[key - 1], "record": record}).encode()
+        lines.append((key, line))
+    key_properties = ("id",)
+    one_by_one, grouped = _tools(streams), _tools(streams)
+    expected = [map_lines([key], [line], lambda key: (one_by_one[key], key_properties)) for key, line in lines]
+    outcomes, facts = map_lines(
+        [key for key, _ in lines], [line for _, line in lines], lambda key: (grouped[key], key_properties)
+    )
+    assert outcomes == [outcome for (outcome,), _ in expected]
+    assert facts == [fact for _, (fact,) in expected]
+    assert facts[7] == MALFORMED and facts[11] == NOT_AS_READ and facts[5][0] is None
+    assert [fact[0] for fact in facts if type(fact) is tuple][:3] == ["rec_0", "rec_1", "rec_2"]

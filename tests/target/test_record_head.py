@@ -1,12 +1,15 @@
 """RECORD lines handed to a mapping worker undecoded (`record_head`): the outcome of a full decode, whatever the
 line's shape, and a malformed line still fails the run with its line number before any STATE covers it.
 
-Each odd line runs through the CLI with a worker (the main process reads the line's head) and without one (the
-reader decodes every line): the same lines land in the same files, the same dead letters in order, the same STATE.
+Each odd line runs through the CLI with a worker and without one (the main process reads the line's head either
+way, and without a worker decodes the line when its chunk is mapped), and through the target with the head reading
+off (the reader decodes every line): the same lines land in the same files, the same dead letters in order, the
+same STATE.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 
 from target_aep.mapping_workers.pool import CHUNK_RECORDS
 from target_aep.record_head import record_stream
+from target_aep.target import TargetAEP
 from tests.target.conftest import run_target
 from tests.target.test_compiled_mapping import SAMPLES
 from tests.target.test_mapping_workers import _config, _dead_letters, _odd_input
@@ -87,8 +91,25 @@ def _outcome(run_dir: Path) -> tuple[dict, list[dict], str]:
     return files, _dead_letters(run_dir / "rejected.jsonl"), (run_dir / "repairs.jsonl").read_text()
 
 
-def test_odd_record_lines_land_as_a_full_decode_lands_them(tmp_path: Path) -> None:
+def _full_decode_run(run_dir: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """The target in this process with the head reading off: the reader decodes every line, and each record
+    reaches its sink decoded (the reference). Returns the states written."""
+    monkeypatch.setattr("target_aep.reader.record_stream", lambda line: None)
+    stdout = io.StringIO()
+    monkeypatch.setattr("sys.stdout", stdout)
+    target = TargetAEP(config=_config(run_dir, 0), validate_config=True)
+    target.listen(io.StringIO(text))  # str lines: the reader decodes each (`record_stream` takes bytes)
+    monkeypatch.undo()
+    return [json.loads(line) for line in stdout.getvalue().splitlines()]
+
+
+def test_odd_record_lines_land_as_a_full_decode_lands_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a worker and without one (then mapped here, lines still read by their head), against the reference."""
     text = "\n".join(_with_odd_lines()) + "\n"
+    reference_dir = tmp_path / "full-decode"
+    reference_dir.mkdir()
+    assert _full_decode_run(reference_dir, text, monkeypatch) == [{"bookmark": "end"}]
+    reference = _outcome(reference_dir)
     outcomes, states = [], []
     for workers in (0, 1):
         run_dir = tmp_path / f"workers-{workers}"
@@ -98,9 +119,10 @@ def test_odd_record_lines_land_as_a_full_decode_lands_them(tmp_path: Path) -> No
         outcomes.append(_outcome(run_dir))
         states.append(run.states)
     assert states[0] == states[1] == [{"bookmark": "end"}]
-    assert outcomes[1][0] == outcomes[0][0]  # the same lines in each dataset's file
-    assert outcomes[1][1] == outcomes[0][1]  # the same dead letters, in order
-    assert outcomes[1][2] == outcomes[0][2]  # the same repairs
+    for outcome in outcomes:
+        assert outcome[0] == reference[0]  # the same lines in each dataset's file
+        assert outcome[1] == reference[1]  # the same dead letters, in order
+        assert outcome[2] == reference[2]  # the same repairs
     landed = b"\n".join(line for lines in outcomes[1][0].values() for line in lines)
     for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10):
         assert landed.count(f"ch_odd_{n}".encode()) >= 1, n
@@ -137,3 +159,24 @@ def test_a_record_line_repeating_its_type_fails_naming_the_line(tmp_path: Path) 
     assert run.returncode == 1, run.stderr[-3000:]
     assert f"input line {at + 1} starts as a RECORD message but repeats" in run.stderr
     assert "Traceback" not in run.stderr and run.states == []
+
+
+def test_a_head_read_again_from_the_last_one_names_the_same_stream_as_the_regular_expression() -> None:
+    """`record_stream` reuses the last head it read when a line opens with the same bytes: a stream whose name
+    starts with the last one's, another spacing, another stream, a line that is no RECORD after a RECORD, and a
+    second `"stream"` after a reused head all get what a fresh read gives."""
+    lines = [
+        b'{"type":"RECORD","stream":"charges","record":{"id":"a"}}',
+        b'{"type":"RECORD","stream":"charges","record":{"id":"b"}}',
+        b'{"type":"RECORD","stream":"charges_x","record":{"id":"c"}}',
+        b'{"type":"RECORD","stream":"charges","record":{"id":"d"}}',
+        b'{"type":"RECORD","stream":"charges","record":{"id":"e"},"stream":"refunds"}',
+        b'{"type": "RECORD", "stream": "charges", "record": {"id": "f"}}',
+        b'{"type":"RECORD","stream":"charges","record":{"id":"\\u0067"}}',
+        b'{"type":"RECORD","stream":"charges"',
+        b'{"type":"STATE","value":{}}',
+        b'{"type":"RECORD","stream":"refunds","record":{"id":"g"}}',
+    ]
+    expected = ["charges", "charges", "charges_x", "charges", None, "charges", None, None, None, "refunds"]
+    assert [record_stream(line) for line in lines] == expected
+    assert [record_stream(line) for line in lines[::-1]] == expected[::-1]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import singer_sdk.metrics as metrics
 
+from target_aep import reader
 from target_aep.target import TargetAEP
 from tests.target.conftest import SCHEMA_FILE_BY_DATASET, XDM_DIR, dataset_for, datasets_setting, singer_messages
 
@@ -30,11 +31,9 @@ def _charges(count: int) -> tuple[dict, list[dict]]:
     return schema, records
 
 
-def _run_in_process(tmp_path: Path, messages: list[dict], monkeypatch: pytest.MonkeyPatch) -> list[dict]:
-    """Run the target on ``messages`` in this process; returns the states it wrote, in order."""
-    out = tmp_path / "out"
-    config = {
-        "output_dir": str(out),
+def _config(tmp_path: Path) -> dict:
+    return {
+        "output_dir": str(tmp_path / "out"),
         "tenant_id": "acme",
         "datasets": datasets_setting(["charges"]),
         "local_schemas": {d: str(XDM_DIR / name) for d, name in SCHEMA_FILE_BY_DATASET.items()},
@@ -43,6 +42,11 @@ def _run_in_process(tmp_path: Path, messages: list[dict], monkeypatch: pytest.Mo
         "repairs_path": str(tmp_path / "repairs.jsonl"),
         "mapping_workers": 0,
     }
+
+
+def _run_in_process(tmp_path: Path, messages: list[dict], monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """Run the target on ``messages`` in this process; returns the states it wrote, in order."""
+    config = _config(tmp_path)
     stdout = io.StringIO()
     monkeypatch.setattr("sys.stdout", stdout)
     target = TargetAEP(config=config, validate_config=True)
@@ -76,3 +80,34 @@ def test_the_record_metric_and_the_age_drain_fire_on_each_record_as_the_sdks_wou
     output = tmp_path / "out" / f"{dataset_for('charges')}.jsonl"
     landed = [json.loads(line) for line in output.read_text().splitlines()]
     assert sorted(r["_acme"]["stripe"]["id"] for r in landed) == ["ch_path_0", "ch_path_1", "ch_path_2"]
+
+
+def test_without_workers_a_record_line_is_read_by_its_head_and_decoded_with_its_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without workers too, the reader decodes no RECORD line whose head names its stream (`record_head`): its
+    chunk's lines are decoded grouped by stream when mapped (`map_lines`), where it costs less."""
+    schema, records = _charges(5)
+    state = {"type": "STATE", "value": {"bookmark": 5}}
+    source = tmp_path / "input.singer"
+    lines = [json.dumps({"type": "RECORD", "stream": "charges", "record": m["record"]}) for m in records]
+    source.write_text("\n".join([json.dumps(schema), *lines, json.dumps(state)]) + "\n")
+    decoded: list[str] = []
+    decode_message = reader.decode_message
+
+    def counted(line: str | bytes, line_number: int) -> dict:
+        message = decode_message(line, line_number)
+        decoded.append(message["type"])
+        return message
+
+    monkeypatch.setattr(reader, "decode_message", counted)
+    stdout = io.StringIO()
+    monkeypatch.setattr("sys.stdout", stdout)
+    target = TargetAEP(config=_config(tmp_path), validate_config=True)
+    with source.open() as stdin:  # a file: lines read as bytes, as from stdin
+        target.listen(stdin)
+    assert decoded == ["SCHEMA", "STATE"]
+    assert [json.loads(line) for line in stdout.getvalue().splitlines()] == [{"bookmark": 5}]
+    files = list((tmp_path / "out").rglob("*.jsonl"))
+    landed = [json.loads(line) for path in files for line in path.read_text().split("\n") if line]
+    assert len({xdm["_id"] for xdm in landed}) == len(landed) == 5
