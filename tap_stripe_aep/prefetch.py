@@ -59,14 +59,10 @@ class Prefetcher:
                     continue
             self.start(key, produce)
 
-    def start(self, key: Hashable, produce: Callable[[], Iterator[Any]], *, once: bool = False) -> None:
-        """Start ``produce()`` in a background thread unless a producer for ``key`` exists already.
-
-        ``once``: nor if one was started and taken already (a shared read's parent, ``shared_read.py``: the
-        child's side starts it if the parent's partition has not, and must not read it again once it has).
-        """
+    def start(self, key: Hashable, produce: Callable[[], Iterator[Any]]) -> None:
+        """Start ``produce()`` in a background thread unless a producer for ``key`` exists already."""
         with self._lock:
-            if key in self._queues or (once and key in self._taken):
+            if key in self._queues:
                 return
             buffer: queue.Queue[Any] = queue.Queue(self.max_buffered)
             self._queues[key] = buffer

@@ -38,7 +38,6 @@ from tap_stripe_aep.prefetch import Prefetcher
 from tap_stripe_aep.rate_limit import shared_bucket
 from tap_stripe_aep.read_budget import ReadBudget, ReaderShare
 from tap_stripe_aep.request_pool import RequestPool
-from tap_stripe_aep.shared_read import ChildFeed, SharedRead
 from tap_stripe_aep.stream_catalog import STRIPE_API_VERSION
 from tap_stripe_aep.streams import (
     billing,
@@ -54,7 +53,6 @@ from tap_stripe_aep.streams import (
     radar,
 )
 from tap_stripe_aep.streams.base import StripeStream
-from tap_stripe_aep.streams.children import ChildListStream
 from tap_stripe_aep.sync_order import Partition, ReadsAhead, SyncOrder
 from tap_stripe_aep.writer import FastSingerWriter
 
@@ -196,8 +194,6 @@ class TapStripeAEP(Tap):
         self._writer: PartitionWriter | None = None
         self._open_histories: list[Hashable] = []  # histories being written, in the order they were opened
         self._waited_on: Hashable | None = None  # the first of them: the partition the writer waits on
-        # Parents' history reads that feed their child's partition too, by both read keys (``shared_read.py``).
-        self.shared_reads: dict[Hashable, SharedRead] = {}
         # Continuous mode only: changes emitted lately, so that the next poll's overlap does not repeat them.
         self.recently_emitted: RecentlyEmitted | None = None
         super().__init__(*args, **kwargs)
@@ -340,58 +336,7 @@ class TapStripeAEP(Tap):
             ReadsAhead(self.prefetcher, self.read_budget),
             lookahead=2 * self.prefetch_partitions,
         )
-        self.shared_reads = self._share_parent_reads(partitions, self._sync_order)
         return self._sync_order
-
-    def _share_parent_reads(self, partitions: list[Partition], order: SyncOrder) -> dict[Hashable, SharedRead]:
-        """One read of a parent's list for each child partition that would read the same history (``shared_read.py``).
-
-        A child list's partition and its parent's, same account, whose history reads have the same range: keyed
-        by both read keys. Asking a partition's read key may cost a request the first time an account is seen
-        (Stripe's clock), one the sync makes anyway.
-        """
-        shared: dict[Hashable, SharedRead] = {}
-        by_stream = {(p.stream.name, p.account): p for p in partitions}
-        if not any(self._parent_of(p, by_stream) for p in partitions):
-            return shared
-        # Every partition's key, in the order the reads ahead would ask them: asking one creates its stream's
-        # state entry, and the order of the bookmarks in STATE lines is the order they were created in.
-        for partition in partitions:
-            order.key_of(partition)
-        for child in partitions:
-            parent = self._parent_of(child, by_stream)
-            if parent is None:
-                continue
-            stream = child.stream
-            assert isinstance(stream, ChildListStream)
-            child_key, parent_key = order.key_of(child), order.key_of(parent)
-            if child_key is None or parent_key is None or child_key[1:] != parent_key[1:]:
-                continue  # one resumed mid-history, or incremental: each reads its own
-            start_parent = _parent_starter(self.prefetcher, parent.stream, parent.account, parent_key)
-            read = shared.setdefault(parent_key, SharedRead(parent_key))
-            read.children.append(
-                ChildFeed(child_key, stream.parent_slimmer(), _share_of(self.read_budget, child_key), start_parent)
-            )
-            shared[child_key] = read
-            self.logger.info(
-                "Streams '%s' and '%s', account %s: one read of the %s list for both",
-                parent.stream.name,
-                stream.name,
-                child.account,
-                stream.parent_entry.name,
-            )
-        return shared
-
-    @staticmethod
-    def _parent_of(child: Partition, by_stream: dict[tuple[str, str], Partition]) -> Partition | None:
-        """The partition of ``child``'s parent stream (same account) if both are selected and list the same."""
-        stream = child.stream
-        if not isinstance(stream, ChildListStream) or not stream.selected:
-            return None
-        parent = by_stream.get((stream.parent_entry.name, child.account))
-        if parent is None or not parent.stream.selected or parent.stream.history_list() != stream.history_list():
-            return None
-        return parent
 
     @property
     def poll_interval_seconds(self) -> float | None:
@@ -701,19 +646,6 @@ def _history_reader(stream: StripeStream, account: str, planned: tuple[int, int]
         return stream.history_batches(account, *planned)
 
     return read
-
-
-def _parent_starter(prefetcher: Prefetcher, stream: StripeStream, account: str, key: Any) -> Callable[[], None]:
-    """Starts the parent's read of a shared read (a no-op when the parent's partition or a read ahead started it)."""
-
-    def start() -> None:
-        prefetcher.start(key, _history_reader(stream, account, key[2:]), once=True)
-
-    return start
-
-
-def _share_of(budget: ReadBudget, key: Hashable) -> Callable[[], ReaderShare]:
-    return lambda: budget.reader(key)
 
 
 def _planned_read_key(partition: Partition) -> tuple[str, str, int, int] | None:

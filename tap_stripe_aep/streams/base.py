@@ -307,22 +307,10 @@ class StripeStream(FastRecordPath, Stream):
     def history_batches(self, account: str, start: int, end: int) -> Iterator[tuple[int, list[StripeObject]]]:
         """``(window end, objects oldest first)`` for each window of ``[start, end)``, in order.
 
-        Only reads: safe to run ahead of the SDK in another thread. When this partition and its child's (or its
-        parent's) read the same history, one read feeds both (``shared_read.py``).
+        Only reads: safe to run ahead of the SDK in another thread.
         """
-        key = (self.name, account, start, end)
-        shared = self._tap_ref.shared_reads.get(key)
-        feed = None if shared is None else shared.feed_of(key)
-        if feed is not None:
-            yield from feed.batches()
-            return
-        batches = self._read_history_batches(key, account, start, end)
-        yield from batches if shared is None else shared.parent_batches(batches)
-
-    def _read_history_batches(
-        self, key: tuple[str, str, int, int], account: str, start: int, end: int
-    ) -> Iterator[tuple[int, list[StripeObject]]]:
         path, params = self.history_list()
+        key = (self.name, account, start, end)
         share = self._tap_ref.read_budget.reader(key)
         pool = self._tap_ref.pool
         if not self.entry_of_history().created_filter:

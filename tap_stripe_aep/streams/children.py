@@ -18,9 +18,6 @@ A parent read from a list page is cut down to what the child uses as soon as the
 (:meth:`ChildListStream.parent_fields`): the history read holds, and the read budget counts, the children, not
 their parents (issue 10: the invoices behind invoice lines, about 3.4 KB of JSON each, held 44-58 MB alone and
 stopped every other read).
-
-When the parent's stream is synced too and would read the same history, the two streams share one read of the
-parent's list (``shared_read.py``): the child takes a slim copy of each batch the parent's read hands back.
 """
 
 from __future__ import annotations
@@ -30,7 +27,6 @@ from typing import Any, ClassVar
 
 from tap_stripe_aep.backfill import created_of
 from tap_stripe_aep.change_feed import Change
-from tap_stripe_aep.shared_read import json_copy
 from tap_stripe_aep.stream_catalog import StripeStream as CatalogEntry
 from tap_stripe_aep.stream_catalog import stream_named
 from tap_stripe_aep.streams.base import StripeObject, StripeStream
@@ -52,19 +48,6 @@ class ChildListStream(StripeStream):
         """
         embedded = (self.entry.embedded_field,) if self.entry.embedded_field else ()
         return frozenset(("id", "created", "date", *embedded, *self.parent_fields_used))
-
-    def parent_slimmer(self) -> Callable[[StripeObject], StripeObject]:
-        """Cuts a full parent, one the parent's stream also writes, to :meth:`parent_fields` (``shared_read.py``).
-
-        What is kept is copied: the child's records are made from the embedded list in place (its parent's id,
-        converted timestamps), and the parent's record holds the same list.
-        """
-        kept = self.parent_fields()
-
-        def slim(parent: StripeObject) -> StripeObject:
-            return {k: json_copy(parent[k]) for k in kept if k in parent}
-
-        return slim
 
     def _page_fetcher(self, path: str, params: dict[str, Any], account: str) -> Callable[..., dict[str, Any]]:
         """The parents' list pages, each parent cut to :meth:`parent_fields` as soon as its page is decoded.
