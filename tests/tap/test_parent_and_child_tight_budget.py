@@ -66,7 +66,7 @@ def test_every_record_lands_once_on_a_budget_far_below_the_history(
     for name in STREAMS:
         landed = [(r.get("account_id"), r["id"]) for r in records[name]]
         assert len(landed) == len(set(landed)), f"{name}: a record written twice"
-        expected = {(account or PLATFORM, o["id"]) for account in accounts or [None] for o in control.objects(name, account)}
+        expected = {(a or PLATFORM, o["id"]) for a in accounts or [None] for o in control.objects(name, a)}
         assert set(landed) == expected, f"{name}: {len(set(landed))} records of {len(expected)}"
         history += len(expected)
     assert history > 5000, "the history is too small to be far above the budget"
