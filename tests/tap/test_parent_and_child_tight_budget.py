@@ -19,7 +19,7 @@ from emulators.launch import EmulatorProcess, stripe_emulator
 from tap_stripe_aep.tap import TapStripeAEP
 from tests.tap.tap_runner import Control, parse_messages, tap_config
 
-pytestmark = pytest.mark.timeout(20)
+pytestmark = pytest.mark.timeout(30)  # each run takes 5-8 s; the hang it guards against is forever
 
 BUDGET = 250_000  # bytes of Stripe's JSON, for the reads ahead and the partition written alike: ~1/100 of the history
 STREAMS = [
