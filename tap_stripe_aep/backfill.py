@@ -48,7 +48,10 @@ FAR_EXTRAPOLATION = 8  # read_history: a page that saw under 1/8 of what is left
 FAR_SPLIT_PARTS = 4  # ... at most this many parts (each splits again by its own pages)
 IDLE_PAGES_PER_PART = 2  # read_history: a chain cut (idle workers, or the front range) makes parts of ~2 pages
 MIN_IDLE_WORKERS = 3  # ... when at least this many of the pool's workers have nothing to do
+FRONT_REACH = 2  # read_history: a read held to its N oldest unfinished ranges reads none past its 2N oldest ranges
 MAX_HELD_OBJECTS = 10000  # read_history: objects held (read, not yet handed back) before only the oldest is read
+# The history reads running now, each as a function describing what it waits on (``bench/tap_trace.py``'s ticks).
+LIVE_READS: dict[int, Callable[[], str]] = {}
 
 
 @dataclass(frozen=True, order=True)
@@ -254,6 +257,20 @@ def read_history(
             return 0
         return _spare_slots(executor, in_flight, max_in_flight)
 
+    def describe() -> str:
+        """What this read waits on, for ``bench/tap_trace.py``'s ticks (read from another thread: a snapshot)."""
+        front = front_only()
+        open_ranges = [r for r in list(ranges) if not r.done]
+        asked = {id(r) for r in list(in_flight.values())}
+        allowed = [r for r in open_ranges if front is None or _in_front(r, ranges, front)]
+        return (
+            f"{getattr(budget, '_key', '?')}: {len(ranges)} ranges ({len(open_ranges)} open, "
+            f"{len(asked)} with a request out), front {'any' if front is None else front}: "
+            f"{len(allowed)} open ranges may request, {sum(id(r) not in asked for r in allowed)} of them idle; "
+            f"held {held} objects{', emitted' if budget is not None and budget.emitted else ''}"
+        )
+
+    LIVE_READS[id(describe)] = describe
     try:
         while ranges:
             while queue and len(in_flight) < max_in_flight and may_request(queue[0][2]):
@@ -296,6 +313,7 @@ def read_history(
                     budget.hand_back(len(batch))
                 yield done_through, batch
     finally:
+        LIVE_READS.pop(id(describe), None)
         for future in in_flight:
             future.cancel()
 
@@ -334,13 +352,27 @@ def _writer_waits_behind(front: _Range, ranges: list[_Range], budget: ReaderShar
 
 
 def _in_front(part: _Range, ranges: list[_Range], front: int) -> bool:
-    """Whether ``part`` was cut from one of the ``front`` oldest ranges of the plan still being read."""
+    """Whether ``part`` was cut from one of the ``front`` oldest *unfinished* ranges of the plan still being read.
+
+    Ranges read whole but not handed back (an older one is unfinished) are not counted: counted, they took the
+    front's places. At 100 requests/s the partition being written, over its memory bound, was allowed its 20
+    oldest ranges, of which 18 were done and waiting on an older one: 2 requests out while 29 ranges were open
+    and the pool's slots idle (payment intents in the last 10 s of a run; issue 10, session 7, s7-tA3's trace).
+    The done ones still bound it: ``part`` is in front only within the ``FRONT_REACH`` x ``front`` oldest ranges,
+    done or not, so what a read holds past its bound stays a few ranges' worth.
+    """
+    reach = FRONT_REACH * front
     origins: set[int] = set()
+    unfinished: set[int] = set()
     for r in ranges:
         if r.origin not in origins:
-            if len(origins) == front:
+            if len(origins) == reach:
                 return False
             origins.add(r.origin)
+        if not r.done and r.origin not in unfinished:
+            if len(unfinished) == front:
+                return False
+            unfinished.add(r.origin)
         if r is part:
             return True
     return False

@@ -1,0 +1,84 @@
+"""A read held to its oldest ranges reads its oldest *unfinished* ones: ranges read whole do not take their places.
+
+The defect (issue 10, session 7, s7-tA3's trace): over its memory bound, a read may request only for its
+``front_chains`` oldest ranges, and ranges read whole but waiting on an older unfinished one counted among them.
+At 100 requests/s the partition being written (payment intents, the last 10 s of a run) had 31 ranges open and
+2 requests out: 18 of its 20 front places were done ranges. Against the Stripe emulator, with the oldest window's
+first page slow: the windows behind it are read meanwhile, as far as the bound's reach and no further, and every
+charge still arrives once, oldest first.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from emulators.launch import EmulatorProcess, stripe_emulator
+from tap_stripe_aep.backfill import FRONT_REACH, created_of, read_history
+from tests.tap.tap_runner import Control
+from tests.tap.test_idle_split import _Recorder
+
+pytestmark = pytest.mark.timeout(60)
+
+WINDOWS = 12
+IN_FLIGHT = 8  # front_chains = 4: a read over its bound reads its 4 oldest unfinished ranges, within 8 ranges
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorProcess]:
+    # 450 customers: about 1,350 charges, 12 windows of one full page and a short one each
+    with stripe_emulator(customers=450, rate_limit=0, latency_ms=20) as running:
+        yield running
+
+
+class _SlowFirst(_Recorder):
+    """The oldest window's first page answers after ``delay`` s; when each request ended is remembered."""
+
+    def __init__(self, url: str, oldest: int, delay: float) -> None:
+        super().__init__(url)
+        self.oldest, self.delay = oldest, delay
+        self.slow_answered: float | None = None
+        self.ended: list[tuple[int, bool, float]] = []  # gte, has_more, when
+        self._ended_lock = threading.Lock()
+
+    def fetch(self, gte: int, lt: int, after: str | None) -> dict[str, Any]:
+        slow = gte == self.oldest and after is None and self.slow_answered is None
+        if slow:
+            time.sleep(self.delay)
+        page = super().fetch(gte, lt, after)
+        with self._ended_lock:
+            now = time.monotonic()
+            if slow:
+                self.slow_answered = now
+            self.ended.append((gte, bool(page["has_more"]), now))
+        return page
+
+
+def test_ranges_read_whole_behind_the_front_do_not_take_its_places(emulator: EmulatorProcess) -> None:
+    expected = sorted(Control(emulator.url).objects("charges"), key=lambda o: (created_of(o), o["id"]))
+    start, end = created_of(expected[0]), created_of(expected[-1]) + 1
+    window = (end - start) // WINDOWS + 1
+    starts = [start + i * window for i in range(WINDOWS)]
+    recorder = _SlowFirst(emulator.url, start, delay=1.5)
+    got: list[dict[str, Any]] = []
+    with ThreadPoolExecutor(IN_FLIGHT) as pool:  # never reports idle workers: no idle cut
+        for _, batch in read_history(
+            start, end, recorder.fetch, pool, max_in_flight=IN_FLIGHT, window_seconds=window, max_held=300
+        ):
+            got.extend(batch)
+
+    assert [o["id"] for o in got] == [o["id"] for o in expected]  # every charge once, oldest first
+    assert recorder.slow_answered is not None
+    # Windows read to their last page while the oldest window's first page was out (over the bound of 300
+    # objects after three pages): the front's places went to unfinished windows. Without the fix, windows 2-4
+    # only (the 4 oldest ranges, done or not).
+    read_meanwhile = {gte for gte, more, at in recorder.ended if not more and at < recorder.slow_answered}
+    assert len(read_meanwhile & set(starts[1 : FRONT_REACH * 4])) >= 6, sorted(read_meanwhile)
+    # ... and within the bound's reach: no window past the 8 oldest was requested meanwhile.
+    asked_meanwhile = {gte for gte, _, at in recorder.ended if at < recorder.slow_answered}
+    assert not asked_meanwhile & set(starts[FRONT_REACH * 4 :]), sorted(asked_meanwhile)
