@@ -253,7 +253,11 @@ def read_history(
         it is held to its front ranges and ``part`` is not (part of) the oldest one, which blocks its next batch."""
         if queue and may_request(queue[0][2]):
             return 0
-        if front_only() is not None and not _in_front(part, ranges, 1):
+        front = front_only()
+        # Any range the front rule lets request may be cut: its parts share its origin, so they take no more of
+        # the front's places and read nothing the rule would not. Cut only the oldest, the reads of the last
+        # 3 s of a run at 100 requests/s (payment intents alone) had 9-10 requests out of 40 (s7-tA3's trace).
+        if front is not None and not _in_front(part, ranges, max(1, front)):
             return 0
         return _spare_slots(executor, in_flight, max_in_flight)
 
