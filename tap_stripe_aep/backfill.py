@@ -48,7 +48,9 @@ FAR_EXTRAPOLATION = 8  # read_history: a page that saw under 1/8 of what is left
 FAR_SPLIT_PARTS = 4  # ... at most this many parts (each splits again by its own pages)
 IDLE_PAGES_PER_PART = 2  # read_history: a chain cut (idle workers, or the front range) makes parts of ~2 pages
 MIN_IDLE_WORKERS = 3  # ... when at least this many of the pool's workers have nothing to do
-FRONT_REACH = 2  # read_history: a read held to its N oldest unfinished ranges reads none past its 2N oldest ranges
+FRONT_REACH = (
+    2  # read_history: with idle slots, a read held to its N oldest unfinished ranges reads within its 2N oldest
+)
 MAX_HELD_OBJECTS = 10000  # read_history: objects held (read, not yet handed back) before only the oldest is read
 # The history reads running now, each as a function describing what it waits on (``bench/tap_trace.py``'s ticks).
 LIVE_READS: dict[int, Callable[[], str]] = {}
@@ -246,7 +248,13 @@ def read_history(
 
     def may_request(part: _Range) -> bool:
         front = front_only()
-        return front is None or _in_front(part, ranges, front)
+        if front is None:
+            return True
+        # Past the ranges read whole behind an unfinished one only while request slots sit idle (the tail of a
+        # run): mid-run the other reads use the slots, and reading further would only hold more (peak RSS +60-80
+        # MB at 100 requests/s when it did so always).
+        idle = _spare_slots(executor, in_flight, max_in_flight) > 0
+        return _in_front(part, ranges, front, FRONT_REACH * front if idle else front)
 
     def spare_slots(part: _Range) -> int:
         """Idle workers this range may be cut for: none while this reader has requests it could make, or while
@@ -355,17 +363,17 @@ def _writer_waits_behind(front: _Range, ranges: list[_Range], budget: ReaderShar
     return any(r.objects for r in ranges if r.origin != front.origin)
 
 
-def _in_front(part: _Range, ranges: list[_Range], front: int) -> bool:
-    """Whether ``part`` was cut from one of the ``front`` oldest *unfinished* ranges of the plan still being read.
+def _in_front(part: _Range, ranges: list[_Range], front: int, reach: int | None = None) -> bool:
+    """Whether ``part`` was cut from one of the ``front`` oldest *unfinished* ranges among the ``reach`` oldest
+    ranges, done or not (default ``front``: the ``front`` oldest ranges, done or not).
 
-    Ranges read whole but not handed back (an older one is unfinished) are not counted: counted, they took the
-    front's places. At 100 requests/s the partition being written, over its memory bound, was allowed its 20
+    With a wider ``reach``, ranges read whole but not handed back (an older one is unfinished) do not take the
+    front's places: at 100 requests/s the partition being written, over its memory bound, was allowed its 20
     oldest ranges, of which 18 were done and waiting on an older one: 2 requests out while 29 ranges were open
     and the pool's slots idle (payment intents in the last 10 s of a run; issue 10, session 7, s7-tA3's trace).
-    The done ones still bound it: ``part`` is in front only within the ``FRONT_REACH`` x ``front`` oldest ranges,
-    done or not, so what a read holds past its bound stays a few ranges' worth.
+    ``reach`` still bounds what a read holds past its bound to a few ranges' worth.
     """
-    reach = FRONT_REACH * front
+    reach = front if reach is None else reach
     origins: set[int] = set()
     unfinished: set[int] = set()
     for r in ranges:

@@ -4,8 +4,9 @@ The defect (issue 10, session 7, s7-tA3's trace): over its memory bound, a read 
 ``front_chains`` oldest ranges, and ranges read whole but waiting on an older unfinished one counted among them.
 At 100 requests/s the partition being written (payment intents, the last 10 s of a run) had 31 ranges open and
 2 requests out: 18 of its 20 front places were done ranges. Against the Stripe emulator, with the oldest window's
-first page slow: the windows behind it are read meanwhile, as far as the bound's reach and no further, and every
-charge still arrives once, oldest first.
+first page slow and the pool's workers idle: the windows behind it are read meanwhile, as far as the bound's reach
+and no further, and every charge still arrives once, oldest first. (With no idle workers the rule is as before:
+mid-run the other reads use the slots, and reading further would only hold more.)
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -67,11 +67,12 @@ def test_ranges_read_whole_behind_the_front_do_not_take_its_places(emulator: Emu
     starts = [start + i * window for i in range(WINDOWS)]
     recorder = _SlowFirst(emulator.url, start, delay=1.5)
     got: list[dict[str, Any]] = []
-    with ThreadPoolExecutor(IN_FLIGHT) as pool:  # never reports idle workers: no idle cut
-        for _, batch in read_history(
-            start, end, recorder.fetch, pool, max_in_flight=IN_FLIGHT, window_seconds=window, max_held=300
-        ):
-            got.extend(batch)
+    pool = RequestPool(workers=IN_FLIGHT)  # the tap's pool: it reports its idle workers
+    for _, batch in read_history(
+        start, end, recorder.fetch, pool.lane("charges"), max_in_flight=IN_FLIGHT, window_seconds=window, max_held=300
+    ):
+        got.extend(batch)
+    pool.shutdown()
 
     assert [o["id"] for o in got] == [o["id"] for o in expected]  # every charge once, oldest first
     assert recorder.slow_answered is not None
