@@ -250,10 +250,10 @@ def read_history(
         front = front_only()
         if front is None:
             return True
-        # Past the ranges read whole behind an unfinished one only while request slots sit idle (the tail of a
-        # run): mid-run the other reads use the slots, and reading further would only hold more (peak RSS +60-80
-        # MB at 100 requests/s when it did so always).
-        idle = _spare_slots(executor, in_flight, max_in_flight) > 0
+        # Past the ranges read whole behind an unfinished one only while half the request slots sit idle (the
+        # tail of a run): mid-run the other reads use the slots, and reading further would only hold more (peak
+        # RSS +40-80 MB at 100 requests/s when it did so always, or with 3 idle workers).
+        idle = _spare_slots(executor, in_flight, max_in_flight) >= max_in_flight // 2
         return _in_front(part, ranges, front, FRONT_REACH * front if idle else front)
 
     def spare_slots(part: _Range) -> int:
