@@ -95,7 +95,9 @@ def test_idle_workers_cut_any_range_the_front_rule_lets_request(emulator: Emulat
     expected = sorted(Control(emulator.url).objects("charges"), key=lambda o: (created_of(o), o["id"]))
     start, end = created_of(expected[0]), created_of(expected[-1]) + 1
     window = (end - start) // 2 + 1
-    recorder = _Recorder(emulator.url)
+    # The older window's first page slow: the newer one's first page comes back while the pool's workers are idle
+    # (else the older one, cut as the front, may fill the pool first, and the newer one reads on by cursor).
+    recorder = _SlowFirst(emulator.url, start, delay=0.5)
     pool = RequestPool(workers=IN_FLIGHT)
     batches = list(
         read_history(
@@ -112,7 +114,8 @@ def test_idle_workers_cut_any_range_the_front_rule_lets_request(emulator: Emulat
 
 def test_without_idle_slots_the_front_is_the_oldest_ranges_done_or_not(emulator: EmulatorProcess) -> None:
     """Mid-run the other reads use the request slots: reading past the done ranges there only held more (peak
-    RSS +40-80 MB at 100 requests/s), so a pool that reports no idle workers keeps the old front: windows 2-4 (or 5, by timing)."""
+    RSS +40-80 MB at 100 requests/s), so a pool that reports no idle workers keeps the old front: windows 2-4
+    (or 5, by timing)."""
     expected = sorted(Control(emulator.url).objects("charges"), key=lambda o: (created_of(o), o["id"]))
     start, end = created_of(expected[0]), created_of(expected[-1]) + 1
     window = (end - start) // WINDOWS + 1
