@@ -48,9 +48,6 @@ FAR_EXTRAPOLATION = 8  # read_history: a page that saw under 1/8 of what is left
 FAR_SPLIT_PARTS = 4  # ... at most this many parts (each splits again by its own pages)
 IDLE_PAGES_PER_PART = 2  # read_history: a chain cut (idle workers, or the front range) makes parts of ~2 pages
 MIN_IDLE_WORKERS = 3  # ... when at least this many of the pool's workers have nothing to do
-FRONT_REACH = (
-    2  # read_history: with idle slots, a read held to its N oldest unfinished ranges reads within its 2N oldest
-)
 MAX_HELD_OBJECTS = 10000  # read_history: objects held (read, not yet handed back) before only the oldest is read
 # The history reads running now, each as a function describing what it waits on (``bench/tap_trace.py``'s ticks).
 LIVE_READS: dict[int, Callable[[], str]] = {}
@@ -248,24 +245,14 @@ def read_history(
 
     def may_request(part: _Range) -> bool:
         front = front_only()
-        if front is None:
-            return True
-        # Past the ranges read whole behind an unfinished one only while half the request slots sit idle (the
-        # tail of a run): mid-run the other reads use the slots, and reading further would only hold more (peak
-        # RSS +40-80 MB at 100 requests/s when it did so always, or with 3 idle workers).
-        idle = _spare_slots(executor, in_flight, max_in_flight) >= max_in_flight // 2
-        return _in_front(part, ranges, front, FRONT_REACH * front if idle else front)
+        return front is None or _in_front(part, ranges, front)
 
     def spare_slots(part: _Range) -> int:
         """Idle workers this range may be cut for: none while this reader has requests it could make, or while
         it is held to its front ranges and ``part`` is not (part of) the oldest one, which blocks its next batch."""
         if queue and may_request(queue[0][2]):
             return 0
-        front = front_only()
-        # Any range the front rule lets request may be cut: its parts share its origin, so they take no more of
-        # the front's places and read nothing the rule would not. Cut only the oldest, the reads of the last
-        # 3 s of a run at 100 requests/s (payment intents alone) had 9-10 requests out of 40 (s7-tA3's trace).
-        if front is not None and not _in_front(part, ranges, max(1, front)):
+        if front_only() is not None and not _in_front(part, ranges, 1):
             return 0
         return _spare_slots(executor, in_flight, max_in_flight)
 
@@ -363,28 +350,14 @@ def _writer_waits_behind(front: _Range, ranges: list[_Range], budget: ReaderShar
     return any(r.objects for r in ranges if r.origin != front.origin)
 
 
-def _in_front(part: _Range, ranges: list[_Range], front: int, reach: int | None = None) -> bool:
-    """Whether ``part`` was cut from one of the ``front`` oldest *unfinished* ranges among the ``reach`` oldest
-    ranges, done or not (default ``front``: the ``front`` oldest ranges, done or not).
-
-    With a wider ``reach``, ranges read whole but not handed back (an older one is unfinished) do not take the
-    front's places: at 100 requests/s the partition being written, over its memory bound, was allowed its 20
-    oldest ranges, of which 18 were done and waiting on an older one: 2 requests out while 29 ranges were open
-    and the pool's slots idle (payment intents in the last 10 s of a run; issue 10, session 7, s7-tA3's trace).
-    ``reach`` still bounds what a read holds past its bound to a few ranges' worth.
-    """
-    reach = front if reach is None else reach
+def _in_front(part: _Range, ranges: list[_Range], front: int) -> bool:
+    """Whether ``part`` was cut from one of the ``front`` oldest ranges of the plan still being read."""
     origins: set[int] = set()
-    unfinished: set[int] = set()
     for r in ranges:
         if r.origin not in origins:
-            if len(origins) == reach:
+            if len(origins) == front:
                 return False
             origins.add(r.origin)
-        if not r.done and r.origin not in unfinished:
-            if len(unfinished) == front:
-                return False
-            unfinished.add(r.origin)
         if r is part:
             return True
     return False

@@ -94,9 +94,6 @@ class StripeStream:
             object that stream saw change (``("invoices", "invoice")`` for invoice items).
         reread_event_types: which of that stream's events trigger the re-read (default: all of them);
             ``("invoice.created",)`` for invoice items, which are only attached when an invoice is created.
-        one_per_payment: the list holds an object for every payment (charges, payment intents, balance
-            transactions): on any account that takes payments, its largest histories. Their reads start first
-            (``sync_order.py``), so that a run does not end on one of them read alone.
 
     Child list paths name their parent with ``{parent_id}`` (``/v1/accounts/{parent_id}/persons``); the older
     ``{<object>_id}`` spelling (``{invoice_id}``) is accepted too.
@@ -121,7 +118,6 @@ class StripeStream:
     created_filter: bool = True
     reread_when_changed: tuple[str, str] | None = None
     reread_event_types: tuple[str, ...] = ()
-    one_per_payment: bool = False
 
     @property
     def stripe_class(self) -> type:
@@ -192,7 +188,6 @@ STREAMS: tuple[StripeStream, ...] = (
         stripe_class_name="Charge",
         list_path="/v1/charges",
         permission="rak_charge_read",
-        one_per_payment=True,
         # Not `charge.*`: that also matches charge.refund.updated and charge.dispute.*.
         event_types=_events("charge", "captured", "expired", "failed", "pending", "refunded", "succeeded", "updated"),
     ),
@@ -201,7 +196,6 @@ STREAMS: tuple[StripeStream, ...] = (
         stripe_class_name="PaymentIntent",
         list_path="/v1/payment_intents",
         permission="rak_payment_intent_read",
-        one_per_payment=True,
         event_types=_events(
             "payment_intent",
             "amount_capturable_updated",
@@ -346,7 +340,6 @@ STREAMS: tuple[StripeStream, ...] = (
         stripe_class_name="BalanceTransaction",
         list_path="/v1/balance_transactions",
         permission="rak_balance_transaction_source_read",
-        one_per_payment=True,
         update_source=UpdateSource.RECENT_CREATED_WINDOW,
     ),
     StripeStream(

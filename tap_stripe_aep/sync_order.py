@@ -73,17 +73,11 @@ class SyncOrder:
         progress: ReadProgress,
         lookahead: int,
     ) -> None:
-        # The order reads ahead are planned in: the catalog's, the lists with an object per payment first.
-        self._pending = read_first(partitions)
+        self._pending = list(partitions)  # the catalog's order: the order reads ahead are planned in
         self._read_key = read_key
         self._keys: dict[int, Hashable | None] = {}
         self._progress = progress
         self._lookahead = lookahead
-        if self._pending != partitions:
-            # Asking a partition's key creates its stream's state entry, and the bookmarks of a STATE line are in
-            # the order their entries were created: asked in the catalog's order, they stay where they were.
-            for partition in partitions:
-                self.key_of(partition)
 
     def __bool__(self) -> bool:
         return bool(self._pending)
@@ -146,19 +140,6 @@ class SyncOrder:
         if held is not None and held[0] > 0:
             return held[2]
         return next((p for p in self._pending if eligible(p)), None)
-
-
-def read_first(partitions: list[Partition]) -> list[Partition]:
-    """``partitions`` in the order their reads ahead start: the lists with an object per payment (the account's
-    largest histories, ``one_per_payment`` in the stream catalog) first, each group in the catalog's order.
-
-    Why: the reads ahead run a few at a time in this order, and how early a read starts is how early its last
-    range is read. In the catalog's (alphabetical) order payment intents, the third largest history (18% of a
-    backfill's requests), started after a dozen smaller lists: most of its requests fell in the last 20 s of a
-    100 requests/s run, and the run ended on it read alone, 9-40 requests out of 40 (issue 10, session 7).
-    Started with charges and balance transactions, a run ends on the small lists, whose reads are short.
-    """
-    return sorted(partitions, key=lambda p: not getattr(getattr(p.stream, "entry", None), "one_per_payment", False))
 
 
 class ReadsAhead:
