@@ -100,6 +100,20 @@ def _open_ranges() -> str:
     return f"    open ranges: {len(ranges)}, objects in them: {sum(len(r.objects) for r in ranges)}"
 
 
+def _reads() -> list[str]:
+    """Per history read running: its ranges open and with a request out, and those its front rule lets request
+    but that have none (what a read waits on while request slots sit idle)."""
+    from tap_stripe_aep.backfill import LIVE_READS
+
+    lines = []
+    for describe in list(LIVE_READS.values()):
+        try:
+            lines.append(f"    read {describe()}")
+        except (RuntimeError, ValueError, IndexError):  # the read changed under the snapshot: next tick
+            continue
+    return lines
+
+
 def _trace(out: str, seconds: float) -> None:
     started = time.monotonic()
     tap = None
@@ -112,6 +126,7 @@ def _trace(out: str, seconds: float) -> None:
             if tap is not None:
                 lines += _read_ahead(tap)
                 lines.append(_open_ranges())
+                lines += _reads()
                 lines.append(_malloc())
             if os.environ.get("MALLOC_STATS") == "1":
                 # To the tap's stderr (``bench_tap --tap-log``): glibc's arenas one by one, and pymalloc's arenas

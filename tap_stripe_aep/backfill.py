@@ -49,6 +49,8 @@ FAR_SPLIT_PARTS = 4  # ... at most this many parts (each splits again by its own
 IDLE_PAGES_PER_PART = 2  # read_history: a chain cut (idle workers, or the front range) makes parts of ~2 pages
 MIN_IDLE_WORKERS = 3  # ... when at least this many of the pool's workers have nothing to do
 MAX_HELD_OBJECTS = 10000  # read_history: objects held (read, not yet handed back) before only the oldest is read
+# The history reads running now, each as a function describing what it waits on (``bench/tap_trace.py``'s ticks).
+LIVE_READS: dict[int, Callable[[], str]] = {}
 
 
 @dataclass(frozen=True, order=True)
@@ -254,6 +256,20 @@ def read_history(
             return 0
         return _spare_slots(executor, in_flight, max_in_flight)
 
+    def describe() -> str:
+        """What this read waits on, for ``bench/tap_trace.py``'s ticks (read from another thread: a snapshot)."""
+        front = front_only()
+        open_ranges = [r for r in list(ranges) if not r.done]
+        asked = {id(r) for r in list(in_flight.values())}
+        allowed = [r for r in open_ranges if front is None or _in_front(r, ranges, front)]
+        return (
+            f"{getattr(budget, '_key', '?')}: {len(ranges)} ranges ({len(open_ranges)} open, "
+            f"{len(asked)} with a request out), front {'any' if front is None else front}: "
+            f"{len(allowed)} open ranges may request, {sum(id(r) not in asked for r in allowed)} of them idle; "
+            f"held {held} objects{', emitted' if budget is not None and budget.emitted else ''}"
+        )
+
+    LIVE_READS[id(describe)] = describe
     try:
         while ranges:
             while queue and len(in_flight) < max_in_flight and may_request(queue[0][2]):
@@ -296,6 +312,7 @@ def read_history(
                     budget.hand_back(len(batch))
                 yield done_through, batch
     finally:
+        LIVE_READS.pop(id(describe), None)
         for future in in_flight:
             future.cancel()
 
