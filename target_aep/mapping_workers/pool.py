@@ -294,10 +294,7 @@ class MappingPool:
 def _all_plain(outcomes: list[Outcome]) -> bool:
     """Whether every outcome is an XDM line without repairs: nothing in the chunk is rejected, malformed or
     repaired (the common case), so its records may be finished grouped by batch (`_finish_grouped`)."""
-    for line, _, _, repairs in outcomes:
-        if line is None or repairs:
-            return False
-    return True
+    return all(line is not None and not repairs for line, _, _, repairs in outcomes)
 
 
 def _finish_grouped(
