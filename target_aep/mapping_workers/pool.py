@@ -314,7 +314,7 @@ def _finish_grouped(
         batch = batches.get(id(context))
         if batch is None:
             batch = batches[id(context)] = (sink, context, [], [])
-        batch[2].append(outcome[0])
+        batch[2].append(outcome[0])  # type: ignore[arg-type]  # a line in every outcome (`_all_plain`)
         batch[3].append(record_facts)
     for sink, context, xdm_lines, batch_facts in batches.values():
         sink.complete_lines(context, xdm_lines, batch_facts)
