@@ -35,6 +35,20 @@ class LineBatch(Sequence[bytes]):
         data += b"\n"
         self._ends.append(len(data))
 
+    def extend(self, lines: list[bytes]) -> int:
+        """`append` each of ``lines`` in one step; the bytes of the lines, without their line ends."""
+        if not lines:
+            return 0
+        data = self._data
+        start = end = len(data)
+        ends = self._ends
+        for line in lines:
+            end += len(line) + 1
+            ends.append(end)
+        data += b"\n".join(lines)
+        data += b"\n"
+        return end - start - len(lines)
+
     def __len__(self) -> int:
         return len(self._ends)
 

@@ -235,6 +235,23 @@ class AEPSink(BatchSink):
             return
         self._keep_outcome(context, outcome, facts)
 
+    def complete_lines(self, context: dict, lines: list[bytes], facts: list[RecordFacts]) -> None:
+        """`complete_line` for a run of this batch's records, in input order, each mapped to an XDM line without
+        repairs (`mapping_workers.pool._finish_grouped`): the same lines, keys and live changes, kept in one step."""
+        batch = context.get("lines")
+        if batch is None:
+            batch = context["lines"] = LineBatch()
+        if self._keeps_keys:
+            context.setdefault("record_keys", []).extend([key for key, _ in facts])
+        live_since = self._live_since
+        first = len(batch)
+        for offset, (_, updated) in enumerate(facts):
+            if updated is not None and updated >= live_since:  # a change made while the pipeline ran (a string)
+                context.setdefault("live_changes", []).append((first + offset, updated))
+        size = batch.extend(lines)
+        self.buffered_bytes += size
+        self._shared_buffer.grown += size
+
     def _keep_outcome(self, context: dict, outcome: Outcome, facts: RecordFacts) -> None:
         line, _, xdm_id, repairs = outcome
         key, updated = facts

@@ -77,6 +77,7 @@ class _Chunk:
     keys: list[int] = field(default_factory=list)
     lines: list[bytes] = field(default_factory=list)
     undecoded: bool = False  # whether some entries have no record (`submit_line`)
+    decoded: bool = False  # whether some entries have their record or reasons (`submit`)
     worker: _Worker | None = None
     mapped: tuple[list[Outcome], list[t.Any]] | None = None  # set when mapped by the main process
 
@@ -129,6 +130,7 @@ class MappingPool:
         """Queue one record: `raw_line` to be mapped, or `reasons` to reject it (in its place in the order)."""
         chunk = self._current
         chunk.entries.append((sink, record, context, reasons, 0))
+        chunk.decoded = True
         if reasons is None:
             key = self._keys.get(sink)
             chunk.keys.append(self._key(sink) if key is None else key)
@@ -224,6 +226,9 @@ class MappingPool:
         if mapped is None:
             assert chunk.worker is not None
             mapped = self._receive(chunk.worker)
+        if not chunk.decoded and _all_plain(mapped[0]):
+            _finish_grouped(chunk.entries, *mapped)
+            return
         next_result = zip(chunk.lines, *mapped, strict=True).__next__
         for sink, record, context, reasons, line_number in chunk.entries:
             if reasons is not None:
@@ -284,3 +289,32 @@ class MappingPool:
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join()
+
+
+def _all_plain(outcomes: list[Outcome]) -> bool:
+    """Whether every outcome is an XDM line without repairs: nothing in the chunk is rejected, malformed or
+    repaired (the common case), so its records may be finished grouped by batch (`_finish_grouped`)."""
+    return all(line is not None and not repairs for line, _, _, repairs in outcomes)
+
+
+def _finish_grouped(
+    entries: list[tuple[AEPSink, dict | None, dict, list[str] | None, int]],
+    outcomes: list[Outcome],
+    facts: list[t.Any],
+) -> None:
+    """`AEPSink.complete_line` for every entry of a chunk of undecoded lines that all mapped to plain XDM lines
+    (`_all_plain`), one call per stream's batch instead of one per record: on the benchmark's interleaved input,
+    where the stream changes at almost every record, the per-record calls and look-ups were about 0.15 s of CPU
+    in 100,000 records. Each batch gets its lines, keys and live changes in input order, exactly as record by
+    record; only the order in which different batches grow changes, which nothing reads before the chunk is done
+    (the shared buffer's check and a drain come after `complete_all`). Rejects, dead letters and repairs have an
+    order across streams (their files): a chunk with any of those is completed record by record."""
+    batches: dict[int, tuple[AEPSink, dict, list[bytes], list[t.Any]]] = {}
+    for (sink, _, context, _, _), outcome, record_facts in zip(entries, outcomes, facts, strict=True):
+        batch = batches.get(id(context))
+        if batch is None:
+            batch = batches[id(context)] = (sink, context, [], [])
+        batch[2].append(outcome[0])  # type: ignore[arg-type]  # a line in every outcome (`_all_plain`)
+        batch[3].append(record_facts)
+    for sink, context, xdm_lines, batch_facts in batches.values():
+        sink.complete_lines(context, xdm_lines, batch_facts)

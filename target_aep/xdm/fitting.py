@@ -22,6 +22,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from target_aep.xdm.generated_code import define
 from target_aep.xdm.repairs import CONVERTED, DROPPED, TRUNCATED
 from target_aep.xdm.schema_tree import SchemaNode
 
@@ -228,8 +229,7 @@ def fitter_for_keys(node: SchemaNode, keys: tuple[str, ...]) -> Fitter:
         lines.append(f"if {' or '.join(checks)}:\n    on_drop(path, DROPPED, INCOMPLETE)\n    return DROP\n")
     lines.append("return fitted\n")
     source = "def fit_keys(value, path, on_drop):\n" + _indented("".join(lines), 4)
-    exec(compile(source, "<object fitter>", "exec"), namespace)  # generated from the schema node and the keys
-    return namespace["fit_keys"]  # type: ignore[no-any-return]
+    return define(source, "fit_keys", namespace, "<object fitter>")  # generated from the schema node and the keys
 
 
 def _indented(text: str, spaces: int) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from target_aep.xdm.event_types import default_event_type, event_type_of, record_state
 from target_aep.xdm.events import event_rules
 from target_aep.xdm.fitting import DROP, NO_PLACE, DropHandler, fits_as_is_source, fitter_for, keyed_fitter_for
+from target_aep.xdm.generated_code import define
 from target_aep.xdm.overrides import StreamOverride, parse_override
 from target_aep.xdm.profile import customer_profile_rules, generic_profile_rules
 from target_aep.xdm.records import record_rules
@@ -218,9 +219,9 @@ class XdmMapper:
             )
         body.append("return out\n")
         source = "def map_record(record):\n" + "".join("    " + line for line in "".join(body).splitlines(True))
-        exec(compile(source, f"<mapping of {self.stream_name}>", "exec"), namespace)  # our own generated source (above)
+        map_record = define(source, "map_record", namespace, f"<mapping of {self.stream_name}>")
         self.map_source = source  # for a reader debugging a difference
-        return namespace["map_record"]  # type: ignore[no-any-return]
+        return map_record  # type: ignore[no-any-return]
 
     def unplaced_fields(self) -> set[str]:
         """Stripe fields seen so far that found no place in the dataset's schema (report once per run)."""

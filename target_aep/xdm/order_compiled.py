@@ -24,6 +24,7 @@ from target_aep.xdm.commerce import (
 )
 from target_aep.xdm.currency import _DIVISORS, currency_code, minor_to_major
 from target_aep.xdm.fitting import DROP, NO_PLACE, fits_as_is_source, fitter_for_keys, keyed_fitter_for
+from target_aep.xdm.generated_code import define
 from target_aep.xdm.repairs import DROPPED, RepairLog
 from target_aep.xdm.schema_tree import SchemaNode
 from target_aep.xdm.stripe_fields import get_path, ref_id
@@ -165,8 +166,7 @@ def compiled_order_builder(stream_name: str) -> OrderBuilder | None:
         return None
     source, names = order_source(spec)
     namespace = {**_GENERATED_ORDER_NAMES, **names, "ORDER_MONEY": _ORDER_MONEY}
-    exec(compile(source, f"<order of {stream_name}>", "exec"), namespace)  # generated from `ORDER_SPECS` above
-    return namespace["build_order"]  # type: ignore[no-any-return]
+    return define(source, "build_order", namespace, f"<order of {stream_name}>")  # generated from `ORDER_SPECS` above
 
 
 def _entry_keys(expr: Expr) -> tuple[str, ...] | None:
@@ -258,7 +258,7 @@ def compiled_fitted_order(stream_name: str, node: SchemaNode, path: str) -> Fitt
         return None
     source, names = fitted_order_source(spec, node, path)
     namespace = {**_GENERATED_ORDER_NAMES, **names, "DROP": DROP, "DROPPED": DROPPED, "NO_PLACE": NO_PLACE}
-    exec(compile(source, f"<fitted order of {stream_name}>", "exec"), namespace)  # generated from `ORDER_SPECS`
-    fitted: FittedOrder = namespace["fitted_order"]
+    # generated from `ORDER_SPECS`
+    fitted: FittedOrder = define(source, "fitted_order", namespace, f"<fitted order of {stream_name}>")
     fitted.source = source  # type: ignore[attr-defined]  # for a reader debugging a difference
     return fitted

@@ -18,6 +18,7 @@ from typing import Any
 from target_aep.xdm import stripe_fields as sf
 from target_aep.xdm.currency import currency_code
 from target_aep.xdm.fitting import DROP, INCOMPLETE, NO_PLACE, DropHandler, fits_as_is_source, fitter_for
+from target_aep.xdm.generated_code import define
 from target_aep.xdm.repairs import DROPPED, RepairLog
 from target_aep.xdm.schema_tree import SchemaNode
 
@@ -237,8 +238,7 @@ def compile_tenant_block(
         body.append(f"if {missing}:\n    on_drop(PATH, DROPPED, INCOMPLETE)\n    return DROP\n")
     body.append("return out\n")
     source = "def tenant_block(record, repairs, on_drop):\n" + _indent("".join(body), 4)
-    exec(compile(source, f"<tenant block {obj_type}>", "exec"), namespace)  # our own generated source
-    block: TenantBlock = namespace["tenant_block"]
+    block: TenantBlock = define(source, "tenant_block", namespace, f"<tenant block {obj_type}>")
     block.source = source  # type: ignore[attr-defined]  # for a reader debugging a difference
     return block
 

@@ -27,6 +27,21 @@ def test_a_line_batch_is_the_list_of_its_lines() -> None:
         assert written.getvalue() == b"".join(line + b"\n" for line in lines)
 
 
+def test_extending_a_line_batch_is_appending_each_line() -> None:
+    """`extend` (a chunk's lines of one batch at once) holds what appending them one by one holds, and returns
+    their bytes without line ends, what the sink adds to its buffered bytes."""
+    rng = random.Random(11)
+    for _ in range(100):
+        runs = [[b"x" * rng.randint(0, 30) for _ in range(rng.randint(0, 6))] for _ in range(rng.randint(1, 4))]
+        one_by_one, extended = LineBatch(), LineBatch()
+        for lines in runs:
+            for line in lines:
+                one_by_one.append(line)
+            assert extended.extend(lines) == sum(map(len, lines))
+        assert list(extended) == list(one_by_one) and len(extended) == len(one_by_one)
+        assert [extended[i] for i in range(len(extended))] == list(one_by_one)
+
+
 def test_files_are_cut_between_lines_under_the_limit() -> None:
     batch = LineBatch()
     for line in (b"aaaa", b"bb", b"c", b"dddddddddd", b"e"):

@@ -13,8 +13,18 @@ import pytest
 import singer_sdk.metrics as metrics
 
 from target_aep import reader
+from target_aep.sinks import AEPSink
 from target_aep.target import TargetAEP
-from tests.target.conftest import SCHEMA_FILE_BY_DATASET, XDM_DIR, dataset_for, datasets_setting, singer_messages
+from target_aep.xdm import build_mapper
+from tests.target.conftest import (
+    AEP,
+    SCHEMA_FILE_BY_DATASET,
+    XDM_DIR,
+    dataset_for,
+    dataset_schema,
+    datasets_setting,
+    singer_messages,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -111,3 +121,49 @@ def test_without_workers_a_record_line_is_read_by_its_head_and_decoded_with_its_
     files = list((tmp_path / "out").rglob("*.jsonl"))
     landed = [json.loads(line) for path in files for line in path.read_text().split("\n") if line]
     assert len({xdm["_id"] for xdm in landed}) == len(landed) == 5
+
+
+def test_a_chunk_without_rejects_or_repairs_is_kept_by_batch_as_record_by_record(
+    aep: AEP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk whose lines all map to plain XDM lines is kept one stream's batch at a time (`complete_lines`), not
+    record by record: each batch must still hold its lines, record keys (batch mode: they name a row AEP refuses)
+    and live changes (records changed while the pipeline ran) in input order, as keeping each record gives."""
+    streams = ["charges", "customers", "refunds"]
+    messages = singer_messages("stripe_all_streams.singer")
+    schemas = [m for m in messages if m["type"] == "SCHEMA" and m["stream"] in streams]
+    samples = {s: next(m["record"] for m in messages if m["type"] == "RECORD" and m["stream"] == s) for s in streams}
+    records: list[tuple[str, dict]] = []
+    for index in range(2400):  # the stream changes at every record, as in the benchmark's input; several chunks
+        stream = streams[index % 3] if index % 7 else streams[(index + 1) % 3]
+        record = json.loads(json.dumps(samples[stream]))
+        record["id"] = f"{stream}_{index}"
+        record["updated"] = "2999-01-01T00:00:00Z" if index % 5 == 0 else "2020-01-01T00:00:00Z"
+        records.append((stream, record))
+    kept: dict[str, list[tuple[list[bytes], list, list]]] = {}
+    process_batch = AEPSink.process_batch
+
+    def spied(sink: AEPSink, context: dict) -> None:
+        if sink._pool is not None:
+            sink._pool.complete_all()
+        batch = (list(context.get("lines", [])), list(context.get("record_keys", [])), context.get("live_changes"))
+        kept.setdefault(sink.stream_name, []).append(batch)
+        process_batch(sink, context)
+
+    monkeypatch.setattr(AEPSink, "process_batch", spied)
+    monkeypatch.setattr("sys.stdout", io.StringIO())
+    config = aep.config(tmp_path, tenant_id="acme", datasets=datasets_setting(streams), mapping_workers=0)
+    text = "".join(json.dumps(m) + "\n" for m in schemas)
+    text += "".join(json.dumps({"type": "RECORD", "stream": s, "record": r}) + "\n" for s, r in records)
+    source = tmp_path / "input.singer"
+    source.write_text(text)
+    with source.open() as stdin:  # a file: lines read as bytes, as from stdin
+        TargetAEP(config=config, validate_config=True).listen(stdin)
+    for stream in streams:
+        [(lines, keys, live)] = kept[stream]
+        expected = [record for s, record in records if s == stream]
+        assert keys == [record["id"] for record in expected]
+        mapper = build_mapper(stream, dataset_schema(dataset_for(stream)), tenant_id="acme")
+        assert [json.loads(line)["_id"] for line in lines] == [mapper.map(record)["_id"] for record in expected]
+        assert live == [(i, r["updated"]) for i, r in enumerate(expected) if r["updated"].startswith("2999")]
+    assert not (tmp_path / "rejected.jsonl").exists() or not (tmp_path / "rejected.jsonl").read_text()
