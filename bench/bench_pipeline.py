@@ -28,6 +28,7 @@ import requests
 
 from bench.bench_tap import CLASSIC_STREAMS
 from bench.bench_target import WORKERS_LINE, process_cpu_seconds
+from bench.installed_bytecode import compile_installed_packages
 from emulators.launch import REPO_ROOT, aep_emulator, stripe_emulator
 from scripts.generate_plugin_files import EMULATOR_DATASETS
 from tests.tap.tap_runner import catalog_selecting
@@ -56,6 +57,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--burst-days", type=int, default=0)
     parser.add_argument("--mapping-workers", type=int, help="the target's mapping_workers (default: its own)")
     args = parser.parse_args(argv)
+    print(compile_installed_packages(), flush=True)
     shape = {"growth_doubling_days": args.growth_doubling_days, "burst_days": args.burst_days}
     run_case(args.customers, args.latency_ms, args.rate_limit, {k: v for k, v in shape.items() if v},
              args.mapping_workers)  # fmt: skip

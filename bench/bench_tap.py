@@ -30,6 +30,7 @@ from pathlib import Path
 
 import requests
 
+from bench.installed_bytecode import compile_installed_packages
 from emulators.launch import REPO_ROOT, EmulatorProcess, stripe_emulator
 from tests.tap.test_schemas import CLASSIC_STREAMS  # the 22 streams before issue 9, the figures' set
 
@@ -76,6 +77,7 @@ def main(argv: list[str]) -> None:
         "--lazy-emulator", action="store_true", help="no --prebuild: the emulator builds objects as pages read them"
     )
     args = parser.parse_args(argv)
+    print(compile_installed_packages(), flush=True)
     shape = {"growth_doubling_days": args.growth_doubling_days or None, "burst_days": args.burst_days or None}
     streams = _streams(args.streams)
     started = time.monotonic()
