@@ -130,9 +130,8 @@ def map_group(
 MappingTools = tuple[str, "XdmMapper", XdmValidator, Stages]
 
 
-def map_chunk(keys: list[int], records: list[dict], tools: t.Callable[[int], MappingTools]) -> list[Outcome]:
-    """The outcomes of ``records`` in their order, the records of each stream (the same entry in ``keys``)
-    mapped as one group (`map_group`) with ``tools(key)``; completion stays in input order."""
+def indexes_by_key(keys: list[int]) -> dict[int, list[int]]:
+    """The indexes of ``keys`` by key, each key's in input order, the keys in the order of their first index."""
     positions: dict[int, list[int]] = {}
     for index, key in enumerate(keys):
         found = positions.get(key)
@@ -140,8 +139,14 @@ def map_chunk(keys: list[int], records: list[dict], tools: t.Callable[[int], Map
             positions[key] = [index]
         else:
             found.append(index)
+    return positions
+
+
+def map_chunk(keys: list[int], records: list[dict], tools: t.Callable[[int], MappingTools]) -> list[Outcome]:
+    """The outcomes of ``records`` in their order, the records of each stream (the same entry in ``keys``)
+    mapped as one group (`map_group`) with ``tools(key)``; completion stays in input order."""
     outcomes: list[t.Any] = [None] * len(records)
-    for key, indexes in positions.items():
+    for key, indexes in indexes_by_key(keys).items():
         stream, mapper, validator, stages = tools(key)
         for index, outcome in zip(
             indexes, map_group(stream, mapper, validator, [records[i] for i in indexes], stages), strict=True
