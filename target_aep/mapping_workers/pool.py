@@ -119,11 +119,6 @@ class MappingPool:
         """Records submitted and not yet completed."""
         return bool(self._queue or self._current.entries)
 
-    @property
-    def has_workers(self) -> bool:
-        """Whether RECORD lines are mapped in worker processes (which then decode them: `submit_line`)."""
-        return bool(self._workers)
-
     def submit(
         self, sink: AEPSink, record: dict, context: dict, raw_line: bytes | None, reasons: list[str] | None
     ) -> None:

@@ -10,6 +10,7 @@ from target_aep.xdm.commerce import ORDER_BUILDERS, has_product_list, product_li
 from target_aep.xdm.currency import currency_code
 from target_aep.xdm.event_types import commerce_measure
 from target_aep.xdm.fitting import DROP, NO_PLACE, DropHandler, keyed_fitter_for
+from target_aep.xdm.generated_code import define
 from target_aep.xdm.identities import (
     event_id,
     event_id_of,
@@ -55,9 +56,7 @@ def _email_reader() -> Callable[[dict[str, Any]], str | None]:
             lines.append(f"    value = value.get({part!r}) if isinstance(value, dict) else None\n")
         lines.append("    if isinstance(value, str) and value:\n        return value\n")
     lines.append("    return None\n")
-    namespace: dict[str, Any] = {}
-    exec(compile("".join(lines), "<record_email>", "exec"), namespace)  # generated from `_EMAIL_STEPS` above
-    return namespace["record_email"]  # type: ignore[no-any-return]
+    return define("".join(lines), "record_email", {}, "<record_email>")  # type: ignore[no-any-return]
 
 
 record_email = _email_reader()
