@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 import typing as t
 
 import requests
 
 from target_aep.aep.errors import AEPAuthError, AEPRequestError, AEPUnavailableError
+from target_aep.aep.transport import PlatformTransport
 
 if t.TYPE_CHECKING:
     from target_aep.aep.ims import IMSTokenProvider
@@ -53,7 +53,7 @@ def error_fields(response: requests.Response) -> tuple[str, str]:
 
 
 def send_with_retries(
-    session: requests.Session,
+    transport: PlatformTransport,
     method: str,
     url: str,
     *,
@@ -73,7 +73,7 @@ def send_with_retries(
         attempt += 1
         headers = headers_for_attempt() if headers_for_attempt else {}
         try:
-            response = session.request(method, url, headers=headers, timeout=timeout, **kwargs)
+            response = transport.request(method, url, headers=headers, timeout=timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
             if attempt >= MAX_ATTEMPTS:
                 raise AEPUnavailableError(
@@ -120,15 +120,7 @@ class PlatformGateway:
         self.org_id = org_id
         self.sandbox_name = sandbox_name
         self.timeout = timeout
-        self._local = threading.local()  # one requests.Session per thread: sinks drain in parallel
-
-    @property
-    def session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            self._local.session = session
-        return session
+        self.transport = PlatformTransport()  # a connection pool per thread: deliveries run in parallel
 
     def platform_headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The four Platform headers, with a current token."""
@@ -155,7 +147,7 @@ class PlatformGateway:
         """Call the Platform; return the response when its status is in ``ok``, else raise a typed error."""
         url = path_or_url if path_or_url.startswith("http") else f"{self.platform_url}{path_or_url}"
         response = send_with_retries(
-            self.session,
+            self.transport,
             method,
             url,
             what=what,

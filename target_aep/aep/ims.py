@@ -6,10 +6,9 @@ import logging
 import threading
 import time
 
-import requests
-
 from target_aep.aep.errors import AEPAuthError, AEPRequestError
 from target_aep.aep.gateway import error_fields, send_with_retries
+from target_aep.aep.transport import PlatformTransport
 
 logger = logging.getLogger("target-aep.ims")
 
@@ -27,7 +26,7 @@ class IMSTokenProvider:
         self._client_secret = client_secret
         self.scopes = scopes
         self.timeout = timeout
-        self._session = requests.Session()
+        self._transport = PlatformTransport()
         self._lock = threading.Lock()
         self._token: str | None = None
         self._issued: list[str] = []  # every token of this run, so logs are scrubbed of old ones too
@@ -61,7 +60,7 @@ class IMSTokenProvider:
 
     def _request_token(self) -> tuple[str, float]:
         response = send_with_retries(
-            self._session,
+            self._transport,
             "POST",
             self.token_url,
             what="IMS token request",
