@@ -11,7 +11,7 @@ What is kept, as ``Session.request`` did it: the same adapter (its connection po
 verification with certifi's bundle, ``Retry(0)``, and requests' exception types, which ``gateway.send_with_retries``
 retries on), the same default headers, the environment's proxies (``HTTP(S)_PROXY``, ``NO_PROXY``) and CA bundle
 (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``), now read once per origin and run instead of twice per call, and
-redirects: a 3xx answer with a ``Location`` is sent again through a plain ``Session``, which follows it as before.
+redirects: a 3xx answer with a ``Location`` is followed by a plain ``Session``'s ``resolve_redirects``, as before.
 
 What is left out on purpose: a ``.netrc`` entry for the Platform's host (a ``Session`` would have replaced the
 bearer token with its Basic credentials, so every call would have been refused) and a cookie jar (the Platform's
@@ -59,16 +59,22 @@ class PlatformTransport:
         prepared = PreparedRequest()
         prepared.prepare(method=method.upper(), url=url, headers=merged, data=data, json=json, params=params)
         proxies, verify = self._environment_for(url)
-        response = self._adapter().send(
-            prepared, stream=False, timeout=timeout, verify=verify, cert=None, proxies=dict(proxies)
-        )
+        settings: dict[str, t.Any] = {
+            "stream": False,
+            "timeout": timeout,
+            "verify": verify,
+            "cert": None,
+            "proxies": dict(proxies),
+        }
+        response = self._adapter().send(prepared, **settings)
         response.content  # noqa: B018  # read whole: the connection goes back to its pool
-        if response.is_redirect:
-            with requests.Session() as session:
-                return session.request(
-                    method, url, headers=dict(headers), timeout=timeout, data=data, json=json, params=params
-                )
-        return response
+        if not response.is_redirect:
+            return response
+        with requests.Session() as session:  # rare: followed as `Session.send` follows it
+            history = [response, *session.resolve_redirects(response, prepared, **settings)]
+        final = history.pop()
+        final.history = history
+        return final
 
     def _adapter(self) -> HTTPAdapter:
         adapter = getattr(self._local, "adapter", None)
