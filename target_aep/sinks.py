@@ -366,7 +366,12 @@ class AEPSink(BatchSink):
         report = self.runtime.report
         for index, updated in live_changes:
             if index not in refused:
-                changed_at = datetime.datetime.fromisoformat(updated).timestamp()
+                try:
+                    changed_at = datetime.datetime.fromisoformat(updated).timestamp()
+                except ValueError:
+                    # An `updated` that sorts after the run's start but is no timestamp ("in_1"): no latency to
+                    # measure. Raising here, after AEP accepted the batch, failed the run with a traceback.
+                    continue
                 report.record_latency(max(0.0, accepted_at - changed_at))
 
 

@@ -172,3 +172,23 @@ def test_max_rejected_share_fails_the_run(aep: AEP, tmp_path: Path) -> None:
     assert "max_rejected_share" in run.stderr
     assert not run.states  # a failed run does not advance state: fixed, the next run reads the rejects again
     assert "stream charges: received 3, landed 1, rejected 2" in run.stderr  # the report still comes
+
+
+def test_an_updated_value_that_is_no_timestamp_lands_and_measures_no_latency(aep: AEP, tmp_path: Path) -> None:
+    """`updated` is read as a live change's time when it sorts after the run's start; a value that is no
+    timestamp (here "in_1", as a stream may carry) used to fail the run with a traceback once AEP had accepted it."""
+    messages = [m for m in singer_messages(ALL_STREAMS) if m.get("stream") == "customers" and m["type"] != "STATE"]
+    records = [m for m in messages if m["type"] == "RECORD"][:2]
+    assert len(records) == 2
+    records[0]["record"] = {**records[0]["record"], "id": "cus_odd_updated", "updated": "in_1"}
+    records[1]["record"] = {**records[1]["record"], "id": "cus_live_updated", "updated": "2999-01-01T00:00:00Z"}
+    schema = [m for m in messages if m["type"] == "SCHEMA"]
+    state = {"type": "STATE", "value": {"bookmarks": {"customers": {"odd": 1}}}}
+    text = "".join(json.dumps(m) + "\n" for m in [*schema, *records, state])
+    config = aep.config(tmp_path, datasets=datasets_setting(["customers"]))
+    run = run_target(config, text, tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.states == [state["value"]]
+    landed = {r["_acme"]["stripe"]["id"] for r in aep.landed(PROFILES)}
+    assert {"cus_odd_updated", "cus_live_updated"} <= landed
+    assert "latency of 1 live changes" in run.stderr, run.stderr[-2000:]
