@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
 import time
+import typing as t
 from pathlib import Path
 
 import requests
@@ -96,12 +98,16 @@ def run_case(
         # workers apart from its own log line, the emulators' from /proc (launch.py offers no pid of its own).
         emulator_pids = {"Stripe emulator": stripe._proc.pid, "AEP emulator": aep._proc.pid}  # type: ignore[union-attr]
         emulator_cpu = {name: -process_cpu_seconds(pid) for name, pid in emulator_pids.items()}
-        pipe_wall, pipe = _timed(
-            f"set -o pipefail; {tap} 2>{tmp}/tap.log | {target} 2>{tmp}/target.log >{tmp}/state.jsonl"
-        )
+        # The tap's exit time (its last line written) is taken by the shell around it, for the timeline below.
+        tap_then_time = f"( {tap} 2>{tmp}/tap.log; code=$?; date +%s.%N >{tmp}/tap-end; exit $code )"
+        pipe_started = time.time()
+        pipe_wall, pipe = _timed(f"set -o pipefail; {tap_then_time} | {target} 2>{tmp}/target.log >{tmp}/state.jsonl")
+        timeline = _timeline(tmp, pipe_started, pipe_wall)
         emulator_cpu = {name: cpu + process_cpu_seconds(emulator_pids[name]) for name, cpu in emulator_cpu.items()}
-        workers = WORKERS_LINE.search((tmp / "target.log").read_text()) if (tmp / "target.log").exists() else None
+        log = (tmp / "target.log").read_text() if (tmp / "target.log").exists() else ""
+        workers, reads = WORKERS_LINE.search(log), INPUT_READS.search(log)
         landed = {ds: len(_get(f"{aep.url}/_emulator/landed/{ds}")) for ds in set(EMULATOR_DATASETS.values())}
+        last_batches = _last_batches(_get(f"{aep.url}/_emulator/requests")["requests"], pipe_started)  # type: ignore[call-overload]
         peaks = [line for name in ("tap", "target") for line in _tail(tmp / f"{name}.log") if "peak RSS" in line]
 
     total = sum(landed.values())
@@ -122,7 +128,56 @@ def run_case(
         in_workers, count, here, main_cpu, workers_cpu = workers.groups()
         print(f"  target CPU       main process {main_cpu} s, {count} worker(s) {workers_cpu} s; records mapped: "
               f"{in_workers} in workers, {here} in the main process")  # fmt: skip
+    if timeline:
+        print(f"  timeline         {timeline}")
+    if last_batches:
+        print(f"  last AEP batches {last_batches}")
+    if reads:
+        print(f"  target input     {reads.group(1)} reads, {reads.group(2)} of them all the input there was")
     print("  emulators CPU    " + ", ".join(f"{name} {cpu:.1f} s" for name, cpu in emulator_cpu.items()))
+
+
+def _timeline(tmp: Path, started: float, wall: float) -> str:
+    """Where the pipe's time beyond the tap's goes: seconds from the pipe's start to the tap's exit (its last line
+    written), to the target's end of input, to every delivery confirmed, to the target's exit (its run report's
+    times, counted back from the pipe's end)."""
+    try:
+        tap_end = float((tmp / "tap-end").read_text()) - started
+        run = json.loads((tmp / "report.json").read_text())["run"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    target_start = wall - run["seconds"]  # the report is written last: its total runs to (about) the pipe's end
+    input_end = target_start + (run.get("input_seconds") or 0)
+    confirmed = input_end + (run.get("confirm_seconds") or 0)
+    return (
+        f"tap's last line {tap_end:.1f} s, target's end of input {input_end:.1f} s, last delivery confirmed "
+        f"{confirmed:.1f} s, pipe done {wall:.1f} s (target started {target_start:.1f} s)"
+    )
+
+
+INPUT_READS = re.compile(r"input: (\d+) reads, (\d+) of them all there was")
+_BATCH_PATH = re.compile(r"^/data/foundation/(?:import|catalog)/batches/([^/?]+)")
+
+
+def _last_batches(requests_log: list[dict], started: float) -> str:
+    """The AEP batches of the run's last flush, from the emulator's request log, in seconds from the pipe's start:
+    its first file uploaded, its COMPLETE, and its success read (its last status poll). From COMPLETE on, the
+    pipe waits on AEP's processing; before it, on the target's uploads."""
+    batches: dict[str, dict[str, float]] = {}
+    for entry in requests_log:
+        found = _BATCH_PATH.match(entry["path"])
+        if not found or entry["status"] >= 300:
+            continue
+        at, times = entry["time_ms"] / 1000 - started, batches.setdefault(found.group(1), {})
+        times["first"] = min(times.get("first", at), at)
+        times["last"] = max(times.get("last", at), at)
+        if "COMPLETE" in str(entry.get("query")):
+            times["complete"] = at
+    last = sorted(batches.values(), key=lambda times: times["first"])[-3:]  # a batch per dataset: three datasets
+    return "; ".join(
+        f"{times['first']:.1f} -> COMPLETE {times.get('complete', float('nan')):.1f} -> success {times['last']:.1f} s"
+        for times in last
+    )
 
 
 def _timed(command: str) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -147,7 +202,7 @@ def emulator_target_config(aep_url: str, tmp: Path) -> dict[str, object]:
     }
 
 
-def _get(url: str) -> list[dict[str, object]]:
+def _get(url: str) -> t.Any:
     response = requests.get(url, timeout=120)
     response.raise_for_status()
     return response.json()

@@ -366,7 +366,10 @@ class AEPSink(BatchSink):
         report = self.runtime.report
         for index, updated in live_changes:
             if index not in refused:
-                changed_at = datetime.datetime.fromisoformat(updated).timestamp()
+                try:
+                    changed_at = datetime.datetime.fromisoformat(updated).timestamp()
+                except ValueError:  # not a time (bad data in a field the mapping does not need): no latency to count
+                    continue
                 report.record_latency(max(0.0, accepted_at - changed_at))
 
 
