@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,9 @@ KEY = "sk_test_emulator_0000000000000000"
 GROWING = {"growth_doubling_days": 90, "burst_days": 2}
 # `python -m bench pipeline`: (label, customers, shape)
 SUITE = (("even", 9000, {}), ("growing", 9000, GROWING))
+INPUT_READS = re.compile(r"input: (\d+) reads, (\d+) of them all there was")  # the target's end-of-run log
+_BATCH_PATH = re.compile(r"^/data/foundation/(?:import|catalog)/batches/([^/?]+)")
+_STORE = shutil.ignore_patterns("store")  # not copied by BENCH_PIPELINE_KEEP: the landed rows
 
 
 def main(argv: list[str]) -> None:
@@ -107,8 +112,11 @@ def run_case(
         log = (tmp / "target.log").read_text() if (tmp / "target.log").exists() else ""
         workers, reads = WORKERS_LINE.search(log), INPUT_READS.search(log)
         landed = {ds: len(_get(f"{aep.url}/_emulator/landed/{ds}")) for ds in set(EMULATOR_DATASETS.values())}
-        last_batches = _last_batches(_get(f"{aep.url}/_emulator/requests")["requests"], pipe_started)  # type: ignore[call-overload]
+        tap_end = float((tmp / "tap-end").read_text()) - pipe_started if (tmp / "tap-end").exists() else 0.0
+        last_batches = _last_batches(_get(f"{aep.url}/_emulator/requests")["requests"], pipe_started, tap_end)
         peaks = [line for name in ("tap", "target") for line in _tail(tmp / f"{name}.log") if "peak RSS" in line]
+        if os.environ.get("BENCH_PIPELINE_KEEP"):  # a folder to keep the run's logs and report in, to read them
+            shutil.copytree(tmp, os.environ["BENCH_PIPELINE_KEEP"], dirs_exist_ok=True, ignore=_STORE)
 
     total = sum(landed.values())
     tap_rate, pipe_rate = tap_records / alone_wall, total / pipe_wall
@@ -155,14 +163,10 @@ def _timeline(tmp: Path, started: float, wall: float) -> str:
     )
 
 
-INPUT_READS = re.compile(r"input: (\d+) reads, (\d+) of them all there was")
-_BATCH_PATH = re.compile(r"^/data/foundation/(?:import|catalog)/batches/([^/?]+)")
-
-
-def _last_batches(requests_log: list[dict], started: float) -> str:
-    """The AEP batches of the run's last flush, from the emulator's request log, in seconds from the pipe's start:
-    its first file uploaded, its COMPLETE, and its success read (its last status poll). From COMPLETE on, the
-    pipe waits on AEP's processing; before it, on the target's uploads."""
+def _last_batches(requests_log: list[dict], started: float, tap_end: float) -> str:
+    """The AEP batches the pipe waited for after the tap's last line, from the emulator's request log, in seconds
+    from the pipe's start: its first file uploaded, its COMPLETE, its success read (its last status poll).
+    Before COMPLETE the pipe waits on the target's uploads, after it on AEP's processing."""
     batches: dict[str, dict[str, float]] = {}
     for entry in requests_log:
         found = _BATCH_PATH.match(entry["path"])
@@ -173,10 +177,10 @@ def _last_batches(requests_log: list[dict], started: float) -> str:
         times["last"] = max(times.get("last", at), at)
         if "COMPLETE" in str(entry.get("query")):
             times["complete"] = at
-    last = sorted(batches.values(), key=lambda times: times["first"])[-3:]  # a batch per dataset: three datasets
+    tail = sorted((times for times in batches.values() if times["last"] > tap_end), key=lambda times: times["first"])
     return "; ".join(
         f"{times['first']:.1f} -> COMPLETE {times.get('complete', float('nan')):.1f} -> success {times['last']:.1f} s"
-        for times in last
+        for times in tail
     )
 
 
