@@ -12,6 +12,11 @@ tap can read Stripe.
 [--burst-days B] [--mapping-workers N]`` runs one case (``--mapping-workers``: the target's setting, default its
 own). On a 2-core machine the four processes share two cores, so the figures are a
 floor for a machine where the tap and the target each have a core of their own.
+
+Where the pipe's time beyond the tap's goes is printed too: when the tap wrote its last line, when the target read
+it, when its last delivery was confirmed (its run report), the AEP batches it waited for after the tap's last line
+(first file, COMPLETE, success read: the emulator's request log) and the target's input reads. Set
+``BENCH_PIPELINE_KEEP=DIR`` to keep the run's logs, STATE and run report in DIR.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ KEY = "sk_test_emulator_0000000000000000"
 GROWING = {"growth_doubling_days": 90, "burst_days": 2}
 # `python -m bench pipeline`: (label, customers, shape)
 SUITE = (("even", 9000, {}), ("growing", 9000, GROWING))
-INPUT_READS = re.compile(r"input: (\d+) reads, (\d+) of them all there was")  # the target's end-of-run log
+INPUT_READS = re.compile(r"input: (\d+) reads, (\d+) of them full")  # the target's end-of-run log
 _BATCH_PATH = re.compile(r"^/data/foundation/(?:import|catalog)/batches/([^/?]+)")
 _STORE = shutil.ignore_patterns("store")  # not copied by BENCH_PIPELINE_KEEP: the landed rows
 
@@ -141,7 +146,7 @@ def run_case(
     if last_batches:
         print(f"  last AEP batches {last_batches}")
     if reads:
-        print(f"  target input     {reads.group(1)} reads, {reads.group(2)} of them all the input there was")
+        print(f"  target input     {reads.group(1)} reads, {reads.group(2)} of them full (its writer held up)")
     print("  emulators CPU    " + ", ".join(f"{name} {cpu:.1f} s" for name, cpu in emulator_cpu.items()))
 
 

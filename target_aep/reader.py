@@ -78,10 +78,10 @@ class AEPMessageReader(SingerReader):
         # Set by the target: (stream, line, line number) -> whether it took the RECORD line undecoded
         # (`record_head`); a line it does not take is decoded here as any other.
         self.on_record_line: t.Callable[[str, bytes, int], bool] | None = None
-        # Reads of the input, and how many took all the input there was (`lines_until_deadlines`): while that count
-        # stays the same, the input is waiting on the target (read by the mapping pool: its workers on demand).
+        # Reads of the input, and how many were full (`lines_until_deadlines`): a pipe full, its writer waiting on
+        # the target, or a file (read by the mapping pool: its workers on demand).
         self.input_reads = 0
-        self.input_drained = 0
+        self.input_full = 0
 
     def process_lines(self, file_input: t.IO[str] | None, callbacks: dict[str, t.Callable[[dict], None]]) -> t.Any:
         """The SDK's loop (``GenericSingerReader.process_lines``: decode, require ``type``, call back by type,
@@ -126,8 +126,8 @@ class AEPMessageReader(SingerReader):
 
     def _count_read(self, size: int) -> None:  # in the reading thread, the only one counting
         self.input_reads += 1
-        if size < CHUNK_BYTES:
-            self.input_drained += 1
+        if size == CHUNK_BYTES:
+            self.input_full += 1
 
     def deserialize_json(self, line: str | bytes) -> dict:  # type: ignore[override]
         self.line_number += 1

@@ -162,7 +162,9 @@ class TargetAEP(Target):
         # waiting for its first chunk costs no CPU, and forking later, beside the delivery threads, would not be
         # safe. Without workers the pool still gathers records in chunks, mapped here grouped by stream
         # (`map_chunk`: the same output, a fifth less CPU).
-        self.mapping_pool = MappingPool(workers, (lambda: reader.input_drained) if on_demand and reader else None)
+        self.mapping_pool = MappingPool(
+            workers, (lambda: (reader.input_reads, reader.input_full)) if on_demand and reader else None
+        )
         if isinstance(self.message_reader, AEPMessageReader):
             # RECORD lines go to the pool undecoded, their stream read from the line's head (`record_head`): a worker
             # decodes them, or without one the pool when it maps their chunk, one stream's lines in a row (`map_lines`:
@@ -181,14 +183,14 @@ class TargetAEP(Target):
                 main, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
                 self.logger.info(
                     "mapping: %d records in %d worker process(es), %d in the main process (CPU: main process %.1f s, "
-                    "workers %.1f s)%s; input: %d reads, %d of them all there was",
+                    "workers %.1f s)%s; input: %d reads, %d of them full",
                     pool.mapped_by_workers,
                     workers,
                     pool.mapped_here,
                     main.ru_utime + main.ru_stime,
                     children.ru_utime + children.ru_stime,
                     pool.workers_note(),
-                    *((reader.input_reads, reader.input_drained) if reader is not None else (0, 0)),
+                    *((reader.input_reads, reader.input_full) if reader is not None else (0, 0)),
                 )
         self.write_run_report(RunOutcome.succeeded())
 

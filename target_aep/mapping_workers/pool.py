@@ -85,17 +85,18 @@ class _Chunk:
 class MappingPool:
     """The workers of one run and the chunks on their way (see the module docstring).
 
-    ``input_drained``, when given, makes the workers *on demand*: it counts the reads that took all the input
-    there was (`AEPMessageReader.input_drained`), and a full chunk goes to a worker only if that count has not
-    moved since the previous chunk was dispatched: every read in between found more input waiting (a full pipe,
-    its writer held up by the target). Otherwise the target keeps up with its input (a tap at live pace) and maps
-    the chunk here: a worker would only take CPU from the processes beside it (the tap, on the same cores). A file
-    or a tap faster than the target keeps the input always waiting, and the workers take the chunks as with
-    ``input_drained`` None (a `mapping_workers` setting given explicitly). Where a chunk is mapped never changes
-    the output (completion is in input order either way).
+    ``input_reads``, when given, makes the workers *on demand*: it gives how many reads of the input were made
+    and how many of them were full (`AEPMessageReader`: a read is full when a pipe is, its writer held up by the
+    target with up to 4 MB already read and queued, and from a file), and a full chunk goes to a worker only when
+    most reads since the previous chunk's dispatch were full. Otherwise the target keeps up with its input (a tap
+    at live pace, whose one large write may fill the pipe now and then) and maps the chunk here: a worker would
+    only take CPU from the processes beside it (the tap, on the same cores). A file or a tap faster than the
+    target fills the reads, and the workers take the chunks as with ``input_reads`` None (a `mapping_workers`
+    setting given explicitly). Where a chunk is mapped never changes the output (completion is in input order
+    either way).
     """
 
-    def __init__(self, workers: int, input_drained: t.Callable[[], int] | None = None) -> None:
+    def __init__(self, workers: int, input_reads: t.Callable[[], tuple[int, int]] | None = None) -> None:
         context = multiprocessing.get_context("fork")
         pipes = [(_pipe(), _pipe()) for _ in range(workers)]
         main_ends = [end for (_, chunks_out), (outcomes_in, _) in pipes for end in (chunks_out, outcomes_in)]
@@ -122,9 +123,9 @@ class MappingPool:
         self._next_worker = 0
         self.mapped_by_worker = [0] * workers  # records, for the end-of-run log line
         self.mapped_here = 0
-        self._chunk_records = CHUNK_RECORDS if workers and input_drained is None else CHUNK_RECORDS_HERE
-        self._input_drained = input_drained
-        self._drained_at_dispatch = 0  # no read has taken all the input yet
+        self._chunk_records = CHUNK_RECORDS if workers and input_reads is None else CHUNK_RECORDS_HERE
+        self._input_reads = input_reads
+        self._reads_at_dispatch = (0, 0)
 
     @property
     def mapped_by_workers(self) -> int:
@@ -133,8 +134,8 @@ class MappingPool:
     def workers_note(self) -> str:
         """For the end-of-run log line: the records of each worker, and how the workers were used."""
         per_worker = f"; per worker: {', '.join(map(str, self.mapped_by_worker))}" if len(self._workers) > 1 else ""
-        if self._workers and self._input_drained is not None:
-            return f"{per_worker}; workers on demand (the default): a chunk went to one only while input waited"
+        if self._workers and self._input_reads is not None:
+            return f"{per_worker}; workers on demand (the default): a chunk went to one when most reads were full"
         return per_worker
 
     @property
@@ -211,14 +212,14 @@ class MappingPool:
             self._complete_head()
 
     def _input_waited_on_us(self) -> bool:
-        """Whether a worker may take this chunk: always with workers set explicitly; on demand, only if no read
-        took all the input there was since the previous chunk's dispatch (see the class docstring). The size of
-        the next chunk follows: `CHUNK_RECORDS` for a worker, the larger `CHUNK_RECORDS_HERE` mapped here."""
-        if self._input_drained is None:
+        """Whether a worker may take this chunk: always with workers set explicitly; on demand, only if most reads
+        since the previous chunk's dispatch were full (see the class docstring). The size of the next chunk
+        follows: `CHUNK_RECORDS` for a worker, the larger `CHUNK_RECORDS_HERE` mapped here."""
+        if self._input_reads is None:
             return True
-        drained = self._input_drained()
-        behind = drained == self._drained_at_dispatch
-        self._drained_at_dispatch = drained
+        (reads, full), (reads_before, full_before) = self._input_reads(), self._reads_at_dispatch
+        self._reads_at_dispatch = reads, full
+        behind = 2 * (full - full_before) > reads - reads_before
         self._chunk_records = CHUNK_RECORDS if behind else CHUNK_RECORDS_HERE
         return behind
 
