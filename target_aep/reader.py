@@ -79,7 +79,7 @@ class AEPMessageReader(SingerReader):
         # (`record_head`); a line it does not take is decoded here as any other.
         self.on_record_line: t.Callable[[str, bytes, int], bool] | None = None
         # Reads of the input, and how many were full (`lines_until_deadlines`): a pipe full, its writer waiting on
-        # the target, or a file (read by the mapping pool: its workers on demand).
+        # the target, or a file (the end-of-run log says both).
         self.input_reads = 0
         self.input_full = 0
 

@@ -141,11 +141,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType,
         description="Processes mapping records to XDM beside the main one, for throughput on several cores "
         "(output, order and STATE are the same as without; 0: map in the main process). Not used in streaming "
-        "mode. A number set here is always used. Default: the machine's cores minus one, at most 3 (beyond that "
-        "the main process, which reads every line and completes each record in input order, is the limit), used "
-        "on demand: a chunk of records goes to a worker only while the input waits on the target (a file, a tap "
-        "faster than one core maps); a tap at live pace is mapped in the main process, leaving the other cores "
-        "to the tap",
+        "mode. Default: the machine's cores minus one, at most 3 (beyond that the main process, which reads every "
+        "line and completes each record in input order, is the limit)",
     ),
     th.Property(
         "poll_timeout_seconds",

@@ -28,10 +28,6 @@ STREAMING_DEFAULT_SECONDS = 5.0
 BATCH_DEFAULT_SECONDS = 600.0
 FLUSH_SHARE = 0.5
 CHUNK_BYTES = 1 << 16
-# Reads held between the reading thread and the main one (at most 4 MB): a tap writes on while the main process
-# maps a chunk of records (`mapping_workers`: about 1,000 records, 50-100 ms on a shared core, while a tap at live
-# pace writes 400-800 KB). 16 reads (as little as 200 KB of a tap's short writes) filled up and held the tap.
-QUEUED_READS = 64
 
 
 def default_lag_seconds(streaming: bool) -> float:
@@ -71,13 +67,14 @@ def lines_until_deadlines(
     thread) whenever ``seconds_to_deadline()`` reaches 0, whether lines keep arriving or the input is idle.
     ``on_read(size)`` is called (in the reading thread) after each read of a binary source: a read of
     ``CHUNK_BYTES`` found a pipe full (64 KB on Linux), its writer held up by the target, or reads a file; a
-    shorter one took all the input there was (the mapping pool's workers on demand read this, `MappingPool`).
+    shorter one took all the input there was (the end-of-run log counts them: how often the target held its
+    input up).
 
     A source with a binary buffer (stdin, a file) gives ``bytes`` lines: split from the chunks as read, never
     decoded to ``str`` here, because the JSON decoder takes bytes (decoding every line to text and encoding it
     back was a cost per record). Any other text source (a ``StringIO``) gives its ``str`` lines.
     """
-    chunks: queue.Queue[bytes | str | BaseException | None] = queue.Queue(maxsize=QUEUED_READS)
+    chunks: queue.Queue[bytes | str | BaseException | None] = queue.Queue(maxsize=16)
     threading.Thread(target=_pump, args=(source, chunks, on_read), name="stdin-reader", daemon=True).start()
     partial = b""
     while True:

@@ -156,15 +156,9 @@ class TargetAEP(Target):
         keep_large_buffers_on_mmap()  # batches' buffers given back when delivered (`malloc_policy`)
         workers = self._mapping_workers()
         reader = self.message_reader if isinstance(self.message_reader, AEPMessageReader) else None
-        # The default's workers are used on demand: only while the input waits on the target (`MappingPool`).
-        on_demand = workers > 0 and self.config.get("mapping_workers") is None and reader is not None
-        # Forked here, before any thread of the run starts (`mapping_workers`), also those used on demand: a worker
-        # waiting for its first chunk costs no CPU, and forking later, beside the delivery threads, would not be
-        # safe. Without workers the pool still gathers records in chunks, mapped here grouped by stream
-        # (`map_chunk`: the same output, a fifth less CPU).
-        self.mapping_pool = MappingPool(
-            workers, (lambda: (reader.input_reads, reader.input_full)) if on_demand and reader else None
-        )
+        # Forked here, before any thread of the run starts (`mapping_workers`). Without workers the pool still
+        # gathers records in chunks, mapped here grouped by stream (`map_chunk`: the same output, a fifth less CPU).
+        self.mapping_pool = MappingPool(workers)
         if isinstance(self.message_reader, AEPMessageReader):
             # RECORD lines go to the pool undecoded, their stream read from the line's head (`record_head`): a worker
             # decodes them, or without one the pool when it maps their chunk, one stream's lines in a row (`map_lines`:
@@ -183,13 +177,12 @@ class TargetAEP(Target):
                 main, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
                 self.logger.info(
                     "mapping: %d records in %d worker process(es), %d in the main process (CPU: main process %.1f s, "
-                    "workers %.1f s)%s; input: %d reads, %d of them full",
+                    "workers %.1f s); input: %d reads, %d of them full (the writer waiting on the target, or a file)",
                     pool.mapped_by_workers,
                     workers,
                     pool.mapped_here,
                     main.ru_utime + main.ru_stime,
                     children.ru_utime + children.ru_stime,
-                    pool.workers_note(),
                     *((reader.input_reads, reader.input_full) if reader is not None else (0, 0)),
                 )
         self.write_run_report(RunOutcome.succeeded())

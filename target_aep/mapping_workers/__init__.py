@@ -25,11 +25,6 @@ STATE) in input order, as without them; what it hands out is the CPU-bound middl
 - When every worker already holds `IN_FLIGHT_PER_WORKER` chunks, the main process maps the chunk itself instead
   of waiting: on two cores the main process's own work (reading, decoding, delivering) is about a third of a
   worker's, and this balances the two without a tuning knob.
-- The default's workers are used *on demand* (`MappingPool`'s docstring): a chunk goes to a worker only when
-  most reads of the input since the previous chunk were full (a file, or a pipe whose writer waits on the target
-  with up to 4 MB already queued); a tap at live pace, which the main process keeps up with alone, is mapped
-  here, and the workers, forked and idle, take no CPU from the tap beside the target. A `mapping_workers` set
-  explicitly is always used.
 - State semantics are unchanged: a sink's `process_batch` (and so every drain, hence every STATE line) first
   completes everything submitted (`complete_all`), under a lock because the SDK may drain sinks in threads.
 - A worker that dies (killed, out of memory) or fails outside a record's mapping ends the run with

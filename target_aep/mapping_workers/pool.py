@@ -83,20 +83,9 @@ class _Chunk:
 
 
 class MappingPool:
-    """The workers of one run and the chunks on their way (see the module docstring).
+    """The workers of one run and the chunks on their way (see the module docstring)."""
 
-    ``input_reads``, when given, makes the workers *on demand*: it gives how many reads of the input were made
-    and how many of them were full (`AEPMessageReader`: a read is full when a pipe is, its writer held up by the
-    target with up to 4 MB already read and queued, and from a file), and a full chunk goes to a worker only when
-    most reads since the previous chunk's dispatch were full. Otherwise the target keeps up with its input (a tap
-    at live pace, whose one large write may fill the pipe now and then) and maps the chunk here: a worker would
-    only take CPU from the processes beside it (the tap, on the same cores). A file or a tap faster than the
-    target fills the reads, and the workers take the chunks as with ``input_reads`` None (a `mapping_workers`
-    setting given explicitly). Where a chunk is mapped never changes the output (completion is in input order
-    either way).
-    """
-
-    def __init__(self, workers: int, input_reads: t.Callable[[], tuple[int, int]] | None = None) -> None:
+    def __init__(self, workers: int) -> None:
         context = multiprocessing.get_context("fork")
         pipes = [(_pipe(), _pipe()) for _ in range(workers)]
         main_ends = [end for (_, chunks_out), (outcomes_in, _) in pipes for end in (chunks_out, outcomes_in)]
@@ -121,22 +110,9 @@ class MappingPool:
         self._queue: deque[_Chunk] = deque()
         self._lock = threading.RLock()
         self._next_worker = 0
-        self.mapped_by_worker = [0] * workers  # records, for the end-of-run log line
+        self.mapped_by_workers = 0  # records, for the end-of-run log line
         self.mapped_here = 0
-        self._chunk_records = CHUNK_RECORDS if workers and input_reads is None else CHUNK_RECORDS_HERE
-        self._input_reads = input_reads
-        self._reads_at_dispatch = (0, 0)
-
-    @property
-    def mapped_by_workers(self) -> int:
-        return sum(self.mapped_by_worker)
-
-    def workers_note(self) -> str:
-        """For the end-of-run log line: the records of each worker, and how the workers were used."""
-        per_worker = f"; per worker: {', '.join(map(str, self.mapped_by_worker))}" if len(self._workers) > 1 else ""
-        if self._workers and self._input_reads is not None:
-            return f"{per_worker}; workers on demand (the default): a chunk went to one when most reads were full"
-        return per_worker
+        self._chunk_records = CHUNK_RECORDS if workers else CHUNK_RECORDS_HERE
 
     @property
     def pending(self) -> bool:
@@ -195,10 +171,9 @@ class MappingPool:
         chunk, self._current = self._current, _Chunk()
         while self._queue and self._head_ready():
             self._complete_head()
-        worker = self._free_worker() if chunk.lines and self._input_waited_on_us() else None
+        worker = self._free_worker() if chunk.lines else None
         if worker is None:
-            # Every worker is busy (see the docstring), or the target keeps up with its input: mapped here.
-            self._map_here(chunk)
+            self._map_here(chunk)  # every worker is busy: the main process takes this one (see the docstring)
         else:
             known = worker.known
             new = {key: self._args[key] for key in set(chunk.keys) if key not in known}  # its first records
@@ -206,22 +181,10 @@ class MappingPool:
             self._send(worker, (list(new.items()), chunk.keys), chunk.lines)
             worker.in_flight += 1
             chunk.worker = worker
-            self.mapped_by_worker[self._workers.index(worker)] += len(chunk.lines)
+            self.mapped_by_workers += len(chunk.lines)
         self._queue.append(chunk)
         while len(self._queue) > len(self._workers) * IN_FLIGHT_PER_WORKER + 2:  # bounded memory
             self._complete_head()
-
-    def _input_waited_on_us(self) -> bool:
-        """Whether a worker may take this chunk: always with workers set explicitly; on demand, only if most reads
-        since the previous chunk's dispatch were full (see the class docstring). The size of the next chunk
-        follows: `CHUNK_RECORDS` for a worker, the larger `CHUNK_RECORDS_HERE` mapped here."""
-        if self._input_reads is None:
-            return True
-        (reads, full), (reads_before, full_before) = self._input_reads(), self._reads_at_dispatch
-        self._reads_at_dispatch = reads, full
-        behind = 2 * (full - full_before) > reads - reads_before
-        self._chunk_records = CHUNK_RECORDS if behind else CHUNK_RECORDS_HERE
-        return behind
 
     def _free_worker(self) -> _Worker | None:
         for offset in range(len(self._workers)):

@@ -1,9 +1,10 @@
-"""The `mapping_workers` default uses its workers on demand: a tap at live pace is mapped in the main process (no
-CPU taken from the tap beside it), a backfill from a file still goes to the worker, and both land in AEP what a run
-on one core lands (the same rows in each dataset, the same STATE, the same dead letters).
+"""Batch mode against the AEP emulator lands the same rows whatever the input's pace and the workers: a tap at live
+pace through a pipe, a file, one core or the default worker; and records whose ``updated`` is not a time (bad
+data in a field the mapping does not need) land instead of crashing the run (they were counted as live changes,
+whose latency the target could not compute). The end-of-run log says how the input was read (reads, full ones).
 
-The target runs as the CLI in batch mode against the AEP emulator, on the odd records of `test_mapping_workers`
-(repairs, mapping rejects, records rejected before mapping), over three chunks of `CHUNK_RECORDS_HERE`.
+The target runs as the CLI on the odd records of `test_mapping_workers` (repairs, mapping rejects, records rejected
+before mapping, odd ``updated`` values), over three chunks of `CHUNK_RECORDS_HERE`.
 """
 
 from __future__ import annotations
@@ -21,12 +22,10 @@ from target_aep.mapping_workers.pool import CHUNK_RECORDS_HERE, default_worker_c
 from tests.target.conftest import AEP, REPO, SCHEMA_FILE_BY_DATASET, dataset_for
 from tests.target.test_mapping_workers import STREAMS, _dead_letters, _odd_input
 
-pytestmark = [
-    pytest.mark.timeout(120),
-    pytest.mark.skipif(default_worker_count() == 0, reason="one core: the default has no worker to use on demand"),
-]
+pytestmark = pytest.mark.timeout(120)
 DATASETS = sorted(SCHEMA_FILE_BY_DATASET)
 MAPPED = re.compile(r"mapping: (\d+) records in (\d+) worker process\(es\), (\d+) in the main process")
+READS = re.compile(r"input: (\d+) reads, (\d+) of them full")
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +36,8 @@ def lines() -> list[str]:
 def _run(aep: AEP, run_dir: Path, feed: str | list[str], **settings: object) -> tuple[dict, list[dict]]:
     """The target on the input file ``feed`` (stdin is the file, as in ``target-aep < file``), or on ``feed``'s
     lines written to its stdin pipe a few at a time, as a tap at live pace writes them. Returns the rows landed
-    per dataset (sorted), the STATE lines and the dead letters; and from the log, the records mapped
-    in workers, the workers and the records mapped in the main process."""
+    per dataset (sorted), the STATE lines and the dead letters; and from the log, the records mapped in workers,
+    the workers, the records mapped in the main process, the input's reads and how many were full."""
     run_dir.mkdir()
     config = aep.config(run_dir, datasets={stream: {"dataset_id": dataset_for(stream)} for stream in STREAMS})
     config_path = run_dir / "config.json"
@@ -64,32 +63,34 @@ def _run(aep: AEP, run_dir: Path, feed: str | list[str], **settings: object) -> 
             stdout, returncode = process.stdout.read(), process.wait(60)
     text = log.read_text()
     assert returncode == 0, text[-3000:]
-    mapped = MAPPED.search(text)
-    assert mapped, text[-3000:]
+    mapped, reads = MAPPED.search(text), READS.search(text)
+    assert mapped and reads, text[-3000:]
     landed = {d: sorted(json.dumps(row, sort_keys=True) for row in aep.landed(d)[before[d] :]) for d in DATASETS}
     return {
         "landed": landed,
         "states": [json.loads(line) for line in stdout.splitlines() if line.strip()],
         "dead letters": _dead_letters(run_dir / "rejected.jsonl"),
-    }, [int(n) for n in mapped.groups()]
+    }, [int(n) for n in mapped.groups() + reads.groups()]
 
 
-def test_a_tap_at_live_pace_is_mapped_in_the_main_process_and_a_file_by_the_worker(
+def test_the_same_rows_land_at_live_pace_and_from_a_file_with_or_without_workers(
     aep: AEP, tmp_path: Path, lines: list[str]
 ) -> None:
-    one_core, (in_workers, workers, here) = _run(aep, tmp_path / "one-core", lines, mapping_workers=0)
+    one_core, (in_workers, workers, here, _, _) = _run(aep, tmp_path / "one-core", lines, mapping_workers=0)
     assert (in_workers, workers) == (0, 0) and here > 2 * CHUNK_RECORDS_HERE
     assert sum(map(len, one_core["landed"].values())) > 2000 and len(one_core["dead letters"]) > 50
     assert one_core["states"][-1] == {"bookmark": "end"}
+    assert any(json.loads(line).get("record", {}).get("updated") == "cus_123" for line in lines)  # not a time
 
-    # A tap at live pace: no read is full, the worker (forked, idle) is given nothing.
-    paced, (in_workers, workers, paced_here) = _run(aep, tmp_path / "paced", lines)
+    # A tap at live pace, the default's workers: the pipe is rarely full (a write over 64 KB fills it).
+    paced, (in_workers, workers, paced_here, reads, full) = _run(aep, tmp_path / "paced", lines)
     assert paced == one_core
-    assert (in_workers, workers, paced_here) == (0, default_worker_count(), here)
+    assert (workers, in_workers + paced_here) == (default_worker_count(), here)
+    assert reads > 100 and full < reads / 10
 
-    # A backfill from a file: every read is full, the worker takes chunks as before.
+    # A file: every read but the last is full.
     input_file = tmp_path / "input.singer"
     input_file.write_text("\n".join(lines) + "\n")
-    backfill, (in_workers, workers, file_here) = _run(aep, tmp_path / "file", str(input_file))
+    backfill, (in_workers, workers, file_here, reads, full) = _run(aep, tmp_path / "file", str(input_file))
     assert backfill == one_core
-    assert in_workers >= CHUNK_RECORDS_HERE and in_workers + file_here == here
+    assert in_workers + file_here == here and full == reads - 1 == len(input_file.read_bytes()) // (1 << 16)
