@@ -12,16 +12,25 @@ tap can read Stripe.
 [--burst-days B] [--mapping-workers N]`` runs one case (``--mapping-workers``: the target's setting, default its
 own). On a 2-core machine the four processes share two cores, so the figures are a
 floor for a machine where the tap and the target each have a core of their own.
+
+Where the pipe's time beyond the tap's goes is printed too: when the tap wrote its last line, when the target read
+it, when its last delivery was confirmed (its run report), the AEP batches it waited for after the tap's last line
+(first file, COMPLETE, success read: the emulator's request log) and the target's input reads. Set
+``BENCH_PIPELINE_KEEP=DIR`` to keep the run's logs, STATE and run report in DIR.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import typing as t
 from pathlib import Path
 
 import requests
@@ -38,6 +47,9 @@ KEY = "sk_test_emulator_0000000000000000"
 GROWING = {"growth_doubling_days": 90, "burst_days": 2}
 # `python -m bench pipeline`: (label, customers, shape)
 SUITE = (("even", 9000, {}), ("growing", 9000, GROWING))
+INPUT_READS = re.compile(r"input: (\d+) reads, (\d+) of them full")  # the target's end-of-run log
+_BATCH_PATH = re.compile(r"^/data/foundation/(?:import|catalog)/batches/([^/?]+)")
+_STORE = shutil.ignore_patterns("store")  # not copied by BENCH_PIPELINE_KEEP: the landed rows
 
 
 def main(argv: list[str]) -> None:
@@ -96,13 +108,20 @@ def run_case(
         # workers apart from its own log line, the emulators' from /proc (launch.py offers no pid of its own).
         emulator_pids = {"Stripe emulator": stripe._proc.pid, "AEP emulator": aep._proc.pid}  # type: ignore[union-attr]
         emulator_cpu = {name: -process_cpu_seconds(pid) for name, pid in emulator_pids.items()}
-        pipe_wall, pipe = _timed(
-            f"set -o pipefail; {tap} 2>{tmp}/tap.log | {target} 2>{tmp}/target.log >{tmp}/state.jsonl"
-        )
+        # The tap's exit time (its last line written) is taken by the shell around it, for the timeline below.
+        tap_then_time = f"( {tap} 2>{tmp}/tap.log; code=$?; date +%s.%N >{tmp}/tap-end; exit $code )"
+        pipe_started = time.time()
+        pipe_wall, pipe = _timed(f"set -o pipefail; {tap_then_time} | {target} 2>{tmp}/target.log >{tmp}/state.jsonl")
+        timeline = _timeline(tmp, pipe_started, pipe_wall)
         emulator_cpu = {name: cpu + process_cpu_seconds(emulator_pids[name]) for name, cpu in emulator_cpu.items()}
-        workers = WORKERS_LINE.search((tmp / "target.log").read_text()) if (tmp / "target.log").exists() else None
+        log = (tmp / "target.log").read_text() if (tmp / "target.log").exists() else ""
+        workers, reads = WORKERS_LINE.search(log), INPUT_READS.search(log)
         landed = {ds: len(_get(f"{aep.url}/_emulator/landed/{ds}")) for ds in set(EMULATOR_DATASETS.values())}
+        tap_end = float((tmp / "tap-end").read_text()) - pipe_started if (tmp / "tap-end").exists() else 0.0
+        last_batches = _last_batches(_get(f"{aep.url}/_emulator/requests")["requests"], pipe_started, tap_end)
         peaks = [line for name in ("tap", "target") for line in _tail(tmp / f"{name}.log") if "peak RSS" in line]
+        if os.environ.get("BENCH_PIPELINE_KEEP"):  # a folder to keep the run's logs and report in, to read them
+            shutil.copytree(tmp, os.environ["BENCH_PIPELINE_KEEP"], dirs_exist_ok=True, ignore=_STORE)
 
     total = sum(landed.values())
     tap_rate, pipe_rate = tap_records / alone_wall, total / pipe_wall
@@ -122,7 +141,52 @@ def run_case(
         in_workers, count, here, main_cpu, workers_cpu = workers.groups()
         print(f"  target CPU       main process {main_cpu} s, {count} worker(s) {workers_cpu} s; records mapped: "
               f"{in_workers} in workers, {here} in the main process")  # fmt: skip
+    if timeline:
+        print(f"  timeline         {timeline}")
+    if last_batches:
+        print(f"  last AEP batches {last_batches}")
+    if reads:
+        print(f"  target input     {reads.group(1)} reads, {reads.group(2)} of them full (its writer held up)")
     print("  emulators CPU    " + ", ".join(f"{name} {cpu:.1f} s" for name, cpu in emulator_cpu.items()))
+
+
+def _timeline(tmp: Path, started: float, wall: float) -> str:
+    """Where the pipe's time beyond the tap's goes: seconds from the pipe's start to the tap's exit (its last line
+    written), to the target's end of input, to every delivery confirmed, to the target's exit (its run report's
+    times, counted back from the pipe's end)."""
+    try:
+        tap_end = float((tmp / "tap-end").read_text()) - started
+        run = json.loads((tmp / "report.json").read_text())["run"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    target_start = wall - run["seconds"]  # the report is written last: its total runs to (about) the pipe's end
+    input_end = target_start + (run.get("input_seconds") or 0)
+    confirmed = input_end + (run.get("confirm_seconds") or 0)
+    return (
+        f"tap's last line {tap_end:.1f} s, target's end of input {input_end:.1f} s, last delivery confirmed "
+        f"{confirmed:.1f} s, pipe done {wall:.1f} s (target started {target_start:.1f} s)"
+    )
+
+
+def _last_batches(requests_log: list[dict], started: float, tap_end: float) -> str:
+    """The AEP batches the pipe waited for after the tap's last line, from the emulator's request log, in seconds
+    from the pipe's start: its first file uploaded, its COMPLETE, its success read (its last status poll).
+    Before COMPLETE the pipe waits on the target's uploads, after it on AEP's processing."""
+    batches: dict[str, dict[str, float]] = {}
+    for entry in requests_log:
+        found = _BATCH_PATH.match(entry["path"])
+        if not found or entry["status"] >= 300:
+            continue
+        at, times = entry["time_ms"] / 1000 - started, batches.setdefault(found.group(1), {})
+        times["first"] = min(times.get("first", at), at)
+        times["last"] = max(times.get("last", at), at)
+        if "COMPLETE" in str(entry.get("query")):
+            times["complete"] = at
+    tail = sorted((times for times in batches.values() if times["last"] > tap_end), key=lambda times: times["first"])
+    return "; ".join(
+        f"{times['first']:.1f} -> COMPLETE {times.get('complete', float('nan')):.1f} -> success {times['last']:.1f} s"
+        for times in tail
+    )
 
 
 def _timed(command: str) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -147,7 +211,7 @@ def emulator_target_config(aep_url: str, tmp: Path) -> dict[str, object]:
     }
 
 
-def _get(url: str) -> list[dict[str, object]]:
+def _get(url: str) -> t.Any:
     response = requests.get(url, timeout=120)
     response.raise_for_status()
     return response.json()

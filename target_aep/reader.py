@@ -20,7 +20,7 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from target_aep.json_lines import decode_line, decode_line_bytes
 from target_aep.record_head import record_stream
-from target_aep.state_lag import lines_until_deadlines
+from target_aep.state_lag import CHUNK_BYTES, lines_until_deadlines
 
 
 class MalformedInputError(InvalidInputLine):
@@ -78,12 +78,18 @@ class AEPMessageReader(SingerReader):
         # Set by the target: (stream, line, line number) -> whether it took the RECORD line undecoded
         # (`record_head`); a line it does not take is decoded here as any other.
         self.on_record_line: t.Callable[[str, bytes, int], bool] | None = None
+        # Reads of the input, and how many were full (`lines_until_deadlines`): a pipe full, its writer waiting on
+        # the target, or a file (the end-of-run log says both).
+        self.input_reads = 0
+        self.input_full = 0
 
     def process_lines(self, file_input: t.IO[str] | None, callbacks: dict[str, t.Callable[[dict], None]]) -> t.Any:
         """The SDK's loop (``GenericSingerReader.process_lines``: decode, require ``type``, call back by type,
         count), over the byte lines of ``lines_until_deadlines`` and with one dict look-up fewer per RECORD."""
         source = file_input or self.default_input
-        lines = lines_until_deadlines(source, self.seconds_to_deadline or _no_deadline, self.on_deadline)
+        lines = lines_until_deadlines(
+            source, self.seconds_to_deadline or _no_deadline, self.on_deadline, self._count_read
+        )
         counts: dict[str, int] = {}
         on_record = callbacks.get("RECORD")
         on_record_line = self.on_record_line if on_record is not None else None
@@ -117,6 +123,11 @@ class AEPMessageReader(SingerReader):
         if records:
             counts["RECORD"] = counts.get("RECORD", 0) + records
         return Counter(**counts)
+
+    def _count_read(self, size: int) -> None:  # in the reading thread, the only one counting
+        self.input_reads += 1
+        if size == CHUNK_BYTES:
+            self.input_full += 1
 
     def deserialize_json(self, line: str | bytes) -> dict:  # type: ignore[override]
         self.line_number += 1

@@ -61,16 +61,21 @@ def lines_until_deadlines(
     source: t.IO[str],
     seconds_to_deadline: t.Callable[[], float | None],
     on_deadline: t.Callable[[], None],
+    on_read: t.Callable[[int], None] = lambda size: None,
 ) -> t.Iterator[bytes | str]:
     """The lines of ``source``, without their line end; ``on_deadline()`` is called (between two lines, in this
     thread) whenever ``seconds_to_deadline()`` reaches 0, whether lines keep arriving or the input is idle.
+    ``on_read(size)`` is called (in the reading thread) after each read of a binary source: a read of
+    ``CHUNK_BYTES`` found a pipe full (64 KB on Linux), its writer held up by the target, or reads a file; a
+    shorter one took all the input there was (the end-of-run log counts them: how often the target held its
+    input up).
 
     A source with a binary buffer (stdin, a file) gives ``bytes`` lines: split from the chunks as read, never
     decoded to ``str`` here, because the JSON decoder takes bytes (decoding every line to text and encoding it
     back was a cost per record). Any other text source (a ``StringIO``) gives its ``str`` lines.
     """
     chunks: queue.Queue[bytes | str | BaseException | None] = queue.Queue(maxsize=16)
-    threading.Thread(target=_pump, args=(source, chunks), name="stdin-reader", daemon=True).start()
+    threading.Thread(target=_pump, args=(source, chunks, on_read), name="stdin-reader", daemon=True).start()
     partial = b""
     while True:
         wait = seconds_to_deadline()
@@ -98,12 +103,15 @@ def lines_until_deadlines(
         yield partial
 
 
-def _pump(source: t.IO[str], chunks: queue.Queue[bytes | str | BaseException | None]) -> None:
+def _pump(
+    source: t.IO[str], chunks: queue.Queue[bytes | str | BaseException | None], on_read: t.Callable[[int], None]
+) -> None:
     """Read ``source`` in chunks as they arrive (a pipe answers with what it has) into ``chunks``; None at EOF."""
     try:
         binary = getattr(source, "buffer", None)
         if binary is not None and hasattr(binary, "read1"):
             while data := binary.read1(CHUNK_BYTES):
+                on_read(len(data))
                 chunks.put(data)
         else:
             for line in source:

@@ -155,6 +155,7 @@ class TargetAEP(Target):
         """The whole run; whichever way it ends, the run report says so (``write_run_report``)."""
         keep_large_buffers_on_mmap()  # batches' buffers given back when delivered (`malloc_policy`)
         workers = self._mapping_workers()
+        reader = self.message_reader if isinstance(self.message_reader, AEPMessageReader) else None
         # Forked here, before any thread of the run starts (`mapping_workers`). Without workers the pool still
         # gathers records in chunks, mapped here grouped by stream (`map_chunk`: the same output, a fifth less CPU).
         self.mapping_pool = MappingPool(workers)
@@ -176,12 +177,13 @@ class TargetAEP(Target):
                 main, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
                 self.logger.info(
                     "mapping: %d records in %d worker process(es), %d in the main process (CPU: main process %.1f s, "
-                    "workers %.1f s)",
+                    "workers %.1f s); input: %d reads, %d of them full (the writer waiting on the target, or a file)",
                     pool.mapped_by_workers,
                     workers,
                     pool.mapped_here,
                     main.ru_utime + main.ru_stime,
                     children.ru_utime + children.ru_stime,
+                    *((reader.input_reads, reader.input_full) if reader is not None else (0, 0)),
                 )
         self.write_run_report(RunOutcome.succeeded())
 
