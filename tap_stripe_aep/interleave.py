@@ -18,6 +18,11 @@ order and the succession of its state are those of a run that writes it whole.
 At most one partition per stream is open at a time (a stream keeps its partition's account, state and
 ``context`` in attributes): a stream's Connect accounts are written one after another, streams by turns.
 
+A parent's partition that feeds child lists (``paired_read.py``: one read of its list for both) is opened with
+them as one unit, once none of their streams has another partition open; a child has no read of its own, is
+resumed only when its parent has handed it a batch (or ended), and such a batch is written before anything else:
+right after the parent's batch it comes from.
+
 Which one next (:meth:`PartitionWriter._choose`): an open partition whose next batch is read (the one whose read
 has ended first, else the one with the most history ready); else a partition still to open, by
 ``sync_order.py``'s rules, if it has history ready or starts with no history read; else, while a partition is
@@ -120,6 +125,8 @@ class OpenPartition:
 
     def release(self) -> None:
         """The partition is written (or abandoned): its stream no longer feeds or is fed."""
+        for feed in self.feeds:
+            feed.abandon()  # a parent closed: its children are never left open with nothing to come
         self.stream.fed_by = None
         self.stream.child_feeds = []
 

@@ -74,6 +74,12 @@ class ChildFeed:
         self._ended = True
         self._failure = failure
 
+    def abandon(self) -> None:
+        """The parent's partition is closed: a feed it never ended fails the child rather than leave it waiting
+        (or let it end with its history unread)."""
+        if not self._ended:
+            self.end(RuntimeError("the parent's partition ended without handing over its history"))
+
     @property
     def pending(self) -> bool:
         """A batch waits to be written: the writer writes it before anything else."""

@@ -7,6 +7,7 @@ every record. In-process runs, as ``test_parent_and_child_tight_budget.py`` does
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -120,3 +121,20 @@ def test_a_run_interrupted_between_the_parents_state_and_the_childs_resumes_with
 def _bookmark(state: dict, name: str) -> dict:
     (partition,) = state["bookmarks"][name]["partitions"]
     return partition
+
+
+def test_a_pair_on_an_account_without_the_product_skips_both_streams(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The parent's read fails with Stripe's answer about the account: the child, fed by it, is skipped the same
+    way (one warning each, state untouched), not left waiting for batches that never come."""
+    streams = ["application_fees", "application_fee_refunds"]
+    caplog.set_level(logging.INFO)
+    with stripe_emulator(customers=10, rate_limit=0, disabled_products="Connect") as emulator:
+        records, states = parse_messages(_run(emulator.url, streams, capsys))
+    assert "one read of the application_fees list for both" in caplog.text
+    for name in streams:
+        assert not records.get(name), name
+        assert caplog.text.count(f"Stream '{name}', account acct_emulator_platform: skipped") == 1, name
+        partitions = states[-1]["bookmarks"].get(name, {}).get("partitions", [])
+        assert all("events_since" not in p for p in partitions), name
