@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from emulators.launch import EmulatorProcess, stripe_emulator
+from tap_stripe_aep.paired_read import ChildFeed
 from tap_stripe_aep.streams.base import StripeStream
 from tap_stripe_aep.streams.children import ChildListStream
 from tap_stripe_aep.tap import TapStripeAEP
@@ -138,3 +139,20 @@ def test_a_pair_on_an_account_without_the_product_skips_both_streams(
         assert caplog.text.count(f"Stream '{name}', account acct_emulator_platform: skipped") == 1, name
         partitions = states[-1]["bookmarks"].get(name, {}).get("partitions", [])
         assert all("events_since" not in p for p in partitions), name
+
+
+def test_a_feed_never_waits_and_skips_a_batch_without_children() -> None:
+    """The invariant the pair rests on: taking from an empty feed raises at once (only the writer's own thread
+    fills it, so a wait would be forever); a batch whose parents have no children is not handed over."""
+    feed = ChildFeed(lambda parent: dict(parent), lambda parents: [parent.get("lines", []) for parent in parents])
+    assert not feed.ready()
+    with pytest.raises(RuntimeError, match="before its parent handed it a batch"):
+        next(feed)
+    feed.put(100, [{"id": "in_1"}, {"id": "in_2", "lines": []}])
+    assert not feed.ready(), "a batch with no child record was handed over"
+    feed.put(200, [{"id": "in_3", "lines": [{"id": "il_1"}]}])
+    assert feed.pending and next(feed) == (200, [{"id": "in_3", "lines": [{"id": "il_1"}]}], [[{"id": "il_1"}]])
+    feed.abandon()
+    assert feed.ready()
+    with pytest.raises(RuntimeError, match="ended without handing over"):
+        next(feed)
