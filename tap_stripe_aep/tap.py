@@ -333,7 +333,10 @@ class TapStripeAEP(Tap):
             partitions += [Partition(stream, account) for account in stream.partition_accounts()]
         if any(getattr(p.stream, "can_be_fed", False) and p.stream.selected for p in partitions):
             # Every partition's key in the catalog's order first (asking one creates its state entry: the
-            # order of the streams in STATE lines), then the child lists that share their parent's read.
+            # order of the streams in STATE lines), then the child lists that share their parent's read. A key
+            # needs Stripe's clock and the account's creation, a request each the first time an account is
+            # seen: asked for all accounts at once, not one account after another before the first read.
+            list(self.pool.map(self._learn_account, sorted({p.account for p in partitions})))
             partitions = pair_partitions(partitions, _planned_read_key, self.logger.info)
         self._sync_order = SyncOrder(
             partitions,
@@ -570,6 +573,11 @@ class TapStripeAEP(Tap):
         # The partitions written by turns come first: the writer takes their batches as soon as they are read.
         self.read_budget.plan([*self._open_histories, *(key for key, _ in plan)])
         self.prefetcher.read_ahead(plan, self.prefetch_partitions)
+
+    def _learn_account(self, account: str) -> None:
+        """What a partition's read key needs to know of ``account`` (remembered for the run)."""
+        self.stripe_now(account)
+        self.account_created(account)
 
     def account_created(self, account: str) -> int:
         """When ``account`` was created: no object in it is older, so history reads start there."""
