@@ -18,6 +18,11 @@ order and the succession of its state are those of a run that writes it whole.
 At most one partition per stream is open at a time (a stream keeps its partition's account, state and
 ``context`` in attributes): a stream's Connect accounts are written one after another, streams by turns.
 
+A parent's partition that feeds child lists (``paired_read.py``: one read of its list for both) is opened with
+them as one unit, once none of their streams has another partition open; a child has no read of its own, is
+resumed only when its parent has handed it a batch (or ended), and such a batch is written before anything else:
+right after the parent's batch it comes from.
+
 Which one next (:meth:`PartitionWriter._choose`): an open partition whose next batch is read (the one whose read
 has ended first, else the one with the most history ready); else a partition still to open, by
 ``sync_order.py``'s rules, if it has history ready or starts with no history read; else, while a partition is
@@ -42,11 +47,14 @@ from tap_stripe_aep.sync_order import POLL_SECONDS, Partition, SyncOrder
 class OpenPartition:
     """One partition being written: the SDK's record loop for it, advanced a batch at a time."""
 
-    def __init__(self, partition: Partition, key: Hashable | None, *, last_of_stream: bool) -> None:
+    def __init__(self, partition: Partition, key: Hashable | None, *, last_of_stream: bool, feed: Any = None) -> None:
         self.partition = partition
         self.stream = partition.stream
         self.key = key  # its history read's key (``SyncOrder.key_of``), None if it begins without one
         self.last_of_stream = last_of_stream
+        # A child list fed by its parent's partition (``paired_read.ChildFeed``): it has no read of its own.
+        self.feed = feed
+        self.feeds: list[Any] = []  # a parent's: the feeds of the children opened with it
         self._records: Iterator[Any] | None = None
         self._context: dict[str, Any] = {}
         self.started = False  # its first turn has begun (its history read, if any, is being written)
@@ -72,6 +80,8 @@ class OpenPartition:
             stream._write_activate_version_message(stream._stream_version)
         # After its last partition, a stream's own state is finalized (``StripeStream._finalize_state``).
         stream.finalizes_the_stream = self.last_of_stream
+        stream.fed_by = self.feed
+        stream.child_feeds = self.feeds
         self._context = context
         if stream.get_batch_config(stream.config):
             self._records = None  # BATCH messages: the SDK's own loop, whole, in the first turn
@@ -97,7 +107,9 @@ class OpenPartition:
 
     def ready(self, progress: Any) -> bool:
         """Whether its next turn starts without waiting for a read (before the first: whether its read, if one
-        runs, has handed a batch back)."""
+        runs, has handed a batch back). A fed child: whether its parent has handed it a batch, or ended."""
+        if self.feed is not None and not self.feed.ready():
+            return False  # never resumed on an empty feed: it would wait on the writer itself
         if not self.started:
             key = self.key
             if key is None or not progress.reading(key):
@@ -109,6 +121,14 @@ class OpenPartition:
         """Abandon the record loop (a failed run): its ``finally`` blocks release what the read holds."""
         if self._records is not None and hasattr(self._records, "close"):
             self._records.close()
+        self.release()
+
+    def release(self) -> None:
+        """The partition is written (or abandoned): its stream no longer feeds or is fed."""
+        for feed in self.feeds:
+            feed.abandon()  # a parent closed: its children are never left open with nothing to come
+        self.stream.fed_by = None
+        self.stream.child_feeds = []
 
 
 class PartitionWriter:
@@ -144,6 +164,7 @@ class PartitionWriter:
                 self.turns += 1
                 if not turn.write_batch():
                     self.open.remove(turn)
+                    turn.release()
                     if turn.key is not None:
                         self._closed(turn.key)
                     if turn.last_of_stream:
@@ -159,11 +180,16 @@ class PartitionWriter:
         return [p.key for p in self.open if p.key is not None]
 
     def _choose(self) -> OpenPartition | None:
+        fed = next((p for p in self.open if p.feed is not None and p.feed.pending), None)
+        if fed is not None:
+            return fed  # a child's batch is written right after its parent's (``paired_read.py``)
         ready = [p for p in self.open if p.ready(self._progress)]
         if ready:
             return max(ready, key=self._readiness)
         busy = {p.stream.name for p in self.open}
-        partition = self._order.choose(lambda p: p.stream.name not in busy, fallback=not self.open)
+        partition = self._order.choose(
+            lambda p: all(m.stream.name not in busy for m in p.members), fallback=not self.open
+        )
         return None if partition is None else self._open(partition)
 
     def _readiness(self, partition: OpenPartition) -> tuple[bool, int]:
@@ -172,10 +198,32 @@ class PartitionWriter:
             return (True, 0)
         return (self._progress.read_ended(key), self._progress.ready_bytes(key))
 
-    def _open(self, partition: Partition) -> OpenPartition:
+    def _open(self, partition: Partition) -> OpenPartition | None:
+        """Open ``partition`` and the child lists it feeds (``paired_read.py``), as one unit."""
         key = self._order.key_of(partition)
         self._order.take(partition)
-        stream = partition.stream
+        opened = OpenPartition(partition, key, last_of_stream=self._order.is_last_of_its_stream(partition))
+        children = [
+            OpenPartition(
+                child,
+                None,  # no read of its own: its batches come from the parent's, as the parent's are written
+                last_of_stream=self._order.is_last_of_its_stream(child),
+                feed=child.stream.new_feed(child.account),
+            )
+            for child in partition.children
+        ]
+        opened.feeds = [child.feed for child in children]
+        for member in (opened, *children):
+            self._start_stream(member.stream)
+            member.open()
+        if key is not None:
+            # Now, not at its first turn: a partition opened with nothing read yet (no other one could be
+            # written) is written only once a batch of it is read, and its reads must go first meanwhile.
+            self._opened(key)
+        self.open += [opened, *children]
+        return opened if opened.ready(self._progress) else None
+
+    def _start_stream(self, stream: Any) -> None:
         if stream.name not in self._streams_started:
             # What ``Stream.sync()`` does once for all partitions: the signpost at the stream's level
             # (``StripeStream.get_replication_key_signpost`` gives none per partition), so the STATE lines
@@ -183,11 +231,3 @@ class PartitionWriter:
             self._streams_started.add(stream.name)
             if (signpost := stream.get_replication_key_signpost(None)) is not None:
                 stream._write_replication_key_signpost(None, signpost)
-        opened = OpenPartition(partition, key, last_of_stream=self._order.is_last_of_its_stream(partition))
-        opened.open()
-        if key is not None:
-            # Now, not at its first turn: a partition opened with nothing read yet (no other one could be
-            # written) is written only once a batch of it is read, and its reads must go first meanwhile.
-            self._opened(key)
-        self.open.append(opened)
-        return opened if opened.ready(self._progress) else None

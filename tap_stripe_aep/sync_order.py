@@ -33,10 +33,18 @@ class Partition:
 
     stream: Any  # a StripeStream
     account: str
+    # Child lists' partitions of the same account fed by this one's history read, opened and written with it as
+    # one unit (``paired_read.py``); never in the order's list themselves.
+    children: tuple[Partition, ...] = ()
 
     @property
     def context(self) -> dict[str, str]:
         return {"account_id": self.account}
+
+    @property
+    def members(self) -> tuple[Partition, ...]:
+        """This partition and the children it feeds: the partitions opened when it is."""
+        return (self, *self.children)
 
 
 class ReadProgress(Protocol):
@@ -99,7 +107,7 @@ class SyncOrder:
         return found
 
     def is_last_of_its_stream(self, partition: Partition) -> bool:
-        return not any(p.stream is partition.stream for p in self._pending)
+        return not any(m.stream is partition.stream for p in self._pending for m in p.members)
 
     def take(self, partition: Partition) -> None:
         """``partition`` is being written now: no longer one to choose."""

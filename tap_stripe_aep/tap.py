@@ -34,6 +34,7 @@ from tap_stripe_aep.errors import (
 from tap_stripe_aep.gc_policy import fewer_collections
 from tap_stripe_aep.interleave import PartitionWriter
 from tap_stripe_aep.interruption import SignalGate, exit_code_for, signal_name
+from tap_stripe_aep.paired_read import pair_partitions
 from tap_stripe_aep.prefetch import Prefetcher
 from tap_stripe_aep.rate_limit import shared_bucket
 from tap_stripe_aep.read_budget import ReadBudget, ReaderShare
@@ -330,6 +331,13 @@ class TapStripeAEP(Tap):
                 continue  # synced by its parent (the SDK's rule; this tap declares no such stream)
             assert isinstance(stream, StripeStream), f"{stream.name} is not a Stripe stream"
             partitions += [Partition(stream, account) for account in stream.partition_accounts()]
+        if any(getattr(p.stream, "can_be_fed", False) and p.stream.selected for p in partitions):
+            # Every partition's key in the catalog's order first (asking one creates its state entry: the
+            # order of the streams in STATE lines), then the child lists that share their parent's read. A key
+            # needs Stripe's clock and the account's creation, a request each the first time an account is
+            # seen: asked for all accounts at once, not one account after another before the first read.
+            list(self.pool.map(self._learn_account, sorted({p.account for p in partitions})))
+            partitions = pair_partitions(partitions, _planned_read_key, self.logger.info)
         self._sync_order = SyncOrder(
             partitions,
             _planned_read_key,
@@ -565,6 +573,11 @@ class TapStripeAEP(Tap):
         # The partitions written by turns come first: the writer takes their batches as soon as they are read.
         self.read_budget.plan([*self._open_histories, *(key for key, _ in plan)])
         self.prefetcher.read_ahead(plan, self.prefetch_partitions)
+
+    def _learn_account(self, account: str) -> None:
+        """What a partition's read key needs to know of ``account`` (remembered for the run)."""
+        self.stripe_now(account)
+        self.account_created(account)
 
     def account_created(self, account: str) -> int:
         """When ``account`` was created: no object in it is older, so history reads start there."""

@@ -212,8 +212,33 @@ class StripeStream(FastRecordPath, Stream):
         state["events_since"] = state.pop("backfill_started_at")
         state.pop("backfill_done_through", None)
 
+    # Set by ``interleave.OpenPartition`` while a partition is open: a child list's feed when its parent's
+    # partition reads for it, and a parent's feeds of the children it reads for (``paired_read.py``).
+    fed_by: Any = None
+    child_feeds: list[Any] = []  # replaced, never changed in place
+
+    @property
+    def can_feed_children(self) -> bool:
+        """Whether this stream's history read can be shared with its child lists' partitions (``paired_read.py``):
+        the base read, written a batch at a time (not a BATCH-message stream, written whole in one turn)."""
+        return type(self).history_batches is StripeStream.history_batches and not self.get_batch_config(self.config)
+
     def _backfill(self, state: dict) -> Iterator[dict]:
         """Read ``created`` windows up to ``backfill_started_at``, resuming after ``backfill_done_through``."""
+        if self.fed_by is not None:
+            yield from self._write_fed(state, self.fed_by)
+            return
+        feeds = self.child_feeds
+        try:
+            yield from self._read_and_write(state)
+        except BaseException as error:
+            for feed in feeds:  # each child partition fails with its parent's read (or its abandonment)
+                feed.end(error)
+            raise
+        for feed in feeds:
+            feed.end()
+
+    def _read_and_write(self, state: dict) -> Iterator[dict]:
         start, end = self._history_range(state, self._account)
         if start >= end:
             return
@@ -229,22 +254,46 @@ class StripeStream(FastRecordPath, Stream):
         # tap writes several partitions by turns (``interleave.py``), only one of them is that partition.
         share = self._tap_ref.history_opened(key)
         self._tap_ref.read_ahead()
+        feeds = self.child_feeds
         try:
             for window_end, objects in batches:
-                self._batch_to_end = (state, share, len(objects), window_end)
-                yield from self._emit_batch(objects)
+                # The children's copies first: making the parent's records converts their timestamps in place.
+                copies = [(feed, feed.copies(objects)) for feed in feeds]
+                self._batch_to_end = (state, share, len(objects), window_end, copies)
+                yield from self._emit_batch(self._emit_window_objects(objects))
                 self.end_batch()  # unless the tap ended it right after its last record (``interleave.py``)
         finally:
             self._history = None
             self._batch_to_end = None
             self._tap_ref.history_closed(key)
 
-    # A batch (one window of history) whose records are written and whose STATE is not yet: set by ``_backfill``.
-    _batch_to_end: tuple[dict, Any, int, int] | None = None
+    def _write_fed(self, state: dict, feed: Any) -> Iterator[dict]:
+        """A child list's history, batch by batch as its parent's partition writes the parent's (``paired_read.py``).
+
+        No read, nothing in the read budget: each batch was built by the writer's own thread right after the
+        parent's batch was written, and the writer resumes this partition only when one is there.
+        """
+        self._history = feed
+        try:
+            for window_end, parents, children in feed:
+                self._batch_to_end = (state, NOTHING_HELD, 0, window_end, [])
+                yield from self._emit_batch(self._emit_fed_batch(parents, children))
+                self.end_batch()
+        finally:
+            self._history = None
+            self._batch_to_end = None
+
+    def _emit_fed_batch(self, parents: list[StripeObject], children: list[list[StripeObject]]) -> Iterator[dict]:
+        """Hook of child lists (``children.py``): the records of a batch fed by the parent's partition."""
+        raise NotImplementedError(f"{self.name} is not a child list")
+
+    # A batch (one window of history) whose records are written and whose STATE is not yet: set by ``_backfill``
+    # (its state, read-budget share, objects, window end, and the copies of it its fed children take).
+    _batch_to_end: tuple[dict, Any, int, int, list[tuple[Any, list[StripeObject]]]] | None = None
     _history: Any = None  # the history read being written (``prefetch.Batches``)
     batch_ending = False  # the record just yielded is the last of its batch: the tap may end the batch now
 
-    def _emit_batch(self, objects: list[StripeObject]) -> Iterator[dict]:
+    def _emit_batch(self, batch_records: Iterator[dict]) -> Iterator[dict]:
         """A batch's records, with :attr:`batch_ending` set as its last one is yielded.
 
         The SDK writes a record before it asks for the next one, so the tap, which drives the SDK's record loop
@@ -253,7 +302,7 @@ class StripeStream(FastRecordPath, Stream):
         here for the next batch. The next record is made before the current one is written: making a record
         changes no state a STATE line carries (``full_reread.py`` keeps its digests until the batch ends).
         """
-        records = iter(self._emit_window_objects(objects))
+        records = iter(batch_records)
         record = next(records, None)
         while record is not None:
             following = next(records, None)
@@ -272,11 +321,13 @@ class StripeStream(FastRecordPath, Stream):
         self.batch_ending = False
         if pending is None:
             return
-        state, share, objects, window_end = pending
+        state, share, objects, window_end, copies = pending
         share.give_back(objects)  # written: room for the reads ahead (``read_budget.py``)
         self._batch_written(state)
         state["backfill_done_through"] = window_end
         self._flush_state()
+        for feed, parents in copies:  # the children's batch k, written next (``paired_read.py``)
+            feed.put(window_end, parents)
         self._tap_ref.read_ahead()  # reads ahead that ended meanwhile are replaced
 
     def _batch_written(self, state: dict) -> None:
@@ -573,6 +624,16 @@ class StripeStream(FastRecordPath, Stream):
         # Everything yielded so far has been written by the SDK before this generator resumed, so the STATE
         # line that follows can only promise records that are already out.
         self._write_state_message()
+
+
+class _NothingHeld:
+    """The read-budget share of a fed child's batch: nothing of it is held in the budget (``paired_read.py``)."""
+
+    def give_back(self, objects: int) -> None:
+        pass
+
+
+NOTHING_HELD = _NothingHeld()
 
 
 def _iso(epoch: int | float) -> str:

@@ -36,8 +36,8 @@ class CreditNoteLineItemsStream(ChildListStream):
     name = "credit_note_line_items"
     parent_fields_used = ("currency",)
 
-    def _children_of(self, job: tuple[StripeObject, bool]) -> list[StripeObject]:
-        parent, _ = job
+    def _children_of(self, job: tuple[StripeObject, bool, str]) -> list[StripeObject]:
+        parent, _, _ = job
         children = super()._children_of(job)
         for child in children:
             if child.get("currency") is None:

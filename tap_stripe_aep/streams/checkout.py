@@ -34,8 +34,8 @@ class SetupAttemptsStream(ChildListStream):
     name = "setup_attempts"
     parent_fields_used = ("latest_attempt",)
 
-    def _children_of(self, job: tuple[StripeObject, bool]) -> list[StripeObject]:
-        parent, deleted = job
+    def _children_of(self, job: tuple[StripeObject, bool, str]) -> list[StripeObject]:
+        parent, deleted, _ = job
         if not deleted and parent.get("latest_attempt") is None:
             return []
         return super()._children_of(job)

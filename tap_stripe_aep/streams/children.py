@@ -18,15 +18,19 @@ A parent read from a list page is cut down to what the child uses as soon as the
 (:meth:`ChildListStream.parent_fields`): the history read holds, and the read budget counts, the children, not
 their parents (issue 10: the invoices behind invoice lines, about 3.4 KB of JSON each, held 44-58 MB alone and
 stopped every other read).
+
+When the parent's stream is synced for the same account and would read the same history, the child's partition
+reads nothing: the parent's partition feeds it each batch as it writes its own (``paired_read.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
 from tap_stripe_aep.backfill import created_of
 from tap_stripe_aep.change_feed import Change
+from tap_stripe_aep.paired_read import ChildFeed
 from tap_stripe_aep.stream_catalog import StripeStream as CatalogEntry
 from tap_stripe_aep.stream_catalog import stream_named
 from tap_stripe_aep.streams.base import StripeObject, StripeStream
@@ -48,6 +52,29 @@ class ChildListStream(StripeStream):
         """
         embedded = (self.entry.embedded_field,) if self.entry.embedded_field else ()
         return frozenset(("id", "created", "date", *embedded, *self.parent_fields_used))
+
+    @property
+    def can_be_fed(self) -> bool:
+        """Whether this partition can take its history from its parent's partition (not written whole, in BATCH
+        messages, in one turn)."""
+        return not self.get_batch_config(self.config)
+
+    def new_feed(self, account: str) -> ChildFeed:
+        """The feed of this stream's partition of ``account`` from its parent's partition (``paired_read.py``)."""
+        kept = self.parent_fields()
+
+        def slim(parent: StripeObject) -> StripeObject:
+            # Copied: the child's records are made from the embedded list in place (timestamps converted, the
+            # parent's id added), and the parent's record holds the same list.
+            return {k: _json_copy(parent[k]) for k in kept if k in parent}
+
+        def children_of(parents: list[StripeObject]) -> list[list[StripeObject]]:
+            return list(self._pool.map(self._children_of, [(parent, False, account) for parent in parents]))
+
+        return ChildFeed(slim, children_of)
+
+    def _emit_fed_batch(self, parents: list[StripeObject], children: list[list[StripeObject]]) -> Iterator[dict]:
+        yield from self._records_of([(parent, created_of(parent), False) for parent in parents], children)
 
     def _page_fetcher(self, path: str, params: dict[str, Any], account: str) -> Callable[..., dict[str, Any]]:
         """The parents' list pages, each parent cut to :meth:`parent_fields` as soon as its page is decoded.
@@ -99,7 +126,15 @@ class ChildListStream(StripeStream):
         longer has was removed (Stripe sends no event of its own for that): it is emitted with
         ``is_deleted`` true, so a removed subscription item or invoice line does not live on downstream.
         """
-        child_lists = self._pool.map(self._children_of, [(parent, deleted) for parent, _, deleted in parents])
+        jobs = [(parent, deleted, self._account) for parent, _, deleted in parents]
+        yield from self._records_of(parents, self._pool.map(self._children_of, jobs), changes)
+
+    def _records_of(
+        self,
+        parents: list[tuple[StripeObject, int, bool]],
+        child_lists: Iterable[list[StripeObject]],
+        changes: list[Change] | None = None,
+    ) -> Iterator[dict]:
         parent_field = self.entry.parent_field
         assert parent_field is not None
         removed_per_parent = [c.previous_child_ids for c in changes] if changes else [frozenset()] * len(parents)
@@ -114,8 +149,8 @@ class ChildListStream(StripeStream):
                 removed = {"id": child_id, "object": self.entry.object_name, parent_field: parent["id"]}
                 yield self.make_record(removed, updated=updated, is_deleted=True)
 
-    def _children_of(self, job: tuple[StripeObject, bool]) -> list[StripeObject]:
-        parent, deleted = job
+    def _children_of(self, job: tuple[StripeObject, bool, str]) -> list[StripeObject]:
+        parent, deleted, account = job
         embedded = parent.get(self.entry.embedded_field) if self.entry.embedded_field else None
         complete = isinstance(embedded, dict) and not embedded.get("has_more")
         if isinstance(embedded, dict) and isinstance(embedded.get("data"), list) and (complete or deleted):
@@ -128,7 +163,16 @@ class ChildListStream(StripeStream):
             path, params = self.entry.child_path(self.parent_entry.object_name, parent["id"]), {}
         children: list[StripeObject] = []
         for page in self.client.list_pages(
-            path, params, account=self._account, stream=self.name, permission=self.entry.permission
+            path, params, account=account, stream=self.name, permission=self.entry.permission
         ):
             children.extend(page.get("data") or [])
         return children
+
+
+def _json_copy(value: Any) -> Any:
+    """A copy of decoded JSON sharing no dict or list with ``value`` (faster than ``copy.deepcopy``)."""
+    if isinstance(value, dict):
+        return {k: _json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(v) for v in value]
+    return value
