@@ -72,6 +72,8 @@ _stdlib_encode = json.JSONEncoder(separators=(",", ":"), default=_default).encod
 # Subclasses of str/int/dict/list, dataclasses and datetimes go to the stdlib encoder, which writes them its own way
 # (a str enum by its value, a datetime through ``_default``); orjson would raise for them with these options.
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+# The newline written by orjson into the same buffer: ``line + b"\n"`` copied every RECORD line once more.
+_RECORD_LINE_OPTIONS = _ORJSON_OPTIONS | orjson.OPT_APPEND_NEWLINE
 
 
 def message_line(message: dict[str, Any]) -> bytes:
@@ -83,11 +85,11 @@ def record_line(message: dict[str, Any]) -> bytes:
     """A RECORD message (JSON values only: what Stripe sent and the tap's strings) as one JSON line with its
     newline, byte for byte what :func:`message_line` writes, by orjson whenever that gives the same bytes."""
     try:
-        line = orjson.dumps(message, option=_ORJSON_OPTIONS)
+        line = orjson.dumps(message, option=_RECORD_LINE_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError: a type or value it does not write the stdlib's way
         return message_line(message)
     if line.isascii() and b"\x7f" not in line and _floats_as_stdlib(line):
-        return line + b"\n"
+        return line
     return message_line(message)
 
 

@@ -22,9 +22,10 @@ takes the SDK's own path, unchanged. The output is byte for byte the SDK's (``te
 
 from __future__ import annotations
 
+import datetime
+import time
 from typing import TYPE_CHECKING, Any
 
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
@@ -38,6 +39,41 @@ if TYPE_CHECKING:
     _Base = Stream
 else:
     _Base = object
+
+
+class _ExtractionClock:
+    """``time_extracted`` as the SDK writes it (``utc_now().isoformat()``), about five times cheaper.
+
+    Building a ``datetime`` and formatting all of it cost about 1.5 µs a record (2-3% of the tap's CPU); here the
+    date and time of day are formatted once per second and each record adds its microseconds. Same clock (the
+    system's, floored to the microsecond as ``datetime.now`` floors it), same text: ``...THH:MM:SS.ffffff+00:00``,
+    without the fraction when the microseconds are 0, as ``isoformat`` writes it.
+    """
+
+    __slots__ = ("_formatted",)
+
+    def __init__(self) -> None:
+        # (second, its "YYYY-MM-DDTHH:MM:SS") as one tuple, replaced whole: a thread never pairs one second's
+        # text with another second.
+        self._formatted: tuple[int, str] = (-1, "")
+
+    def now(self) -> str:
+        """The current UTC time as ``datetime.datetime.now(datetime.timezone.utc).isoformat()`` writes it."""
+        return self.format(time.time_ns() // 1000)
+
+    def format(self, epoch_microseconds: int) -> str:
+        """``epoch_microseconds`` (since 1970, UTC) as ``datetime.isoformat`` writes that instant in UTC."""
+        second, microsecond = divmod(epoch_microseconds, 1_000_000)
+        formatted_second, prefix = self._formatted
+        if second != formatted_second:
+            prefix = datetime.datetime.fromtimestamp(second, datetime.UTC).isoformat()[:19]
+            self._formatted = (second, prefix)
+        if microsecond:
+            return f"{prefix}.{microsecond:06d}+00:00"
+        return prefix + "+00:00"
+
+
+extraction_clock = _ExtractionClock()
 
 
 class FastRecordPath(_Base):
@@ -95,7 +131,7 @@ class FastRecordPath(_Base):
         message: dict[str, Any] = {"type": "RECORD", "stream": self.name, "record": record}
         if self._stream_version is not None:
             message["version"] = self._stream_version
-        message["time_extracted"] = utc_now().isoformat()
+        message["time_extracted"] = extraction_clock.now()
         writer = self._tap.message_writer
         assert isinstance(writer, FastSingerWriter)
         writer.write_record_line(record_line(message))

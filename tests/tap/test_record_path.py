@@ -9,6 +9,7 @@ the state they leave; ``scripts/compare_tap_output.py`` does the same for whole 
 from __future__ import annotations
 
 import copy
+import datetime
 import io
 import json
 import re
@@ -17,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from singer_sdk.helpers._util import utc_now
 
 from tap_stripe_aep import writer
 from tap_stripe_aep.exact_json import NonFiniteFloat, decode_page, message_line, record_line
+from tap_stripe_aep.record_path import _ExtractionClock, extraction_clock
 from tap_stripe_aep.streams.base import StripeStream
 from tap_stripe_aep.tap import TapStripeAEP
 from tests.tap.tap_runner import FULL_KEY, catalog_selecting
@@ -162,3 +165,26 @@ def test_decode_page_reads_what_json_loads_read(body: bytes) -> None:
         return
     decoded = decode_page(body, "utf-8")
     assert json.dumps(decoded) == json.dumps(expected)
+
+
+@pytest.mark.parametrize(
+    "epoch_microseconds",
+    [
+        0,
+        1,
+        999_999,
+        1_000_000,
+        1_710_712_939_000_000,
+        1_710_712_939_000_001,
+        1_710_712_939_123_450,
+        4_102_444_799_999_999,
+    ],
+)
+def test_time_extracted_is_the_sdks_isoformat(epoch_microseconds: int) -> None:
+    """``time_extracted`` as ``utc_now().isoformat()`` writes the same instant (no fraction on a whole second)."""
+    instant = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(microseconds=epoch_microseconds)
+    clock = _ExtractionClock()
+    assert clock.format(epoch_microseconds) == instant.isoformat()
+    assert clock.format(epoch_microseconds + 1_000_000) == (instant + datetime.timedelta(seconds=1)).isoformat()
+    before = utc_now()
+    assert before <= datetime.datetime.fromisoformat(extraction_clock.now()) <= utc_now()
