@@ -14,6 +14,7 @@ import io
 import json
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +189,46 @@ def test_time_extracted_is_the_sdks_isoformat(epoch_microseconds: int) -> None:
     assert clock.format(epoch_microseconds + 1_000_000) == (instant + datetime.timedelta(seconds=1)).isoformat()
     before = utc_now()
     assert before <= datetime.datetime.fromisoformat(extraction_clock.now()) <= utc_now()
+
+
+def _sync_partition(stream: StripeStream, records: list[dict[str, Any]]) -> tuple[list[bytes], dict[str, Any]]:
+    """The partition's whole record loop, ``_sync_records(context)`` as ``interleave.py`` runs it, over
+    ``records`` in place of a read: every line written and the tap's state after."""
+
+    def get_records(self: StripeStream, context: dict[str, Any] | None) -> Iterator[dict[str, Any]]:
+        self.remember_partition_state(context, self.get_context_state(context))
+        yield from copy.deepcopy(records)
+
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    saved, sys.stdout = sys.stdout, out
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(StripeStream, "get_records", get_records)
+            yielded = list(stream._sync_records(context=dict(ACCOUNT)))
+        out.flush()
+    finally:
+        sys.stdout = saved
+    assert [r["id"] for r in yielded] == [r["id"] for r in records]
+    return out.buffer.getvalue().splitlines(), copy.deepcopy(stream.tap_state)  # type: ignore[attr-defined]
+
+
+def test_the_partition_loop_writes_what_the_sdks_loop_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    records = _charges()
+    del records[1]["account_id"]  # filled from the partition, as _process_record fills it
+    records[2]["updated"] = None  # the SDK's own bookmark step (it warns and keeps the previous value)
+    fast = _charges_stream()
+    with monkeypatch.context() as patch:
+        patch.setattr(StripeStream, "_write_record_message", lambda self, record: pytest.fail("the SDK's hook"))
+        fast_lines, fast_state = _sync_partition(fast, records)
+    with monkeypatch.context() as patch:
+        patch.setattr(writer, "record_line", message_line)
+        patch.setattr(StripeStream, "_records_pass_through", lambda self: False)
+        patch.setattr(StripeStream, "_bookmark_is_last_value", lambda self: False)
+        sdk_lines, sdk_state = _sync_partition(_charges_stream(), records)
+    assert len(fast_lines) == len(records) + 1  # and the partition's STATE line
+    assert json.loads(fast_lines[1])["record"]["account_id"] == ACCOUNT["account_id"]
+    assert _without_time_extracted(fast_lines) == _without_time_extracted(sdk_lines)
+    assert fast_state == sdk_state
+    partition = fast_state["bookmarks"]["charges"]["partitions"][0]
+    assert partition["replication_key_value"] == records[-1]["updated"]
+    assert "progress_markers" not in partition  # finalized, as the SDK's loop finalizes it
