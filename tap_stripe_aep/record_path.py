@@ -18,6 +18,8 @@ identity and there are no SDK child streams (:meth:`_records_pass_through`, deci
 becomes its RECORD line in one ``exact_json.record_line`` call and the bookmark is two dict writes on the
 partition's state, which the stream caches. Anything else (a deselected property, a stream map, a child stream)
 takes the SDK's own path, unchanged. The output is byte for byte the SDK's (``tests/tap/test_record_path.py``).
+When those steps are the fast ones, :meth:`FastRecordPath._sync_records` also runs the SDK's record loop for one
+partition with them inlined (the calls between them were another 2-3 µs a record).
 """
 
 from __future__ import annotations
