@@ -71,7 +71,7 @@ def record_loop_microseconds(name: str, body: bytes, repeats: int) -> float:
             for obj in decode_page(body, "utf-8")["data"]:
                 yield self.make_record(obj, updated=None, is_deleted=False)
 
-    StripeStream.get_records = get_records  # type: ignore[method-assign]  # this process only measures
+    StripeStream.get_records = get_records  # type: ignore[method-assign,assignment]  # this process only measures
     saved, sys.stdout = sys.stdout, io.TextIOWrapper(open(os.devnull, "wb"), encoding="utf-8")  # noqa: SIM115
     try:
         best = float("inf")

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Generator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
@@ -114,7 +114,9 @@ class FastRecordPath(_Base):
             )
         return self._pass_through
 
-    def _sync_records(self, context: dict | None = None, *, write_messages: bool = True) -> Generator[dict, Any, Any]:
+    def _sync_records(
+        self, context: Mapping[str, Any] | None = None, *, write_messages: bool = True
+    ) -> Generator[dict, Any, Any]:
         """The SDK's record loop for one partition, with the three hooks above inlined when they are identities.
 
         ``Stream._sync_records`` calls, for every record, ``_check_max_record_limit``, ``post_process``,
@@ -148,7 +150,7 @@ class FastRecordPath(_Base):
             self._finalize_state(self.get_context_state(context))
         self._write_state_message()
 
-    def _write_partition_records(self, context: dict, record_counter: Any) -> Generator[dict, Any, None]:
+    def _write_partition_records(self, context: Mapping[str, Any], record_counter: Any) -> Generator[dict, Any, None]:
         """Each record of ``get_records(context)`` as ``_process_record``, ``_write_record_message`` and
         ``_increment_stream_state`` above would write and bookmark it, then counted and yielded."""
         name = self.name
@@ -160,7 +162,8 @@ class FastRecordPath(_Base):
         now = extraction_clock.now
         replication_key = self.replication_key
         state_message_frequency = self.STATE_MSG_FREQUENCY
-        for written, record in enumerate(self.get_records(context), start=1):
+        records = cast(Iterable[dict[str, Any]], self.get_records(context))  # never the deprecated tuples
+        for written, record in enumerate(records, start=1):
             for key, value in partition_items:  # _process_record
                 if key not in record:
                     record[key] = value
@@ -185,8 +188,8 @@ class FastRecordPath(_Base):
     def _process_record(
         self,
         record: dict,
-        child_context: dict | None = None,
-        partition_context: dict | None = None,
+        child_context: Mapping[str, Any] | None = None,
+        partition_context: Mapping[str, Any] | None = None,
     ) -> None:
         if not self._records_pass_through():
             super()._process_record(record, child_context=child_context, partition_context=partition_context)
@@ -221,7 +224,7 @@ class FastRecordPath(_Base):
             )
         return self._last_value_bookmark
 
-    def _increment_stream_state(self, latest_record: dict, *, context: dict | None = None) -> None:
+    def _increment_stream_state(self, latest_record: dict, *, context: Mapping[str, Any] | None = None) -> None:
         state = self._records_state
         value = latest_record.get(self.replication_key) if self.replication_key else None
         if (
