@@ -41,7 +41,9 @@ def may_hold_big_integer(data: bytes) -> bool:
 
 # A float token of a compact JSON line: after ':' ',' or '[' and before ',' '}' or ']'. Floats inside strings can
 # match too; they are checked like real ones, and at worst send that line to the stdlib encoder.
-_NEGATIVE_EXPONENT = re.compile(rb"e-(?<=\de-)")  # a literal first, so that re looks for "e-" quickly
+# "-" first: re looks for the literal it starts with, and in JSON text "-" is rarer than "e" (a plain ``b"e-" in``
+# stops at every "e"): 1.3 against 2.0 µs a charge. The lookbehind then asks for a digit and "e" before it.
+_NEGATIVE_EXPONENT = re.compile(rb"-(?<=\de-)")
 _FLOAT_TOKEN = re.compile(rb"[:,\[](-?\d+(?:\.\d+(?:[eE][-+]?\d+)?|[eE][-+]?\d+))(?=[,}\]])")
 
 
@@ -72,6 +74,8 @@ _stdlib_encode = json.JSONEncoder(separators=(",", ":"), default=_default).encod
 # Subclasses of str/int/dict/list, dataclasses and datetimes go to the stdlib encoder, which writes them its own way
 # (a str enum by its value, a datetime through ``_default``); orjson would raise for them with these options.
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+# The newline written by orjson into the same buffer: ``line + b"\n"`` copied every RECORD line once more.
+_RECORD_LINE_OPTIONS = _ORJSON_OPTIONS | orjson.OPT_APPEND_NEWLINE
 
 
 def message_line(message: dict[str, Any]) -> bytes:
@@ -83,23 +87,20 @@ def record_line(message: dict[str, Any]) -> bytes:
     """A RECORD message (JSON values only: what Stripe sent and the tap's strings) as one JSON line with its
     newline, byte for byte what :func:`message_line` writes, by orjson whenever that gives the same bytes."""
     try:
-        line = orjson.dumps(message, option=_ORJSON_OPTIONS)
+        line = orjson.dumps(message, option=_RECORD_LINE_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError: a type or value it does not write the stdlib's way
         return message_line(message)
     if line.isascii() and b"\x7f" not in line and _floats_as_stdlib(line):
-        return line + b"\n"
+        return line
     return message_line(message)
 
 
 def _floats_as_stdlib(line: bytes) -> bool:
     # Both libraries write a float's shortest round-trip digits; they differ only in notation, and only below
     # 1e-4, where the stdlib always writes an exponent ("1e-05") and orjson writes either "0.00001" or "2.5e-7".
-    # So a line with neither "e-" nor "0.0000" anywhere holds no float written differently: the common case,
-    # decided in two substring searches (the token scan below costs as much as the stdlib encoder itself).
-    if b"e-" not in line and b"0.0000" not in line:
-        return True
-    # "e-" is common in text ("One-off", "e-mail"); an exponent always follows a digit. Scanning every float token
-    # of such a line cost about a tenth of the tap's record path on the emulator's charges.
+    # So a line with no "0.0000" and no "e-" after a digit holds no float written differently: the common case,
+    # decided in two searches (the token scan below costs as much as the stdlib encoder itself). Text such as
+    # "One-off" or "e-mail" has no digit before its "e-".
     if b"0.0000" not in line and _NEGATIVE_EXPONENT.search(line) is None:
         return True
     for match in _FLOAT_TOKEN.finditer(line):

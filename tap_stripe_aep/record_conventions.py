@@ -5,14 +5,15 @@ Apart from those, Stripe's objects pass through unchanged: Stripe's own field na
 (the tap never expands), nothing renamed, nothing dropped here.
 
 `TimestampConverter` runs on every record, so it does its thinking once per stream: `from_schema` walks the
-generated schema and keeps a small tree of the fields marked ``format: date-time``; `convert` then visits only
-those keys (or only the record's keys, whichever is fewer) and rewrites ``int`` values in place.
+generated schema and keeps a small tree of the fields marked ``format: date-time``, compiled into a function that
+visits only those keys and rewrites ``int`` values in place.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 RFC3339_UTC = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -73,29 +74,42 @@ def _convert_value(value: Any) -> Any:
     return value
 
 
-def _apply(obj: dict[str, Any], plan: _Plan) -> None:
-    # Walk whichever side is smaller: a sparse record against a wide plan (payment_method_details lists
-    # every payment method) or a wide record against a plan of a few fields.
-    if len(obj) < len(plan):
-        for key, value in obj.items():
-            if key in plan and value is not None:
-                _apply_field(obj, key, value, plan[key])
-    else:
-        for key, sub_plan in plan.items():
-            value = obj.get(key)
-            if value is not None:
-                _apply_field(obj, key, value, sub_plan)
+def _compile(plan: _Plan) -> Callable[[dict[str, Any]], None]:
+    """The plan as straight-line Python: one ``obj.get`` and one test per planned key, nested objects and lists
+    of objects handled by the functions of their sub-plans.
 
+    Walking the plan as data (a loop over whichever of the record and the plan was smaller, a call per field)
+    cost about twice as much: 10 µs an invoice with its lines (47 date-time paths), 2.4 µs a charge. Keys are
+    written as ``repr`` literals, so any property name of a schema is safe in the source.
+    """
+    functions: list[str] = []
 
-def _apply_field(obj: dict[str, Any], key: str, value: Any, sub_plan: _Plan | None) -> None:
-    if sub_plan is None:
-        obj[key] = _convert_value(value)  # replacing a value while iterating items() is allowed
-    elif type(value) is dict:
-        _apply(value, sub_plan)
-    elif type(value) is list:
-        for item in value:
-            if type(item) is dict:
-                _apply(item, sub_plan)
+    def define(sub_plan: _Plan) -> str:
+        body: list[str] = []
+        for key, nested in sub_plan.items():
+            literal = repr(key)
+            body.append(f"    value = obj.get({literal})")
+            body.append("    if value is not None:")
+            if nested is None:
+                body.append(f"        obj[{literal}] = _convert_value(value)")
+            else:
+                nested_name = define(nested)
+                body += [
+                    "        if type(value) is dict:",
+                    f"            {nested_name}(value)",
+                    "        elif type(value) is list:",
+                    "            for item in value:",
+                    "                if type(item) is dict:",
+                    f"                    {nested_name}(item)",
+                ]
+        name = f"_convert_{len(functions)}"
+        functions.append("\n".join([f"def {name}(obj):", *(body or ["    pass"])]))
+        return name
+
+    top = define(plan)
+    namespace: dict[str, Any] = {"_convert_value": _convert_value}
+    exec(compile("\n\n".join(functions), "<timestamp plan>", "exec"), namespace)  # source built above
+    return cast(Callable[[dict[str, Any]], None], namespace[top])
 
 
 class TimestampConverter:
@@ -106,10 +120,11 @@ class TimestampConverter:
     values are left as they are, so converting twice is harmless.
     """
 
-    __slots__ = ("_plan",)
+    __slots__ = ("_convert", "_plan")
 
     def __init__(self, plan: _Plan) -> None:
         self._plan = plan
+        self._convert = _compile(plan)
 
     @classmethod
     def from_schema(cls, schema: dict[str, Any]) -> TimestampConverter:
@@ -131,7 +146,7 @@ class TimestampConverter:
 
     def convert(self, record: dict[str, Any]) -> dict[str, Any]:
         """Convert `record` in place and return it."""
-        _apply(record, self._plan)
+        self._convert(record)
         return record
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable
 
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 from singer_sdk.singerlib.messages import Message, SingerMessageType, StateMessage
@@ -33,6 +34,10 @@ class FastSingerWriter(SimpleSingerWriter):
     def __init__(self) -> None:
         super().__init__()
         self.gate = SignalGate()  # the tap replaces it with its own, which knows how to stop
+        # The stdout a RECORD line last went to and its binary buffer's ``write``: while ``sys.stdout`` is still
+        # that object, a record skips ``_write``'s checks (about 1 µs a record, 1-2% of the tap's CPU).
+        self._record_stdout: object = None
+        self._record_write: Callable[[bytes], object] | None = None
 
     def serialize_message(self, message: Message) -> str:
         return message_line(message.to_dict()).decode()[:-1]
@@ -49,7 +54,22 @@ class FastSingerWriter(SimpleSingerWriter):
 
     def write_record_line(self, line: bytes) -> None:
         """Write one RECORD line already encoded (``exact_json.record_line``), without flushing."""
-        self._write(line, flush=False)
+        write = self._record_write
+        if write is None or sys.stdout is not self._record_stdout:
+            self._write(line, flush=False)
+            # What ``_write`` settled on (a buffer put in front of an unbuffered stdout included) is what the
+            # next records go to, as long as nobody replaces sys.stdout.
+            out = sys.stdout
+            binary = getattr(out, "buffer", None)
+            self._record_stdout = out
+            self._record_write = None if binary is None or type(binary) is io.FileIO else binary.write
+            return
+        gate = self.gate
+        gate.writing = True
+        try:
+            write(line)
+        finally:
+            gate.message_written()
 
     def _write(self, line: bytes, *, flush: bool) -> None:
         gate = self.gate

@@ -132,13 +132,30 @@ def test_converting_twice_is_harmless_and_out_of_range_values_are_kept() -> None
 
 
 def test_wide_records_and_wide_plans_give_the_same_result() -> None:
-    # A plan wider than the record is walked from the record's side; check both walks agree.
     wide_schema = {"type": "object", "properties": {f"t{i}": DATE_TIME for i in range(50)}}
     converter = TimestampConverter.from_schema(wide_schema)
     assert converter.convert({"t3": 0, "other": 1}) == {"t3": "1970-01-01T00:00:00Z", "other": 1}
     full = {f"t{i}": i for i in range(50)} | {f"x{i}": i for i in range(10)}
     converted = converter.convert(dict(full))
     assert converted["t49"] == "1970-01-01T00:00:49Z" and converted["x9"] == 9
+
+
+def test_any_property_name_is_converted_by_the_compiled_plan() -> None:
+    """The plan is compiled into Python source: names that are not identifiers, or hold quotes, stay literals."""
+    odd = ["it's", 'say "hi"', "back\\slash", "new\nline", "obj.get", "é", ""]
+    schema = {
+        "type": "object",
+        "properties": {
+            **{name: DATE_TIME for name in odd},
+            "nested": {"type": "array", "items": {"type": "object", "properties": {"a'": DATE_TIME}}},
+        },
+    }
+    converter = TimestampConverter.from_schema(schema)
+    record = {name: 60 for name in odd} | {"nested": [{"a'": 0}, "not an object", {"b": 1}], "other": 5}
+    converted = converter.convert(record)
+    assert all(converted[name] == "1970-01-01T00:01:00Z" for name in odd)
+    assert converted["nested"] == [{"a'": "1970-01-01T00:00:00Z"}, "not an object", {"b": 1}]
+    assert converted["other"] == 5
 
 
 def test_finalize_record_uses_the_event_time_else_created() -> None:

@@ -9,17 +9,21 @@ the state they leave; ``scripts/compare_tap_output.py`` does the same for whole 
 from __future__ import annotations
 
 import copy
+import datetime
 import io
 import json
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from singer_sdk.helpers._util import utc_now
 
 from tap_stripe_aep import writer
 from tap_stripe_aep.exact_json import NonFiniteFloat, decode_page, message_line, record_line
+from tap_stripe_aep.record_path import _ExtractionClock, extraction_clock
 from tap_stripe_aep.streams.base import StripeStream
 from tap_stripe_aep.tap import TapStripeAEP
 from tests.tap.tap_runner import FULL_KEY, catalog_selecting
@@ -162,3 +166,69 @@ def test_decode_page_reads_what_json_loads_read(body: bytes) -> None:
         return
     decoded = decode_page(body, "utf-8")
     assert json.dumps(decoded) == json.dumps(expected)
+
+
+@pytest.mark.parametrize(
+    "epoch_microseconds",
+    [
+        0,
+        1,
+        999_999,
+        1_000_000,
+        1_710_712_939_000_000,
+        1_710_712_939_000_001,
+        1_710_712_939_123_450,
+        4_102_444_799_999_999,
+    ],
+)
+def test_time_extracted_is_the_sdks_isoformat(epoch_microseconds: int) -> None:
+    """``time_extracted`` as ``utc_now().isoformat()`` writes the same instant (no fraction on a whole second)."""
+    instant = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(microseconds=epoch_microseconds)
+    clock = _ExtractionClock()
+    assert clock.format(epoch_microseconds) == instant.isoformat()
+    assert clock.format(epoch_microseconds + 1_000_000) == (instant + datetime.timedelta(seconds=1)).isoformat()
+    before = utc_now()
+    assert before <= datetime.datetime.fromisoformat(extraction_clock.now()) <= utc_now()
+
+
+def _sync_partition(stream: StripeStream, records: list[dict[str, Any]]) -> tuple[list[bytes], dict[str, Any]]:
+    """The partition's whole record loop, ``_sync_records(context)`` as ``interleave.py`` runs it, over
+    ``records`` in place of a read: every line written and the tap's state after."""
+
+    def get_records(self: StripeStream, context: dict[str, Any] | None) -> Iterator[dict[str, Any]]:
+        self.remember_partition_state(context, self.get_context_state(context))
+        yield from copy.deepcopy(records)
+
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    saved, sys.stdout = sys.stdout, out
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(StripeStream, "get_records", get_records)
+            yielded = list(stream._sync_records(context=dict(ACCOUNT)))
+        out.flush()
+    finally:
+        sys.stdout = saved
+    assert [r["id"] for r in yielded] == [r["id"] for r in records]
+    return out.buffer.getvalue().splitlines(), copy.deepcopy(stream.tap_state)  # type: ignore[attr-defined]
+
+
+def test_the_partition_loop_writes_what_the_sdks_loop_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    records = _charges()
+    del records[1]["account_id"]  # filled from the partition, as _process_record fills it
+    records[2]["updated"] = None  # the SDK's own bookmark step (it warns and keeps the previous value)
+    fast = _charges_stream()
+    with monkeypatch.context() as patch:
+        patch.setattr(StripeStream, "_write_record_message", lambda self, record: pytest.fail("the SDK's hook"))
+        fast_lines, fast_state = _sync_partition(fast, records)
+    with monkeypatch.context() as patch:
+        patch.setattr(writer, "record_line", message_line)
+        patch.setattr(StripeStream, "_records_pass_through", lambda self: False)
+        patch.setattr(StripeStream, "_bookmark_is_last_value", lambda self: False)
+        sdk_lines, sdk_state = _sync_partition(_charges_stream(), records)
+    assert len(fast_lines) == len(records) + 1  # and the partition's STATE line
+    assert json.loads(fast_lines[1])["record"]["account_id"] == ACCOUNT["account_id"]
+    assert _without_time_extracted(fast_lines) == _without_time_extracted(sdk_lines)
+    assert fast_state == sdk_state
+    partition = fast_state["bookmarks"]["charges"]["partitions"][0]
+    assert partition["replication_key_value"] == records[-1]["updated"]
+    assert "progress_markers" not in partition  # finalized, as the SDK's loop finalizes it

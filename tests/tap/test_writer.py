@@ -66,3 +66,18 @@ def test_a_state_line_is_the_one_of_the_sdks_message(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(sys, "stdout", output)
     FastSingerWriter().write_message(StateMessage(value=value))
     assert output.getvalue() == message_line(StateMessage(value=value).to_dict()).decode()
+
+
+def test_records_follow_sys_stdout_when_it_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer keeps the buffer its records went to, but only while ``sys.stdout`` is the same object."""
+    first, second = (io.TextIOWrapper(io.BytesIO(), encoding="utf-8") for _ in range(2))
+    writer = FastSingerWriter()
+    monkeypatch.setattr(sys, "stdout", first)
+    writer.write_record_line(b'{"n":1}\n')
+    writer.write_record_line(b'{"n":2}\n')
+    monkeypatch.setattr(sys, "stdout", second)
+    writer.write_record_line(b'{"n":3}\n')
+    first.flush()
+    second.flush()
+    assert first.buffer.getvalue() == b'{"n":1}\n{"n":2}\n'  # type: ignore[attr-defined]
+    assert second.buffer.getvalue() == b'{"n":3}\n'  # type: ignore[attr-defined]
