@@ -78,9 +78,11 @@ def encode_line(value: Any) -> bytes:
         return _stdlib_encoder.encode(value).encode()
     if _may_differ(line):
         return _stdlib_encoder.encode(value).encode()
-    # orjson's bytes keep the capacity of its write buffer (4 KB or more for a 450-byte line); a batch holds
-    # thousands of lines, so keep an exact-size copy (peak memory 515 MB -> 150 MB at 100,000 records).
-    return memoryview(line).tobytes()
+    # orjson's bytes keep the capacity of its write buffer (4 KB or more for a 450-byte line). An exact-size copy
+    # was kept here while a batch was a list of lines (peak memory 515 MB -> 150 MB at 100,000 records); a batch
+    # is now one buffer (`LineBatch`) that copies each line in, and a worker writes its lines to the pipe, so a
+    # line lives only until its chunk is completed (at most 1,024 lines) and the copy was 0.03 s a 100,000 records.
+    return line
 
 
 def _may_differ(line: bytes) -> bool:
