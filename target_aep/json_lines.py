@@ -78,11 +78,11 @@ def encode_line(value: Any) -> bytes:
         return _stdlib_encoder.encode(value).encode()
     if _may_differ(line):
         return _stdlib_encoder.encode(value).encode()
-    # orjson's bytes keep the capacity of its write buffer (4 KB or more for a 450-byte line). An exact-size copy
-    # was kept here while a batch was a list of lines (peak memory 515 MB -> 150 MB at 100,000 records); a batch
-    # is now one buffer (`LineBatch`) that copies each line in, and a worker writes its lines to the pipe, so a
-    # line lives only until its chunk is completed (at most 1,024 lines) and the copy was 0.03 s a 100,000 records.
-    return line
+    # orjson's bytes keep the capacity of its write buffer (4 KB or more for a 450-byte line); a batch holds
+    # thousands of lines, so keep an exact-size copy (peak memory 515 MB -> 150 MB at 100,000 records). Batches
+    # copy each line into one buffer now (`LineBatch`), but a chunk's lines wait for its completion: without this
+    # copy (0.03 s a 100,000 records) peak RSS rose by 5-6 MB with one core (docs/benchmarks.md, session 8).
+    return memoryview(line).tobytes()
 
 
 def _may_differ(line: bytes) -> bool:
