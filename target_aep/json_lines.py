@@ -79,9 +79,7 @@ def encode_line(value: Any) -> bytes:
     if _may_differ(line):
         return _stdlib_encoder.encode(value).encode()
     # orjson's bytes keep the capacity of its write buffer (4 KB or more for a 450-byte line); a batch holds
-    # thousands of lines, so keep an exact-size copy (peak memory 515 MB -> 150 MB at 100,000 records). Batches
-    # copy each line into one buffer now (`LineBatch`), but a chunk's lines wait for its completion: without this
-    # copy (0.03 s a 100,000 records) peak RSS rose by 5-6 MB with one core (docs/benchmarks.md, session 8).
+    # thousands of lines, so keep an exact-size copy (peak memory 515 MB -> 150 MB at 100,000 records).
     return memoryview(line).tobytes()
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import operator
 import time
 import typing as t
 from collections.abc import Sequence
@@ -44,8 +43,6 @@ if t.TYPE_CHECKING:
     from target_aep.xdm.repairs import Repair
 
 DEFAULT_BATCH_MAX_RECORDS = 50_000
-_KEY = operator.itemgetter(0)  # of `RecordFacts`
-_UPDATED = operator.itemgetter(1)
 DEFAULT_BATCH_MAX_BYTES = 32 * 1024 * 1024
 
 
@@ -245,16 +242,12 @@ class AEPSink(BatchSink):
         if batch is None:
             batch = context["lines"] = LineBatch()
         if self._keeps_keys:
-            context.setdefault("record_keys", []).extend(map(_KEY, facts))
+            context.setdefault("record_keys", []).extend([key for key, _ in facts])
         live_since = self._live_since
-        # The newest `updated` first, compared in C: most runs' records were all changed before the run started,
-        # and then no record needs the loop below (a string; None and "" are never a live change).
-        newest = max(filter(None, map(_UPDATED, facts)), default=None)
-        if newest is not None and newest >= live_since:
-            first = len(batch)
-            for offset, (_, updated) in enumerate(facts):
-                if updated is not None and updated >= live_since:  # a change made while the pipeline ran
-                    context.setdefault("live_changes", []).append((first + offset, updated))
+        first = len(batch)
+        for offset, (_, updated) in enumerate(facts):
+            if updated is not None and updated >= live_since:  # a change made while the pipeline ran (a string)
+                context.setdefault("live_changes", []).append((first + offset, updated))
         size = batch.extend(lines)
         self.buffered_bytes += size
         self._shared_buffer.grown += size
