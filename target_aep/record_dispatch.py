@@ -72,7 +72,9 @@ class RecordDispatch:
             return False
         # `BatchSink._get_context` does not read the record (the sink class is AEPSink's own on this lane).
         context = sink._get_context(_NO_RECORD)
-        sink.tally_record_read()
+        # `Sink.tally_record_read()` inline (AEPSink does not override it): a call less for every record.
+        sink._total_records_read += 1
+        sink._batch_records_read += 1
         sink.accept_line(raw_line, context, line_number)
         self._after_record(sink)
         return True

@@ -54,6 +54,7 @@ class AEPSink(BatchSink):
         self._max_records: int | None = None
         super().__init__(target=target, stream_name=stream_name, schema=schema, key_properties=key_properties)
         self.max_bytes = int(self.config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
+        self._max_records = self.max_size  # set here so that `is_full` reads it without the property
         self.buffered_bytes = 0
         self._shared_buffer = self.runtime.shared_buffer
         self._in_flight: Future[None] | None = None
@@ -100,7 +101,8 @@ class AEPSink(BatchSink):
         every stream added (``grown``), not this one's: with mapping workers a record's line is kept a chunk
         later, often in a stream the tap has finished.
         """
-        if self.current_size >= self.max_size or self.buffered_bytes >= self.max_bytes:
+        # `current_size` and `max_size` read as the attributes behind them (two property calls a record less).
+        if self._batch_records_read >= self._max_records or self.buffered_bytes >= self.max_bytes:  # type: ignore[operator]
             return True
         shared = self._shared_buffer
         if shared.grown >= shared.check_step:

@@ -167,3 +167,24 @@ def test_a_chunk_without_rejects_or_repairs_is_kept_by_batch_as_record_by_record
         assert [json.loads(line)["_id"] for line in lines] == [mapper.map(record)["_id"] for record in expected]
         assert live == [(i, r["updated"]) for i, r in enumerate(expected) if r["updated"].startswith("2999")]
     assert not (tmp_path / "rejected.jsonl").exists() or not (tmp_path / "rejected.jsonl").read_text()
+
+
+def test_a_chunk_with_a_rejected_line_is_completed_record_by_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk of undecoded lines (no worker) in which one record is rejected (its money has no valid currency) is
+    not kept by batch (`pool._all_plain` is false): the reject goes to the dead-letter file and every other
+    record lands, in input order."""
+    schema, records = _charges(5)
+    records[2]["record"]["currency"] = "usdollars"
+    source = tmp_path / "input.singer"
+    lines = [json.dumps({"type": "RECORD", "stream": "charges", "record": m["record"]}) for m in records]
+    source.write_text("\n".join([json.dumps(schema), *lines]) + "\n")  # each line opens with its head
+    monkeypatch.setattr("sys.stdout", io.StringIO())
+    with source.open() as stdin:  # a file: lines read as bytes, so they reach the pool undecoded
+        TargetAEP(config=_config(tmp_path), validate_config=True).listen(stdin)
+    output = tmp_path / "out" / f"{dataset_for('charges')}.jsonl"
+    landed = [json.loads(line)["_acme"]["stripe"]["id"] for line in output.read_text().splitlines()]
+    assert landed == ["ch_path_0", "ch_path_1", "ch_path_3", "ch_path_4"]
+    [rejected] = [json.loads(line) for line in (tmp_path / "rejected.jsonl").read_text().splitlines()]
+    assert rejected["record"]["id"] == "ch_path_2" and "usdollars" in rejected["reasons"][0]
