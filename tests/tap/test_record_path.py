@@ -86,15 +86,20 @@ def _without_time_extracted(lines: list[bytes]) -> list[bytes]:
     return [_TIME_EXTRACTED.sub(b'"time_extracted":"-"', line) for line in lines]
 
 
+def _take_the_sdks_own_path(patch: pytest.MonkeyPatch) -> None:
+    """The SDK's record path and message writer, which the fast path's output is compared against."""
+    patch.setattr(writer, "record_line", message_line)
+    patch.setattr(StripeStream, "_records_pass_through", lambda self: False)
+    patch.setattr(StripeStream, "_bookmark_is_last_value", lambda self: False)
+
+
 def test_fast_path_lines_and_state_are_the_sdks(monkeypatch: pytest.MonkeyPatch) -> None:
     records = _charges()
     fast = _charges_stream()
     assert fast._records_pass_through(), "the fast path is what this test is about"
     fast_lines, fast_state = _write(fast, records)
     with monkeypatch.context() as patch:
-        patch.setattr(writer, "record_line", message_line)
-        patch.setattr(StripeStream, "_records_pass_through", lambda self: False)
-        patch.setattr(StripeStream, "_bookmark_is_last_value", lambda self: False)
+        _take_the_sdks_own_path(patch)
         sdk_lines, sdk_state = _write(_charges_stream(), records)
     assert len(fast_lines) == len(records)
     # the extraction time as the SDK's writer wrote it: isoformat, microseconds, UTC offset (the clock differs)
@@ -221,9 +226,7 @@ def test_the_partition_loop_writes_what_the_sdks_loop_writes(monkeypatch: pytest
         patch.setattr(StripeStream, "_write_record_message", lambda self, record: pytest.fail("the SDK's hook"))
         fast_lines, fast_state = _sync_partition(fast, records)
     with monkeypatch.context() as patch:
-        patch.setattr(writer, "record_line", message_line)
-        patch.setattr(StripeStream, "_records_pass_through", lambda self: False)
-        patch.setattr(StripeStream, "_bookmark_is_last_value", lambda self: False)
+        _take_the_sdks_own_path(patch)
         sdk_lines, sdk_state = _sync_partition(_charges_stream(), records)
     assert len(fast_lines) == len(records) + 1  # and the partition's STATE line
     assert json.loads(fast_lines[1])["record"]["account_id"] == ACCOUNT["account_id"]
