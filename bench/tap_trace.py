@@ -155,13 +155,22 @@ def _trace_requests(out: str) -> None:
     sent: list[tuple[float, str]] = []
     spans: list[tuple[float, float]] = []
     stream_spans: dict[str, list[float]] = {}  # per stream: each request's seconds from call to response
+    # per stream: [pages, full pages (has_more), short pages, empty pages, objects]: what each request brought
+    stream_pages: dict[str, list[int]] = {}
     get, acquire = StripeClient.get, TokenBucket.acquire
 
     def traced_get(self: Any, path: str, *args: Any, **kwargs: Any) -> Any:
         local.stream = kwargs.get("stream") or path
         begin = time.monotonic()
         try:
-            return get(self, path, *args, **kwargs)
+            page = get(self, path, *args, **kwargs)
+            data = page.get("data") if isinstance(page, dict) else None
+            if isinstance(data, list):
+                counts = stream_pages.setdefault(local.stream, [0, 0, 0, 0, 0])
+                counts[0] += 1
+                counts[1 if page.get("has_more") else 3 if not data else 2] += 1
+                counts[4] += len(data)
+            return page
         finally:
             end = time.monotonic()
             spans.append((begin - started, end - started))
@@ -248,6 +257,9 @@ def _trace_requests(out: str) -> None:
                 share = len(durations) / max(1, total)
                 mean = sum(durations) / len(durations)
                 log.write(f"    {stream}: {len(durations)} ({share:.1%}), {sum(durations):.1f} s, {mean:.2f} s each\n")
+            log.write("list pages by stream: pages, full (has_more), short, empty, objects a page:\n")
+            for stream, (pages, full, short, empty, objects) in sorted(stream_pages.items(), key=lambda sp: -sp[1][0]):
+                log.write(f"    {stream}: {pages}, {full} full, {short} short, {empty} empty, {objects / pages:.1f}\n")
             waited = sum(w for _, w, _ in sdk_waits)
             log.write(f"SDK thread waited {waited:.1f} s for batches ({len(sdk_waits)} batches)\n")
             by_stream: dict[str, list[float]] = {}
