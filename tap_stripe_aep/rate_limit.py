@@ -11,7 +11,6 @@ import threading
 import time
 from collections import deque
 
-
 # A request whose slot came while no thread could take it (every waiting thread asleep, or waiting for the GIL
 # while the writer thread encodes records) may go up to this late without the slot being lost.
 CATCH_UP_SECONDS = 0.05
