@@ -38,9 +38,10 @@ class TokenBucket:
             raise ValueError("rate must be positive")
         self.rate = float(rate)
         self.capacity = float(burst if burst is not None else 1.0 + self.rate * CATCH_UP_SECONDS)
-        self._tokens = 1.0  # a run starts with one request, not a burst
+        self._tokens = min(1.0, self.capacity)  # a run starts with one request, not a burst
         self._updated = time.monotonic()
-        self._window_limit = max(1, math.floor(self.rate))  # requests in any window: at most ``rate``
+        # Requests in any window: at most ``rate`` (a rate of 2.5 allows 3 in a second, as a sliding count does).
+        self._window_limit = max(1, math.ceil(self.rate))
         self._sent: deque[float] = deque()  # when the last ``_window_limit`` requests took their token
         self._lock = threading.Lock()
 
