@@ -13,7 +13,12 @@ they cost more CPU than everything of ours a short run does:
   ``UPath`` for the SDK's BATCH messages, which the target does not take; ``rfc3986_validator`` (a large
   regular expression, about 0.01 s): ``jsonschema._format`` binds ``validate_rfc3986`` for the ``uri`` formats,
   which no schema of the target checks; ``backoff`` (with ``asyncio``, about 0.02 s): ``singer_sdk.streams.rest``
-  imports it for ``RESTStream``'s retries, a tap's.
+  imports it for ``RESTStream``'s retries, a tap's; ``isoduration`` (with ``arrow``, about 0.04 s):
+  ``jsonschema._format`` calls ``isoduration.parse_duration`` for the ``duration`` format (drafts 2019-09 and
+  2020-12, not the XDM schemas' draft 6) and binds ``isoduration.DurationParsingException``, the class that check
+  catches. That class must be the one the parser raises, so the stand-in holds the real one: the package's
+  ``parser/exceptions.py`` (which imports nothing) is loaded on its own under its own name, and the real package,
+  once imported, takes that very module from ``sys.modules``.
 
 Each is replaced, before anything imports the SDK, by a stand-in module (``DeferredModule``) that holds the names
 those importers bind as forwarders: a call imports the real module the first time and delegates to it, so the
@@ -31,6 +36,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 # module -> the callables its SDK-side importers bind with `from module import name` at import time
@@ -71,7 +77,18 @@ class DeferredModule(types.ModuleType):
                 except BaseException:
                     sys.modules.setdefault(name, self)
                     raise
+                self._attach_preloaded()
             return self._real
+
+    def _attach_preloaded(self) -> None:
+        """A sub-module loaded before its package (``_defer_isoduration``) is found in ``sys.modules`` by the
+        package's imports, which then do not make it an attribute of its parent: made one here."""
+        prefix = self.__name__ + "."
+        for name, module in list(sys.modules.items()):
+            parent_name, _, child = name.rpartition(".")
+            parent = sys.modules.get(parent_name)
+            if name.startswith(prefix) and parent is not None and not hasattr(parent, child):
+                setattr(parent, child, module)
 
     def _forwarder(self, attribute: str) -> Callable[..., Any]:
         def forward(*args: Any, **kwargs: Any) -> Any:
@@ -99,12 +116,38 @@ def _defer(modules: dict[str, tuple[str, ...]]) -> None:
         sys.modules[name] = DeferredModule(name, callables, search_path)
 
 
+def _defer_isoduration() -> None:
+    """Stand in for ``isoduration`` with its real ``DurationParsingException`` (see the module docstring)."""
+    name, exceptions_name = "isoduration", "isoduration.parser.exceptions"
+    if name in sys.modules or exceptions_name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return
+    search_path = list(spec.submodule_search_locations)
+    exceptions_spec = importlib.util.spec_from_file_location(
+        exceptions_name, Path(search_path[0]) / "parser" / "exceptions.py"
+    )
+    if exceptions_spec is None or exceptions_spec.loader is None or not Path(exceptions_spec.origin or "").is_file():
+        return  # another layout of the package: leave it alone
+    exceptions = importlib.util.module_from_spec(exceptions_spec)
+    exceptions_spec.loader.exec_module(exceptions)
+    parsing_error = getattr(exceptions, "DurationParsingException", None)
+    if not isinstance(parsing_error, type):
+        return
+    sys.modules[exceptions_name] = exceptions
+    stand_in = DeferredModule(name, ("parse_duration",), search_path)
+    stand_in.DurationParsingException = parsing_error
+    sys.modules[name] = stand_in
+
+
 def defer_iri_grammar() -> None:
     """Both plugins: stand in for ``rfc3987_syntax`` (see the module docstring)."""
     _defer(_IRI_GRAMMAR)
 
 
 def defer_modules_the_target_never_uses() -> None:
-    """The target: stand in for ``joblib``, ``upath``, ``rfc3986_validator`` and ``backoff`` (see the module
-    docstring)."""
+    """The target: stand in for ``joblib``, ``upath``, ``rfc3986_validator``, ``backoff`` and ``isoduration`` (see
+    the module docstring)."""
     _defer(_TARGET_NEVER_USES)
+    _defer_isoduration()
