@@ -83,6 +83,23 @@ def encode_line(value: Any) -> bytes:
     return memoryview(line).tobytes()
 
 
+def encode_fractionless_line(value: Any) -> bytes:
+    """`encode_line` for an XDM record already valid for a schema that admits no number with a fraction
+    (`XdmValidator.admits_fractions` False): the same bytes without looking for what `_may_differ` looks for.
+
+    Such a record holds no float but integral ones (JSON Schema's `integer` admits `5.0`), which orjson and json
+    write alike (`5.0`, `-0.0`, `1e+16`), and no NaN or infinity (no type admits them): nothing of what makes the
+    two differ (the module docstring). The look costs three scans of each line (about 2 µs).
+    """
+    if type(value) is not dict and type(value) is not list:
+        return _stdlib_encoder.encode(value).encode()
+    try:
+        line = orjson.dumps(value, option=_ENCODE_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return _stdlib_encoder.encode(value).encode()
+    return memoryview(line).tobytes()  # an exact-size copy, as `encode_line` keeps
+
+
 def _may_differ(line: bytes) -> bool:
     """Whether orjson's ``line`` may differ from json's: a number with a negative exponent, a small decimal, a
     `null` (see the module docstring). Substring tests first: each costs about 1 ns a byte, the regex ten."""

@@ -20,7 +20,7 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from target_aep.json_lines import decode_line, decode_line_bytes
 from target_aep.record_head import record_stream
-from target_aep.state_lag import CHUNK_BYTES, lines_until_deadlines
+from target_aep.state_lag import CHUNK_BYTES, line_chunks_until_deadlines
 
 
 class MalformedInputError(InvalidInputLine):
@@ -78,48 +78,49 @@ class AEPMessageReader(SingerReader):
         # Set by the target: (stream, line, line number) -> whether it took the RECORD line undecoded
         # (`record_head`); a line it does not take is decoded here as any other.
         self.on_record_line: t.Callable[[str, bytes, int], bool] | None = None
-        # Reads of the input, and how many were full (`lines_until_deadlines`): a pipe full, its writer waiting on
+        # Reads of the input, and how many were full (`line_chunks_until_deadlines`): a pipe full, its writer waiting on
         # the target, or a file (the end-of-run log says both).
         self.input_reads = 0
         self.input_full = 0
 
     def process_lines(self, file_input: t.IO[str] | None, callbacks: dict[str, t.Callable[[dict], None]]) -> t.Any:
         """The SDK's loop (``GenericSingerReader.process_lines``: decode, require ``type``, call back by type,
-        count), over the byte lines of ``lines_until_deadlines`` and with one dict look-up fewer per RECORD."""
+        count), over the byte lines of ``line_chunks_until_deadlines`` and with one dict look-up fewer per RECORD."""
         source = file_input or self.default_input
-        lines = lines_until_deadlines(
+        line_chunks = line_chunks_until_deadlines(
             source, self.seconds_to_deadline or _no_deadline, self.on_deadline, self._count_read
         )
         counts: dict[str, int] = {}
         on_record = callbacks.get("RECORD")
         on_record_line = self.on_record_line if on_record is not None else None
         records = 0
-        for line in lines:
-            if (
-                on_record_line is not None
-                and type(line) is bytes
-                and (stream := record_stream(line)) is not None
-                and on_record_line(stream, line, self.line_number + 1)
-            ):
-                self.line_number += 1
-                records += 1
-                continue
-            message = self.deserialize_json(line)  # type: ignore[arg-type]
-            message_type = message.get("type")
-            if message_type == "RECORD" and on_record is not None:
-                # The line as read, for a mapping worker to decode again (`mapping_workers`): only while its
-                # RECORD is being handled.
-                self.current_line = line if type(line) is bytes else None
-                on_record(message)
-                self.current_line = None
-                records += 1
-                continue
-            self.assert_line_requires(message, requires={"type"})
-            if callback := callbacks.get(message_type):  # type: ignore[arg-type]
-                callback(message)
-            else:
-                self._process_unknown_message(message)
-            counts[message_type] = counts.get(message_type, 0) + 1  # type: ignore[index]
+        for lines in line_chunks:
+            for line in lines:
+                if (
+                    on_record_line is not None
+                    and type(line) is bytes
+                    and (stream := record_stream(line)) is not None
+                    and on_record_line(stream, line, self.line_number + 1)
+                ):
+                    self.line_number += 1
+                    records += 1
+                    continue
+                message = self.deserialize_json(line)  # type: ignore[arg-type]
+                message_type = message.get("type")
+                if message_type == "RECORD" and on_record is not None:
+                    # The line as read, for a mapping worker to decode again (`mapping_workers`): only while its
+                    # RECORD is being handled.
+                    self.current_line = line if type(line) is bytes else None
+                    on_record(message)
+                    self.current_line = None
+                    records += 1
+                    continue
+                self.assert_line_requires(message, requires={"type"})
+                if callback := callbacks.get(message_type):  # type: ignore[arg-type]
+                    callback(message)
+                else:
+                    self._process_unknown_message(message)
+                counts[message_type] = counts.get(message_type, 0) + 1  # type: ignore[index]
         if records:
             counts["RECORD"] = counts.get("RECORD", 0) + records
         return Counter(**counts)

@@ -6,12 +6,20 @@ streams, a sixth of the target's start-up, spent in ``deepcopy``'s generic per-o
 every object copied, for shared and cyclic references). A decoded JSON message is a tree of dicts, lists and
 immutable scalars, with neither, so copying it container by container gives an equal, independent copy; anything
 else inside (never from our reader) goes to ``copy.deepcopy`` as before.
+
+Faster still (``JsonTreeSchema.__deepcopy__``): the schema written to JSON and read back by ``orjson``, in C, a
+third of the time of the copy container by container (0.015 s against 0.045 s for the benchmark's 52 schemas,
+copied twice). Kept only when the result equals the schema (``==``, also in C); what JSON cannot carry as it is
+(NaN, an integer beyond 64 bits, a lone surrogate, another type) fails that test or raises, and is copied
+container by container as before.
 """
 
 from __future__ import annotations
 
 import copy
 import typing as t
+
+import orjson
 
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -20,7 +28,11 @@ class JsonTreeSchema(dict):
     """A schema dict whose ``copy.deepcopy`` is ``json_tree_copy`` (a plain dict, equal to it)."""
 
     def __deepcopy__(self, memo: dict[int, t.Any]) -> dict:
-        return json_tree_copy(self)
+        try:
+            copied = orjson.loads(orjson.dumps(self))
+        except (TypeError, ValueError):  # orjson.JSONEncodeError, JSONDecodeError: not plain JSON values
+            return json_tree_copy(self)
+        return copied if type(copied) is dict and copied == self else json_tree_copy(self)
 
 
 def json_tree_copy(value: t.Any) -> t.Any:

@@ -5,7 +5,7 @@ or when a *record* arrives more than 5 minutes (``_MAX_RECORD_AGE_IN_MINUTES``) 
 continuous tap writes a few records and a STATE, then nothing until its next poll: the target sits blocked on
 stdin, no record arrives to trigger the age check, and the STATE waits for the next burst, or forever.
 
-So the target reads its input through :func:`lines_until_deadlines`: a thread reads stdin in chunks (the SDK's
+So the target reads its input through :func:`line_chunks_until_deadlines`: a thread reads stdin in chunks (the SDK's
 message handling stays in the main thread, where it always was) and the main thread waits for the next chunk
 only until the pending STATE's flush point, then drains all sinks itself (``Target.drain_all``: deliver, wait for
 AEP's acceptance, write the STATE), exactly what the SDK does on its own schedule.
@@ -57,22 +57,26 @@ class StateLag:
         return None if since is None else time.monotonic() - since
 
 
-def lines_until_deadlines(
+def line_chunks_until_deadlines(
     source: t.IO[str],
     seconds_to_deadline: t.Callable[[], float | None],
     on_deadline: t.Callable[[], None],
     on_read: t.Callable[[int], None] = lambda size: None,
-) -> t.Iterator[bytes | str]:
-    """The lines of ``source``, without their line end; ``on_deadline()`` is called (between two lines, in this
-    thread) whenever ``seconds_to_deadline()`` reaches 0, whether lines keep arriving or the input is idle.
-    ``on_read(size)`` is called (in the reading thread) after each read of a binary source: a read of
-    ``CHUNK_BYTES`` found a pipe full (64 KB on Linux), its writer held up by the target, or reads a file; a
-    shorter one took all the input there was (the end-of-run log counts them: how often the target held its
-    input up).
+) -> t.Iterator[list[bytes] | list[str]]:
+    """The lines of ``source``, without their line end, a read's worth at a time; ``on_deadline()`` is called
+    (between two reads' lines, in this thread) whenever ``seconds_to_deadline()`` reaches 0, whether lines keep
+    arriving or the input is idle. ``on_read(size)`` is called (in the reading thread) after each read of a
+    binary source: a read of ``CHUNK_BYTES`` found a pipe full (64 KB on Linux), its writer held up by the
+    target, or reads a file; a shorter one took all the input there was (the end-of-run log counts them: how
+    often the target held its input up).
 
     A source with a binary buffer (stdin, a file) gives ``bytes`` lines: split from the chunks as read, never
     decoded to ``str`` here, because the JSON decoder takes bytes (decoding every line to text and encoding it
-    back was a cost per record). Any other text source (a ``StringIO``) gives its ``str`` lines.
+    back was a cost per record). Any other text source (a ``StringIO``) gives its ``str`` lines one at a time.
+
+    The deadline is checked once a read's lines are handled, not after every line: at most 64 KB of lines
+    later (milliseconds, against a lag of seconds), and a clock read and two calls a record less (a generator
+    step and ``seconds_to_deadline``).
     """
     chunks: queue.Queue[bytes | str | BaseException | None] = queue.Queue(maxsize=16)
     threading.Thread(target=_pump, args=(source, chunks, on_read), name="stdin-reader", daemon=True).start()
@@ -87,20 +91,18 @@ def lines_until_deadlines(
         if chunk is None:
             break
         if type(chunk) is str:  # one line of a text source
-            yield chunk.rstrip("\n")
-            lines: list[bytes] = []
+            yield [chunk.rstrip("\n")]
         elif isinstance(chunk, BaseException):
             raise chunk
         else:
             lines = (partial + chunk).split(b"\n")  # type: ignore[operator]
             partial = lines.pop()
-        for line in lines:
-            yield line
-            wait = seconds_to_deadline()
-            if wait is not None and wait <= 0:
-                on_deadline()
+            yield lines
+        wait = seconds_to_deadline()
+        if wait is not None and wait <= 0:
+            on_deadline()
     if partial:
-        yield partial
+        yield [partial]
 
 
 def _pump(

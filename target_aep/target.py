@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from types import FrameType
 
@@ -319,6 +320,19 @@ class TargetAEP(Target):
         still waits for every one of them (``_write_state_message``)."""
         with self.runtime.dataset_batches.handover():
             super().drain_all(is_endofpipe=is_endofpipe)
+
+    def _drain_all(self, sink_list: t.Iterable[Sink], parallelism: int) -> None:
+        """The SDK's, on the standard library's thread pool instead of joblib's threading backend: the same
+        ``drain_one`` per sink, ``parallelism`` at a time, the first failure (in sink order) raised once all have
+        ended. So the target never imports joblib (with loky and psutil, about 0.05 s of every run's start-up;
+        ``stripe_aep_shared.deferred_imports``)."""
+        if parallelism == 1:
+            for sink in sink_list:
+                self.drain_one(sink)
+            return
+        with ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="drain") as pool:
+            for _ in pool.map(self.drain_one, sink_list):
+                pass
 
     def drain_together(self, sinks: Sequence[Sink]) -> None:
         """Drain these sinks now, in one handover: in batch mode a dataset's streams go to AEP as one batch.

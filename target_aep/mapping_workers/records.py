@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import typing as t
 
-from target_aep.json_lines import encode_line
+from target_aep.json_lines import encode_fractionless_line, encode_line
 from target_aep.xdm import XdmValidator
 from target_aep.xdm.commerce import unconvertible_amount
 
@@ -65,7 +65,7 @@ def map_one(mapper: XdmMapper, validator: XdmValidator, record: dict, stages: St
     if xdm is None:
         return None, reasons, None, None
     validated = time.perf_counter()
-    line = encode_line(xdm)
+    line = encode_line(xdm) if validator.admits_fractions else encode_fractionless_line(xdm)
     stages["serialization"] += time.perf_counter() - validated
     if mapper.repairs.pending:
         return line, None, xdm.get("_id"), mapper.take_repairs()
@@ -112,14 +112,15 @@ def map_group(
             xdms[index] = None
             reasons[index] = _invalid(errors)
     validated = time.perf_counter()
+    encode = encode_line if validator.admits_fractions else encode_fractionless_line  # valid records only
     outcomes: list[Outcome] = []
     for xdm, record_repairs, record_reasons in zip(xdms, repairs, reasons, strict=True):
         if xdm is None:
             outcomes.append((None, record_reasons, None, None))
         elif record_repairs:
-            outcomes.append((encode_line(xdm), None, xdm.get("_id"), record_repairs))
+            outcomes.append((encode(xdm), None, xdm.get("_id"), record_repairs))
         else:
-            outcomes.append((encode_line(xdm), None, None, None))
+            outcomes.append((encode(xdm), None, None, None))
     stages["mapping"] += mapped - started
     stages["validation"] += validated - mapped
     stages["serialization"] += time.perf_counter() - validated

@@ -27,6 +27,9 @@ class XdmValidator:
         self.schema_id: str = schema.get("$id", "")
         self._fast = jsonschema_rs.Draft6Validator(schema, validate_formats=True)
         self._explainer: Draft6Validator | None = None  # built on the first invalid record
+        # Whether a record valid here may hold a number with a fraction: if not, its line is encoded without the
+        # look for what orjson writes unlike json (`json_lines.encode_fractionless_line`).
+        self.admits_fractions = admits_fractions(schema)
 
     @classmethod
     def for_schema(cls, schema: dict[str, Any]) -> XdmValidator:
@@ -53,6 +56,44 @@ class XdmValidator:
         if not messages:  # the two validators disagree (a format only one checks): keep the fast one's word
             messages = [f"{_path(e.instance_path)}: {e.message}" for e in self._fast.iter_errors(xdm)]
         return messages
+
+
+_TYPES_WITHOUT_FRACTIONS = frozenset({"string", "integer", "boolean", "null", "object", "array"})
+
+
+def admits_fractions(node: Any) -> bool:
+    """Whether a value valid against the schema ``node`` may hold a number with a fraction, a NaN or an infinity
+    anywhere in it: True unless every value the schema lets through is known, whatever other keywords add.
+
+    Every keyword of a node constrains its value together (``anyOf`` and the like only narrow it), so a node
+    whose ``type`` excludes ``number`` admits no fraction itself; what it holds is each property's schema, each
+    ``patternProperties`` one and ``additionalProperties`` (absent: anything), and an array's ``items`` (absent:
+    anything; a list of them: ``additionalItems`` too). A node without a ``type``, or reached only through a
+    ``$ref``, may be anything.
+    """
+    if node is False:
+        return False  # admits no value at all
+    if not isinstance(node, dict) or "$ref" in node:
+        return True
+    kinds = node.get("type")
+    if isinstance(kinds, str):
+        kinds = [kinds]
+    if not isinstance(kinds, list) or not kinds or not all(kind in _TYPES_WITHOUT_FRACTIONS for kind in kinds):
+        return True
+    if "object" in kinds:
+        properties = node.get("properties", {})
+        patterns = node.get("patternProperties", {})
+        if not isinstance(properties, dict) or not isinstance(patterns, dict):
+            return True
+        children = [*properties.values(), *patterns.values(), node.get("additionalProperties", True)]
+        if any(admits_fractions(child) for child in children):
+            return True
+    if "array" in kinds:
+        items = node.get("items", True)
+        children = [*items, node.get("additionalItems", True)] if isinstance(items, list) else [items]
+        if any(admits_fractions(child) for child in children):
+            return True
+    return False
 
 
 def _path(parts: Any) -> str:
