@@ -7,6 +7,7 @@ every record. In-process runs, as ``test_parent_and_child_tight_budget.py`` does
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,8 @@ from typing import Any
 import pytest
 
 from emulators.launch import EmulatorProcess, stripe_emulator
-from tap_stripe_aep.paired_read import ChildFeed
+from tap_stripe_aep.exact_json import NonFiniteFloat
+from tap_stripe_aep.paired_read import ChildFeed, pack_copy, unpack_copy
 from tap_stripe_aep.streams.base import StripeStream
 from tap_stripe_aep.streams.children import ChildListStream
 from tap_stripe_aep.tap import TapStripeAEP
@@ -144,15 +146,38 @@ def test_a_pair_on_an_account_without_the_product_skips_both_streams(
 def test_a_feed_never_waits_and_skips_a_batch_without_children() -> None:
     """The invariant the pair rests on: taking from an empty feed raises at once (only the writer's own thread
     fills it, so a wait would be forever); a batch whose parents have no children is not handed over."""
-    feed = ChildFeed(lambda parent: dict(parent), lambda parents: [parent.get("lines", []) for parent in parents])
+    feed = ChildFeed(
+        lambda parent: dict(parent),
+        lambda parent: len(parent["lines"]) if "lines" in parent else None,  # no embedded list: to be listed
+        lambda parents: [[] for _ in parents],  # listed: none
+    )
     assert not feed.ready()
     with pytest.raises(RuntimeError, match="before its parent handed it a batch"):
         next(feed)
-    feed.put(100, [{"id": "in_1"}, {"id": "in_2", "lines": []}])
+    feed.put(100, feed.copies([{"id": "in_1"}, {"id": "in_2", "lines": []}]))
     assert not feed.ready(), "a batch with no child record was handed over"
-    feed.put(200, [{"id": "in_3", "lines": [{"id": "il_1"}]}])
-    assert feed.pending and next(feed) == (200, [{"id": "in_3", "lines": [{"id": "il_1"}]}], [[{"id": "il_1"}]])
+    feed.put(200, feed.copies([{"id": "in_3", "lines": [{"id": "il_1"}]}]))
+    assert feed.pending
+    window_end, fed = next(feed)
+    ((packed, listed),) = fed
+    assert (window_end, unpack_copy(packed), listed) == (200, {"id": "in_3", "lines": [{"id": "il_1"}]}, None)
     feed.abandon()
     assert feed.ready()
     with pytest.raises(RuntimeError, match="ended without handing over"):
         next(feed)
+
+
+def test_a_parent_copy_is_packed_and_comes_back_equal_with_its_types() -> None:
+    """The copies a child keeps of its parents are bytes, smaller than the parent's JSON; unpacked, the same
+    values of the same types (key order, booleans, integers beyond 64 bits, the stdlib decoder's ``NaN``)."""
+    lines = [
+        {"id": f"il_{i}", "amount": 2**70 + i, "proration": False, "period": {"start": 1, "end": 2}} for i in range(5)
+    ]
+    parent = {"id": "in_1", "created": 1700000000, "lines": {"object": "list", "data": lines, "has_more": False}}
+    for value in (parent, {**parent, "rate": NonFiniteFloat("NaN")}):
+        packed = pack_copy(value)
+        assert isinstance(packed, bytes) and len(packed) < len(json.dumps(value))
+        back = unpack_copy(packed)
+        assert json.dumps(back) == json.dumps(value) and back is not value
+        assert [type(v) for v in back.values()] == [type(v) for v in value.values()]
+    assert type(unpack_copy(pack_copy({"rate": NonFiniteFloat("NaN")}))["rate"]) is NonFiniteFloat
