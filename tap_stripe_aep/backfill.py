@@ -311,6 +311,7 @@ def read_history(
                 if budget is not None:
                     budget.hand_back(len(batch))
                 yield done_through, batch
+                del batch  # the consumer's now: not held here through the next batch's reads
     finally:
         LIVE_READS.pop(id(describe), None)
         for future in in_flight:
