@@ -7,6 +7,7 @@ every record. In-process runs, as ``test_parent_and_child_tight_budget.py`` does
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from collections.abc import Iterator
@@ -181,3 +182,34 @@ def test_a_parent_copy_is_packed_and_comes_back_equal_with_its_types() -> None:
         assert json.dumps(back) == json.dumps(value) and back is not value
         assert [type(v) for v in back.values()] == [type(v) for v in value.values()]
     assert type(unpack_copy(pack_copy({"rate": NonFiniteFloat("NaN")}))["rate"]) is NonFiniteFloat
+
+
+def test_a_childs_copies_of_a_parent_batch_are_released_once_its_batch_is_written(
+    emulator: EmulatorProcess, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the child took from its parents' batch lives outside the read budget: by the child's STATE line
+    after a batch, the copies its records were made of are gone (not held until the next batch is fed).
+
+    A child's record is its copy's dict, finished in place (``account_id`` added); the invoices' own records
+    keep their lines without one. So the lines alive with an ``account_id`` at the child's STATE lines are
+    what the child still holds of written batches (the record loop keeps its last record until the next)."""
+    parent, child = "invoices", "invoice_line_items"
+    held: list[int] = []
+    flush_state = StripeStream._flush_state
+
+    def counting_flush(self: StripeStream) -> None:
+        flush_state(self)
+        if self.name == child and self._batch_to_end is None:
+            gc.collect()
+            held.append(
+                sum(
+                    1
+                    for o in gc.get_objects()
+                    if type(o) is dict and o.get("object") == "line_item" and "account_id" in o
+                )
+            )
+
+    monkeypatch.setattr(StripeStream, "_flush_state", counting_flush)
+    records, _ = parse_messages(_run(emulator.url, [parent, child], capsys, backfill_window_days=20))
+    assert len(held) > 5 and len(records[child]) > 10 * len(held), "too few or too small batches to tell"
+    assert max(held) <= 2, f"child records still held at its STATE lines: {held}"
