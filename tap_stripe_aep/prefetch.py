@@ -111,6 +111,7 @@ def _run(produce: Callable[[], Iterator[Any]], buffer: queue.Queue[Any]) -> None
     try:
         for item in produce():
             buffer.put(item)
+            del item  # the consumer's now: not held here through the next item's reads
     except BaseException as error:  # handed to the consumer, which raises it in the SDK's thread
         buffer.put(_Failure(error))
         return

@@ -260,7 +260,12 @@ class StripeStream(FastRecordPath, Stream):
                 # The children's copies first: making the parent's records converts their timestamps in place.
                 copies = [(feed, feed.copies(objects)) for feed in feeds]
                 self._batch_to_end = (state, share, len(objects), window_end, copies)
-                yield from self._emit_batch(self._emit_window_objects(objects))
+                records = self._emit_window_objects(objects)
+                # From here the batch and its copies are held by ``records`` and the batch's end only: released
+                # once written, not when the next batch comes (the wait for it would hold them outside the
+                # read budget, which gave them back once they were written).
+                del objects, copies
+                yield from self._emit_batch(records)
                 self.end_batch()  # unless the tap ended it right after its last record (``interleave.py``)
         finally:
             self._history = None
@@ -275,21 +280,21 @@ class StripeStream(FastRecordPath, Stream):
         """
         self._history = feed
         try:
-            for window_end, parents, children in feed:
+            for window_end, fed in feed:
                 self._batch_to_end = (state, NOTHING_HELD, 0, window_end, [])
-                yield from self._emit_batch(self._emit_fed_batch(parents, children))
+                yield from self._emit_batch(self._emit_fed_batch(fed))  # empties ``fed`` as it goes
                 self.end_batch()
         finally:
             self._history = None
             self._batch_to_end = None
 
-    def _emit_fed_batch(self, parents: list[StripeObject], children: list[list[StripeObject]]) -> Iterator[dict]:
+    def _emit_fed_batch(self, fed: Any) -> Iterator[dict]:
         """Hook of child lists (``children.py``): the records of a batch fed by the parent's partition."""
         raise NotImplementedError(f"{self.name} is not a child list")
 
     # A batch (one window of history) whose records are written and whose STATE is not yet: set by ``_backfill``
     # (its state, read-budget share, objects, window end, and the copies of it its fed children take).
-    _batch_to_end: tuple[dict, Any, int, int, list[tuple[Any, list[StripeObject]]]] | None = None
+    _batch_to_end: tuple[dict, Any, int, int, list[tuple[Any, list[Any]]]] | None = None
     _history: Any = None  # the history read being written (``prefetch.Batches``)
     batch_ending = False  # the record just yielded is the last of its batch: the tap may end the batch now
 

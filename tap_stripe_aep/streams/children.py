@@ -25,12 +25,13 @@ reads nothing: the parent's partition feeds it each batch as it writes its own (
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
 from tap_stripe_aep.backfill import created_of
 from tap_stripe_aep.change_feed import Change
-from tap_stripe_aep.paired_read import ChildFeed
+from tap_stripe_aep.paired_read import ChildFeed, FedParent, unpack_copy
 from tap_stripe_aep.stream_catalog import StripeStream as CatalogEntry
 from tap_stripe_aep.stream_catalog import stream_named
 from tap_stripe_aep.streams.base import StripeObject, StripeStream
@@ -63,18 +64,34 @@ class ChildListStream(StripeStream):
         """The feed of this stream's partition of ``account`` from its parent's partition (``paired_read.py``)."""
         kept = self.parent_fields()
 
-        def slim(parent: StripeObject) -> StripeObject:
-            # Copied: the child's records are made from the embedded list in place (timestamps converted, the
-            # parent's id added), and the parent's record holds the same list.
-            return {k: _json_copy(parent[k]) for k in kept if k in parent}
+        def cut(parent: StripeObject) -> StripeObject:
+            return {k: parent[k] for k in kept if k in parent}
 
         def children_of(parents: list[StripeObject]) -> list[list[StripeObject]]:
             return list(self._pool.map(self._children_of, [(parent, False, account) for parent in parents]))
 
-        return ChildFeed(slim, children_of)
+        return ChildFeed(cut, self.embedded_count, children_of)
 
-    def _emit_fed_batch(self, parents: list[StripeObject], children: list[list[StripeObject]]) -> Iterator[dict]:
-        yield from self._records_of([(parent, created_of(parent), False) for parent in parents], children)
+    def embedded_count(self, parent: StripeObject) -> int | None:
+        """How many children a parent's embedded list holds when it is complete; None when they must be listed.
+
+        Must agree with :meth:`_children_of`, which for such a parent (not deleted) returns that list, one child
+        per element: a paired read counts them before the parent's record is made (``paired_read.py``).
+        """
+        field = self.entry.embedded_field
+        embedded = parent.get(field) if field else None
+        if isinstance(embedded, dict) and isinstance(embedded.get("data"), list) and not embedded.get("has_more"):
+            return len(embedded["data"])
+        return None
+
+    def _emit_fed_batch(self, fed: deque[FedParent]) -> Iterator[dict]:
+        # Each parent's copy is unpacked as its children are written and released with them, not at the batch's
+        # end: the copies live outside the read budget (``paired_read.py``).
+        while fed:
+            packed, listed = fed.popleft()
+            parent = unpack_copy(packed)
+            children = listed if listed is not None else self._children_of((parent, False, self._account))
+            yield from self._parent_records(parent, created_of(parent), False, children)
 
     def _page_fetcher(self, path: str, params: dict[str, Any], account: str) -> Callable[..., dict[str, Any]]:
         """The parents' list pages, each parent cut to :meth:`parent_fields` as soon as its page is decoded.
@@ -135,19 +152,30 @@ class ChildListStream(StripeStream):
         child_lists: Iterable[list[StripeObject]],
         changes: list[Change] | None = None,
     ) -> Iterator[dict]:
-        parent_field = self.entry.parent_field
-        assert parent_field is not None
         removed_per_parent = [c.previous_child_ids for c in changes] if changes else [frozenset()] * len(parents)
         for (parent, updated, deleted), children, previous in zip(
             parents, child_lists, removed_per_parent, strict=True
         ):
-            for child in children:
-                if child.get(parent_field) is None:
-                    child[parent_field] = parent["id"]
-                yield self.make_record(child, updated=updated, is_deleted=deleted)
-            for child_id in sorted(previous - {child["id"] for child in children}):
-                removed = {"id": child_id, "object": self.entry.object_name, parent_field: parent["id"]}
-                yield self.make_record(removed, updated=updated, is_deleted=True)
+            yield from self._parent_records(parent, updated, deleted, children, previous)
+
+    def _parent_records(
+        self,
+        parent: StripeObject,
+        updated: int,
+        deleted: bool,
+        children: list[StripeObject],
+        previous: frozenset[str] = frozenset(),
+    ) -> Iterator[dict]:
+        """The records of one parent's children, then of the children ``previous`` listed that it no longer has."""
+        parent_field = self.entry.parent_field
+        assert parent_field is not None
+        for child in children:
+            if child.get(parent_field) is None:
+                child[parent_field] = parent["id"]
+            yield self.make_record(child, updated=updated, is_deleted=deleted)
+        for child_id in sorted(previous - {child["id"] for child in children}):
+            removed = {"id": child_id, "object": self.entry.object_name, parent_field: parent["id"]}
+            yield self.make_record(removed, updated=updated, is_deleted=True)
 
     def _children_of(self, job: tuple[StripeObject, bool, str]) -> list[StripeObject]:
         parent, deleted, account = job
@@ -167,12 +195,3 @@ class ChildListStream(StripeStream):
         ):
             children.extend(page.get("data") or [])
         return children
-
-
-def _json_copy(value: Any) -> Any:
-    """A copy of decoded JSON sharing no dict or list with ``value`` (faster than ``copy.deepcopy``)."""
-    if isinstance(value, dict):
-        return {k: _json_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_copy(v) for v in value]
-    return value

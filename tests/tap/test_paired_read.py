@@ -7,6 +7,8 @@ every record. In-process runs, as ``test_parent_and_child_tight_budget.py`` does
 
 from __future__ import annotations
 
+import gc
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +16,8 @@ from typing import Any
 import pytest
 
 from emulators.launch import EmulatorProcess, stripe_emulator
-from tap_stripe_aep.paired_read import ChildFeed
+from tap_stripe_aep.exact_json import NonFiniteFloat
+from tap_stripe_aep.paired_read import ChildFeed, pack_copy, unpack_copy
 from tap_stripe_aep.streams.base import StripeStream
 from tap_stripe_aep.streams.children import ChildListStream
 from tap_stripe_aep.tap import TapStripeAEP
@@ -144,15 +147,69 @@ def test_a_pair_on_an_account_without_the_product_skips_both_streams(
 def test_a_feed_never_waits_and_skips_a_batch_without_children() -> None:
     """The invariant the pair rests on: taking from an empty feed raises at once (only the writer's own thread
     fills it, so a wait would be forever); a batch whose parents have no children is not handed over."""
-    feed = ChildFeed(lambda parent: dict(parent), lambda parents: [parent.get("lines", []) for parent in parents])
+    feed = ChildFeed(
+        lambda parent: dict(parent),
+        lambda parent: len(parent["lines"]) if "lines" in parent else None,  # no embedded list: to be listed
+        lambda parents: [[] for _ in parents],  # listed: none
+    )
     assert not feed.ready()
     with pytest.raises(RuntimeError, match="before its parent handed it a batch"):
         next(feed)
-    feed.put(100, [{"id": "in_1"}, {"id": "in_2", "lines": []}])
+    feed.put(100, feed.copies([{"id": "in_1"}, {"id": "in_2", "lines": []}]))
     assert not feed.ready(), "a batch with no child record was handed over"
-    feed.put(200, [{"id": "in_3", "lines": [{"id": "il_1"}]}])
-    assert feed.pending and next(feed) == (200, [{"id": "in_3", "lines": [{"id": "il_1"}]}], [[{"id": "il_1"}]])
+    feed.put(200, feed.copies([{"id": "in_3", "lines": [{"id": "il_1"}]}]))
+    assert feed.pending
+    window_end, fed = next(feed)
+    ((packed, listed),) = fed
+    assert (window_end, unpack_copy(packed), listed) == (200, {"id": "in_3", "lines": [{"id": "il_1"}]}, None)
     feed.abandon()
     assert feed.ready()
     with pytest.raises(RuntimeError, match="ended without handing over"):
         next(feed)
+
+
+def test_a_parent_copy_is_packed_and_comes_back_equal_with_its_types() -> None:
+    """The copies a child keeps of its parents are bytes, smaller than the parent's JSON; unpacked, the same
+    values of the same types (key order, booleans, integers beyond 64 bits, the stdlib decoder's ``NaN``)."""
+    lines = [
+        {"id": f"il_{i}", "amount": 2**70 + i, "proration": False, "period": {"start": 1, "end": 2}} for i in range(5)
+    ]
+    parent = {"id": "in_1", "created": 1700000000, "lines": {"object": "list", "data": lines, "has_more": False}}
+    for value in (parent, {**parent, "rate": NonFiniteFloat("NaN")}):
+        packed = pack_copy(value)
+        assert isinstance(packed, bytes) and len(packed) < len(json.dumps(value))
+        back = unpack_copy(packed)
+        assert json.dumps(back) == json.dumps(value) and back is not value
+        assert [type(v) for v in back.values()] == [type(v) for v in value.values()]
+    assert type(unpack_copy(pack_copy({"rate": NonFiniteFloat("NaN")}))["rate"]) is NonFiniteFloat
+
+
+def test_a_childs_copies_of_a_parent_batch_are_released_once_its_batch_is_written(
+    emulator: EmulatorProcess, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the child took from its parents' batch lives outside the read budget: by the child's STATE line
+    after a batch, the copies its records were made of are gone (not held until the next batch is fed).
+
+    A child's record is its copy's dict, finished in place (``account_id`` added); the invoices' own records
+    keep their lines without one. So the lines alive with an ``account_id`` at the child's STATE lines are
+    what the child still holds of written batches (the record loop keeps its last record until the next)."""
+    parent, child = "invoices", "invoice_line_items"
+    held: list[int] = []
+    flush_state = StripeStream._flush_state
+
+    def counting_flush(self: StripeStream) -> None:
+        flush_state(self)
+        if self.name == child and self._batch_to_end is None:
+            gc.collect()
+            held.append(
+                sum(
+                    1
+                    for o in gc.get_objects()
+                    if type(o) is dict and o.get("object") == "line_item" and "account_id" in o
+                )
+            )
+
+    monkeypatch.setattr(StripeStream, "_flush_state", counting_flush)
+    records, _ = parse_messages(_run(emulator.url, [parent, child], capsys, backfill_window_days=20))
+    assert len(held) > 5 and len(records[child]) > 10 * len(held), "too few or too small batches to tell"
+    assert max(held) <= 2, f"child records still held at its STATE lines: {held}"
