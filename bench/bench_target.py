@@ -263,6 +263,36 @@ def report(
         print(f"last deliveries confirmed {tail:.2f} s after the end of input; start-up {wall - read - tail:.2f} s")
 
 
+def target_config(tmp_dir: Path, batch_max_records: int, workers: int | None, aep_url: str | None = None) -> dict:
+    """The target's config for a run in ``tmp_dir``: batch mode to the AEP emulator at ``aep_url``, or without it
+    ``output_dir`` mode (local schemas, files in ``tmp_dir / "out"``)."""
+    config: dict = {
+        "datasets": {s: {"dataset_id": dataset_for(s)} for s in sorted(sample_records())},
+        "dead_letter_path": str(tmp_dir / "rejected.jsonl"),
+        "repairs_path": str(tmp_dir / "repairs.jsonl"),
+        "report_path": str(tmp_dir / "report.html"),
+        "batch_max_records": batch_max_records,
+    }
+    if workers is not None:
+        config["mapping_workers"] = workers
+    if aep_url is None:
+        return {
+            **config,
+            "output_dir": str(tmp_dir / "out"),
+            "tenant_id": "acme",
+            "local_schemas": {d: str(REPO / "xdm" / f) for d, f in SCHEMA_FILE_BY_DATASET.items()},
+        }
+    return {
+        **config,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "org_id": ORG_ID,
+        "ims_url": aep_url,
+        "platform_url": aep_url,
+        "streaming_url": aep_url,
+    }
+
+
 def bench_mode(
     mode: str,
     records: int,
@@ -279,37 +309,13 @@ def bench_mode(
         input_path = tmp_dir / "input.singer"
         written = write_input(input_path, records, order, repeated_timestamps=repeated_timestamps)
         emulator_cpu = 0.0
-        streams = sorted(sample_records())
-        base = {
-            "datasets": {s: {"dataset_id": dataset_for(s)} for s in streams},
-            "dead_letter_path": str(tmp_dir / "rejected.jsonl"),
-            "repairs_path": str(tmp_dir / "repairs.jsonl"),
-            "report_path": str(tmp_dir / "report.html"),
-            "batch_max_records": batch_max_records,
-        }
-        if workers is not None:
-            base["mapping_workers"] = workers
         if mode == "output_dir":
-            out = tmp_dir / "out"
-            config = {
-                **base,
-                "output_dir": str(out),
-                "tenant_id": "acme",
-                "local_schemas": {d: str(REPO / "xdm" / f) for d, f in SCHEMA_FILE_BY_DATASET.items()},
-            }
+            config = target_config(tmp_dir, batch_max_records, workers)
             code, stderr, wall, memory, cpu = run_target(config, input_path, tmp_dir)
-            landed = landed_lines(out)
+            landed = landed_lines(tmp_dir / "out")
         else:
             with aep_emulator(store=tmp_dir / "store", sandbox_preset="stripe") as emulator:
-                config = {
-                    **base,
-                    "client_id": CLIENT_ID,
-                    "client_secret": CLIENT_SECRET,
-                    "org_id": ORG_ID,
-                    "ims_url": emulator.url,
-                    "platform_url": emulator.url,
-                    "streaming_url": emulator.url,
-                }
+                config = target_config(tmp_dir, batch_max_records, workers, emulator.url)
                 # The emulator shares the machine's cores: its CPU for this run is part of the batch mode's cost.
                 emulator_pid = emulator._proc.pid  # type: ignore[union-attr]  # launch.py offers no pid of its own
                 emulator_cpu = -process_cpu_seconds(emulator_pid)
