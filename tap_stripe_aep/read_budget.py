@@ -19,8 +19,11 @@ stopped (it would wait on itself). It has an allowance of its own, counted twice
 written, it reads on only its two oldest ranges (the writer is busy; stopping it outright made writing wait on
 reading: at 100 requests/s a batch takes seconds to read, 42 s of waits in a 68 s run against 10 s); while that
 much is in ranges being read, only the ranges that block its next batch. Counting both together stalled it on
-ranges read behind an unfinished oldest one (38 s of waits against 9). The budget, twice the allowance and
-those front ranges is what the tap holds at most, whatever the history's size.
+ranges read behind an unfinished oldest one (38 s of waits against 9). Both bounds stand for memory on top of
+what the reads ahead hold: while the whole run holds under the budget (the reads ahead ended or hold little, as
+in a run's last seconds) it reads on regardless, and what it holds past its allowance then counts against the
+reads ahead. The budget, twice the allowance and those front ranges is what the tap holds at most, whatever the
+history's size.
 """
 
 from __future__ import annotations
