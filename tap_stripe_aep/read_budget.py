@@ -20,7 +20,7 @@ written, it reads on only its two oldest ranges (the writer is busy; stopping it
 reading: at 100 requests/s a batch takes seconds to read, 42 s of waits in a 68 s run against 10 s); while that
 much is in ranges being read, only the ranges that block its next batch. Counting both together stalled it on
 ranges read behind an unfinished oldest one (38 s of waits against 9). Both bounds stand for memory on top of
-what the reads ahead hold: while the whole run holds under the budget (the reads ahead ended or hold little, as
+what the reads ahead hold: while the whole run holds under half the budget (the reads ahead ended or hold little, as
 in a run's last seconds) it reads on regardless, and what it holds past its allowance then counts against the
 reads ahead. The budget, twice the allowance and those front ranges is what the tap holds at most, whatever the
 history's size.
@@ -177,17 +177,18 @@ class ReaderShare:
 
     def run_has_room(self) -> bool:
         """For the partition being emitted: whether everything the run holds, its own share included, leaves a page
-        of room under the reads ahead's budget.
+        of room under half the reads ahead's budget.
 
         Its bounds (its allowance, ``read_history``'s ``max_held``) stand for the memory it may add to what the
         reads ahead hold, which is the budget at most: mid-run that sum sets the tap's peak RSS (70 MB held at 100
         requests/s). Once the reads ahead have ended or hold little, the same bounds held the last partition to
         its 20 oldest ranges while the run held 10-18 MB and the pool sat half idle (payment intents written last
-        and alone, 6 s at 41-57 requests a second; issue 10, session 9, s9-tD's trace). Below the budget, what it
-        reads on adds nothing to the peak the run already reached with the reads ahead.
+        and alone, 6 s at 41-57 requests a second; issue 10, session 9, s9-tD's trace). Half the budget, not all
+        of it: with the whole budget it also read on mid-run whenever the reads ahead dipped, and they then
+        refilled the budget beside it (81 MB held against 71, peak RSS +30-50 MB at 100 requests/s).
         """
         budget = self._budget
-        return budget._used + PAGE_OBJECTS * self.object_bytes <= budget.limit
+        return budget._used + PAGE_OBJECTS * self.object_bytes <= budget.limit // 2
 
     def reading_is_over(self, objects: int) -> bool:
         """For the partition being emitted: whether ``objects`` read, not yet handed back, pass its allowance."""
