@@ -235,10 +235,6 @@ def read_history(
                 # Emitted, and its allowance waits to be written (at 100 requests/s writing is the slower side):
                 # only the two oldest ranges, which block its next batch, are read (it never waits on itself).
                 return 2
-            elif budget.run_has_room():
-                # Its bounds stand for memory on top of the reads ahead's; with the run under the budget they
-                # only idled the pool (the last partition read alone; ``ReaderShare.run_has_room``).
-                return None
             elif budget.reading_is_over(held):
                 return front_chains
         if held >= max_held:

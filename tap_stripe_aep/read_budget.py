@@ -19,11 +19,8 @@ stopped (it would wait on itself). It has an allowance of its own, counted twice
 written, it reads on only its two oldest ranges (the writer is busy; stopping it outright made writing wait on
 reading: at 100 requests/s a batch takes seconds to read, 42 s of waits in a 68 s run against 10 s); while that
 much is in ranges being read, only the ranges that block its next batch. Counting both together stalled it on
-ranges read behind an unfinished oldest one (38 s of waits against 9). Both bounds stand for memory on top of
-what the reads ahead hold: while the whole run holds under half the budget (the reads ahead ended or hold little, as
-in a run's last seconds) it reads on regardless, and what it holds past its allowance then counts against the
-reads ahead. The budget, twice the allowance and those front ranges is what the tap holds at most, whatever the
-history's size.
+ranges read behind an unfinished oldest one (38 s of waits against 9). The budget, twice the allowance and
+those front ranges is what the tap holds at most, whatever the history's size.
 """
 
 from __future__ import annotations
@@ -103,10 +100,7 @@ class ReadBudget:
 
     def has_room_for(self, key: Hashable, nbytes: int) -> bool:
         """Whether the read ahead of ``key`` may reserve ``nbytes`` more (the partition being emitted not counted)."""
-        # The partition being emitted holds up to its allowance beside the reads ahead; past it (reading on while
-        # the run is under the budget: ``ReaderShare.run_has_room``) it counts with them, so that the two together
-        # stay near what they held before (peak 81 MB against 71 in a run at 100 requests/s without this).
-        emitted = min(self._emitted.bytes, self.emitted_allowance) if self._emitted is not None else 0
+        emitted = self._emitted.bytes if self._emitted is not None else 0
         ranks = len(self._rank) + 1
         limit = self.limit * (ranks - self._rank.get(key, ranks - 1)) // ranks
         return self._used - emitted + nbytes <= limit
@@ -174,21 +168,6 @@ class ReaderShare:
     def writer_is_busy(self) -> bool:
         """For the partition being emitted: whether its allowance is handed back, waiting to be written."""
         return self.ready_bytes >= self._budget.emitted_allowance
-
-    def run_has_room(self) -> bool:
-        """For the partition being emitted: whether everything the run holds, its own share included, leaves a page
-        of room under half the reads ahead's budget.
-
-        Its bounds (its allowance, ``read_history``'s ``max_held``) stand for the memory it may add to what the
-        reads ahead hold, which is the budget at most: mid-run that sum sets the tap's peak RSS (70 MB held at 100
-        requests/s). Once the reads ahead have ended or hold little, the same bounds held the last partition to
-        its 20 oldest ranges while the run held 10-18 MB and the pool sat half idle (payment intents written last
-        and alone, 6 s at 41-57 requests a second; issue 10, session 9, s9-tD's trace). Half the budget, not all
-        of it: with the whole budget it also read on mid-run whenever the reads ahead dipped, and they then
-        refilled the budget beside it (81 MB held against 71, peak RSS +30-50 MB at 100 requests/s).
-        """
-        budget = self._budget
-        return budget._used + PAGE_OBJECTS * self.object_bytes <= budget.limit // 2
 
     def reading_is_over(self, objects: int) -> bool:
         """For the partition being emitted: whether ``objects`` read, not yet handed back, pass its allowance."""
