@@ -19,9 +19,11 @@ from typing import Any
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.singerlib import Catalog
 
 from stripe_aep_shared.malloc_policy import bound_malloc_arenas, keep_large_buffers_on_mmap
 from stripe_aep_shared.number_settings import numbers_from_text
+from tap_stripe_aep.catalog_schema import catalog_from_dict
 from tap_stripe_aep.client import StripeClient
 from tap_stripe_aep.continuous import Phase, PollClock, RecentlyEmitted
 from tap_stripe_aep.errors import (
@@ -197,6 +199,10 @@ class TapStripeAEP(Tap):
         self._waited_on: Hashable | None = None  # the first of them: the partition the writer waits on
         # Continuous mode only: changes emitted lately, so that the next poll's overlap does not repeat them.
         self.recently_emitted: RecentlyEmitted | None = None
+        input_catalog = kwargs.get("catalog")
+        # A catalog given as a dict: the SDK's Catalog.from_dict, without building every schema node.
+        if isinstance(input_catalog, Mapping) and not isinstance(input_catalog, Catalog):
+            kwargs["catalog"] = catalog_from_dict(input_catalog)
         super().__init__(*args, **kwargs)
         if isinstance(self.message_writer, FastSingerWriter):
             self.message_writer.gate = self.signal_gate

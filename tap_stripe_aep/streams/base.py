@@ -23,11 +23,12 @@ from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from singer_sdk import Stream
+from singer_sdk import Stream, singerlib
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_stripe_aep.backfill import created_of, read_history
+from tap_stripe_aep.catalog_schema import CatalogSchema
 from tap_stripe_aep.change_feed import EVENT_LAG_SECONDS, EVENT_RETENTION_SECONDS, Change, events_reach, latest_changes
 from tap_stripe_aep.errors import StripeRequestError, TapStripeError
 from tap_stripe_aep.record_conventions import TimestampConverter, finalize_record
@@ -568,6 +569,24 @@ class StripeStream(FastRecordPath, Stream):
     @property
     def _partition_key(self) -> tuple[str, str]:
         return (self.name, self._account)
+
+    @property
+    def _singer_catalog_entry(self) -> singerlib.CatalogEntry:
+        """The SDK's catalog entry (``--discover`` writes it), its schema kept as the dict (``catalog_schema``)."""
+        return singerlib.CatalogEntry(
+            tap_stream_id=self.tap_stream_id,
+            stream=self.name,
+            schema=CatalogSchema(self.schema),
+            metadata=self.metadata,
+            key_properties=self.primary_keys or [],
+            replication_key=self.replication_key,
+            replication_method=self.replication_method,
+            is_view=None,
+            database=None,
+            table=None,
+            row_count=None,
+            stream_alias=None,
+        )
 
     def _write_schema_message(self) -> None:
         """One SCHEMA per stream and process: in continuous mode each poll syncs the stream again, and its schema
