@@ -120,3 +120,41 @@ def test_a_target_run_never_imports_what_it_does_not_use(tmp_path: Path) -> None
     landed = sorted(json.loads(line)["_acme"]["stripe"]["id"] for f in out.iterdir() for line in f.open())
     sent = [m["record"]["id"] for m in singer_messages(ALL_STREAMS) if m["type"] == "RECORD" and m["stream"] in streams]
     assert len(streams) > 8 and landed == sorted(sent)  # more sinks than the drain's 8 threads
+
+
+# The tap's own run, with the modules that really got imported at its end written to a file.
+TAP_RUN_AND_LIST_IMPORTS = """
+import atexit, json, sys
+import tap_stripe_aep
+from stripe_aep_shared.deferred_imports import DeferredModule
+HEAVY = ("joblib", "psutil", "upath", "fsspec", "rfc3986_validator", "backoff", "rfc3987_syntax", "isoduration",
+         "arrow")
+
+def imported():
+    with open({out!r}, "w") as f:
+        json.dump([m for m in HEAVY if m in sys.modules and not isinstance(sys.modules[m], DeferredModule)], f)
+
+atexit.register(imported)
+sys.argv = ["tap-stripe-aep", *sys.argv[1:]]
+from tap_stripe_aep.tap import TapStripeAEP
+TapStripeAEP.cli()
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_tap_run_never_imports_what_it_does_not_use(tmp_path: Path) -> None:
+    """joblib (psutil), upath (fsspec), backoff, the URI regex and isoduration (arrow) stay unloaded through a
+    run of parents and their children, events included; and every object lands."""
+    from emulators.launch import stripe_emulator
+    from tests.tap.tap_runner import Control, run_tap, tap_config
+
+    listed = tmp_path / "imported.json"
+    streams = ["customers", "charges", "invoices", "invoice_line_items", "events"]
+    command = [sys.executable, "-c", TAP_RUN_AND_LIST_IMPORTS.format(out=str(listed))]
+    with stripe_emulator(customers=20, rate_limit=0) as emulator:
+        run = run_tap(tap_config(emulator.url), streams=streams, command=command)
+        assert run.returncode == 0, run.stderr[-3000:]
+        expected = {stream: sorted(o["id"] for o in Control(emulator.url).objects(stream)) for stream in streams}
+    assert json.loads(listed.read_text()) == []
+    assert all(expected.values())
+    assert {stream: sorted(run.ids(stream)) for stream in streams} == expected
