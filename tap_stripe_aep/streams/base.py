@@ -69,7 +69,9 @@ class StripeStream(FastRecordPath, Stream):
         super().__init__(tap, schema=load_schema(self.name))
         self.primary_keys = [*self.entry.key_properties, "account_id"]
         self._tap_ref = tap
-        self._converter = TimestampConverter.from_schema(self.schema)
+        # Built at the stream's first record (its plan compiled into Python: 52 streams cost 0.1 s, which
+        # --discover and a run writing few streams need not pay); from the generated schema, as it was here.
+        self._converter: TimestampConverter | None = None
         self._schema_sent = False
 
     # --- SDK hooks -------------------------------------------------------------------------------------
@@ -602,7 +604,10 @@ class StripeStream(FastRecordPath, Stream):
 
     def make_record(self, obj: StripeObject, *, updated: int | None, is_deleted: bool) -> dict:
         """A Singer record from a Stripe object: RFC 3339 timestamps, ``updated``, ``is_deleted``, account."""
-        self._converter.convert(obj)
+        converter = self._converter
+        if converter is None:  # two threads building it at once build the same converter
+            converter = self._converter = TimestampConverter.from_schema(self.schema)
+        converter.convert(obj)
         return finalize_record(obj, updated_epoch=updated, is_deleted=is_deleted, account_id=self._account)
 
     def _refetch(self, change: Change) -> StripeObject | None:
