@@ -26,6 +26,8 @@ import orjson
 from singer_sdk.singerlib import Catalog, CatalogEntry, Schema
 from singer_sdk.singerlib.schema import META_KEYS, STANDARD_KEYS
 
+from tap_stripe_aep.catalog_metadata import CatalogMetadata
+
 _FIELDS = frozenset(field.name for field in dataclasses.fields(Schema))
 _META_KEYS = tuple(f"${key}" for key in META_KEYS)
 
@@ -106,10 +108,11 @@ class CatalogSchema(Schema):
 
 
 def catalog_from_dict(data: Mapping[str, Any]) -> Catalog:
-    """``Catalog.from_dict``, each entry's schema a :class:`CatalogSchema`."""
+    """``Catalog.from_dict``, each entry's schema a :class:`CatalogSchema` and its metadata a ``CatalogMetadata``."""
     catalog = Catalog()
     for stream in data.get("streams", []):
-        entry = CatalogEntry.from_dict({**stream, "schema": {}})
+        entry = CatalogEntry.from_dict({**stream, "schema": {}, "metadata": []})
         entry.schema = CatalogSchema(stream.get("schema", {}))
+        entry.metadata = CatalogMetadata.from_iterable(stream.get("metadata", []))
         catalog[entry.tap_stream_id] = entry
     return catalog

@@ -28,6 +28,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_stripe_aep.backfill import created_of, read_history
+from tap_stripe_aep.catalog_metadata import CatalogMetadata
 from tap_stripe_aep.catalog_schema import CatalogSchema
 from tap_stripe_aep.change_feed import EVENT_LAG_SECONDS, EVENT_RETENTION_SECONDS, Change, events_reach, latest_changes
 from tap_stripe_aep.errors import StripeRequestError, TapStripeError
@@ -574,12 +575,14 @@ class StripeStream(FastRecordPath, Stream):
 
     @property
     def _singer_catalog_entry(self) -> singerlib.CatalogEntry:
-        """The SDK's catalog entry (``--discover`` writes it), its schema kept as the dict (``catalog_schema``)."""
+        """The SDK's catalog entry (``--discover`` writes it), its schema kept as the dict (``catalog_schema``) and
+        its metadata a ``CatalogMetadata`` (the stream's own entries, in a mapping that writes them cheaply)."""
+        metadata = self.metadata
         return singerlib.CatalogEntry(
             tap_stream_id=self.tap_stream_id,
             stream=self.name,
             schema=CatalogSchema(self.schema),
-            metadata=self.metadata,
+            metadata=metadata if isinstance(metadata, CatalogMetadata) else CatalogMetadata(metadata),
             key_properties=self.primary_keys or [],
             replication_key=self.replication_key,
             replication_method=self.replication_method,

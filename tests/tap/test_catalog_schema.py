@@ -67,18 +67,26 @@ def test_an_input_catalog_parses_as_the_sdks_with_a_property_deselected(discover
     charges = next(entry for entry in discovered["streams"] if entry["tap_stream_id"] == "charges")
     charges["schema"]["properties"]["amount"]["x-unknown"] = 1
     for metadata in charges["metadata"]:
-        if metadata["breadcrumb"] == ["properties", "amount"]:
+        if metadata["breadcrumb"] in (["properties", "amount"], ["properties", "outcome"]):
             metadata["metadata"]["selected"] = False
+        if metadata["breadcrumb"] == ["properties", "outcome", "properties", "type"]:
+            metadata["metadata"]["selected"] = True  # under a deselected parent: still deselected
+        if metadata["breadcrumb"] == ["properties", "currency"]:
+            metadata["metadata"].update(inclusion="unsupported", selected=True)
     ours, sdks = catalog_from_dict(discovered), Catalog.from_dict(discovered)
     assert _text(ours.to_dict()) == _text(sdks.to_dict())
-    assert ours["charges"].metadata.resolve_selection() == sdks["charges"].metadata.resolve_selection()
+    for name, entry in sdks.items():
+        assert ours[name].metadata.resolve_selection() == entry.metadata.resolve_selection()
+    mask = ours["charges"].metadata.resolve_selection()
+    assert not any(mask[("properties", p)] for p in ("amount", "outcome", "currency"))
+    assert not mask[("properties", "outcome", "properties", "type")] and mask[("properties", "id")]
     tap = _tap(catalog=discovered)  # the stream maps and the streams take the same schemas as from the SDK's
     reference = _tap(catalog=sdks)
     for name, stream in tap.streams.items():
         assert _text(stream.schema) == _text(reference.streams[name].schema)
         ours_map, sdk_map = tap.mapper.stream_maps[name][0], reference.mapper.stream_maps[name][0]
         assert _text(ours_map.transformed_schema) == _text(sdk_map.transformed_schema)
-    assert "amount" not in tap.mapper.stream_maps["charges"][0].transformed_schema["properties"]
+    assert not {"amount", "outcome"} & set(tap.mapper.stream_maps["charges"][0].transformed_schema["properties"])
 
 
 def test_a_field_read_or_set_builds_the_sdks_nodes() -> None:
