@@ -8,6 +8,10 @@ collector walks the tracked objects of a generation each time it fills: with the
 ``visit_reachable``) at 53,000 objects. With these thresholds the tap's CPU per 1,000 objects fell by about
 15% (``python -m bench.tap_cpu``, docs/benchmarks.md). Cycles (exceptions, threads) are still collected, only
 less often; peak memory did not change measurably.
+
+The command line holds the same block around its set-up too (``TapStripeAEP.invoke``, ``cb_discover``): building
+the catalog, 52 streams and their schemas makes tens of thousands of objects, and with the default thresholds
+collections took about 40% of that CPU (docs/benchmarks.md, issue 10 session 9, branch s9-tF).
 """
 
 from __future__ import annotations

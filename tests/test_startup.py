@@ -120,3 +120,74 @@ def test_a_target_run_never_imports_what_it_does_not_use(tmp_path: Path) -> None
     landed = sorted(json.loads(line)["_acme"]["stripe"]["id"] for f in out.iterdir() for line in f.open())
     sent = [m["record"]["id"] for m in singer_messages(ALL_STREAMS) if m["type"] == "RECORD" and m["stream"] in streams]
     assert len(streams) > 8 and landed == sorted(sent)  # more sinks than the drain's 8 threads
+
+
+# The tap's own run, with the modules that really got imported at its end written to a file.
+TAP_RUN_AND_LIST_IMPORTS = """
+import atexit, json, sys
+import tap_stripe_aep
+from stripe_aep_shared.deferred_imports import DeferredModule
+HEAVY = ("joblib", "psutil", "upath", "fsspec", "rfc3986_validator", "backoff", "rfc3987_syntax", "isoduration",
+         "arrow")
+
+def imported():
+    with open({out!r}, "w") as f:
+        json.dump([m for m in HEAVY if m in sys.modules and not isinstance(sys.modules[m], DeferredModule)], f)
+
+atexit.register(imported)
+sys.argv = ["tap-stripe-aep", *sys.argv[1:]]
+from tap_stripe_aep.tap import TapStripeAEP
+TapStripeAEP.cli()
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_tap_run_never_imports_what_it_does_not_use(tmp_path: Path) -> None:
+    """joblib (psutil), upath (fsspec), backoff, the URI regex and isoduration (arrow) stay unloaded through a
+    run of parents and their children, events included; and every object lands."""
+    from emulators.launch import stripe_emulator
+    from tests.tap.tap_runner import Control, run_tap, tap_config
+
+    listed = tmp_path / "imported.json"
+    streams = ["customers", "charges", "invoices", "invoice_line_items", "events"]
+    command = [sys.executable, "-c", TAP_RUN_AND_LIST_IMPORTS.format(out=str(listed))]
+    with stripe_emulator(customers=20, rate_limit=0) as emulator:
+        run = run_tap(tap_config(emulator.url), streams=streams, command=command)
+        assert run.returncode == 0, run.stderr[-3000:]
+        expected = {stream: sorted(o["id"] for o in Control(emulator.url).objects(stream)) for stream in streams}
+    assert json.loads(listed.read_text()) == []
+    assert all(expected.values())
+    assert {stream: sorted(run.ids(stream)) for stream in streams} == expected
+
+
+DISCOVER_AND_SHOW_GC = """
+import gc, json, sys
+from tap_stripe_aep.gc_policy import YOUNG_GENERATION_THRESHOLD
+from tap_stripe_aep.tap import TapStripeAEP
+seen = []
+streams = TapStripeAEP.discover_streams
+TapStripeAEP.discover_streams = lambda self: seen.append(gc.get_threshold()[0]) or streams(self)
+sys.argv = ["tap-stripe-aep", "--config", {config!r}, "--discover"]
+try:
+    TapStripeAEP.cli()
+finally:
+    print(json.dumps([seen, YOUNG_GENERATION_THRESHOLD, gc.get_threshold()[0]]), file=sys.stderr)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_the_taps_command_line_sets_up_with_fewer_garbage_collections(tmp_path: Path) -> None:
+    """The set-up (streams, catalog) builds tens of thousands of objects none in a cycle: 40% of its CPU went to
+    collections. The command line sets the policy (an embedding keeps its own), and --discover's output is whole."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"api_key": "sk_test_emulator_0000000000000000"}))
+    done = subprocess.run(
+        [sys.executable, "-c", DISCOVER_AND_SHOW_GC.format(config=str(config))],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    seen, raised, after = json.loads(done.stderr.strip().splitlines()[-1])
+    assert seen == [raised] and after < raised
+    assert len(json.loads(done.stdout)["streams"]) == 52

@@ -23,11 +23,13 @@ from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from singer_sdk import Stream
+from singer_sdk import Stream, singerlib
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_stripe_aep.backfill import created_of, read_history
+from tap_stripe_aep.catalog_metadata import CatalogMetadata
+from tap_stripe_aep.catalog_schema import CatalogSchema
 from tap_stripe_aep.change_feed import EVENT_LAG_SECONDS, EVENT_RETENTION_SECONDS, Change, events_reach, latest_changes
 from tap_stripe_aep.errors import StripeRequestError, TapStripeError
 from tap_stripe_aep.record_conventions import TimestampConverter, finalize_record
@@ -68,7 +70,9 @@ class StripeStream(FastRecordPath, Stream):
         super().__init__(tap, schema=load_schema(self.name))
         self.primary_keys = [*self.entry.key_properties, "account_id"]
         self._tap_ref = tap
-        self._converter = TimestampConverter.from_schema(self.schema)
+        # Built at the stream's first record (its plan compiled into Python: 52 streams cost 0.1 s, which
+        # --discover and a run writing few streams need not pay); from the generated schema, as it was here.
+        self._converter: TimestampConverter | None = None
         self._schema_sent = False
 
     # --- SDK hooks -------------------------------------------------------------------------------------
@@ -569,6 +573,26 @@ class StripeStream(FastRecordPath, Stream):
     def _partition_key(self) -> tuple[str, str]:
         return (self.name, self._account)
 
+    @property
+    def _singer_catalog_entry(self) -> singerlib.CatalogEntry:
+        """The SDK's catalog entry (``--discover`` writes it), its schema kept as the dict (``catalog_schema``) and
+        its metadata a ``CatalogMetadata`` (the stream's own entries, in a mapping that writes them cheaply)."""
+        metadata = self.metadata
+        return singerlib.CatalogEntry(
+            tap_stream_id=self.tap_stream_id,
+            stream=self.name,
+            schema=CatalogSchema(self.schema),
+            metadata=metadata if isinstance(metadata, CatalogMetadata) else CatalogMetadata(metadata),
+            key_properties=self.primary_keys or [],
+            replication_key=self.replication_key,
+            replication_method=self.replication_method,
+            is_view=None,
+            database=None,
+            table=None,
+            row_count=None,
+            stream_alias=None,
+        )
+
     def _write_schema_message(self) -> None:
         """One SCHEMA per stream and process: in continuous mode each poll syncs the stream again, and its schema
         never changes while the process runs (a target keeps a stream's schema until a new one arrives)."""
@@ -583,7 +607,10 @@ class StripeStream(FastRecordPath, Stream):
 
     def make_record(self, obj: StripeObject, *, updated: int | None, is_deleted: bool) -> dict:
         """A Singer record from a Stripe object: RFC 3339 timestamps, ``updated``, ``is_deleted``, account."""
-        self._converter.convert(obj)
+        converter = self._converter
+        if converter is None:  # two threads building it at once build the same converter
+            converter = self._converter = TimestampConverter.from_schema(self.schema)
+        converter.convert(obj)
         return finalize_record(obj, updated_epoch=updated, is_deleted=is_deleted, account_id=self._account)
 
     def _refetch(self, change: Change) -> StripeObject | None:

@@ -209,3 +209,22 @@ def test_charge_sized_record_converts_fast() -> None:
     seconds = timeit.timeit(lambda: converter.convert(next(batch)), number=len(records))
     assert records[0]["payment_method_details"]["card"]["capture_before"] == "2023-11-21T20:53:20Z"
     assert seconds / len(records) < 100e-6
+
+
+def test_a_stream_compiles_its_timestamp_plan_at_its_first_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--discover and the streams a run writes nothing of never compile theirs (0.1 s for the 52 streams)."""
+    from tap_stripe_aep import record_conventions
+    from tap_stripe_aep.tap import TapStripeAEP
+    from tests.tap.tap_runner import FULL_KEY
+
+    compiled: list[Any] = []
+    compile_plan = record_conventions._compile
+    monkeypatch.setattr(record_conventions, "_compile", lambda plan: compiled.append(plan) or compile_plan(plan))
+    tap = TapStripeAEP(config={"api_key": FULL_KEY}, validate_config=False, setup_mapper=False)
+    assert len(tap.catalog_dict["streams"]) == 52 and compiled == []
+    charges = tap.streams["charges"]
+    charges._account = "acct_1"
+    first = charges.make_record({"id": "ch_1", "created": 86_400}, updated=None, is_deleted=False)
+    second = charges.make_record({"id": "ch_2", "created": 0}, updated=None, is_deleted=False)
+    assert (first["created"], second["created"]) == ("1970-01-02T00:00:00Z", "1970-01-01T00:00:00Z")
+    assert len(compiled) == 1
