@@ -26,7 +26,7 @@ reads nothing: the parent's partition feeds it each batch as it writes its own (
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from tap_stripe_aep.backfill import created_of
@@ -75,14 +75,19 @@ class ChildListStream(StripeStream):
     def embedded_count(self, parent: StripeObject) -> int | None:
         """How many children a parent's embedded list holds when it is complete; None when they must be listed.
 
-        Must agree with :meth:`_children_of`, which for such a parent (not deleted) returns that list, one child
-        per element: a paired read counts them before the parent's record is made (``paired_read.py``).
+        A paired read counts them before the parent's record is made (``paired_read.py``); :meth:`_children_of`
+        returns that same list for such a parent (both read it through :meth:`_embedded_children`).
         """
-        field = self.entry.embedded_field
-        embedded = parent.get(field) if field else None
-        if isinstance(embedded, dict) and isinstance(embedded.get("data"), list) and not embedded.get("has_more"):
-            return len(embedded["data"])
-        return None
+        children, complete = self._embedded_children(parent)
+        return len(children) if children is not None and complete else None
+
+    def _embedded_children(self, parent: StripeObject) -> tuple[list[StripeObject] | None, bool]:
+        """The children listed in the parent's embedded list (None: it has none), and whether that list is
+        complete (no ``has_more``)."""
+        embedded = parent.get(self.entry.embedded_field) if self.entry.embedded_field else None
+        if not isinstance(embedded, dict) or not isinstance(embedded.get("data"), list):
+            return None, False
+        return embedded["data"], not embedded.get("has_more")
 
     def _emit_fed_batch(self, fed: deque[FedParent]) -> Iterator[dict]:
         # Each parent's copy is unpacked as its children are written and released with them, not at the batch's
@@ -144,14 +149,7 @@ class ChildListStream(StripeStream):
         ``is_deleted`` true, so a removed subscription item or invoice line does not live on downstream.
         """
         jobs = [(parent, deleted, self._account) for parent, _, deleted in parents]
-        yield from self._records_of(parents, self._pool.map(self._children_of, jobs), changes)
-
-    def _records_of(
-        self,
-        parents: list[tuple[StripeObject, int, bool]],
-        child_lists: Iterable[list[StripeObject]],
-        changes: list[Change] | None = None,
-    ) -> Iterator[dict]:
+        child_lists = self._pool.map(self._children_of, jobs)
         removed_per_parent = [c.previous_child_ids for c in changes] if changes else [frozenset()] * len(parents)
         for (parent, updated, deleted), children, previous in zip(
             parents, child_lists, removed_per_parent, strict=True
@@ -179,10 +177,9 @@ class ChildListStream(StripeStream):
 
     def _children_of(self, job: tuple[StripeObject, bool, str]) -> list[StripeObject]:
         parent, deleted, account = job
-        embedded = parent.get(self.entry.embedded_field) if self.entry.embedded_field else None
-        complete = isinstance(embedded, dict) and not embedded.get("has_more")
-        if isinstance(embedded, dict) and isinstance(embedded.get("data"), list) and (complete or deleted):
-            return list(embedded["data"])
+        embedded, complete = self._embedded_children(parent)
+        if embedded is not None and (complete or deleted):
+            return list(embedded)
         if deleted:
             return []  # a deleted parent's children can no longer be listed
         if self.entry.parent_query_param:
